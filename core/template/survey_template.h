@@ -1,0 +1,122 @@
+#pragma once
+// The survey template model: what a loaded, fully checked template looks like in memory.
+// Built only by the loader (template_loader.h); immutable afterwards and shared by every
+// form session, the record exporters and (later) the report.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expr/expression.h"
+
+namespace ck {
+
+enum class QuestionType : uint8_t {
+    Text, Integer, Decimal, Money, Percent, Date, SelectOne, SelectMultiple, Scale, Gps, Photo,
+    Note, Calculate, Group, Repeat,
+};
+const char* questionTypeName(QuestionType type);
+std::optional<QuestionType> questionTypeFromName(std::string_view name);
+
+// Text in every language the template declares, indexed like Template::languages.
+// Empty when the template gives none (a hint is optional, a label is not).
+struct LocalText {
+    std::vector<std::string> byLanguage;
+    bool empty() const { return byLanguage.empty(); }
+    // The text in `language`, falling back to the default language.
+    const std::string& in(size_t language) const;
+};
+
+struct Choice {
+    std::string name;
+    LocalText label;
+    std::map<std::string, std::string> properties;  // extra columns for choice_filter
+};
+
+struct ChoiceList {
+    std::string id;
+    std::vector<Choice> choices;
+    std::vector<std::string> names;  // the choice names, in order (what expressions check against)
+    int indexOf(std::string_view name) const;  // -1 when absent
+};
+
+// A compiled expression together with the source text it came from, for messages.
+struct Expression {
+    expr::Program program;
+    bool present() const { return program.valid(); }
+};
+
+struct Question {
+    std::string id;
+    QuestionType type = QuestionType::Text;
+    LocalText label, hint, constraintMessage, requiredMessage;
+    std::string appearance;
+    int index = -1;    // position in Template::questions (document order)
+    int parent = -1;   // enclosing group / repeat / section; -1 for a section itself
+    int repeat = -1;   // enclosing repeat group; -1 outside any repeat
+    int section = -1;  // the top-level section it belongs to (itself for a section)
+    std::vector<int> children;  // for groups, repeats and sections, in order
+    int choiceList = -1;        // index into Template::choiceLists
+    bool pii = false;
+    bool allowDontKnow = true;
+    bool requiredAlways = false;  // `required: true`
+    Expression relevant, constraint, required, calculation, choiceFilter;
+
+    bool isContainer() const {
+        return type == QuestionType::Group || type == QuestionType::Repeat || isSection();
+    }
+    bool isSection() const { return parent < 0; }
+    // Takes an answer from the officer (not a note, a calculation or a container).
+    bool isAnswerable() const {
+        return !isContainer() && type != QuestionType::Note && type != QuestionType::Calculate;
+    }
+    // Holds a value that expressions can read and that the record keeps.
+    bool hasValue() const { return !isContainer() && type != QuestionType::Note; }
+};
+
+enum class IndicatorKind : uint8_t { Share, Mean, Median, Total, Ratio };
+const char* indicatorKindName(IndicatorKind kind);
+
+struct Indicator {
+    std::string id;
+    LocalText label;
+    IndicatorKind kind = IndicatorKind::Share;
+    Expression numerator, denominator, domain;
+    std::string unit;
+    std::string topic;
+};
+
+struct Template {
+    std::string id;
+    std::string version;
+    std::vector<std::string> languages;  // [0] is the default
+    LocalText title;
+    std::vector<Question> questions;     // sections, groups and questions in document order
+    std::vector<int> sections;           // indices of the top-level sections
+    std::vector<ChoiceList> choiceLists;
+    std::vector<Indicator> indicators;
+    std::string sourceFile;
+
+    // Dependency graph, built at load. `evaluationOrder` lists every question whose state
+    // derives from expressions (relevance, calculation, constraint, required, choice filter)
+    // so that each comes after everything it reads; `rank[q]` is q's position in it.
+    std::vector<int> evaluationOrder;
+    std::vector<int> rank;
+    // dependents[q]: the questions whose derived state reads q's value (or, for containers,
+    // q's relevance; for repeats, q's instance count).
+    std::vector<std::vector<int>> dependents;
+
+    const Question* find(std::string_view id) const;
+    int indexOf(std::string_view id) const;  // -1 when absent
+    int languageIndex(std::string_view code) const;  // -1 when the template lacks it
+    const ChoiceList* choicesOf(const Question& q) const {
+        return q.choiceList < 0 ? nullptr : &choiceLists[size_t(q.choiceList)];
+    }
+
+private:
+    friend class TemplateLoader;
+    std::map<std::string, int, std::less<>> m_byId;
+};
+
+}  // namespace ck
