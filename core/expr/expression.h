@@ -48,6 +48,9 @@ public:
     // In a choice_filter, bare names (`segment = ${segment}`) are columns of the choice being
     // filtered ("name" always is). Elsewhere this returns false and a bare name is an error.
     virtual bool hasChoiceColumn(std::string_view) const { return false; }
+    // Name of the repeat group in slot `repeatSlot`, so that messages can say which repeat a
+    // field belongs to; empty when the scope does not say (messages then say "a repeat").
+    virtual std::string_view repeatName(int /*repeatSlot*/) const { return {}; }
 };
 
 // Where a compiled program gets its values at evaluation time.

@@ -1,1 +1,599 @@
-// (being written)
+#include "core/form/form_session.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cmath>
+#include <functional>
+
+namespace ck {
+
+namespace {
+
+Date systemToday() {
+    auto now = std::chrono::system_clock::now();
+    return Date{int32_t(std::chrono::floor<std::chrono::days>(now).time_since_epoch().count())};
+}
+
+// Standard messages for the languages ClusterKit ships; a template can override them.
+const char* requiredText(const std::string& language) {
+    if (language == "hi") return "इस प्रश्न का उत्तर आवश्यक है";
+    return "This question needs an answer";
+}
+const char* constraintText(const std::string& language) {
+    if (language == "hi") return "यह उत्तर मान्य नहीं है";
+    return "This answer is not valid";
+}
+const char* choiceText(const std::string& language) {
+    if (language == "hi") return "यह विकल्प अब उपलब्ध नहीं है; दूसरा चुनें";
+    return "This choice is no longer available here; choose another";
+}
+
+AnswerResult fail(AnswerStatus status, std::string message) { return {status, std::move(message)}; }
+
+}  // namespace
+
+// What expressions see while the session evaluates one question at one instance.
+class FormSession::Context final : public expr::EvalContext {
+public:
+    Context(const FormSession& s, int instance) : m_s(s), m_instance(instance) {}
+    Value field(int slot) const override { return m_s.state(slot, m_instance).value; }
+    void fieldInstances(int slot, std::vector<Value>& out) const override {
+        for (const auto& st : m_s.m_states[size_t(slot)]) out.push_back(st.value);
+    }
+    int instanceCount(int repeatSlot) const override { return m_s.m_instances[size_t(repeatSlot)]; }
+    Value self() const override { return m_self ? *m_self : Value(); }
+    Value choiceColumn(std::string_view name) const override {
+        if (!m_choice) return {};
+        if (name == "name") return Value::text(m_choice->name);
+        auto it = m_choice->properties.find(std::string(name));
+        return it == m_choice->properties.end() ? Value() : Value::text(it->second);
+    }
+    Date today() const override { return m_s.m_today; }
+
+    const Value* m_self = nullptr;
+    const Choice* m_choice = nullptr;
+
+private:
+    const FormSession& m_s;
+    int m_instance;
+};
+
+FormSession::FormSession(std::shared_ptr<const Template> survey, std::string recordId, int64_t createdAt)
+    : m_t(std::move(survey)), m_recordId(std::move(recordId)), m_createdAt(createdAt), m_today(systemToday()) {
+    assert(m_t && "FormSession needs a loaded template");
+    if (m_recordId.empty()) m_recordId = newRecordId();
+    if (m_createdAt == 0) m_createdAt = unixNow();
+    m_updatedAt = m_createdAt;
+    const size_t n = m_t->questions.size();
+    m_states.resize(n);
+    m_instances.assign(n, 0);
+    for (size_t q = 0; q < n; ++q)
+        if (m_t->questions[q].repeat < 0) m_states[q].resize(1);  // repeat children start with no instance
+    m_dirtyValue.resize(n);
+    m_dirtyCheck.resize(n);
+    computeEverything();
+}
+
+int FormSession::stateIndex(int question, int instance) const {
+    // Without nested repeats, a question inside a repeat is read at the evaluating instance
+    // and one outside at its single state.
+    return m_t->questions[size_t(question)].repeat >= 0 ? instance : 0;
+}
+
+const FormSession::NodeState& FormSession::state(int question, int instance) const {
+    const auto& v = m_states[size_t(question)];
+    size_t i = size_t(stateIndex(question, instance));
+    assert(i < v.size() && "no such repeat instance: check instanceCount() first");
+    return v[i];
+}
+
+FormSession::NodeState& FormSession::state(int question, int instance) {
+    return const_cast<NodeState&>(static_cast<const FormSession&>(*this).state(question, instance));
+}
+
+void FormSession::setToday(Date today) {
+    if (today == m_today) return;
+    m_today = today;
+    computeEverything();
+}
+
+// ---- answers -------------------------------------------------------------------------------
+
+AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
+    if (!q.isAnswerable())
+        return fail(AnswerStatus::NotAnswerable, "'" + q.id + "' is a " + questionTypeName(q.type) + " and takes no answer");
+    switch (v.kind()) {
+        case ValueKind::Empty: return {};
+        case ValueKind::DontKnow:
+        case ValueKind::Refused:
+            if (!q.allowDontKnow)
+                return fail(AnswerStatus::DontKnowNotAllowed, "'" + q.id + "' needs a real answer; \"don't know\" and \"refused\" are not allowed here");
+            return {};
+        default: break;
+    }
+    auto wrongType = [&](const char* wanted) {
+        return fail(AnswerStatus::WrongType, "'" + q.id + "' takes " + wanted + ", not " + kindName(v.kind()));
+    };
+    const ChoiceList* list = m_t->choicesOf(q);
+    switch (q.type) {
+        case QuestionType::Text:
+        case QuestionType::Photo:
+            if (v.kind() != ValueKind::Text) return wrongType("text");
+            if (v.asText().size() > kMaxTextAnswerBytes)
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is longer than " + std::to_string(kMaxTextAnswerBytes) + " bytes");
+            return {};
+        case QuestionType::Integer:
+            if (v.kind() != ValueKind::Number) return wrongType("a whole number");
+            if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > 9.0e15)
+                return fail(AnswerStatus::WrongType, "'" + q.id + "' takes a whole number");
+            return {};
+        case QuestionType::Decimal:
+        case QuestionType::Money:
+            if (v.kind() != ValueKind::Number) return wrongType("a number");
+            if (!std::isfinite(v.asNumber())) return fail(AnswerStatus::OutOfRange, "'" + q.id + "' takes a finite number");
+            return {};
+        case QuestionType::Percent:
+            if (v.kind() != ValueKind::Number) return wrongType("a percentage");
+            if (!(v.asNumber() >= 0 && v.asNumber() <= 100))
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is a percentage between 0 and 100");
+            return {};
+        case QuestionType::Date:
+            if (v.kind() != ValueKind::Date) return wrongType("a date");
+            return {};
+        case QuestionType::SelectOne:
+            if (v.kind() != ValueKind::Text) return wrongType("one choice name");
+            if (list->indexOf(v.asText()) < 0)
+                return fail(AnswerStatus::NotAChoice, "'" + v.asText() + "' is not a choice of '" + q.id + "'");
+            return {};
+        case QuestionType::SelectMultiple: {
+            if (v.kind() != ValueKind::Choices) return wrongType("a list of choice names");
+            std::vector<bool> chosen(list->names.size(), false);
+            for (const auto& name : v.asChoices()) {
+                int i = list->indexOf(name);
+                if (i < 0) return fail(AnswerStatus::NotAChoice, "'" + name + "' is not a choice of '" + q.id + "'");
+                chosen[size_t(i)] = true;
+            }
+            // Stored in list order without repeats, so equal selections compare equal.
+            std::vector<std::string> normal;
+            for (size_t i = 0; i < chosen.size(); ++i)
+                if (chosen[i]) normal.push_back(list->names[i]);
+            v = Value::choices(std::move(normal));
+            return {};
+        }
+        case QuestionType::Scale: {
+            if (v.kind() != ValueKind::Number) return wrongType("a point on the scale");
+            if (list->indexOf(v.toString()) < 0)
+                return fail(AnswerStatus::NotAChoice, v.toString() + " is not a point of the scale of '" + q.id + "'");
+            return {};
+        }
+        case QuestionType::Gps: {
+            if (v.kind() != ValueKind::Geo) return wrongType("a GPS point");
+            const GeoPoint& p = v.asGeo();
+            if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180 && p.accuracyMetres >= 0))
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "': latitude must be within -90..90 and longitude within -180..180");
+            return {};
+        }
+        default: return wrongType("no answer");
+    }
+}
+
+AnswerResult FormSession::setAnswer(int question, int instance, Value v) {
+    if (question < 0 || size_t(question) >= m_t->questions.size())
+        return fail(AnswerStatus::UnknownQuestion, "there is no question number " + std::to_string(question));
+    const Question& q = m_t->questions[size_t(question)];
+    if (q.repeat >= 0 ? (instance < 0 || instance >= m_instances[size_t(q.repeat)]) : instance != 0)
+        return fail(AnswerStatus::NoSuchInstance, "'" + q.id + "' has no instance " + std::to_string(instance));
+    if (auto r = checkAnswer(q, v); !r.ok()) return r;
+    NodeState& st = state(question, instance);
+    if (st.answer == v) return {};
+    st.answer = std::move(v);
+    m_updatedAt = unixNow();
+    markValue(question, instance);
+    markCheck(question, instance);
+    settle();
+    return {};
+}
+
+AnswerResult FormSession::setAnswer(std::string_view questionId, Value v, int instance) {
+    int q = m_t->indexOf(questionId);
+    if (q < 0) return fail(AnswerStatus::UnknownQuestion, "there is no question '" + std::string(questionId) + "'");
+    return setAnswer(q, instance, std::move(v));
+}
+
+int FormSession::addInstance(int repeat) {
+    assert(repeat >= 0 && size_t(repeat) < m_t->questions.size() && m_t->questions[size_t(repeat)].type == QuestionType::Repeat &&
+           "addInstance takes the index of a repeat question");
+    int instance = m_instances[size_t(repeat)]++;
+    for (int child = repeat + 1; size_t(child) < m_t->questions.size() && m_t->questions[size_t(child)].repeat == repeat; ++child) {
+        m_states[size_t(child)].emplace_back();
+        markValue(child, instance);
+        markCheck(child, instance);
+    }
+    markAggregatorsOf(repeat);
+    m_updatedAt = unixNow();
+    settle();
+    return instance;
+}
+
+bool FormSession::removeInstance(int repeat, int instance) {
+    if (repeat < 0 || size_t(repeat) >= m_t->questions.size() || m_t->questions[size_t(repeat)].type != QuestionType::Repeat)
+        return false;
+    if (instance < 0 || instance >= m_instances[size_t(repeat)]) return false;
+    --m_instances[size_t(repeat)];
+    for (int child = repeat + 1; size_t(child) < m_t->questions.size() && m_t->questions[size_t(child)].repeat == repeat; ++child) {
+        auto& v = m_states[size_t(child)];
+        v.erase(v.begin() + instance);
+    }
+    markAggregatorsOf(repeat);
+    m_updatedAt = unixNow();
+    settle();
+    return true;
+}
+
+void FormSession::markAggregatorsOf(int repeat) {
+    // Adding or removing an instance changes what is read across the repeat (counts, sums)
+    // but nothing that one instance reads of its own siblings.
+    auto outside = [&](int q) { return m_t->questions[size_t(q)].repeat != repeat; };
+    for (int q = repeat; size_t(q) < m_t->questions.size() && (q == repeat || m_t->questions[size_t(q)].repeat == repeat); ++q) {
+        for (int d : m_t->valueDependents[size_t(q)])
+            if (outside(d)) markValue(d, m_t->questions[size_t(d)].repeat < 0 ? 0 : -1);
+        for (int d : m_t->checkDependents[size_t(q)])
+            if (outside(d)) markCheck(d, m_t->questions[size_t(d)].repeat < 0 ? 0 : -1);
+    }
+}
+
+int FormSession::instanceCount(int repeat) const {
+    assert(repeat >= 0 && size_t(repeat) < m_instances.size());
+    return m_instances[size_t(repeat)];
+}
+
+const Value& FormSession::answer(int question, int instance) const { return state(question, instance).answer; }
+const Value& FormSession::value(int question, int instance) const { return state(question, instance).value; }
+bool FormSession::isRelevant(int question, int instance) const { return state(question, instance).relevant; }
+bool FormSession::isRequired(int question, int instance) const { return state(question, instance).required; }
+bool FormSession::constraintHolds(int question, int instance) const { return state(question, instance).constraintOk; }
+
+// ---- dependency propagation ----------------------------------------------------------------
+
+void FormSession::markValue(int question, int instance) {
+    DirtySet& d = m_dirtyValue[size_t(question)];
+    if (instance < 0) d.all = true;
+    else if (!d.all) d.instances.push_back(instance);
+    if (!d.queued) {
+        d.queued = true;
+        m_valueQueue.push_back(m_t->rank[size_t(question)]);
+        std::push_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
+    }
+}
+
+void FormSession::markCheck(int question, int instance) {
+    DirtySet& d = m_dirtyCheck[size_t(question)];
+    if (instance < 0) d.all = true;
+    else if (!d.all) d.instances.push_back(instance);
+    if (!d.queued) {
+        d.queued = true;
+        m_checkQueue.push_back(question);
+    }
+}
+
+void FormSession::markDependentsOf(int question, int instance) {
+    const Question& source = m_t->questions[size_t(question)];
+    // A dependent in the same repeat reads the same instance; a dependent in a repeat that
+    // reads something outside it must be recomputed in every instance.
+    auto scoped = [&](int dependent) {
+        int r = m_t->questions[size_t(dependent)].repeat;
+        if (r < 0) return 0;
+        return (source.repeat >= 0 && r == source.repeat) ? instance : -1;
+    };
+    for (int d : m_t->valueDependents[size_t(question)]) markValue(d, scoped(d));
+    for (int d : m_t->checkDependents[size_t(question)]) markCheck(d, scoped(d));
+}
+
+void FormSession::settle() {
+    // Value state first, in evaluation order, so everything a question reads is final
+    // before it is computed; checks read values only, so they come last.
+    while (!m_valueQueue.empty()) {
+        std::pop_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
+        int q = m_t->evaluationOrder[size_t(m_valueQueue.back())];
+        m_valueQueue.pop_back();
+        DirtySet d = std::move(m_dirtyValue[size_t(q)]);
+        m_dirtyValue[size_t(q)] = {};
+        int count = int(m_states[size_t(q)].size());
+        if (d.all) {
+            for (int i = 0; i < count; ++i)
+                if (recomputeValue(q, i)) markDependentsOf(q, i);
+        } else {
+            std::sort(d.instances.begin(), d.instances.end());
+            d.instances.erase(std::unique(d.instances.begin(), d.instances.end()), d.instances.end());
+            for (int i : d.instances)
+                if (i < count && recomputeValue(q, i)) markDependentsOf(q, i);
+        }
+    }
+    std::vector<int> checks;
+    checks.swap(m_checkQueue);
+    for (int q : checks) {
+        DirtySet d = std::move(m_dirtyCheck[size_t(q)]);
+        m_dirtyCheck[size_t(q)] = {};
+        int count = int(m_states[size_t(q)].size());
+        if (d.all) {
+            for (int i = 0; i < count; ++i) recomputeChecks(q, i);
+        } else {
+            for (int i : d.instances)
+                if (i < count) recomputeChecks(q, i);
+        }
+    }
+}
+
+bool FormSession::recomputeValue(int question, int instance) {
+    const Question& q = m_t->questions[size_t(question)];
+    NodeState& st = state(question, instance);
+    bool relevant = q.parent < 0 || state(q.parent, instance).relevant;
+    if (relevant && q.relevant.present()) {
+        ++m_evaluations;
+        relevant = q.relevant.program.evaluate(Context(*this, instance)).truthy();
+    }
+    Value value;
+    if (relevant) {
+        if (q.type == QuestionType::Calculate) {
+            ++m_evaluations;
+            value = q.calculation.program.evaluate(Context(*this, instance));
+            // XLSForm writes "no value" as ''; a record keeps no empty text.
+            if (value.kind() == ValueKind::Text && value.asText().empty()) value = Value();
+        } else if (q.hasValue()) {
+            value = st.answer;
+        }
+    }
+    bool changed = relevant != st.relevant || !(value == st.value);
+    if (relevant != st.relevant) markCheck(question, instance);
+    st.relevant = relevant;
+    st.value = std::move(value);
+    return changed;
+}
+
+bool FormSession::choicePasses(const Question& q, int instance, const Choice& choice) const {
+    if (!q.choiceFilter.present()) return true;
+    Context ctx(*this, instance);
+    ctx.m_choice = &choice;
+    ++m_evaluations;
+    return q.choiceFilter.program.evaluate(ctx).truthy();
+}
+
+void FormSession::recomputeChecks(int question, int instance) {
+    const Question& q = m_t->questions[size_t(question)];
+    NodeState& st = state(question, instance);
+    st.required = false;
+    st.constraintOk = true;
+    st.choiceOk = true;
+    if (!st.relevant || !q.isAnswerable()) return;
+    st.required = q.requiredAlways;
+    if (!st.required && q.required.present()) {
+        ++m_evaluations;
+        st.required = q.required.program.evaluate(Context(*this, instance)).truthy();
+    }
+    // A constraint checks a figure; "don't know" and "refused" have none to check.
+    if (q.constraint.present() && !st.answer.isMissing()) {
+        Context ctx(*this, instance);
+        ctx.m_self = &st.answer;
+        ++m_evaluations;
+        st.constraintOk = q.constraint.program.evaluate(ctx).truthy();
+    }
+    if (q.choiceFilter.present() && !st.answer.isMissing()) {
+        const ChoiceList* list = m_t->choicesOf(q);
+        auto passes = [&](const std::string& name) {
+            int i = list->indexOf(name);
+            return i >= 0 && choicePasses(q, instance, list->choices[size_t(i)]);
+        };
+        if (st.answer.kind() == ValueKind::Text) st.choiceOk = passes(st.answer.asText());
+        else if (st.answer.kind() == ValueKind::Choices)
+            st.choiceOk = std::all_of(st.answer.asChoices().begin(), st.answer.asChoices().end(), passes);
+    }
+}
+
+void FormSession::computeEverything() {
+    for (int q : m_t->evaluationOrder) {
+        for (int i = 0; i < int(m_states[size_t(q)].size()); ++i) recomputeValue(q, i);
+    }
+    // recomputeValue queued checks for changed relevance; every check is recomputed anyway.
+    for (int q : m_checkQueue) m_dirtyCheck[size_t(q)] = {};
+    m_checkQueue.clear();
+    for (size_t q = 0; q < m_states.size(); ++q)
+        for (int i = 0; i < int(m_states[q].size()); ++i) recomputeChecks(int(q), i);
+}
+
+std::vector<int> FormSession::availableChoices(int question, int instance) const {
+    const Question& q = m_t->questions[size_t(question)];
+    std::vector<int> out;
+    const ChoiceList* list = m_t->choicesOf(q);
+    if (!list) return out;
+    for (size_t i = 0; i < list->choices.size(); ++i)
+        if (choicePasses(q, instance, list->choices[i])) out.push_back(int(i));
+    return out;
+}
+
+// ---- navigation ------------------------------------------------------------------------------
+
+void FormSession::collectItems(int question, std::vector<Position>& out) const {
+    const Question& q = m_t->questions[size_t(question)];
+    if (q.type == QuestionType::Repeat) {
+        for (int i = 0; i < m_instances[size_t(question)]; ++i)
+            for (int child : q.children) {
+                const Question& c = m_t->questions[size_t(child)];
+                if (c.isContainer()) {
+                    // A group inside a repeat: expand it for this instance only.
+                    std::vector<Position> inner;
+                    collectItems(child, inner);
+                    for (auto p : inner)
+                        if (p.instance == 0) out.push_back({p.question, i});
+                } else if (c.isAnswerable() || c.type == QuestionType::Note) {
+                    out.push_back({child, i});
+                }
+            }
+        return;
+    }
+    if (q.isContainer()) {
+        for (int child : q.children) collectItems(child, out);
+        return;
+    }
+    if (q.isAnswerable() || q.type == QuestionType::Note) out.push_back({question, 0});
+}
+
+std::vector<Position> FormSession::items() const {
+    std::vector<Position> out;
+    for (int s : m_t->sections) collectItems(s, out);
+    return out;
+}
+
+Position FormSession::first() const {
+    for (const auto& p : items())
+        if (isRelevant(p.question, p.instance)) return p;
+    return {};
+}
+
+Position FormSession::next(Position from) const {
+    auto all = items();
+    auto it = std::find(all.begin(), all.end(), from);
+    if (it == all.end()) return {};
+    for (++it; it != all.end(); ++it)
+        if (isRelevant(it->question, it->instance)) return *it;
+    return {};
+}
+
+Position FormSession::previous(Position from) const {
+    auto all = items();
+    auto it = std::find(all.begin(), all.end(), from);
+    if (it == all.end()) return {};
+    while (it != all.begin()) {
+        --it;
+        if (isRelevant(it->question, it->instance)) return *it;
+    }
+    return {};
+}
+
+Position FormSession::find(std::string_view questionId, int instance) const {
+    int q = m_t->indexOf(questionId);
+    if (q < 0) return {};
+    const Question& question = m_t->questions[size_t(q)];
+    if (question.repeat >= 0 ? (instance < 0 || instance >= m_instances[size_t(question.repeat)]) : instance != 0) return {};
+    return {q, instance};
+}
+
+Progress FormSession::progress() const {
+    Progress p;
+    for (const auto& pos : items()) {
+        const Question& q = m_t->questions[size_t(pos.question)];
+        if (!q.isAnswerable() || !isRelevant(pos.question, pos.instance)) continue;
+        ++p.total;
+        if (answer(pos.question, pos.instance).isAnswered()) ++p.answered;
+    }
+    return p;
+}
+
+Progress FormSession::sectionProgress(int section) const {
+    Progress p;
+    std::vector<Position> positions;
+    collectItems(section, positions);
+    for (const auto& pos : positions) {
+        const Question& q = m_t->questions[size_t(pos.question)];
+        if (!q.isAnswerable() || !isRelevant(pos.question, pos.instance)) continue;
+        ++p.total;
+        if (answer(pos.question, pos.instance).isAnswered()) ++p.answered;
+    }
+    return p;
+}
+
+std::vector<Problem> FormSession::validate(size_t language) const {
+    std::vector<Problem> out;
+    const std::string& lang = m_t->languages[language < m_t->languages.size() ? language : 0];
+    for (const auto& pos : items()) {
+        const Question& q = m_t->questions[size_t(pos.question)];
+        const NodeState& st = state(pos.question, pos.instance);
+        if (!q.isAnswerable() || !st.relevant) continue;
+        auto add = [&](ProblemKind kind, const LocalText& custom, const char* standard) {
+            Problem p;
+            p.at = pos;
+            p.questionId = q.id;
+            p.kind = kind;
+            p.label = q.label.in(language);
+            p.message = custom.empty() ? std::string(standard) : custom.in(language);
+            out.push_back(std::move(p));
+        };
+        if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
+        if (!st.constraintOk) add(ProblemKind::Constraint, q.constraintMessage, constraintText(lang));
+        if (!st.choiceOk) add(ProblemKind::NotAvailableChoice, LocalText{}, choiceText(lang));
+    }
+    return out;
+}
+
+// ---- records ---------------------------------------------------------------------------------
+
+void FormSession::collectAnswers(int question, int instance, std::vector<Answer>& out) const {
+    const Question& q = m_t->questions[size_t(question)];
+    if (!state(question, instance).relevant) return;
+    if (q.type == QuestionType::Repeat) {
+        Answer a;
+        a.questionId = q.id;
+        a.isRepeat = true;
+        for (int i = 0; i < m_instances[size_t(question)]; ++i) {
+            std::vector<Answer> inst;
+            for (int child : q.children) collectAnswers(child, i, inst);
+            a.instances.push_back(std::move(inst));
+        }
+        out.push_back(std::move(a));
+        return;
+    }
+    if (q.isContainer()) {
+        for (int child : q.children) collectAnswers(child, instance, out);
+        return;
+    }
+    if (!q.hasValue()) return;
+    const Value& v = state(question, instance).value;
+    if (v.isAnswered()) out.push_back({q.id, v, false, {}});
+}
+
+Record FormSession::toRecord() const {
+    Record r;
+    r.id = m_recordId;
+    r.templateId = m_t->id;
+    r.templateVersion = m_t->version;
+    r.createdAt = m_createdAt;
+    r.updatedAt = m_updatedAt;
+    for (int s : m_t->sections) collectAnswers(s, 0, r.answers);
+    return r;
+}
+
+std::vector<std::string> FormSession::restore(const Record& record) {
+    std::vector<std::string> problems;
+    if (record.templateId != m_t->id)
+        problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
+    m_recordId = record.id;
+    m_createdAt = record.createdAt;
+    auto setOne = [&](const Answer& a, int instance) {
+        int q = m_t->indexOf(a.questionId);
+        if (q < 0) {
+            problems.push_back("'" + a.questionId + "' is not a question of this template version");
+            return;
+        }
+        if (m_t->questions[size_t(q)].type == QuestionType::Calculate) return;  // recomputed here
+        if (auto r = setAnswer(q, instance, a.value); !r.ok()) problems.push_back(r.message);
+    };
+    for (const auto& a : record.answers) {
+        if (!a.isRepeat) {
+            setOne(a, 0);
+            continue;
+        }
+        int rq = m_t->indexOf(a.questionId);
+        if (rq < 0 || m_t->questions[size_t(rq)].type != QuestionType::Repeat) {
+            problems.push_back("'" + a.questionId + "' is not a repeat of this template version");
+            continue;
+        }
+        for (const auto& inst : a.instances) {
+            int i = addInstance(rq);
+            for (const auto& child : inst) setOne(child, i);
+        }
+    }
+    m_updatedAt = record.updatedAt;
+    return problems;
+}
+
+}  // namespace ck

@@ -98,14 +98,18 @@ struct Template {
     std::vector<Indicator> indicators;
     std::string sourceFile;
 
-    // Dependency graph, built at load. `evaluationOrder` lists every question whose state
-    // derives from expressions (relevance, calculation, constraint, required, choice filter)
-    // so that each comes after everything it reads; `rank[q]` is q's position in it.
+    // Dependency graph, built at load. A question's *value state* is its relevance and, for
+    // a calculation, its value; its *checks* are constraint, required and choice filter.
+    // Checks read values but nothing reads a check, so only value edges can form cycles.
+    // `evaluationOrder` lists every question so that each comes after every question its
+    // value state reads; `rank[q]` is q's position in it.
     std::vector<int> evaluationOrder;
     std::vector<int> rank;
-    // dependents[q]: the questions whose derived state reads q's value (or, for containers,
-    // q's relevance; for repeats, q's instance count).
-    std::vector<std::vector<int>> dependents;
+    // valueDependents[q]: questions whose value state reads q's value (for a container: its
+    // relevance; for a repeat: also its instance count).
+    std::vector<std::vector<int>> valueDependents;
+    // checkDependents[q]: questions whose checks read q's value.
+    std::vector<std::vector<int>> checkDependents;
 
     const Question* find(std::string_view id) const;
     int indexOf(std::string_view id) const;  // -1 when absent

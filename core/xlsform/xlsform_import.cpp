@@ -1,1 +1,970 @@
-// (being written)
+#include "core/xlsform/xlsform_import.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "core/xlsform/xlsx_reader.h"
+
+namespace ck {
+
+namespace {
+
+using nlohmann::json;
+
+// Past this many problems the author is better served fixing what is listed and importing
+// again than reading a flood caused by one misplaced column.
+constexpr size_t kMaxProblems = 200;
+// The loader refuses deeper nesting anyway; the importer stops building there so a hostile
+// sheet of 100,000 "begin group" rows cannot build an equally deep document.
+constexpr size_t kMaxNesting = 100;
+
+std::string trim(std::string_view text) {
+    const char* space = " \t\r\n";
+    size_t first = text.find_first_not_of(space);
+    if (first == std::string_view::npos)
+        return {};
+    size_t last = text.find_last_not_of(space);
+    return std::string(text.substr(first, last - first + 1));
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
+    return out;
+}
+
+std::vector<std::string> splitWords(std::string_view text) {
+    std::vector<std::string> words;
+    size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+            ++i;
+        size_t start = i;
+        while (i < text.size() && text[i] != ' ' && text[i] != '\t')
+            ++i;
+        if (i > start)
+            words.emplace_back(text.substr(start, i - start));
+    }
+    return words;
+}
+
+// "Hindi (hi)" → "hi": XLSForm names a language for people and gives its code in parentheses;
+// without parentheses the text itself is the code ("label::en").
+std::string languageCode(std::string_view text) {
+    std::string name = trim(text);
+    if (!name.empty() && name.back() == ')') {
+        size_t open = name.rfind('(');
+        if (open != std::string::npos) {
+            std::string code = trim(std::string_view(name).substr(open + 1, name.size() - open - 2));
+            if (!code.empty())
+                return code;
+        }
+    }
+    return name;
+}
+
+std::string joinRows(const std::vector<int>& rows) {
+    std::string text;
+    const size_t shown = std::min<size_t>(rows.size(), 10);
+    for (size_t i = 0; i < shown; ++i)
+        text += (i ? ", " : "") + std::to_string(rows[i]);
+    if (rows.size() > shown)
+        text += " and " + std::to_string(rows.size() - shown) + " more";
+    return text;
+}
+
+// ---------------------------------------------------------------------------------------
+// Columns
+
+// What a survey, choices or settings column means to the importer.
+enum class Role {
+    Type, Name, ListName,
+    Localized,    // label, hint, messages, form_title: one column per language
+    Expression,   // relevant, constraint, calculation, choice_filter
+    Appearance,
+    Required,
+    YesNo,        // pii, allow_dont_know
+    FormId, Version, DefaultLanguage,
+    Property,     // choices: any other column, for choice_filter
+    Unsupported,  // a known XLSForm column ClusterKit does not implement
+    Unknown,
+};
+
+struct Column {
+    size_t index = 0;
+    std::string header;    // as typed (trimmed), for messages
+    std::string key;       // lower case, spaces as '_', aliases resolved: "constraint_message"
+    bool hasLanguage = false;
+    std::string language;  // the code after "::" ("hi"); the default language when !hasLanguage
+    Role role = Role::Unknown;
+};
+
+std::string columnKey(std::string_view base) {
+    std::string key = lower(trim(base));
+    std::replace(key.begin(), key.end(), ' ', '_');
+    // Spellings older XLSForm tools write for the same columns.
+    if (key == "caption")
+        return "label";
+    if (key == "relevance")
+        return "relevant";
+    if (key == "jr:constraintmsg")
+        return "constraint_message";
+    if (key == "jr:requiredmsg")
+        return "required_message";
+    if (key == "readonly")
+        return "read_only";
+    return key;
+}
+
+const std::set<std::string, std::less<>> kSurveyUnsupportedColumns = {
+    "repeat_count", "read_only", "default", "trigger", "parameters", "media", "image", "audio", "video",
+    "big-image", "body", "instance", "bind", "guidance_hint", "autoplay", "note", "label_prompt",
+    "hxl", "sms_field", "compact_tag", "save_to", "intent",
+};
+const std::set<std::string, std::less<>> kMediaColumns = {"media", "image", "audio", "video", "big-image"};
+
+Role surveyRole(const Column& c) {
+    const std::string& k = c.key;
+    if (k == "label" || k == "hint" || k == "required_message" || k == "constraint_message")
+        return Role::Localized;
+    if (kSurveyUnsupportedColumns.count(k))
+        return Role::Unsupported;
+    if (c.hasLanguage)
+        return Role::Unknown;  // e.g. "relevant::hi": such columns have no language versions
+    if (k == "type")
+        return Role::Type;
+    if (k == "name")
+        return Role::Name;
+    if (k == "relevant" || k == "constraint" || k == "calculation" || k == "choice_filter")
+        return Role::Expression;
+    if (k == "appearance")
+        return Role::Appearance;
+    if (k == "required")
+        return Role::Required;
+    if (k == "pii" || k == "allow_dont_know")
+        return Role::YesNo;
+    return Role::Unknown;
+}
+
+Role choicesRole(const Column& c) {
+    if (c.key == "label")
+        return Role::Localized;
+    if (kMediaColumns.count(c.key))
+        return Role::Unsupported;
+    if (c.hasLanguage)
+        return Role::Unknown;
+    if (c.key == "list_name")
+        return Role::ListName;
+    if (c.key == "name")
+        return Role::Name;
+    return Role::Property;
+}
+
+Role settingsRole(const Column& c) {
+    if (c.key == "form_title")
+        return Role::Localized;
+    if (c.hasLanguage)
+        return Role::Unknown;
+    if (c.key == "form_id")
+        return Role::FormId;
+    if (c.key == "version")
+        return Role::Version;
+    if (c.key == "default_language")
+        return Role::DefaultLanguage;
+    return Role::Unknown;
+}
+
+// A sheet with its header understood: the header is the first non-empty row.
+struct Table {
+    std::string name;  // "survey", as messages name it
+    const XlsxSheet* sheet = nullptr;
+    std::vector<Column> columns;
+    std::vector<const XlsxRow*> data;  // rows under the header
+    int headerRow = 0;
+};
+
+// ---------------------------------------------------------------------------------------
+// Types
+
+enum class EntryKind { Question, BeginGroup, EndGroup, BeginRepeat, EndRepeat, Invalid };
+
+struct TypeInfo {
+    EntryKind kind = EntryKind::Invalid;
+    std::string type;  // the template's type name
+    std::string list;  // select_one / select_multiple / scale
+    std::string error; // when Invalid
+};
+
+std::string metadataReason(const std::string& type) {
+    if (type == "start" || type == "end" || type == "today")
+        return "ClusterKit records created/updated times itself";
+    if (type == "deviceid" || type == "imei" || type == "simserial" || type == "subscriberid" ||
+        type == "phonenumber")
+        return "ClusterKit does not collect device or SIM identifiers";
+    if (type == "username" || type == "email")
+        return "ClusterKit does not read the device's accounts";
+    if (type == "audit")
+        return "ClusterKit keeps no audit log of form navigation";
+    if (type == "start-geopoint" || type == "background-geopoint" || type == "background-audio")
+        return "ClusterKit records nothing in the background; ask with a 'geopoint' question instead";
+    return {};
+}
+
+const std::set<std::string, std::less<>> kUnsupportedTypes = {
+    "barcode", "range", "rank", "time", "datetime", "geotrace", "geoshape", "audio", "video", "file",
+    "acknowledge", "hidden", "xml-external", "csv-external", "trigger", "select_one_from_file",
+    "select_multiple_from_file", "select_one_external", "begin_loop", "end_loop", "osm", "image-annotate",
+};
+
+TypeInfo parseType(std::string_view cell) {
+    TypeInfo info;
+    std::vector<std::string> words = splitWords(cell);
+    if (words.empty())
+        return info;
+    std::string head = lower(words[0]);
+    size_t next = 1;
+    // "begin group" and "begin_group" are both written; so are "select one" and "select_one".
+    if ((head == "begin" || head == "end" || head == "select") && words.size() > 1) {
+        head += "_" + lower(words[1]);
+        next = 2;
+    }
+    if (head == "select_multiple" || head == "select_all_that_apply")
+        head = "select_multiple";
+
+    auto rest = [&] {
+        std::string text;
+        for (size_t i = next; i < words.size(); ++i)
+            text += (text.empty() ? "" : " ") + words[i];
+        return text;
+    };
+
+    if (head == "begin_group" || head == "end_group" || head == "begin_repeat" || head == "end_repeat") {
+        if (next < words.size()) {
+            std::string keyword = head;
+            std::replace(keyword.begin(), keyword.end(), '_', ' ');
+            info.error = "unexpected '" + rest() + "' after '" + keyword + "'";
+            return info;
+        }
+        info.kind = head == "begin_group"  ? EntryKind::BeginGroup
+                    : head == "end_group"  ? EntryKind::EndGroup
+                    : head == "begin_repeat" ? EntryKind::BeginRepeat
+                                             : EntryKind::EndRepeat;
+        return info;
+    }
+
+    if (head == "select_one" || head == "select_multiple" || head == "scale") {
+        if (next >= words.size()) {
+            info.error = "type '" + head + "' needs the name of a choice list: '" + head + " LIST'";
+            return info;
+        }
+        info.list = words[next++];
+        if (next < words.size()) {
+            if (lower(words[next]) == "or_other")
+                info.error = "'or_other' is not supported: add an 'other' choice and a text question relevant "
+                             "when it is selected";
+            else
+                info.error = "unexpected '" + rest() + "' after the list name in '" + head + " " + info.list + "'";
+            return info;
+        }
+        info.kind = EntryKind::Question;
+        info.type = head;
+        return info;
+    }
+
+    std::string whole = lower(trim(cell));
+    if (words.size() == 1) {
+        static const std::map<std::string, std::string, std::less<>> kSimple = {
+            {"text", "text"},       {"integer", "integer"}, {"int", "integer"},   {"decimal", "decimal"},
+            {"date", "date"},       {"geopoint", "gps"},    {"image", "photo"},   {"note", "note"},
+            {"calculate", "calculate"}, {"money", "money"}, {"percent", "percent"},
+        };
+        if (auto it = kSimple.find(head); it != kSimple.end()) {
+            info.kind = EntryKind::Question;
+            info.type = it->second;
+            return info;
+        }
+        if (std::string reason = metadataReason(head); !reason.empty()) {
+            info.error = "'" + head + "' is not supported: " + reason + "; remove the row";
+            return info;
+        }
+    }
+    if (kUnsupportedTypes.count(head))
+        info.error = "type '" + head + "' is not supported by ClusterKit";
+    else
+        info.error = "unknown type '" + trim(cell) + "'";
+    return info;
+}
+
+// ---------------------------------------------------------------------------------------
+
+class XlsFormImporter {
+public:
+    explicit XlsFormImporter(std::string fileName) : m_file(std::move(fileName)) {}
+
+    XlsFormImport run(std::string_view bytes) {
+        importWorkbook(bytes);
+        XlsFormImport result;
+        result.fileName = m_file;
+        result.errors = std::move(m_problems);
+        if (result.errors.empty()) {
+            result.document = std::move(m_document);
+            result.surveyRows = std::move(m_surveyRows);
+        }
+        return result;
+    }
+
+    void fileProblem(std::string message) { problem("", 0, "", std::move(message)); }
+
+    std::vector<XlsFormProblem> takeProblems() { return std::move(m_problems); }
+
+private:
+    void problem(const std::string& sheet, int row, const std::string& column, std::string message) {
+        if (m_problems.size() > kMaxProblems)
+            return;
+        if (m_problems.size() == kMaxProblems) {
+            m_problems.push_back({m_file, sheet, 0, "",
+                                  "too many problems; fix the ones listed above and import again"});
+            return;
+        }
+        m_problems.push_back({m_file, sheet, row, column, std::move(message)});
+    }
+
+    void importWorkbook(std::string_view bytes) {
+        XlsxReadResult read = readXlsxSheets(bytes, {"survey", "choices", "settings"});
+        if (!read.ok()) {
+            fileProblem(read.error);
+            return;
+        }
+        auto sheetNamed = [&](std::string_view name) -> const XlsxSheet* {
+            for (const XlsxSheet& sheet : read.sheets)
+                if (lower(sheet.name) == name)
+                    return &sheet;
+            return nullptr;
+        };
+        const XlsxSheet* survey = sheetNamed("survey");
+        const XlsxSheet* choices = sheetNamed("choices");
+        const XlsxSheet* settings = sheetNamed("settings");
+
+        std::string present;
+        for (const std::string& name : read.sheetNames)
+            present += (present.empty() ? "'" : ", '") + name + "'";
+        if (present.empty())
+            present = "none";
+        if (!survey)
+            fileProblem("has no sheet named 'survey' (its sheets: " + present + ")");
+        if (!settings)
+            fileProblem("has no sheet named 'settings' (it gives form_id and version; its sheets: " + present + ")");
+        if (!survey || !settings)
+            return;
+
+        Table surveyTable = makeTable("survey", *survey, surveyRole);
+        Table settingsTable = makeTable("settings", *settings, settingsRole);
+        Table choicesTable;
+        if (choices)
+            choicesTable = makeTable("choices", *choices, choicesRole);
+        if (surveyTable.data.empty())
+            problem("survey", 0, "", "the sheet has no questions");
+
+        readSettings(settingsTable);
+        chooseLanguages(surveyTable, choicesTable);
+        json choiceLists = json::object();
+        if (choices)
+            choiceLists = readChoices(choicesTable);
+        json sections = readSurvey(surveyTable);
+        if (!choices && !m_usedLists.empty()) {
+            const auto& [list, row] = *m_usedLists.begin();
+            fileProblem("has no sheet named 'choices' (survey row " + std::to_string(row) + " uses list '" + list +
+                        "')");
+        }
+
+        m_document = json::object();
+        m_document["id"] = m_formId;
+        m_document["version"] = m_version;
+        m_document["languages"] = m_languages;
+        m_document["title"] = title();
+        if (!choiceLists.empty())
+            m_document["choices"] = std::move(choiceLists);
+        m_document["sections"] = std::move(sections);
+    }
+
+    // Reads the header and sorts out each column's role. Duplicate columns and values under
+    // no header are reported here, once per column.
+    Table makeTable(std::string name, const XlsxSheet& sheet, Role (*roleOf)(const Column&)) {
+        Table table;
+        table.name = std::move(name);
+        table.sheet = &sheet;
+        if (sheet.rows.empty())
+            return table;
+        const XlsxRow& header = sheet.rows.front();
+        table.headerRow = header.number;
+        for (size_t i = 0; i < header.cells.size(); ++i) {
+            std::string text = trim(header.cells[i]);
+            if (text.empty())
+                continue;
+            Column column;
+            column.index = i;
+            column.header = text;
+            size_t separator = text.find("::");
+            column.key = columnKey(std::string_view(text).substr(0, separator));
+            if (separator != std::string::npos) {
+                column.hasLanguage = true;
+                column.language = languageCode(std::string_view(text).substr(separator + 2));
+            }
+            column.role = roleOf(column);
+            table.columns.push_back(std::move(column));
+        }
+        for (size_t i = 1; i < sheet.rows.size(); ++i)
+            table.data.push_back(&sheet.rows[i]);
+
+        for (size_t a = 0; a < table.columns.size(); ++a)
+            for (size_t b = 0; b < a; ++b) {
+                const Column& x = table.columns[a];
+                const Column& y = table.columns[b];
+                if (x.key == y.key && x.hasLanguage == y.hasLanguage && x.language == y.language) {
+                    problem(table.name, table.headerRow, x.header,
+                            "the column appears twice (columns " + xlsxColumnName(y.index) + " and " +
+                                xlsxColumnName(x.index) + ")");
+                    break;
+                }
+            }
+
+        std::map<size_t, std::vector<int>> headless;
+        for (const XlsxRow* row : table.data)
+            for (size_t i = 0; i < row->cells.size(); ++i)
+                if (!trim(row->cells[i]).empty() && !columnAt(table, i))
+                    headless[i].push_back(row->number);
+        for (const auto& [index, rows] : headless)
+            problem(table.name, rows.front(), xlsxColumnName(index),
+                    "values in a column with no header (rows " + joinRows(rows) + "); give it a header or clear it");
+        return table;
+    }
+
+    static const Column* columnAt(const Table& table, size_t index) {
+        for (const Column& column : table.columns)
+            if (column.index == index)
+                return &column;
+        return nullptr;
+    }
+
+    static std::string cell(const XlsxRow& row, const Column& column) { return trim(row.cell(column.index)); }
+
+    // Unsupported and unknown columns are reported once per column, at the first row that uses
+    // them, with the other rows listed.
+    void reportColumnsNotRead(const Table& table, const std::map<size_t, std::vector<int>>& rowsByColumn,
+                              const std::string& supported) {
+        for (const auto& [index, rows] : rowsByColumn) {
+            const Column* column = columnAt(table, index);
+            std::string where = rows.size() > 1 ? " (values in rows " + joinRows(rows) + ")" : "";
+            if (column->role == Role::Unsupported)
+                problem(table.name, rows.front(), column->header,
+                        "column '" + column->header + "' is not supported by ClusterKit; clear it" + where);
+            else
+                problem(table.name, rows.front(), column->header,
+                        "unknown column '" + column->header + "'" + where + "; the " + table.name +
+                            " sheet reads " + supported);
+        }
+    }
+
+    // ---- settings
+
+    void readSettings(const Table& table) {
+        const XlsxRow* row = table.data.empty() ? nullptr : table.data.front();
+        for (size_t i = 1; i < table.data.size(); ++i)
+            problem("settings", table.data[i]->number, "",
+                    "only the first row under the header is read; clear this row");
+        const int rowNumber = row ? row->number : 0;
+        std::map<size_t, std::vector<int>> notRead;
+        for (const Column& column : table.columns) {
+            std::string value = row ? cell(*row, column) : std::string();
+            if (value.empty())
+                continue;
+            switch (column.role) {
+            case Role::FormId: m_formId = value; break;
+            case Role::Version: m_version = value; break;
+            case Role::DefaultLanguage: m_declaredDefault = languageCode(value); break;
+            case Role::Localized:
+                if (column.hasLanguage)
+                    m_titleByLanguage[column.language] = value;
+                else
+                    m_plainTitle = value;
+                break;
+            default: notRead[column.index].push_back(rowNumber); break;
+            }
+        }
+        reportColumnsNotRead(table, notRead, "form_id, version, form_title and default_language");
+        if (m_formId.empty())
+            problem("settings", rowNumber, "form_id", "the form has no form_id (the template's id)");
+        if (m_version.empty())
+            problem("settings", rowNumber, "version",
+                    "the form has no version (records name the exact version they were filled in)");
+    }
+
+    // Languages are those of the columns that hold any text; the default comes first.
+    void chooseLanguages(const Table& survey, const Table& choices) {
+        std::vector<std::string> found;
+        bool plainText = false;
+        for (const Table* table : {&survey, &choices})
+            for (const Column& column : table->columns) {
+                if (column.role != Role::Localized)
+                    continue;
+                bool used = std::any_of(table->data.begin(), table->data.end(),
+                                        [&](const XlsxRow* row) { return !cell(*row, column).empty(); });
+                if (!used)
+                    continue;
+                if (!column.hasLanguage)
+                    plainText = true;
+                else if (std::find(found.begin(), found.end(), column.language) == found.end())
+                    found.push_back(column.language);
+            }
+        // Plain `label` is in the declared default language, else English. Without either a
+        // declaration or plain columns, the first language column is the default: a form in
+        // Hindi and Marathi alone should not demand English.
+        if (!m_declaredDefault.empty())
+            m_defaultLanguage = m_declaredDefault;
+        else if (plainText || found.empty() || std::find(found.begin(), found.end(), "en") != found.end())
+            m_defaultLanguage = "en";
+        else
+            m_defaultLanguage = found.front();
+        m_languages = {m_defaultLanguage};
+        for (const std::string& code : found)
+            if (code != m_defaultLanguage)
+                m_languages.push_back(code);
+    }
+
+    json title() const {
+        json text = json::object();
+        for (const std::string& code : m_languages) {
+            if (auto it = m_titleByLanguage.find(code); it != m_titleByLanguage.end())
+                text[code] = it->second;
+            else if (!m_plainTitle.empty() && (m_titleByLanguage.empty() || code == m_defaultLanguage))
+                text[code] = m_plainTitle;  // one plain title serves every language
+            else if (m_plainTitle.empty() && m_titleByLanguage.empty())
+                text[code] = m_formId;  // as XLSForm tools do when form_title is left out
+        }
+        return text;
+    }
+
+    // The localised text of `key` in `row`: one entry per language column with text. A plain
+    // column and a language column can both name the default language; differing texts are
+    // reported rather than one silently winning.
+    json localText(const Table& table, const XlsxRow& row, std::string_view key) {
+        json text = json::object();
+        std::map<std::string, const Column*> source;
+        for (const Column& column : table.columns) {
+            if (column.role != Role::Localized || column.key != key)
+                continue;
+            std::string value = cell(row, column);
+            if (value.empty())
+                continue;
+            const std::string& code = column.hasLanguage ? column.language : m_defaultLanguage;
+            if (auto it = source.find(code); it != source.end()) {
+                if (text[code].get<std::string>() != value)
+                    problem(table.name, row.number, column.header,
+                            "gives the '" + code + "' text a second time, differently from column '" +
+                                it->second->header + "'; keep one of them");
+                continue;
+            }
+            source[code] = &column;
+            text[code] = value;
+        }
+        return text;
+    }
+
+    // ---- choices
+
+    json readChoices(const Table& table) {
+        json lists = json::object();
+        // Which property columns each list uses: a list gets a column's key on every choice
+        // when any of its choices has a value there, so choice_filter reads it uniformly.
+        std::map<std::string, std::set<size_t>> propertiesOfList;
+        std::map<size_t, std::vector<int>> notRead;
+        std::vector<std::pair<std::string, const XlsxRow*>> rows;
+        const Column* listColumn = nullptr;
+        const Column* nameColumn = nullptr;
+        for (const Column& column : table.columns) {
+            if (column.role == Role::ListName)
+                listColumn = &column;
+            if (column.role == Role::Name)
+                nameColumn = &column;
+        }
+        if (!table.data.empty() && (!listColumn || !nameColumn)) {
+            problem("choices", table.headerRow, "",
+                    std::string("the header has no '") + (listColumn ? "name" : "list_name") + "' column");
+            return lists;
+        }
+        for (const XlsxRow* row : table.data) {
+            std::string list = cell(*row, *listColumn);
+            std::string name = cell(*row, *nameColumn);
+            if (list.empty()) {
+                problem("choices", row->number, listColumn->header, "the choice has no list_name");
+                continue;
+            }
+            if (name.empty()) {
+                problem("choices", row->number, nameColumn->header,
+                        "the choice in list '" + list + "' has no name");
+                continue;
+            }
+            for (const Column& column : table.columns) {
+                if (cell(*row, column).empty())
+                    continue;
+                if (column.role == Role::Property)
+                    propertiesOfList[list].insert(column.index);
+                else if (column.role == Role::Unsupported || column.role == Role::Unknown)
+                    notRead[column.index].push_back(row->number);
+            }
+            rows.emplace_back(list, row);
+        }
+        reportColumnsNotRead(table, notRead, "list_name, name, label and property columns");
+
+        for (const auto& [list, row] : rows) {
+            json choice = json::object();
+            choice["name"] = cell(*row, *nameColumn);
+            if (json label = localText(table, *row, "label"); !label.empty())
+                choice["label"] = std::move(label);
+            if (const auto& used = propertiesOfList[list]; !used.empty()) {
+                json properties = json::object();
+                for (size_t index : used) {
+                    const Column* column = columnAt(table, index);
+                    properties[column->header] = cell(*row, *column);
+                }
+                choice["properties"] = std::move(properties);
+            }
+            lists[list].push_back(std::move(choice));
+        }
+        return lists;
+    }
+
+    // ---- survey
+
+    struct OpenContainer {
+        json node;
+        bool repeat = false;
+        int row = 0;
+        bool kept = true;  // false past kMaxNesting: built but not attached
+    };
+    struct TopEntry {
+        json node;
+        bool section = false;  // a top-level group
+    };
+
+    json readSurvey(const Table& table) {
+        const Column* typeColumn = nullptr;
+        const Column* nameColumn = nullptr;
+        for (const Column& column : table.columns) {
+            if (column.role == Role::Type)
+                typeColumn = &column;
+            if (column.role == Role::Name)
+                nameColumn = &column;
+        }
+        if (!typeColumn || !nameColumn) {
+            problem("survey", table.headerRow, "",
+                    std::string("the header has no '") + (typeColumn ? "name" : "type") + "' column");
+            return json::array();
+        }
+
+        std::map<size_t, std::vector<int>> notRead;
+        std::vector<OpenContainer> open;
+        std::vector<TopEntry> top;
+        auto attach = [&](json node, bool isGroup) {
+            if (open.empty())
+                top.push_back({std::move(node), isGroup});
+            else if (open.back().kept)
+                open.back().node["questions"].push_back(std::move(node));
+        };
+
+        for (const XlsxRow* rowPointer : table.data) {
+            const XlsxRow& row = *rowPointer;
+            for (const Column& column : table.columns)
+                if ((column.role == Role::Unsupported || column.role == Role::Unknown) && !cell(row, column).empty())
+                    notRead[column.index].push_back(row.number);
+
+            std::string typeText = cell(row, *typeColumn);
+            if (typeText.empty()) {
+                for (const Column& column : table.columns)
+                    if (column.role != Role::Unsupported && column.role != Role::Unknown &&
+                        !cell(row, column).empty()) {
+                        problem("survey", row.number, typeColumn->header,
+                                "the row has values but no type (column '" + column.header + "')");
+                        break;
+                    }
+                continue;
+            }
+            TypeInfo type = parseType(typeText);
+            if (type.kind == EntryKind::Invalid) {
+                problem("survey", row.number, typeColumn->header, type.error);
+                continue;
+            }
+            const std::string name = cell(row, *nameColumn);
+
+            if (type.kind == EntryKind::EndGroup || type.kind == EntryKind::EndRepeat) {
+                const bool repeat = type.kind == EntryKind::EndRepeat;
+                const char* word = repeat ? "repeat" : "group";
+                if (open.empty()) {
+                    problem("survey", row.number, typeColumn->header,
+                            std::string("'end ") + word + "' without a 'begin " + word + "' before it");
+                    continue;
+                }
+                checkEndRow(table, row, word);
+                OpenContainer closed = std::move(open.back());
+                open.pop_back();
+                if (closed.repeat != repeat)
+                    problem("survey", row.number, typeColumn->header,
+                            std::string("'end ") + word + "' closes the 'begin " + (closed.repeat ? "repeat" : "group") +
+                                "' of row " + std::to_string(closed.row));
+                if (closed.kept)
+                    attach(std::move(closed.node), !closed.repeat && open.empty());
+                continue;
+            }
+
+            const bool container = type.kind == EntryKind::BeginGroup || type.kind == EntryKind::BeginRepeat;
+            if (name.empty()) {
+                problem("survey", row.number, nameColumn->header,
+                        "the " + (container ? std::string(type.kind == EntryKind::BeginRepeat ? "repeat" : "group")
+                                            : "'" + typeText + "' question") +
+                            " has no name");
+            } else if (!m_surveyRows.count(name)) {
+                m_surveyRows[name] = row.number;
+            }
+
+            json node = container ? containerNode(table, row, type.kind == EntryKind::BeginRepeat)
+                                  : questionNode(table, row, type);
+            node["id"] = name;
+            if (container) {
+                if (open.size() >= kMaxNesting && (open.empty() || open.back().kept))
+                    problem("survey", row.number, typeColumn->header,
+                            "groups and repeats nest deeper than " + std::to_string(kMaxNesting) + " levels");
+                const bool kept = open.size() < kMaxNesting;
+                open.push_back({std::move(node), type.kind == EntryKind::BeginRepeat, row.number, kept});
+            } else {
+                attach(std::move(node), false);
+            }
+        }
+        for (auto it = open.rbegin(); it != open.rend(); ++it) {
+            const char* word = it->repeat ? "repeat" : "group";
+            problem("survey", it->row, typeColumn->header,
+                    std::string("'begin ") + word + "' '" + it->node.value("id", std::string()) + "' has no matching 'end " +
+                        word + "'");
+        }
+        reportColumnsNotRead(table, notRead,
+                             "type, name, label, hint, required, required_message, relevant, constraint, "
+                             "constraint_message, calculation, choice_filter, appearance, pii and allow_dont_know");
+        return sections(std::move(top));
+    }
+
+    // Values on an "end group" row would be lost; the name and label are tolerated because
+    // many authors repeat them there for readability.
+    void checkEndRow(const Table& table, const XlsxRow& row, const char* word) {
+        for (const Column& column : table.columns) {
+            if (column.role == Role::Type || column.role == Role::Name || column.role == Role::Unsupported ||
+                column.role == Role::Unknown || (column.role == Role::Localized && column.key == "label"))
+                continue;
+            if (!cell(row, column).empty())
+                problem("survey", row.number, column.header,
+                        std::string("has no effect on an 'end ") + word + "' row; put it on the 'begin " + word +
+                            "' row");
+        }
+    }
+
+    json containerNode(const Table& table, const XlsxRow& row, bool repeat) {
+        json node = json::object();
+        node["type"] = repeat ? "repeat" : "group";
+        node["questions"] = json::array();
+        for (const Column& column : table.columns) {
+            std::string value = cell(row, column);
+            if (value.empty())
+                continue;
+            if (column.role == Role::Localized && (column.key == "label" || column.key == "hint")) {
+                if (!node.contains(column.key))
+                    if (json text = localText(table, row, column.key); !text.empty())
+                        node[column.key] = std::move(text);
+            } else if ((column.role == Role::Expression && column.key == "relevant") ||
+                       column.role == Role::Appearance) {
+                node[column.key] = value;
+            } else if (column.role != Role::Type && column.role != Role::Name && column.role != Role::Unsupported &&
+                       column.role != Role::Unknown) {
+                problem("survey", row.number, column.header,
+                        std::string("does not apply to a ") + (repeat ? "repeat" : "group") +
+                            " (only label, hint, relevant and appearance do)");
+            }
+        }
+        return node;
+    }
+
+    json questionNode(const Table& table, const XlsxRow& row, const TypeInfo& type) {
+        json node = json::object();
+        node["type"] = type.type;
+        if (!type.list.empty()) {
+            node["choices"] = type.list;
+            m_usedLists.emplace(type.list, row.number);
+        }
+        for (const Column& column : table.columns) {
+            std::string value = cell(row, column);
+            if (value.empty())
+                continue;
+            switch (column.role) {
+            case Role::Localized:
+                if (!node.contains(column.key))
+                    if (json text = localText(table, row, column.key); !text.empty())
+                        node[column.key] = std::move(text);
+                break;
+            case Role::Expression:
+            case Role::Appearance: node[column.key] = value; break;
+            case Role::Required: {
+                std::string flag = lower(value);
+                if (flag == "yes" || flag == "true" || flag == "1")
+                    node["required"] = true;
+                else if (flag != "no" && flag != "false" && flag != "0")
+                    node["required"] = value;  // a condition
+                break;
+            }
+            case Role::YesNo: {
+                std::string flag = lower(value);
+                if (flag == "yes" || flag == "true" || flag == "1")
+                    node[column.key] = true;
+                else if (flag == "no" || flag == "false" || flag == "0")
+                    node[column.key] = false;
+                else
+                    problem("survey", row.number, column.header,
+                            "'" + value + "' is not yes or no");
+                break;
+            }
+            default: break;
+            }
+        }
+        return node;
+    }
+
+    // Top-level groups are sections; each run of other top-level entries becomes a section
+    // of its own, titled like the form, so a flat XLSForm still has the shape the app walks.
+    json sections(std::vector<TopEntry> top) {
+        json out = json::array();
+        int runs = 0;
+        json run = json::array();
+        auto flush = [&] {
+            if (run.empty())
+                return;
+            json section = json::object();
+            section["id"] = freeSectionId(++runs);
+            section["label"] = title();
+            section["questions"] = std::move(run);
+            out.push_back(std::move(section));
+            run = json::array();
+        };
+        for (TopEntry& entry : top) {
+            if (entry.section) {
+                flush();
+                entry.node.erase("type");
+                out.push_back(std::move(entry.node));
+            } else {
+                run.push_back(std::move(entry.node));
+            }
+        }
+        flush();
+        return out;
+    }
+
+    // "main", then "main_2", ..., skipping ids the form already uses.
+    std::string freeSectionId(int run) {
+        for (int n = run;; ++n) {
+            std::string id = n == 1 ? "main" : "main_" + std::to_string(n);
+            if (!m_surveyRows.count(id) && !m_sectionIds.count(id)) {
+                m_sectionIds.insert(id);
+                return id;
+            }
+        }
+    }
+
+    std::string m_file;
+    std::vector<XlsFormProblem> m_problems;
+    json m_document;
+    std::map<std::string, int, std::less<>> m_surveyRows;
+    std::set<std::string> m_sectionIds;
+    std::map<std::string, int> m_usedLists;  // list name → first survey row using it
+
+    std::string m_formId, m_version, m_declaredDefault, m_plainTitle;
+    std::map<std::string, std::string> m_titleByLanguage;
+    std::string m_defaultLanguage;
+    std::vector<std::string> m_languages;
+};
+
+}  // namespace
+
+std::string XlsFormProblem::toString() const {
+    if (sheet.empty())
+        return file + " " + message;
+    std::string text = file + ": " + sheet;
+    if (row > 0)
+        text += " row " + std::to_string(row);
+    if (!column.empty())
+        text += ", column '" + column + "'";
+    return text + ": " + message;
+}
+
+XlsFormImport importXlsFormBytes(std::string_view bytes, std::string_view fileName) {
+    return XlsFormImporter(std::string(fileName)).run(bytes);
+}
+
+XlsFormImport importXlsForm(const std::filesystem::path& xlsx) {
+    const std::string fileName = xlsx.string();
+    auto fail = [&](std::string message) {
+        XlsFormImporter importer(fileName);
+        importer.fileProblem(std::move(message));
+        XlsFormImport result;
+        result.fileName = fileName;
+        result.errors = importer.takeProblems();
+        return result;
+    };
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(xlsx, ec);
+    if (ec)
+        return fail("cannot be read: " + ec.message());
+    if (size > kMaxXlsxBytes)
+        return fail("is larger than " + std::to_string(kMaxXlsxBytes / (1024 * 1024)) + " MiB; refusing to read it");
+    std::ifstream in(xlsx, std::ios::binary);
+    std::string bytes(size_t(size), '\0');
+    if (!in || !in.read(bytes.data(), std::streamsize(bytes.size())))
+        return fail("cannot be read");
+    return importXlsFormBytes(bytes, fileName);
+}
+
+TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx) {
+    XlsFormImport imported = importXlsForm(xlsx);
+    if (!imported.document) {
+        TemplateLoadResult result;
+        for (const XlsFormProblem& p : imported.errors) {
+            TemplateError error;
+            error.file = p.file;
+            if (p.sheet.empty()) {
+                // TemplateError prints "file: where: message"; whole-file messages are written
+                // to follow the file's name, so they get a subject here.
+                error.where = "workbook";
+                error.message = "the file " + p.message;
+            } else {
+                error.where = p.sheet;
+                if (p.row > 0)
+                    error.where += " row " + std::to_string(p.row);
+            }
+            error.key = p.column;
+            if (error.message.empty())
+                error.message = p.message;
+            result.errors.push_back(std::move(error));
+        }
+        return result;
+    }
+    TemplateLoadResult loaded = loadTemplateDocument(*imported.document, imported.fileName);
+    // The loader names questions by id; the author of a spreadsheet looks for a row.
+    for (TemplateError& error : loaded.errors) {
+        const std::string prefix = "question '";
+        if (error.where.rfind(prefix, 0) != 0 || error.where.back() != '\'')
+            continue;
+        std::string id = error.where.substr(prefix.size(), error.where.size() - prefix.size() - 1);
+        if (auto it = imported.surveyRows.find(id); it != imported.surveyRows.end())
+            error.where += " (survey row " + std::to_string(it->second) + ")";
+    }
+    return loaded;
+}
+
+}  // namespace ck

@@ -1,1 +1,167 @@
-// (being written)
+// ck-survey: the survey author's and the demo's tool.
+//   ck-survey check TEMPLATE             check a template (.json or XLSForm .xlsx); print its
+//                                         errors, or a summary when it is sound
+//   ck-survey fill TEMPLATE ANSWERS.json  fill a visit from answers; print the record as JSON,
+//                                         or every problem that stops it from being finalised
+// Exit status: 0 success, 1 the template or the answers have problems, 2 usage or I/O error.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/form/answers_json.h"
+#include "core/form/form_session.h"
+#include "core/record/record_json.h"
+#include "core/template/template_loader.h"
+#include "core/xlsform/xlsform_import.h"
+
+namespace {
+
+int usage() {
+    std::cerr << "usage:\n"
+                 "  ck-survey check TEMPLATE.json|TEMPLATE.xlsx\n"
+                 "  ck-survey fill TEMPLATE ANSWERS.json [--language CODE] [--today YYYY-MM-DD] [--binary OUT.bin]\n";
+    return 2;
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+ck::TemplateLoadResult loadAny(const std::string& path) {
+    if (endsWith(path, ".xlsx")) return ck::loadTemplateXlsx(path);
+    return ck::loadTemplateJsonFile(path);
+}
+
+// Prints the errors of a failed load; returns the exit status.
+int reportLoadErrors(const ck::TemplateLoadResult& r) {
+    for (const auto& e : r.errors) std::cerr << e.toString() << "\n";
+    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << "; the template was not loaded\n";
+    return 1;
+}
+
+int check(const std::string& path) {
+    auto r = loadAny(path);
+    if (!r.ok()) return reportLoadErrors(r);
+    const ck::Template& t = *r.survey;
+    std::map<std::string, int> byType;
+    int answerable = 0, pii = 0, repeats = 0;
+    for (const auto& q : t.questions) {
+        if (q.isSection()) continue;
+        ++byType[ck::questionTypeName(q.type)];
+        if (q.isAnswerable()) ++answerable;
+        if (q.pii) ++pii;
+        if (q.type == ck::QuestionType::Repeat) ++repeats;
+    }
+    std::cout << path << ": template '" << t.id << "' version " << t.version << " is sound\n";
+    std::cout << "  languages: ";
+    for (size_t i = 0; i < t.languages.size(); ++i) std::cout << (i ? ", " : "") << t.languages[i];
+    std::cout << "\n  title: " << t.title.in(0) << "\n";
+    std::cout << "  sections: " << t.sections.size() << ", questions taking an answer: " << answerable
+              << ", personal (pii): " << pii << ", repeat groups: " << repeats << "\n";
+    std::cout << "  by type:";
+    for (const auto& [type, n] : byType) std::cout << " " << type << "=" << n;
+    std::cout << "\n  choice lists: " << t.choiceLists.size() << ", indicators: " << t.indicators.size() << "\n";
+    return 0;
+}
+
+std::optional<std::string> readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+int fill(const std::string& templatePath, const std::string& answersPath, const std::string& language,
+         const std::string& today, const std::string& binaryOut) {
+    auto r = loadAny(templatePath);
+    if (!r.ok()) return reportLoadErrors(r);
+    auto text = readFile(answersPath);
+    if (!text) {
+        std::cerr << answersPath << ": cannot read the file\n";
+        return 2;
+    }
+    nlohmann::json answers;
+    try {
+        answers = nlohmann::json::parse(*text);
+    } catch (const nlohmann::json::parse_error& e) {
+        std::cerr << answersPath << ": not valid JSON: " << e.what() << "\n";
+        return 1;
+    }
+    size_t lang = 0;
+    if (!language.empty()) {
+        int li = r.survey->languageIndex(language);
+        if (li < 0) {
+            std::cerr << "the template has no language '" << language << "'\n";
+            return 2;
+        }
+        lang = size_t(li);
+    }
+    ck::FormSession session(r.survey);
+    if (!today.empty()) {
+        auto d = ck::parseIsoDate(today);
+        if (!d) {
+            std::cerr << "--today takes a date as YYYY-MM-DD\n";
+            return 2;
+        }
+        session.setToday(*d);
+    }
+    auto answerProblems = ck::applyAnswersJson(session, answers);
+    auto problems = session.validate(lang);
+    if (!answerProblems.empty() || !problems.empty()) {
+        for (const auto& p : answerProblems) std::cerr << answersPath << ": " << p << "\n";
+        for (const auto& p : problems) {
+            std::cerr << answersPath << ": " << p.questionId;
+            if (r.survey->questions[size_t(p.at.question)].repeat >= 0) std::cerr << " [instance " << p.at.instance + 1 << "]";
+            std::cerr << " (" << p.label << "): " << p.message << "\n";
+        }
+        std::cerr << answerProblems.size() + problems.size() << " problem(s); the visit cannot be finalised\n";
+        return 1;
+    }
+    ck::Record record = session.toRecord();
+    if (!binaryOut.empty()) {
+        std::ofstream out(binaryOut, std::ios::binary);
+        std::string bytes = ck::serializeRecord(record);
+        out.write(bytes.data(), std::streamsize(bytes.size()));
+        if (!out) {
+            std::cerr << binaryOut << ": cannot write the record\n";
+            return 2;
+        }
+    }
+    std::cout << ck::recordToJson(record).dump(2) << "\n";
+    auto p = session.progress();
+    std::cerr << "record " << record.id << ": " << p.answered << " of " << p.total << " relevant questions answered, no problems\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) return usage();
+    try {
+        if (args[0] == "check" && args.size() == 2) return check(args[1]);
+        if (args[0] == "fill" && args.size() >= 3) {
+            std::string language, today, binary;
+            for (size_t i = 3; i < args.size(); ++i) {
+                if (i + 1 >= args.size()) return usage();
+                if (args[i] == "--language") language = args[++i];
+                else if (args[i] == "--today") today = args[++i];
+                else if (args[i] == "--binary") binary = args[++i];
+                else return usage();
+            }
+            return fill(args[1], args[2], language, today, binary);
+        }
+    } catch (const std::exception& e) {
+        // Only whole-operation failures (out of memory, I/O) reach here.
+        std::cerr << "ck-survey: " << e.what() << "\n";
+        return 2;
+    }
+    return usage();
+}

@@ -1,1 +1,867 @@
 #include <catch2/catch.hpp>
+
+#include <zip.h>
+
+#include "bilingual_form.h"
+#include "core/xlsform/xlsform_import.h"
+#include "core/xlsform/xlsx_reader.h"
+#include "xlsx_fixture.h"
+
+using namespace ck;
+using namespace ck::test;
+using nlohmann::json;
+
+namespace {
+
+Sheet minimalSettings() {
+    return {"settings", {{"form_id", "version", "form_title"}, {"t", "1", "T"}}};
+}
+
+// A problem as printed, with the scratch folder taken off the file name.
+std::string shown(const XlsFormProblem& problem) {
+    std::string text = problem.toString();
+    const std::string prefix = scratchDir().string() + "/";
+    if (text.rfind(prefix, 0) == 0)
+        text.erase(0, prefix.size());
+    return text;
+}
+
+std::string allProblems(const XlsFormImport& result) {
+    std::string text;
+    for (const XlsFormProblem& p : result.errors)
+        text += p.toString() + "\n";
+    return text;
+}
+
+XlsFormImport importSheets(const std::string& fileName, const std::vector<Sheet>& sheets) {
+    return importXlsForm(writeXlsx(fileName, sheets));
+}
+
+// A survey sheet with a header and the given rows under it.
+std::vector<Sheet> surveyOnly(std::vector<Row> rows) {
+    rows.insert(rows.begin(), Row{"type", "name", "label"});
+    return {{"survey", rows}, minimalSettings()};
+}
+
+}  // namespace
+
+TEST_CASE("A bilingual XLSForm imports as the JSON template it describes", "[core][xlsform]") {
+    XlsFormImport result = importSheets("bilingual.xlsx", bilingualForm());
+    INFO(allProblems(result));
+    REQUIRE(result.errors.empty());
+    REQUIRE(result.document);
+    const json& doc = *result.document;
+    const json expected = bilingualFormJson();
+    // Section by section first, so a failure points at the part that differs.
+    REQUIRE(doc["sections"].size() == expected["sections"].size());
+    for (size_t i = 0; i < expected["sections"].size(); ++i) {
+        INFO("section " << i);
+        CHECK(doc["sections"][i].dump(1) == expected["sections"][i].dump(1));
+    }
+    CHECK(doc["choices"] == expected["choices"]);
+    CHECK(doc["title"] == expected["title"]);
+    CHECK(doc["languages"] == json::array({"en", "hi"}));
+    CHECK(doc["version"] == "2026.1");
+    CHECK(doc == expected);
+
+    CHECK(result.surveyRows.at("consent") == 2);
+    CHECK(result.surveyRows.at("product_lines") == 11);
+    CHECK(result.fileName.find("bilingual.xlsx") != std::string::npos);
+}
+
+TEST_CASE("The checked-in sample XLSForm imports like the fixture it was written from", "[core][xlsform]") {
+    XlsFormImport result = importXlsForm(std::filesystem::path(CK_TEST_DATA_DIR) / "xlsform" / "sample-bilingual.xlsx");
+    INFO(allProblems(result));
+    REQUIRE(result.document);
+    CHECK(*result.document == bilingualFormJson());
+}
+
+// Run by hand to refresh the sample survey authors copy from.
+TEST_CASE("Write the sample XLSForm into tests/data", "[.generate]") {
+    std::filesystem::path target = std::filesystem::path(CK_TEST_DATA_DIR) / "xlsform" / "sample-bilingual.xlsx";
+    std::filesystem::create_directories(target.parent_path());
+    writeXlsx(target, bilingualForm());
+    REQUIRE(importXlsForm(target).document);
+}
+
+TEST_CASE("Cells read as typed: numbers, booleans, rich text, inline strings, formulas", "[core][xlsform]") {
+    SECTION("numbers render without a trailing .0 and keep their decimals") {
+        XlsFormImport result = importSheets(
+            "numbers.xlsx",
+            {{"survey",
+              {{"type", "name", "label", "constraint"},
+               {"select_one n", "q1", 42, ". >= 0.5"},
+               {"scale n", "q2", "Scale"}}},
+             {"choices",
+              {{"list_name", "name", "label", "weight"},
+               {"n", 0, "Zero", 0.25},
+               {"n", 10, "Ten", -3},
+               {"n", 123456789, "Big", 1e20}}},
+             {"settings", {{"form_id", "version", "form_title"}, {"numbers", 20260101, 3.0}}}});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        const json& doc = *result.document;
+        CHECK(doc["version"] == "20260101");
+        CHECK(doc["title"]["en"] == "3");
+        CHECK(doc["sections"][0]["questions"][0]["label"]["en"] == "42");
+        const json& n = doc["choices"]["n"];
+        CHECK(n[0]["name"] == "0");
+        CHECK(n[1]["name"] == "10");
+        CHECK(n[2]["name"] == "123456789");
+        CHECK(n[0]["properties"]["weight"] == "0.25");
+        CHECK(n[1]["properties"]["weight"] == "-3");
+        CHECK(n[2]["properties"]["weight"] == "1e+20");
+    }
+
+    SECTION("a boolean TRUE in 'required' means required; FALSE means optional") {
+        XlsFormImport result = importSheets("booleans.xlsx", {{"survey",
+                                                                {{"type", "name", "label", "required"},
+                                                                 {"text", "a", "A", true},
+                                                                 {"text", "b", "B", false}}},
+                                                               minimalSettings()});
+        REQUIRE(result.document);
+        const json& qs = (*result.document)["sections"][0]["questions"];
+        CHECK(qs[0]["required"] == true);
+        CHECK_FALSE(qs[1].contains("required"));
+    }
+
+    SECTION("rich text runs join into one string, spaces kept") {
+        XlsFormImport result =
+            importSheets("rich.xlsx", {{"survey",
+                                        {{"type", "name", "label"},
+                                         {"text", "a", Cell::rich({"Name of the ", "owner", " (as on the licence)"})}}},
+                                       minimalSettings()});
+        REQUIRE(result.document);
+        CHECK((*result.document)["sections"][0]["questions"][0]["label"]["en"] ==
+              "Name of the owner (as on the licence)");
+    }
+
+    SECTION("inline strings (no shared string table) read the same") {
+        std::vector<Sheet> sheets = bilingualForm();
+        XlsFormImport result = importXlsForm(writeXlsx("inline.xlsx", sheets, /*constantMemory=*/true));
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK(*result.document == bilingualFormJson());
+    }
+
+    SECTION("a formula reads as its cached text result") {
+        XlsFormImport result = importSheets(
+            "formula.xlsx", {{"survey",
+                              {{"type", "name", "label"}, {"text", Cell::formulaText("=\"unit\"&\"_name\"", "unit_name"), "Name"}}},
+                             minimalSettings()});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["sections"][0]["questions"][0]["id"] == "unit_name");
+    }
+}
+
+TEST_CASE("Sparse sheets: blank rows, blank columns, a header below empty rows", "[core][xlsform]") {
+    XlsFormImport result =
+        importSheets("sparse.xlsx", {{"survey",
+                                      {{},
+                                       {},
+                                       {{}, "type", {}, "name", {}, {}, "label", {}, {}, {}, {}, {}, "hint"},
+                                       {},
+                                       {{}, "integer", {}, "workers", {}, {}, "Workers"},
+                                       {},
+                                       {},
+                                       {{}, "text", {}, "remarks", {}, {}, "Remarks", {}, {}, {}, {}, {}, "Anything else"},
+                                       {{}, "made_up_type", {}, "bad"}}},
+                                     minimalSettings()});
+    // The bad type on row 9 shows the row numbers survive the blank rows.
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].row == 9);
+    CHECK(result.errors[0].column == "type");
+    CHECK(shown(result.errors[0]).find(": survey row 9, column 'type': unknown type 'made_up_type'") !=
+          std::string::npos);
+
+    XlsFormImport good = importSheets("sparse-good.xlsx",
+                                      {{"survey",
+                                        {{},
+                                         {{}, "type", {}, "name", {}, {}, "label", {}, {}, {}, {}, {}, "hint"},
+                                         {},
+                                         {{}, "integer", {}, "workers", {}, {}, "Workers"},
+                                         {{}, "text", {}, "remarks", {}, {}, "Remarks", {}, {}, {}, {}, {}, "Else"}}},
+                                       minimalSettings()});
+    REQUIRE(good.document);
+    const json& qs = (*good.document)["sections"][0]["questions"];
+    REQUIRE(qs.size() == 2);
+    CHECK(qs[0] == json::parse(R"({"id": "workers", "type": "integer", "label": {"en": "Workers"}})"));
+    CHECK(qs[1]["hint"] == json::parse(R"({"en": "Else"})"));
+    CHECK(good.surveyRows.at("remarks") == 5);
+}
+
+TEST_CASE("Unsupported question types are reported by name, sheet and row", "[core][xlsform]") {
+    const std::vector<std::string> metadata = {"start", "end", "today", "deviceid", "username",
+                                               "phonenumber", "audit", "simserial", "subscriberid"};
+    const std::vector<std::string> others = {"barcode", "range", "rank", "time", "dateTime", "geotrace",
+                                             "geoshape", "audio", "video", "file", "acknowledge", "hidden",
+                                             "xml-external", "trigger", "select_one_from_file"};
+    std::vector<Row> rows = {{"text", "ok", "Fine"}};
+    for (const std::string& type : metadata)
+        rows.push_back({type, type + "_q", "L"});
+    for (const std::string& type : others)
+        rows.push_back({type, "q_" + std::to_string(rows.size()), "L"});
+    rows.push_back({"select_one yes_no or_other", "other_q", "L"});
+    rows.push_back({"select_one", "no_list", "L"});
+    rows.push_back({"frobnicate", "unknown_q", "L"});
+
+    XlsFormImport result = importSheets("types.xlsx", surveyOnly(rows));
+    CHECK_FALSE(result.document);
+    INFO(allProblems(result));
+    REQUIRE(result.errors.size() == metadata.size() + others.size() + 3);
+
+    size_t i = 0;
+    for (const std::string& type : metadata) {
+        const XlsFormProblem& p = result.errors[i++];
+        CHECK(p.sheet == "survey");
+        CHECK(p.row == int(i) + 2);  // header on row 1, "ok" on row 2
+        CHECK(p.column == "type");
+        CHECK(p.message.find("'" + type + "' is not supported: ") == 0);
+        CHECK(p.message.find("remove the row") != std::string::npos);
+    }
+    CHECK(shown(result.errors[0]) ==
+          "types.xlsx: survey row 3, column 'type': 'start' is not supported: ClusterKit records created/updated "
+          "times itself; remove the row");
+    for (const std::string& type : others) {
+        const XlsFormProblem& p = result.errors[i++];
+        CHECK(p.row == int(i) + 2);
+        std::string lowerType = type == "dateTime" ? "datetime" : type;
+        CHECK(p.message == "type '" + lowerType + "' is not supported by ClusterKit");
+    }
+    CHECK(result.errors[i++].message.find("'or_other' is not supported") == 0);
+    CHECK(result.errors[i++].message.find("needs the name of a choice list") != std::string::npos);
+    CHECK(result.errors[i].message == "unknown type 'frobnicate'");
+    CHECK(result.errors[i].row == int(rows.size()) + 1);
+}
+
+TEST_CASE("Columns ClusterKit does not read are reported when they hold a value", "[core][xlsform]") {
+    XlsFormImport result = importSheets(
+        "columns.xlsx",
+        {{"survey",
+          {{"type", "name", "label", "repeat_count", "read_only", "default", "media::image", "bind::oc:itemgroup",
+            "guidance_hint", "Colour", "parameters", "relevant::hi", "body::accuracyThreshold"},
+           {"text", "a", "A"},  // none of the extra columns used: fine
+           {"begin repeat", "r", "R", "3"},
+           {"integer", "b", "B", {}, "yes", "5", "b.png", "x", "ask twice", "red", "start=1", "1", "9"},
+           {"end repeat"},
+           {"text", "c", "C", {}, "yes"}}},
+         minimalSettings()});
+    CHECK_FALSE(result.document);
+    INFO(allProblems(result));
+    REQUIRE(result.errors.size() == 10);
+    auto expect = [&](const std::string& column, int row, const std::string& start) {
+        const XlsFormProblem* p = nullptr;
+        for (const XlsFormProblem& e : result.errors)
+            if (e.column == column)
+                p = &e;
+        INFO(column);
+        REQUIRE(p);
+        CHECK(p->sheet == "survey");
+        CHECK(p->row == row);
+        CHECK(p->message.find(start) == 0);
+    };
+    expect("repeat_count", 3, "column 'repeat_count' is not supported by ClusterKit");
+    expect("read_only", 4, "column 'read_only' is not supported by ClusterKit; clear it (values in rows 4, 6)");
+    expect("default", 4, "column 'default' is not supported");
+    expect("media::image", 4, "column 'media::image' is not supported");
+    expect("bind::oc:itemgroup", 4, "column 'bind::oc:itemgroup' is not supported");
+    expect("guidance_hint", 4, "column 'guidance_hint' is not supported");
+    expect("parameters", 4, "column 'parameters' is not supported");
+    expect("body::accuracyThreshold", 4, "column 'body::accuracyThreshold' is not supported");
+    expect("Colour", 4, "unknown column 'Colour'; the survey sheet reads type, name, label");
+    expect("relevant::hi", 4, "unknown column 'relevant::hi'");
+}
+
+TEST_CASE("Settings: form_id and version are required; other columns are reported", "[core][xlsform]") {
+    std::vector<Row> rows = {{"type", "name", "label"}, {"text", "a", "A"}};
+    SECTION("missing form_id and version") {
+        XlsFormImport result =
+            importSheets("settings1.xlsx", {{"survey", rows}, {"settings", {{"form_title"}, {"Title"}}}});
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 2);
+        CHECK(shown(result.errors[0]) ==
+              "settings1.xlsx: settings row 2, column 'form_id': the form has no form_id (the template's id)");
+        CHECK(result.errors[1].column == "version");
+    }
+    SECTION("extra columns and rows") {
+        XlsFormImport result = importSheets(
+            "settings2.xlsx",
+            {{"survey", rows},
+             {"settings", {{"form_id", "version", "instance_name", "style"}, {"f", "1", "concat(${a})", {}}, {"x"}}}});
+        CHECK_FALSE(result.document);
+        INFO(allProblems(result));
+        REQUIRE(result.errors.size() == 2);
+        CHECK(result.errors[0].row == 3);
+        CHECK(result.errors[0].message.find("only the first row") == 0);
+        CHECK(result.errors[1].column == "instance_name");
+        CHECK(result.errors[1].row == 2);
+    }
+    SECTION("no form_title: the form_id serves as the title") {
+        XlsFormImport result =
+            importSheets("settings3.xlsx", {{"survey", rows}, {"settings", {{"form_id", "version"}, {"f", "1"}}}});
+        REQUIRE(result.document);
+        CHECK((*result.document)["title"] == json::parse(R"({"en": "f"})"));
+    }
+}
+
+TEST_CASE("Languages: plain columns, default_language and conflicts", "[core][xlsform]") {
+    SECTION("plain columns only: English") {
+        XlsFormImport result = importSheets("lang1.xlsx", surveyOnly({{"text", "a", "A"}}));
+        REQUIRE(result.document);
+        CHECK((*result.document)["languages"] == json::array({"en"}));
+        CHECK((*result.document)["sections"][0]["label"] == json::parse(R"({"en": "T"})"));
+    }
+    SECTION("default_language names the plain columns' language and comes first") {
+        XlsFormImport result = importSheets(
+            "lang2.xlsx", {{"survey", {{"type", "name", "label::Tamil (ta)", "label"}, {"text", "a", "ஏ", "ए"}}},
+                           {"settings",
+                            {{"form_id", "version", "form_title", "form_title::Tamil (ta)", "default_language"},
+                             {"f", "1", "शीर्षक", "தலைப்பு", "Hindi (hi)"}}}});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        const json& doc = *result.document;
+        CHECK(doc["languages"] == json::array({"hi", "ta"}));
+        CHECK(doc["title"] == json::parse(R"({"hi": "शीर्षक", "ta": "தலைப்பு"})"));
+        CHECK(doc["sections"][0]["questions"][0]["label"] == json::parse(R"({"hi": "ए", "ta": "ஏ"})"));
+    }
+    SECTION("language columns only, no default declared: English when present, else the first") {
+        XlsFormImport hiMr = importSheets(
+            "lang3.xlsx", {{"survey", {{"type", "name", "label::Hindi (hi)", "label::mr"}, {"text", "a", "ए", "अ"}}},
+                           minimalSettings()});
+        REQUIRE(hiMr.document);
+        CHECK((*hiMr.document)["languages"] == json::array({"hi", "mr"}));
+        // One plain form_title serves every language.
+        CHECK((*hiMr.document)["title"] == json::parse(R"({"hi": "T", "mr": "T"})"));
+
+        XlsFormImport hiEn = importSheets(
+            "lang4.xlsx",
+            {{"survey", {{"type", "name", "label::Hindi (hi)", "label::English (en)"}, {"text", "a", "ए", "A"}}},
+             minimalSettings()});
+        REQUIRE(hiEn.document);
+        CHECK((*hiEn.document)["languages"] == json::array({"en", "hi"}));
+    }
+    SECTION("an empty language column adds no language") {
+        XlsFormImport result = importSheets(
+            "lang5.xlsx", {{"survey", {{"type", "name", "label", "label::French (fr)"}, {"text", "a", "A"}}},
+                           minimalSettings()});
+        REQUIRE(result.document);
+        CHECK((*result.document)["languages"] == json::array({"en"}));
+    }
+    SECTION("plain label and label::English (en) agreeing is fine; differing is a conflict") {
+        XlsFormImport result = importSheets("lang6.xlsx", {{"survey",
+                                              {{"type", "name", "label", "label::English (en)"},
+                                               {"text", "a", "Same", "Same"},
+                                               {"text", "b", "One", "Other"}}},
+                                             minimalSettings()});
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].row == 3);
+        CHECK(result.errors[0].column == "label::English (en)");
+        CHECK(result.errors[0].message.find("gives the 'en' text a second time") == 0);
+    }
+    SECTION("the same language column twice") {
+        XlsFormImport result = importSheets(
+            "lang7.xlsx", {{"survey", {{"type", "name", "label::hi", "Label::Hindi (hi)"}, {"text", "a", "ए"}}},
+                           minimalSettings()});
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].row == 1);
+        CHECK(result.errors[0].message == "the column appears twice (columns C and D)");
+    }
+}
+
+TEST_CASE("Survey values: required, yes/no columns, aliases", "[core][xlsform]") {
+    XlsFormImport result = importSheets("values.xlsx", {{"survey",
+                                                         {{"Type", "NAME", "Label", "Required", "PII",
+                                                           "allow_dont_know", "relevance", "jr:constraintMsg"},
+                                                          {"text", "a", "A", "YES", "Yes", "No"},
+                                                          {"text", "b", "B", "no", "no", "yes", "${a} != ''"},
+                                                          {"text", "c", "C", "1"},
+                                                          {"text", "d", "D", "0"},
+                                                          {"text", "e", "E", "${a} = 'x'", "maybe"},
+                                                          {"select one yn", "f", "F"},
+                                                          {"text", "g", "G", {}, {}, {}, {}, "Bad"}}},
+                                                        {"choices", {{"list name", "name", "label"}, {"yn", "y", "Y"}}},
+                                                        minimalSettings()});
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].row == 6);
+    CHECK(result.errors[0].column == "PII");
+    CHECK(result.errors[0].message == "'maybe' is not yes or no");
+
+    XlsFormImport ok = importSheets("values2.xlsx", {{"survey",
+                                                      {{"Type", "NAME", "Label", "Required", "PII", "allow_dont_know",
+                                                        "relevance", "jr:constraintMsg", "constraint"},
+                                                       {"text", "a", "A", "YES", "Yes", "No"},
+                                                       {"text", "b", "B", "no", "no", "yes", "${a} != ''"},
+                                                       {"text", "c", "C", "1"},
+                                                       {"text", "d", "D", "0"},
+                                                       {"text", "e", "E", "${a} = 'x'"},
+                                                       {"select one yn", "f", "F"},
+                                                       {"text", "g", "G", {}, {}, {}, {}, "Bad", ". != 'x'"}}},
+                                                     {"choices", {{"list name", "name", "label"}, {"yn", "y", "Y"}}},
+                                                     minimalSettings()});
+    INFO(allProblems(ok));
+    REQUIRE(ok.document);
+    const json& qs = (*ok.document)["sections"][0]["questions"];
+    CHECK(qs[0] == json::parse(R"({"id": "a", "type": "text", "label": {"en": "A"}, "required": true,
+                                   "pii": true, "allow_dont_know": false})"));
+    CHECK(qs[1] == json::parse(R"({"id": "b", "type": "text", "label": {"en": "B"}, "pii": false,
+                                   "allow_dont_know": true, "relevant": "${a} != ''"})"));
+    CHECK(qs[2]["required"] == true);
+    CHECK_FALSE(qs[3].contains("required"));
+    CHECK(qs[4]["required"] == "${a} = 'x'");
+    CHECK(qs[5] == json::parse(R"({"id": "f", "type": "select_one", "choices": "yn", "label": {"en": "F"}})"));
+    CHECK(qs[6]["constraint_message"] == json::parse(R"({"en": "Bad"})"));
+}
+
+TEST_CASE("Choices: properties per list, missing names, media columns", "[core][xlsform]") {
+    SECTION("a property column appears only in lists that use it") {
+        XlsFormImport result = importSheets(
+            "choices1.xlsx",
+            {{"survey", {{"type", "name", "label"}, {"select_one a", "qa", "A"}, {"select_one b", "qb", "B"}}},
+             {"choices",
+              {{"list_name", "name", "label", "district", "stage"},
+               {"a", "x", "X", "Tiruppur"},
+               {"a", "y", "Y"},
+               {"b", "z", "Z", {}, "upstream"}}},
+             minimalSettings()});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["choices"] == json::parse(R"({
+            "a": [{"name": "x", "label": {"en": "X"}, "properties": {"district": "Tiruppur"}},
+                  {"name": "y", "label": {"en": "Y"}, "properties": {"district": ""}}],
+            "b": [{"name": "z", "label": {"en": "Z"}, "properties": {"stage": "upstream"}}]})"));
+    }
+    SECTION("rows without list_name or name; media columns") {
+        XlsFormImport result = importSheets(
+            "choices2.xlsx",
+            {{"survey", {{"type", "name", "label"}, {"select_one a", "qa", "A"}}},
+             {"choices",
+              {{"list_name", "name", "label", "media::image"},
+               {"a", "x", "X", "x.png"},
+               {{}, "y", "Y"},
+               {"a", {}, "Z"}}},
+             minimalSettings()});
+        CHECK_FALSE(result.document);
+        INFO(allProblems(result));
+        REQUIRE(result.errors.size() == 3);
+        CHECK(shown(result.errors[0]) == "choices2.xlsx: choices row 3, column 'list_name': the choice has no list_name");
+        CHECK(shown(result.errors[1]) == "choices2.xlsx: choices row 4, column 'name': the choice in list 'a' has no name");
+        CHECK(shown(result.errors[2]) ==
+              "choices2.xlsx: choices row 2, column 'media::image': column 'media::image' is not supported by "
+              "ClusterKit; clear it");
+    }
+}
+
+TEST_CASE("Groups and repeats must be balanced", "[core][xlsform]") {
+    SECTION("end group without begin") {
+        XlsFormImport result = importSheets("unbalanced1.xlsx", surveyOnly({{"text", "a", "A"}, {"end group"}}));
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]) ==
+              "unbalanced1.xlsx: survey row 3, column 'type': 'end group' without a 'begin group' before it");
+    }
+    SECTION("begin without end") {
+        XlsFormImport result = importSheets(
+            "unbalanced2.xlsx",
+            surveyOnly({{"begin group", "g", "G"}, {"begin_repeat", "r", "R"}, {"text", "a", "A"}, {"end_repeat"}}));
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].row == 2);
+        CHECK(result.errors[0].message == "'begin group' 'g' has no matching 'end group'");
+    }
+    SECTION("end repeat closing a group") {
+        XlsFormImport result = importSheets(
+            "unbalanced3.xlsx", surveyOnly({{"begin group", "g", "G"}, {"text", "a", "A"}, {"end repeat"}}));
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].row == 4);
+        CHECK(result.errors[0].message == "'end repeat' closes the 'begin group' of row 2");
+    }
+    SECTION("values on an end row, columns that do not apply to a group") {
+        XlsFormImport result = importSheets(
+            "unbalanced4.xlsx",
+            {{"survey",
+              {{"type", "name", "label", "relevant", "required"},
+               {"begin group", "g", "G", {}, "yes"},
+               {"text", "a", "A"},
+               {"end group", "g", "G", "${a} = ''"}}},
+             minimalSettings()});
+        CHECK_FALSE(result.document);
+        INFO(allProblems(result));
+        REQUIRE(result.errors.size() == 2);
+        CHECK(result.errors[0].row == 2);
+        CHECK(result.errors[0].column == "required");
+        CHECK(result.errors[1].row == 4);
+        CHECK(result.errors[1].column == "relevant");
+        CHECK(result.errors[1].message == "has no effect on an 'end group' row; put it on the 'begin group' row");
+    }
+    SECTION("very deep nesting is refused without building it") {
+        std::vector<Row> rows;
+        for (int i = 0; i < 5000; ++i)
+            rows.push_back({"begin group", "g" + std::to_string(i), "G"});
+        rows.push_back({"text", "a", "A"});
+        for (int i = 0; i < 5000; ++i)
+            rows.push_back({"end group"});
+        XlsFormImport result = importSheets("deep.xlsx", surveyOnly(rows));
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].row == 102);
+        CHECK(result.errors[0].message == "groups and repeats nest deeper than 100 levels");
+    }
+}
+
+TEST_CASE("Top-level questions outside groups are gathered into sections", "[core][xlsform]") {
+    XlsFormImport result = importSheets("sections.xlsx", surveyOnly({{"text", "main", "Named main"},
+                                                                      {"begin repeat", "r", "R"},
+                                                                      {"text", "x", "X"},
+                                                                      {"end repeat"},
+                                                                      {"begin group", "g", "G"},
+                                                                      {"text", "y", "Y"},
+                                                                      {"end group"},
+                                                                      {"note", "n", "N"}}));
+    INFO(allProblems(result));
+    REQUIRE(result.document);
+    const json& sections = (*result.document)["sections"];
+    REQUIRE(sections.size() == 3);
+    // "main" is taken by a question, so the runs are main_2 and main_3.
+    CHECK(sections[0]["id"] == "main_2");
+    CHECK(sections[0]["questions"].size() == 2);
+    CHECK(sections[0]["questions"][1]["type"] == "repeat");
+    CHECK(sections[1]["id"] == "g");
+    CHECK_FALSE(sections[1].contains("type"));
+    CHECK(sections[2]["id"] == "main_3");
+    CHECK(sections[2]["label"] == json::parse(R"({"en": "T"})"));
+}
+
+TEST_CASE("Missing sheets are named", "[core][xlsform]") {
+    SECTION("no survey") {
+        XlsFormImport result = importSheets("nosurvey.xlsx", {{"Sheet1", {{"a"}}}, minimalSettings()});
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]) == "nosurvey.xlsx has no sheet named 'survey' (its sheets: 'Sheet1', 'settings')");
+    }
+    SECTION("no settings") {
+        XlsFormImport result = importSheets("nosettings.xlsx", {{"survey", {{"type", "name", "label"}, {"text", "a", "A"}}}});
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]).find("nosettings.xlsx has no sheet named 'settings'") == 0);
+    }
+    SECTION("no choices while a question uses a list") {
+        XlsFormImport result = importSheets("nochoices.xlsx", surveyOnly({{"select_one yn", "a", "A"}}));
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]) == "nochoices.xlsx has no sheet named 'choices' (survey row 2 uses list 'yn')");
+    }
+    SECTION("no choices and no lists: fine") {
+        XlsFormImport result = importSheets("nochoices2.xlsx", surveyOnly({{"text", "a", "A"}}));
+        CHECK(result.document);
+    }
+    SECTION("sheet names match ignoring case") {
+        XlsFormImport result = importSheets("case.xlsx", {{"Survey", {{"type", "name", "label"}, {"text", "a", "A"}}},
+                                                          {"SETTINGS", {{"form_id", "version"}, {"f", "1"}}}});
+        CHECK(result.document);
+    }
+    SECTION("an empty survey sheet") {
+        XlsFormImport result = importSheets("empty-survey.xlsx", {{"survey", {}}, minimalSettings()});
+        CHECK_FALSE(result.document);
+        REQUIRE_FALSE(result.errors.empty());
+        CHECK(shown(result.errors[0]) == "empty-survey.xlsx: survey: the sheet has no questions");
+    }
+}
+
+TEST_CASE("Damaged files give a clear error, never a crash", "[core][xlsform]") {
+    const std::string good = readBytes(writeXlsx("good.xlsx", bilingualForm()));
+    REQUIRE(importXlsFormBytes(good, "good.xlsx").document);
+
+    SECTION("empty file") {
+        XlsFormImport result = importXlsFormBytes("", "form.xlsx");
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]) == "form.xlsx is empty (0 bytes), not an .xlsx file");
+    }
+    SECTION("not a zip") {
+        XlsFormImport result = importXlsFormBytes("type,name,label\ntext,a,A\n", "form.xlsx");
+        CHECK_FALSE(result.document);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]).find("form.xlsx is not a valid .xlsx (zip) file: ") == 0);
+    }
+    SECTION("truncated at every length") {
+        // Every cut loses the zip's central directory; many lengths, one error each.
+        for (size_t length = 1; length < good.size(); length += 37) {
+            XlsFormImport result = importXlsFormBytes(std::string_view(good).substr(0, length), "form.xlsx");
+            INFO(length);
+            CHECK_FALSE(result.document);
+            REQUIRE(result.errors.size() == 1);
+            CHECK(shown(result.errors[0]).find("form.xlsx is not a valid .xlsx (zip) file: ") == 0);
+        }
+    }
+    SECTION("damaged bytes inside") {
+        // Flipping bytes hits compressed data (CRC or inflate errors), headers or nothing that
+        // matters; whichever, the import ends with a document or with errors.
+        for (size_t at = 0; at < good.size(); at += 13) {
+            std::string bad = good;
+            bad[at] = char(bad[at] ^ 0x5A);
+            XlsFormImport result = importXlsFormBytes(bad, "form.xlsx");
+            CHECK(result.document.has_value() == result.errors.empty());
+        }
+    }
+    SECTION("a file that does not exist") {
+        XlsFormImport result = importXlsForm(scratchDir() / "missing.xlsx");
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]).find("missing.xlsx cannot be read: ") != std::string::npos);
+    }
+    SECTION("a zip that is not a workbook") {
+        zip_error_t error;
+        zip_error_init(&error);
+        const std::filesystem::path path = scratchDir() / "notworkbook.xlsx";
+        std::filesystem::remove(path);
+        int code = 0;
+        zip_t* archive = zip_open(path.string().c_str(), ZIP_CREATE, &code);
+        REQUIRE(archive);
+        static const char kText[] = "hello";
+        zip_source_t* source = zip_source_buffer(archive, kText, sizeof kText - 1, 0);
+        REQUIRE(zip_file_add(archive, "readme.txt", source, 0) >= 0);
+        REQUIRE(zip_close(archive) == 0);
+        XlsFormImport result = importXlsForm(path);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(shown(result.errors[0]).find("notworkbook.xlsx has no xl/workbook.xml") != std::string::npos);
+    }
+}
+
+namespace {
+
+// A zip holding `entries` (name, content), written in memory with libzip.
+std::string makeZip(const std::vector<std::pair<std::string, std::string>>& entries) {
+    const std::filesystem::path path = scratchDir() / "made.zip";
+    std::filesystem::remove(path);
+    int code = 0;
+    zip_t* archive = zip_open(path.string().c_str(), ZIP_CREATE, &code);
+    REQUIRE(archive);
+    for (const auto& [name, content] : entries) {
+        zip_source_t* source = zip_source_buffer(archive, content.data(), content.size(), 0);
+        REQUIRE(zip_file_add(archive, name.c_str(), source, 0) >= 0);
+    }
+    REQUIRE(zip_close(archive) == 0);
+    return readBytes(path);
+}
+
+const char* const kContentTypes = R"(<?xml version="1.0"?><Types/>)";
+const char* const kRootRels =
+    R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+    R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>)";
+const char* const kWorkbookRels =
+    R"(<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+    R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>)"
+    R"(<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="/xl/sharedStrings.xml"/></Relationships>)";
+const char* const kWorkbook =
+    R"(<?xml version="1.0"?><x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">)"
+    R"(<x:sheets><x:sheet name="data" sheetId="1" r:id="rId1"/></x:sheets></x:workbook>)";
+
+// A hand-made workbook of one sheet "data": for cell forms libxlsxwriter never writes.
+XlsxReadResult readHandMade(const std::string& sheetXml, const std::string& sharedStrings, XlsxLimits limits = {}) {
+    std::string bytes = makeZip({{"[Content_Types].xml", kContentTypes},
+                                 {"_rels/.rels", kRootRels},
+                                 {"xl/_rels/workbook.xml.rels", kWorkbookRels},
+                                 {"xl/workbook.xml", kWorkbook},
+                                 {"xl/worksheets/sheet1.xml", sheetXml},
+                                 {"xl/sharedStrings.xml", sharedStrings}});
+    return readXlsxSheets(bytes, {"data"}, limits);
+}
+
+}  // namespace
+
+TEST_CASE("The xlsx reader: references, prefixes, escapes and limits", "[core][xlsform]") {
+    const std::string sst =
+        R"(<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>plain</t></si>)"
+        R"(<si><r><t>rich </t></r><r><rPr><b/></rPr><t>text</t></r><rPh><t>PHONETIC</t></rPh></si>)"
+        R"(<si><t>line_x000D_break _x005F_x0041_</t></si></sst>)";
+    SECTION("sparse references, prefixed elements, every cell type") {
+        XlsxReadResult read = readHandMade(
+            R"(<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>)"
+            R"(<x:row r="2"><x:c r="B2" t="s"><x:v>0</x:v></x:c><x:c r="AB2" t="s"><x:v>1</x:v></x:c></x:row>)"
+            R"(<x:row r="7"><x:c r="A7"><x:v>2026.0999999999999</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c>)"
+            R"(<x:c t="inlineStr"><x:is><x:t>inline</x:t></x:is></x:c><x:c t="str"><x:f>A1</x:f><x:v>formula</x:v></x:c>)"
+            R"(<x:c t="s"><x:v>2</x:v></x:c><x:c s="3"/><x:c><x:v>1.0E+3</x:v></x:c></x:row>)"
+            R"(<x:row r="9"><x:c r="C9" s="1"/></x:row></x:sheetData></x:worksheet>)",
+            sst);
+        INFO(read.error);
+        REQUIRE(read.ok());
+        REQUIRE(read.sheetNames == std::vector<std::string>{"data"});
+        REQUIRE(read.sheets.size() == 1);
+        const auto& rows = read.sheets[0].rows;
+        REQUIRE(rows.size() == 2);  // row 9 has only an empty styled cell
+        CHECK(rows[0].number == 2);
+        CHECK(rows[0].cells.size() == 28);
+        CHECK(rows[0].cell(1) == "plain");
+        CHECK(rows[0].cell(27) == "rich text");
+        CHECK(rows[0].cell(500).empty());
+        CHECK(rows[1].number == 7);
+        CHECK(rows[1].cells == std::vector<std::string>{"2026.1", "TRUE", "inline", "formula",
+                                                         "line\rbreak _x0041_", "", "1000"});
+    }
+    SECTION("errors in the sheet") {
+        auto error = [&](const std::string& sheetData) {
+            return readHandMade(R"(<worksheet><sheetData>)" + sheetData + "</sheetData></worksheet>", sst).error;
+        };
+        CHECK(error(R"(<row r="1"><c r="A1" t="s"><v>7</v></c></row>)") ==
+              "has cell A1 in sheet 'data' that refers to a shared string that does not exist");
+        CHECK(error(R"(<row r="1"><c r="1A"><v>1</v></c></row>)") == "has an invalid cell reference '1A' in sheet 'data'");
+        CHECK(error(R"(<row r="1"><c r="XFE1"><v>1</v></c></row>)") ==
+              "has an invalid cell reference 'XFE1' in sheet 'data'");
+        CHECK(error(R"(<row r="2"><c r="A3"><v>1</v></c></row>)") == "has cell A3 inside row 2 in sheet 'data'");
+        CHECK(error(R"(<row r="3"><c><v>1</v></c></row><row r="2"><c><v>1</v></c></row>)") ==
+              "has rows out of order in sheet 'data' (row 2 after row 3)");
+        CHECK(error(R"(<row r="1"><c r="AMJ1"><v>1</v></c><c r="AMK1"><v>1</v></c></row>)") ==
+              "has a value in column AMK in sheet 'data', beyond the 1024 columns read");
+        CHECK(error(R"(<row r="1"><c r="A1"><v>1</v></c>)").find("has malformed XML in xl/worksheets/sheet1.xml: ") == 0);
+    }
+    SECTION("limits") {
+        std::string many = "<worksheet><sheetData>";
+        for (int r = 1; r <= 200; ++r)
+            many += "<row><c><v>" + std::to_string(r) + "</v></c><c><v>1</v></c></row>";
+        many += "</sheetData></worksheet>";
+        XlsxLimits rows;
+        rows.maxRows = 10;
+        CHECK(readHandMade(many, sst, rows).error == "has more than 10 rows in sheet 'data'");
+        XlsxLimits cells;
+        cells.maxCells = 30;
+        CHECK(readHandMade(many, sst, cells).error == "has more than 30 cells in sheet 'data'");
+        XlsxLimits bytes;
+        bytes.maxEntryBytes = 5000;
+        CHECK(readHandMade(many, sst, bytes).error ==
+              "has a part larger than 0 MiB uncompressed (xl/worksheets/sheet1.xml); refusing to read it");
+    }
+    SECTION("a zip bomb: one entry inflating past 64 MiB") {
+        std::string zeros(size_t(65) * 1024 * 1024, '0');
+        std::string bytes = makeZip({{"_rels/.rels", kRootRels},
+                                     {"xl/_rels/workbook.xml.rels", kWorkbookRels},
+                                     {"xl/workbook.xml", kWorkbook},
+                                     {"xl/sharedStrings.xml", sst},
+                                     {"xl/worksheets/sheet1.xml", zeros}});
+        zeros = std::string();
+        CHECK(bytes.size() < 1024 * 1024);
+        XlsxReadResult read = readXlsxSheets(bytes, {"data"});
+        CHECK(read.error ==
+              "has a part larger than 64 MiB uncompressed (xl/worksheets/sheet1.xml); refusing to read it");
+    }
+    SECTION("column names") {
+        CHECK(xlsxColumnName(0) == "A");
+        CHECK(xlsxColumnName(25) == "Z");
+        CHECK(xlsxColumnName(26) == "AA");
+        CHECK(xlsxColumnName(27) == "AB");
+        CHECK(xlsxColumnName(16383) == "XFD");
+    }
+}
+
+namespace {
+
+std::vector<std::string> texts(const LocalText& text) { return text.byLanguage; }
+
+void requireSameContent(const Template& a, const Template& b) {
+    CHECK(a.id == b.id);
+    CHECK(a.version == b.version);
+    CHECK(a.languages == b.languages);
+    CHECK(texts(a.title) == texts(b.title));
+    CHECK(a.sections == b.sections);
+    REQUIRE(a.questions.size() == b.questions.size());
+    for (size_t i = 0; i < a.questions.size(); ++i) {
+        const Question& x = a.questions[i];
+        const Question& y = b.questions[i];
+        INFO("question " << x.id);
+        CHECK(x.id == y.id);
+        CHECK(x.type == y.type);
+        CHECK(texts(x.label) == texts(y.label));
+        CHECK(texts(x.hint) == texts(y.hint));
+        CHECK(texts(x.constraintMessage) == texts(y.constraintMessage));
+        CHECK(texts(x.requiredMessage) == texts(y.requiredMessage));
+        CHECK(x.appearance == y.appearance);
+        CHECK(x.parent == y.parent);
+        CHECK(x.repeat == y.repeat);
+        CHECK(x.section == y.section);
+        CHECK(x.children == y.children);
+        CHECK(x.choiceList == y.choiceList);
+        CHECK(x.pii == y.pii);
+        CHECK(x.allowDontKnow == y.allowDontKnow);
+        CHECK(x.requiredAlways == y.requiredAlways);
+        CHECK(x.relevant.program.text() == y.relevant.program.text());
+        CHECK(x.constraint.program.text() == y.constraint.program.text());
+        CHECK(x.required.program.text() == y.required.program.text());
+        CHECK(x.calculation.program.text() == y.calculation.program.text());
+        CHECK(x.choiceFilter.program.text() == y.choiceFilter.program.text());
+    }
+    REQUIRE(a.choiceLists.size() == b.choiceLists.size());
+    for (size_t i = 0; i < a.choiceLists.size(); ++i) {
+        const ChoiceList& x = a.choiceLists[i];
+        const ChoiceList& y = b.choiceLists[i];
+        CHECK(x.id == y.id);
+        CHECK(x.names == y.names);
+        REQUIRE(x.choices.size() == y.choices.size());
+        for (size_t c = 0; c < x.choices.size(); ++c) {
+            CHECK(texts(x.choices[c].label) == texts(y.choices[c].label));
+            CHECK(x.choices[c].properties == y.choices[c].properties);
+        }
+    }
+}
+
+std::string allErrors(const TemplateLoadResult& result) {
+    std::string text;
+    for (const TemplateError& e : result.errors)
+        text += e.toString() + "\n";
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("loadTemplateXlsx builds the same template as the equivalent JSON", "[core][xlsform]") {
+    TemplateLoadResult fromJson = loadTemplateDocument(bilingualFormJson(), "bilingual.json");
+    INFO(allErrors(fromJson));
+    REQUIRE(fromJson.ok());
+    TemplateLoadResult fromXlsx = loadTemplateXlsx(writeXlsx("bilingual-load.xlsx", bilingualForm()));
+    INFO(allErrors(fromXlsx));
+    REQUIRE(fromXlsx.ok());
+    requireSameContent(*fromXlsx.survey, *fromJson.survey);
+    // Spot checks that the comparison compares something.
+    const Question* women = fromXlsx.survey->find("women");
+    REQUIRE(women);
+    CHECK(women->constraint.program.text() == ". <= ${workers}");
+    CHECK(women->required.program.text() == "${workers} > 0");
+    CHECK(women->constraintMessage.byLanguage == std::vector<std::string>{"Cannot exceed the workers", "कामगारों से अधिक नहीं हो सकता"});
+    REQUIRE(fromXlsx.survey->find("product"));
+    CHECK(fromXlsx.survey->find("product")->repeat == fromXlsx.survey->indexOf("product_lines"));
+}
+
+TEST_CASE("loadTemplateXlsx reports import problems and loader errors by row", "[core][xlsform]") {
+    SECTION("an import problem becomes a TemplateError at its row and column") {
+        TemplateLoadResult result =
+            loadTemplateXlsx(writeXlsx("load-bad.xlsx", surveyOnly({{"text", "a", "A"}, {"barcode", "b", "B"}})));
+        CHECK_FALSE(result.ok());
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].where == "survey row 3");
+        CHECK(result.errors[0].key == "type");
+        CHECK(result.errors[0].message == "type 'barcode' is not supported by ClusterKit");
+        CHECK(result.errors[0].file.find("load-bad.xlsx") != std::string::npos);
+    }
+    SECTION("a whole-file problem") {
+        const std::filesystem::path path = scratchDir() / "load-empty.xlsx";
+        writeBytes(path, "");
+        TemplateLoadResult result = loadTemplateXlsx(path);
+        REQUIRE(result.errors.size() == 1);
+        CHECK(result.errors[0].where == "workbook");
+        CHECK(result.errors[0].message == "the file is empty (0 bytes), not an .xlsx file");
+    }
+    SECTION("a loader error about a question names its survey row") {
+        TemplateLoadResult result = loadTemplateXlsx(writeXlsx(
+            "load-ref.xlsx", {{"survey",
+                               {{"type", "name", "label", "relevant"},
+                                {"text", "a", "A"},
+                                {"integer", "b", "B", "${nope} > 1"}}},
+                              minimalSettings()}));
+        CHECK_FALSE(result.ok());
+        INFO(allErrors(result));
+        REQUIRE_FALSE(result.errors.empty());
+        CHECK(result.errors[0].where == "question 'b' (survey row 3)");
+        CHECK(result.errors[0].key == "relevant");
+    }
+}

@@ -1,0 +1,130 @@
+#include "core/form/answers_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ck {
+
+using nlohmann::json;
+
+std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string& error) {
+    if (a.is_null()) return Value();
+    if (a.is_object()) {
+        if (a.size() == 1 && a.contains("dont_know") && a["dont_know"] == true) return Value::dontKnow();
+        if (a.size() == 1 && a.contains("refused") && a["refused"] == true) return Value::refused();
+        if (type == QuestionType::Gps && a.contains("lat") && a.contains("lon") && a["lat"].is_number() && a["lon"].is_number()) {
+            GeoPoint p;
+            p.latitude = a["lat"].get<double>();
+            p.longitude = a["lon"].get<double>();
+            if (auto acc = a.find("accuracy"); acc != a.end()) {
+                if (!acc->is_number()) {
+                    error = "'accuracy' must be a number of metres";
+                    return std::nullopt;
+                }
+                p.accuracyMetres = acc->get<double>();
+            }
+            return Value::geo(p);
+        }
+        error = type == QuestionType::Gps ? "a GPS answer is {\"lat\": .., \"lon\": .., \"accuracy\": ..}"
+                                          : "an object answer must be {\"dont_know\": true} or {\"refused\": true}";
+        return std::nullopt;
+    }
+    switch (type) {
+        case QuestionType::Integer:
+        case QuestionType::Decimal:
+        case QuestionType::Money:
+        case QuestionType::Percent:
+        case QuestionType::Scale:
+            if (a.is_number()) return Value::number(a.get<double>());
+            error = "expected a number";
+            return std::nullopt;
+        case QuestionType::Date:
+            if (a.is_string())
+                if (auto d = parseIsoDate(a.get<std::string>())) return Value::date(*d);
+            error = "expected a date as \"YYYY-MM-DD\"";
+            return std::nullopt;
+        case QuestionType::SelectMultiple: {
+            if (!a.is_array()) {
+                error = "expected a list of choice names";
+                return std::nullopt;
+            }
+            std::vector<std::string> names;
+            for (const auto& n : a) {
+                if (!n.is_string()) {
+                    error = "expected a list of choice names";
+                    return std::nullopt;
+                }
+                names.push_back(n.get<std::string>());
+            }
+            return Value::choices(std::move(names));
+        }
+        default:
+            if (a.is_string()) return Value::text(a.get<std::string>());
+            error = "expected text";
+            return std::nullopt;
+    }
+}
+
+std::vector<std::string> applyAnswersJson(FormSession& session, const json& answers) {
+    std::vector<std::string> problems;
+    const Template& t = session.survey();
+    if (!answers.is_object()) {
+        problems.push_back("the answers must be a JSON object keyed by question id");
+        return problems;
+    }
+    // Top-level answers first, then repeats, so that relevance inside a repeat already sees
+    // the answers it reads from outside.
+    auto setOne = [&](const std::string& id, const json& a, int instance) {
+        const Question* q = t.find(id);
+        if (!q) {
+            problems.push_back("'" + id + "': there is no such question");
+            return;
+        }
+        if (q->type == QuestionType::Repeat) {
+            problems.push_back("'" + id + "': a repeat inside a repeat instance is not supported");
+            return;
+        }
+        std::string error;
+        auto v = valueFromJson(a, q->type, error);
+        if (!v) {
+            problems.push_back("'" + id + "': " + error);
+            return;
+        }
+        if (auto r = session.setAnswer(q->index, instance, std::move(*v)); !r.ok()) problems.push_back(r.message);
+    };
+    for (auto it = answers.begin(); it != answers.end(); ++it) {
+        const Question* q = t.find(it.key());
+        if (q && q->type == QuestionType::Repeat) continue;
+        if (q && q->repeat >= 0) {
+            problems.push_back("'" + it.key() + "' belongs to repeat '" + t.questions[size_t(q->repeat)].id +
+                               "': give it inside that repeat's instances");
+            continue;
+        }
+        setOne(it.key(), *it, 0);
+    }
+    for (auto it = answers.begin(); it != answers.end(); ++it) {
+        const Question* q = t.find(it.key());
+        if (!q || q->type != QuestionType::Repeat) continue;
+        if (!it->is_array()) {
+            problems.push_back("'" + it.key() + "' is a repeat: give a list of instances");
+            continue;
+        }
+        for (const auto& inst : *it) {
+            if (!inst.is_object()) {
+                problems.push_back("'" + it.key() + "': each instance must be an object keyed by question id");
+                continue;
+            }
+            int i = session.addInstance(q->index);
+            for (auto c = inst.begin(); c != inst.end(); ++c) {
+                const Question* child = t.find(c.key());
+                if (child && child->repeat != q->index) {
+                    problems.push_back("'" + c.key() + "' is not part of repeat '" + it.key() + "'");
+                    continue;
+                }
+                setOne(c.key(), *c, i);
+            }
+        }
+    }
+    return problems;
+}
+
+}  // namespace ck

@@ -1,0 +1,22 @@
+#pragma once
+// Reads answers written as JSON (survey-templates/FORMAT.md, "Answers and records") into a
+// form session: what the command-line tools and scripted bulk work use.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/form/form_session.h"
+
+namespace ck {
+
+// The value a JSON answer means for a question of type `type`; nullopt with `error` set when
+// it cannot mean anything for that type.
+std::optional<Value> valueFromJson(const nlohmann::json& answer, QuestionType type, std::string& error);
+
+// Sets every answer in `answers` (an object keyed by question id; a repeat takes an array of
+// such objects, one per instance). Returns one message per answer that was not taken,
+// naming the question; all other answers are set.
+[[nodiscard]] std::vector<std::string> applyAnswersJson(FormSession& session, const nlohmann::json& answers);
+
+}  // namespace ck

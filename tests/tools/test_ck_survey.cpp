@@ -1,0 +1,119 @@
+// ck-survey run as a survey author runs it: real files, real exit codes, real output.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string out;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+    std::string cmd = std::string(CK_SURVEY_BIN) + " " + args + " 2>&1";
+    Run r;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int raw = pclose(p);
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    return r;
+}
+
+const std::string kFlagship = std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json";
+const std::string kAnswers = std::string(CK_TEST_DATA_DIR) + "/answers/";
+
+fs::path scratch(const std::string& name) {
+    fs::path dir = fs::path(CK_BINARY_DIR) / "test-scratch" / "ck-survey";
+    fs::create_directories(dir);
+    return dir / name;
+}
+
+}  // namespace
+
+TEST_CASE("check: the flagship template is sound", "[tools]") {
+    Run r = run("check " + kFlagship);
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("is sound") && Catch::Contains("languages: en, hi"));
+}
+
+TEST_CASE("check: a broken template prints every error and fails", "[tools]") {
+    fs::path bad = scratch("broken.json");
+    std::ofstream(bad) << R"({"id": "b", "version": "1", "languages": ["en"], "title": "B",
+      "sections": [{"id": "s", "label": "S", "questions": [
+        {"id": "a", "type": "integer", "label": "A", "relevant": "${nope} > 1"},
+        {"id": "b", "type": "calculate", "calculation": "${a} +"}]}]})";
+    Run r = run("check " + bad.string());
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("question 'a', relevant") && Catch::Contains("nope") &&
+                          Catch::Contains("question 'b', calculation") && Catch::Contains("2 errors"));
+}
+
+TEST_CASE("check: unreadable and malformed files", "[tools]") {
+    CHECK(run("check /nonexistent/x.json").status == 1);
+    fs::path bad = scratch("not-json.json");
+    std::ofstream(bad) << "{ this is not json";
+    Run r = run("check " + bad.string());
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("line 1"));
+    CHECK(run("").status == 2);
+    CHECK(run("frobnicate x").status == 2);
+}
+
+TEST_CASE("fill: a complete knitwear visit prints its record", "[tools]") {
+    fs::path bin = scratch("knitwear.bin");
+    Run r = run("fill " + kFlagship + " " + kAnswers + "knitwear-complete.json --today 2026-11-23 --binary " + bin.string());
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto start = r.out.find('{');
+    auto end = r.out.rfind('}');
+    REQUIRE(start != std::string::npos);
+    auto record = nlohmann::json::parse(r.out.substr(start, end - start + 1));
+    CHECK(record["template_id"] == "cluster-diagnostic");
+    CHECK(record["answers"]["consent"] == "yes");
+    CHECK(record["answers"].contains("size_class"));
+    CHECK(fs::file_size(bin) > 100);
+}
+
+TEST_CASE("fill: a refused consent is a short, valid visit", "[tools]") {
+    Run r = run("fill " + kFlagship + " " + kAnswers + "consent-refused.json --today 2026-11-23");
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("\"consent\": \"no\""));
+}
+
+TEST_CASE("fill: an invalid visit lists every expected problem, in Hindi too", "[tools]") {
+    Run r = run("fill " + kFlagship + " " + kAnswers + "invalid.json --today 2026-11-23");
+    INFO(r.out);
+    CHECK(r.status == 1);
+    std::ifstream expected(kAnswers + "invalid.expected.txt");
+    std::string id;
+    int count = 0;
+    while (expected >> id) {
+        CHECK_THAT(r.out, Catch::Contains(id));
+        ++count;
+    }
+    CHECK(count >= 3);
+    CHECK_THAT(r.out, Catch::Contains("cannot be finalised"));
+    Run hi = run("fill " + kFlagship + " " + kAnswers + "invalid.json --today 2026-11-23 --language hi");
+    CHECK(hi.status == 1);
+    // The same problems, with labels and messages in Devanagari.
+    CHECK(hi.out != r.out);
+    CHECK_THAT(hi.out, Catch::Contains("\xE0\xA4"));
+    CHECK(run("fill " + kFlagship + " " + kAnswers + "invalid.json --language xx").status == 2);
+}
