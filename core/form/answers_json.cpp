@@ -64,11 +64,11 @@ std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string
     }
 }
 
-std::vector<std::string> applyAnswersJson(FormSession& session, const json& answers) {
-    std::vector<std::string> problems;
+std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& answers) {
+    std::vector<AnswerProblem> problems;
     const Template& t = session.survey();
     if (!answers.is_object()) {
-        problems.push_back("the answers must be a JSON object keyed by question id");
+        problems.push_back({"", "the answers must be a JSON object keyed by question id"});
         return problems;
     }
     // Top-level answers first, then repeats, so that relevance inside a repeat already sees
@@ -76,27 +76,27 @@ std::vector<std::string> applyAnswersJson(FormSession& session, const json& answ
     auto setOne = [&](const std::string& id, const json& a, int instance) {
         const Question* q = t.find(id);
         if (!q) {
-            problems.push_back("'" + id + "': there is no such question");
+            problems.push_back({id, "'" + id + "': there is no such question"});
             return;
         }
         if (q->type == QuestionType::Repeat) {
-            problems.push_back("'" + id + "': a repeat inside a repeat instance is not supported");
+            problems.push_back({id, "'" + id + "': a repeat inside a repeat instance is not supported"});
             return;
         }
         std::string error;
         auto v = valueFromJson(a, q->type, error);
         if (!v) {
-            problems.push_back("'" + id + "': " + error);
+            problems.push_back({id, "'" + id + "': " + error});
             return;
         }
-        if (auto r = session.setAnswer(q->index, instance, std::move(*v)); !r.ok()) problems.push_back(r.message);
+        if (auto r = session.setAnswer(q->index, instance, std::move(*v)); !r.ok()) problems.push_back({id, r.message});
     };
     for (auto it = answers.begin(); it != answers.end(); ++it) {
         const Question* q = t.find(it.key());
         if (q && q->type == QuestionType::Repeat) continue;
         if (q && q->repeat >= 0) {
-            problems.push_back("'" + it.key() + "' belongs to repeat '" + t.questions[size_t(q->repeat)].id +
-                               "': give it inside that repeat's instances");
+            problems.push_back({it.key(), "'" + it.key() + "' belongs to repeat '" + t.questions[size_t(q->repeat)].id +
+                                              "': give it inside that repeat's instances"});
             continue;
         }
         setOne(it.key(), *it, 0);
@@ -105,19 +105,19 @@ std::vector<std::string> applyAnswersJson(FormSession& session, const json& answ
         const Question* q = t.find(it.key());
         if (!q || q->type != QuestionType::Repeat) continue;
         if (!it->is_array()) {
-            problems.push_back("'" + it.key() + "' is a repeat: give a list of instances");
+            problems.push_back({it.key(), "'" + it.key() + "' is a repeat: give a list of instances"});
             continue;
         }
         for (const auto& inst : *it) {
             if (!inst.is_object()) {
-                problems.push_back("'" + it.key() + "': each instance must be an object keyed by question id");
+                problems.push_back({it.key(), "'" + it.key() + "': each instance must be an object keyed by question id"});
                 continue;
             }
             int i = session.addInstance(q->index);
             for (auto c = inst.begin(); c != inst.end(); ++c) {
                 const Question* child = t.find(c.key());
                 if (child && child->repeat != q->index) {
-                    problems.push_back("'" + c.key() + "' is not part of repeat '" + it.key() + "'");
+                    problems.push_back({c.key(), "'" + c.key() + "' is not part of repeat '" + it.key() + "'"});
                     continue;
                 }
                 setOne(c.key(), *c, i);

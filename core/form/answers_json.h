@@ -14,9 +14,14 @@ namespace ck {
 // it cannot mean anything for that type.
 std::optional<Value> valueFromJson(const nlohmann::json& answer, QuestionType type, std::string& error);
 
+struct AnswerProblem {
+    std::string questionId;  // the question the answer was for; empty for the document itself
+    std::string message;     // for people, naming the question
+};
+
 // Sets every answer in `answers` (an object keyed by question id; a repeat takes an array of
 // such objects, one per instance). Returns one message per answer that was not taken,
 // naming the question; all other answers are set.
-[[nodiscard]] std::vector<std::string> applyAnswersJson(FormSession& session, const nlohmann::json& answers);
+[[nodiscard]] std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const nlohmann::json& answers);
 
 }  // namespace ck

@@ -139,7 +139,9 @@ public:
     TemplateLoadResult load(const json& doc) {
         TemplateLoadResult result;
         readTemplate(doc);
-        if (m_errors.empty()) compileExpressions();
+        // Expressions are checked even when some entries are broken, so an author sees every
+        // error in one pass; errors that only follow from an unread entry are left out.
+        if (!m_t.languages.empty()) compileExpressions();
         if (m_errors.empty()) buildGraph();
         result.errors = std::move(m_errors);
         if (result.errors.empty()) result.survey = std::make_shared<const Template>(std::move(m_t));
@@ -360,6 +362,7 @@ private:
             auto type = questionTypeFromName(*typeName);
             if (!type) {
                 error(where, "type", "unknown type '" + *typeName + "'");
+                m_unreadIds.push_back(*id);
                 return -1;
             }
             q.type = *type;
@@ -521,7 +524,10 @@ private:
                                             const std::string& where, const char* key) {
         auto compiled = expr::compile(text, scope);
         if (auto* err = std::get_if<expr::CompileError>(&compiled)) {
-            if (m_errors.size() < kMaxErrors)
+            bool followsFromUnread = std::any_of(m_unreadIds.begin(), m_unreadIds.end(), [&](const std::string& id) {
+                return text.find("${" + id + "}") != std::string::npos;
+            });
+            if (!followsFromUnread && m_errors.size() < kMaxErrors)
                 m_errors.push_back({m_file, where, key, text, err->position, err->message});
             return std::nullopt;
         }
@@ -571,7 +577,7 @@ private:
                 compileInto(raw.constraint, q.constraint, "constraint");
                 scope.setSelf(expr::Type::Any, nullptr);
             }
-            if (!raw.choiceFilter.empty()) {
+            if (!raw.choiceFilter.empty() && m_t.choicesOf(q)) {  // no list: already reported
                 EntryScope filterScope(m_t, m_types, q.repeat);
                 filterScope.setFiltered(m_t.choicesOf(q));
                 if (auto p = compileOne(raw.choiceFilter, filterScope, where, "choice_filter"))
@@ -695,6 +701,7 @@ private:
     std::vector<RawExpressions> m_indicatorRaw;  // parallel to m_t.indicators
     std::vector<expr::Type> m_types;
     std::map<std::string, int> m_byIdIndex;
+    std::vector<std::string> m_unreadIds;  // entries whose type could not be read
     std::vector<TemplateError> m_errors;
 };
 

@@ -312,6 +312,7 @@ public:
         if (result.errors.empty()) {
             result.document = std::move(m_document);
             result.surveyRows = std::move(m_surveyRows);
+            result.choiceRows = std::move(m_choiceRows);
         }
         return result;
     }
@@ -616,6 +617,8 @@ private:
                     notRead[column.index].push_back(row->number);
             }
             rows.emplace_back(list, row);
+            m_choiceRows.emplace(std::make_pair(list, std::string()), row->number);
+            m_choiceRows.emplace(std::make_pair(list, name), row->number);
         }
         reportColumnsNotRead(table, notRead, "list_name, name, label and property columns");
 
@@ -881,6 +884,7 @@ private:
     std::vector<XlsFormProblem> m_problems;
     json m_document;
     std::map<std::string, int, std::less<>> m_surveyRows;
+    std::map<std::pair<std::string, std::string>, int> m_choiceRows;
     std::set<std::string> m_sectionIds;
     std::map<std::string, int> m_usedLists;  // list name → first survey row using it
 
@@ -955,14 +959,28 @@ TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx) {
         return result;
     }
     TemplateLoadResult loaded = loadTemplateDocument(*imported.document, imported.fileName);
-    // The loader names questions by id; the author of a spreadsheet looks for a row.
+    // The loader names questions and choices by id ("question 'x'", "choice list 'l', choice
+    // 'c'"); the author of a spreadsheet looks for a row.
+    auto quoted = [](const std::string& text, std::string_view prefix, size_t from, std::string& out) {
+        if (text.compare(from, prefix.size(), prefix) != 0)
+            return std::string::npos;
+        size_t close = text.find('\'', from + prefix.size());
+        if (close == std::string::npos)
+            return std::string::npos;
+        out = text.substr(from + prefix.size(), close - from - prefix.size());
+        return close + 1;
+    };
     for (TemplateError& error : loaded.errors) {
-        const std::string prefix = "question '";
-        if (error.where.rfind(prefix, 0) != 0 || error.where.back() != '\'')
-            continue;
-        std::string id = error.where.substr(prefix.size(), error.where.size() - prefix.size() - 1);
-        if (auto it = imported.surveyRows.find(id); it != imported.surveyRows.end())
-            error.where += " (survey row " + std::to_string(it->second) + ")";
+        std::string id, list, name;
+        if (size_t end = quoted(error.where, "question '", 0, id); end == error.where.size()) {
+            if (auto it = imported.surveyRows.find(id); it != imported.surveyRows.end())
+                error.where += " (survey row " + std::to_string(it->second) + ")";
+        } else if (size_t next = quoted(error.where, "choice list '", 0, list); next != std::string::npos) {
+            if (next != error.where.size() && quoted(error.where, ", choice '", next, name) != error.where.size())
+                continue;
+            if (auto it = imported.choiceRows.find({list, name}); it != imported.choiceRows.end())
+                error.where += " (choices row " + std::to_string(it->second) + ")";
+        }
     }
     return loaded;
 }

@@ -38,6 +38,8 @@ struct XlsFormImport {
     // Spreadsheet row of each survey entry (question, group, repeat) by id, so that what the
     // loader finds later can be pointed back at a row.
     std::map<std::string, int, std::less<>> surveyRows;
+    // Choices-sheet row of each choice by (list, name), and of each list's first choice by (list, "").
+    std::map<std::pair<std::string, std::string>, int> choiceRows;
     bool ok() const { return document.has_value(); }
 };
 
@@ -50,7 +52,7 @@ inline constexpr size_t kMaxXlsxBytes = 64 * 1024 * 1024;
 [[nodiscard]] XlsFormImport importXlsFormBytes(std::string_view bytes, std::string_view fileName);
 
 // Import and load in one call. Import problems become TemplateErrors (where = "survey row 12",
-// key = the column); loader errors about a question get its survey row added to `where`.
+// key = the column); loader errors about a question or a choice get its row added to `where`.
 [[nodiscard]] TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx);
 
 }  // namespace ck

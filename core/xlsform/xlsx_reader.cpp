@@ -139,6 +139,29 @@ void appendUtf8(std::string& out, uint32_t cp) {
     }
 }
 
+// pugixml passes bytes through as they are; the text goes on into JSON, which must be UTF-8.
+bool isValidUtf8(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (length == 0 || i + length > text.size())
+            return false;
+        uint32_t cp = length == 1 ? c : length == 2 ? (c & 0x1F) : length == 3 ? (c & 0x0F) : (c & 0x07);
+        for (size_t k = 1; k < length; ++k) {
+            unsigned char next = static_cast<unsigned char>(text[i + k]);
+            if ((next >> 6) != 0x2)
+                return false;
+            cp = (cp << 6) | (next & 0x3F);
+        }
+        static const uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < kMinimum[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += length;
+    }
+    return true;
+}
+
 // Spreadsheet text escapes characters XML cannot hold as _xHHHH_ (Excel writes a carriage
 // return as _x000D_ and a literal "_x" sequence as _x005F_x...).
 std::string decodeOoxmlEscapes(std::string text) {
@@ -357,6 +380,9 @@ std::optional<Failure> readWorksheet(std::string& xml, const std::string& partNa
                 }
                 if (text.empty())
                     continue;  // formatted but empty cells are common; they are not content
+                if (!isValidUtf8(text))
+                    return Failure{"has text that is not valid UTF-8 in cell " + xlsxColumnName(column) +
+                                   std::to_string(rowNumber) + where};
                 if (column >= limits.maxColumns)
                     return Failure{"has a value in column " + xlsxColumnName(column) + where + ", beyond the " +
                                    std::to_string(limits.maxColumns) + " columns read"};
@@ -408,6 +434,8 @@ public:
         for (pugi::xml_node s = firstChild(sheetsNode, "sheet"); s; s = nextSibling(s, "sheet")) {
             SheetEntry entry;
             entry.name = s.attribute("name").value();
+            if (!isValidUtf8(entry.name))
+                return Failure{"has a sheet name that is not valid UTF-8"};
             std::string relId = prefixedAttribute(s, "id").value();
             for (const Relationship& rel : relationships)
                 if (rel.id == relId && endsWith(rel.type, "/worksheet"))

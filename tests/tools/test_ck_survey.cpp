@@ -117,3 +117,27 @@ TEST_CASE("fill: an invalid visit lists every expected problem, in Hindi too", "
     CHECK_THAT(hi.out, Catch::Contains("\xE0\xA4"));
     CHECK(run("fill " + kFlagship + " " + kAnswers + "invalid.json --language xx").status == 2);
 }
+
+TEST_CASE("fill: answers to questions that are not relevant are named and left out", "[tools]") {
+    // The refused-consent visit, plus a Udyam number that consent 'no' makes irrelevant.
+    std::ifstream in(kAnswers + "consent-refused.json");
+    auto answers = nlohmann::json::parse(in);
+    answers["udyam_number"] = "UDYAM-TN-01-7654321";
+    fs::path file = scratch("extra.json");
+    std::ofstream(file) << answers.dump();
+    Run r = run("fill " + kFlagship + " " + file.string() + " --today 2026-11-23");
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("'udyam_number' is answered but not relevant"));
+    CHECK_THAT(r.out, !Catch::Contains("UDYAM-TN-01-7654321"));
+}
+
+TEST_CASE("fill: a rejected answer is reported once, not again as missing", "[tools]") {
+    fs::path answers = scratch("rejected.json");
+    std::ofstream(answers) << R"({"visit_date": "2026-11-20", "consent": "maybe"})";
+    Run r = run("fill " + kFlagship + " " + answers.string() + " --today 2026-11-23");
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("'maybe' is not a choice of 'consent'"));
+    CHECK_THAT(r.out, !Catch::Contains("consent ("));
+}

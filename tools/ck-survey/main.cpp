@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,6 +71,30 @@ int check(const std::string& path) {
     return 0;
 }
 
+// Answers given for questions that the other answers make irrelevant are left out of the
+// record, as on the device; an answer file that has them probably holds a mistake.
+void reportIgnoredAnswers(const ck::FormSession& session, const nlohmann::json& answers, const std::string& path) {
+    const ck::Template& t = session.survey();
+    auto check = [&](const std::string& id, int instance) {
+        const ck::Question* q = t.find(id);
+        if (q && q->isAnswerable() && !session.isRelevant(q->index, instance))
+            std::cerr << path << ": note: '" << id << "' is answered but not relevant here; it is left out of the record\n";
+    };
+    for (auto it = answers.begin(); it != answers.end(); ++it) {
+        const ck::Question* q = t.find(it.key());
+        if (!q) continue;
+        if (q->type != ck::QuestionType::Repeat) {
+            check(it.key(), 0);
+            continue;
+        }
+        int i = 0;
+        for (const auto& inst : *it) {
+            for (auto c = inst.begin(); c != inst.end(); ++c) check(c.key(), i);
+            ++i;
+        }
+    }
+}
+
 std::optional<std::string> readFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
@@ -113,9 +138,14 @@ int fill(const std::string& templatePath, const std::string& answersPath, const 
         session.setToday(*d);
     }
     auto answerProblems = ck::applyAnswersJson(session, answers);
-    auto problems = session.validate(lang);
+    std::set<std::string> rejected;
+    for (const auto& p : answerProblems) rejected.insert(p.questionId);
+    std::vector<ck::Problem> problems;
+    for (auto& p : session.validate(lang))
+        // A rejected answer leaves its question open; saying so twice would mislead.
+        if (!(p.kind == ck::ProblemKind::Required && rejected.count(p.questionId))) problems.push_back(std::move(p));
     if (!answerProblems.empty() || !problems.empty()) {
-        for (const auto& p : answerProblems) std::cerr << answersPath << ": " << p << "\n";
+        for (const auto& p : answerProblems) std::cerr << answersPath << ": " << p.message << "\n";
         for (const auto& p : problems) {
             std::cerr << answersPath << ": " << p.questionId;
             if (r.survey->questions[size_t(p.at.question)].repeat >= 0) std::cerr << " [instance " << p.at.instance + 1 << "]";
@@ -124,6 +154,7 @@ int fill(const std::string& templatePath, const std::string& answersPath, const 
         std::cerr << answerProblems.size() + problems.size() << " problem(s); the visit cannot be finalised\n";
         return 1;
     }
+    reportIgnoredAnswers(session, answers, answersPath);
     ck::Record record = session.toRecord();
     if (!binaryOut.empty()) {
         std::ofstream out(binaryOut, std::ios::binary);

@@ -353,8 +353,9 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     })"));
     REQUIRE(errors.size() == 6);
     std::string all;
-    for (const auto& e : errors) all += e + "\n";
+    for (const auto& e : errors) all += e.message + "\n";
     CHECK_THAT(all, Catch::Contains("consent") && Catch::Contains("workers") && Catch::Contains("visit_date") &&
                         Catch::Contains("ghost") && Catch::Contains("line_sales") && Catch::Contains("lines"));
+    CHECK(errors[0].questionId == "consent");
     CHECK(applyAnswersJson(bad, json::array()).size() == 1);
 }

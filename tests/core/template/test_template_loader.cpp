@@ -282,9 +282,16 @@ TEST_CASE("many errors are all reported at once", "[core][template]") {
     question(doc, "workers")["type"] = "number";
     question(doc, "segment")["choices"] = "nothing";
     question(doc, "power")["label"].erase("hi");
+    question(doc, "women_share")["calculation"] = "${women} +";
     auto r = load(doc);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.errors.size() == 3);
+    std::string all;
+    for (const auto& e : r.errors) all += e.toString() + "\n";
+    INFO(all);
+    // Structural and expression errors together; nothing repeated for the unread 'workers'
+    // that women's constraint and the indicator read.
+    CHECK(r.errors.size() == 4);
+    CHECK_THAT(all, Catch::Contains("question 'women_share', calculation"));
 }
 
 TEST_CASE("a missing file is a clear error", "[core][template]") {

@@ -715,6 +715,8 @@ TEST_CASE("The xlsx reader: references, prefixes, escapes and limits", "[core][x
               "has rows out of order in sheet 'data' (row 2 after row 3)");
         CHECK(error(R"(<row r="1"><c r="AMJ1"><v>1</v></c><c r="AMK1"><v>1</v></c></row>)") ==
               "has a value in column AMK in sheet 'data', beyond the 1024 columns read");
+        CHECK(error("<row r=\"1\"><c r=\"B1\" t=\"inlineStr\"><is><t>caf\xC3</t></is></c></row>") ==
+              "has text that is not valid UTF-8 in cell B1 in sheet 'data'");
         CHECK(error(R"(<row r="1"><c r="A1"><v>1</v></c>)").find("has malformed XML in xl/worksheets/sheet1.xml: ") == 0);
     }
     SECTION("limits") {
@@ -863,5 +865,18 @@ TEST_CASE("loadTemplateXlsx reports import problems and loader errors by row", "
         REQUIRE_FALSE(result.errors.empty());
         CHECK(result.errors[0].where == "question 'b' (survey row 3)");
         CHECK(result.errors[0].key == "relevant");
+    }
+    SECTION("a loader error about a choice names its choices row") {
+        TemplateLoadResult result = loadTemplateXlsx(writeXlsx(
+            "load-choice.xlsx", {{"survey", {{"type", "name", "label"}, {"scale s", "a", "A"}}},
+                                 {"choices", {{"list_name", "name", "label"}, {"s", 0, "Zero"}, {"s", "high", "High"}}},
+                                 minimalSettings()}));
+        CHECK_FALSE(result.ok());
+        INFO(allErrors(result));
+        REQUIRE_FALSE(result.errors.empty());
+        bool pointed = false;
+        for (const TemplateError& e : result.errors)
+            pointed = pointed || e.where.find("(choices row 3)") != std::string::npos;
+        CHECK(pointed);
     }
 }
