@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -142,15 +143,20 @@ int main(int argc, char** argv) {
     for (const auto& q : t->questions)
         if (q.repeat < 0 && q.isAnswerable() && isNumeric(q.type)) topNumeric.push_back(q.index);
     std::vector<double> inRepeatUs, topUs;
+    std::map<int, std::vector<double>> byQuestion;
+    std::map<int, uint64_t> evaluationsByQuestion;
     std::uniform_int_distribution<int> pickInstance(0, instances - 1);
     for (int i = 0; i < changes; ++i) {
         bool top = (i % 4 == 3) && !topNumeric.empty();
         int q = top ? topNumeric[size_t(i) % topNumeric.size()] : repeatNumeric[size_t(i) % repeatNumeric.size()];
         int inst = top ? 0 : pickInstance(rng);
         Value v = answerFor(s, t->questions[size_t(q)], inst, rng);
+        uint64_t evaluationsBefore = s.evaluationCount();
         auto start = Clock::now();
         auto r = s.setAnswer(q, inst, v);
         double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+        byQuestion[q].push_back(us);
+        evaluationsByQuestion[q] += s.evaluationCount() - evaluationsBefore;
         if (!r.ok()) {
             std::fprintf(stderr, "change refused: %s\n", r.message.c_str());
             return 1;
@@ -164,6 +170,13 @@ int main(int argc, char** argv) {
     std::printf("  inside the repeat: median %.1f us, p99 %.1f us; top level: median %.1f us, p99 %.1f us\n",
                 percentile(inRepeatUs, 0.5), percentile(inRepeatUs, 0.99), topUs.empty() ? 0.0 : percentile(topUs, 0.5),
                 topUs.empty() ? 0.0 : percentile(topUs, 0.99));
+    std::printf("  per field changed (what depends on it decides the cost):\n");
+    for (const auto& [q, times] : byQuestion) {
+        if (t->questions[size_t(q)].repeat < 0 && times.size() < 50) continue;  // keep the list short
+        std::printf("    %-28s %5zu changes: median %6.1f us, p99 %6.1f us, %.1f expression evaluations per change\n",
+                    t->questions[size_t(q)].id.c_str(), times.size(), percentile(times, 0.5), percentile(times, 0.99),
+                    double(evaluationsByQuestion[q]) / double(times.size()));
+    }
     auto vstart = Clock::now();
     auto problems = s.validate();
     double validateMs = std::chrono::duration<double, std::milli>(Clock::now() - vstart).count();
