@@ -746,6 +746,11 @@ TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view 
         // Keep the part after the library's "[json.exception.parse_error.101] parse error at ...: ".
         if (auto p = what.find(": syntax error"); p != std::string::npos) what = what.substr(p + 2);
         return fail("not valid JSON at line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what);
+    } catch (const json::exception& e) {
+        // e.g. a number too large for a double ("1e7777"): valid syntax, but not a value.
+        std::string what = e.what();
+        if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+        return fail("not usable JSON: " + what);
     }
     return loadTemplateDocument(doc, fileName);
 }

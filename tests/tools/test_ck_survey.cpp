@@ -141,3 +141,22 @@ TEST_CASE("fill: a rejected answer is reported once, not again as missing", "[to
     CHECK_THAT(r.out, Catch::Contains("'maybe' is not a choice of 'consent'"));
     CHECK_THAT(r.out, !Catch::Contains("consent ("));
 }
+
+TEST_CASE("check: an XLSForm workbook, and a broken one", "[tools]") {
+    const std::string sample = std::string(CK_TEST_DATA_DIR) + "/xlsform/sample-bilingual.xlsx";
+    Run r = run("check " + sample);
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("is sound") && Catch::Contains("hi"));
+
+    // The same workbook cut in half is no longer a zip archive.
+    std::ifstream in(sample, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(bytes.size() > 1000);
+    fs::path cut = scratch("cut.xlsx");
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    Run bad = run("check " + cut.string());
+    INFO(bad.out);
+    CHECK(bad.status == 1);
+    CHECK_THAT(bad.out, Catch::Contains("cut.xlsx"));
+}

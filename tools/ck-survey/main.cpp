@@ -115,7 +115,7 @@ int fill(const std::string& templatePath, const std::string& answersPath, const 
     nlohmann::json answers;
     try {
         answers = nlohmann::json::parse(*text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         std::cerr << answersPath << ": not valid JSON: " << e.what() << "\n";
         return 1;
     }

@@ -299,3 +299,22 @@ TEST_CASE("a missing file is a clear error", "[core][template]") {
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.errors.at(0).toString(), Catch::Contains("/nonexistent/form.json") && Catch::Contains("cannot read"));
 }
+
+TEST_CASE("deeply nested JSON is an error, not a stack overflow", "[core][template]") {
+    const size_t depth = 200000;
+    std::string nested = std::string(depth, '[') + std::string(depth, ']');
+    auto r = loadTemplateJson(nested, "deep.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.errors.at(0).toString(), Catch::Contains("must be a JSON object"));
+    std::string inSections = R"({"id": "d", "version": "1", "languages": ["en"], "title": "D", "sections": )" +
+                             std::string(depth, '[') + std::string(depth, ']') + "}";
+    r = loadTemplateJson(inSections, "deep.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.errors.at(0).toString(), Catch::Contains("section"));
+}
+
+TEST_CASE("a number too large for JSON's doubles is an error (found by fuzzing)", "[core][template]") {
+    auto r = loadTemplateJson(R"({"id": "mini", "version": 1e7777, "languages": ["en"]})", "huge.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.errors.at(0).toString(), Catch::Contains("huge.json") && Catch::Contains("not usable JSON"));
+}

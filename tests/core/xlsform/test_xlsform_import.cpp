@@ -868,8 +868,8 @@ TEST_CASE("loadTemplateXlsx reports import problems and loader errors by row", "
     }
     SECTION("a loader error about a choice names its choices row") {
         TemplateLoadResult result = loadTemplateXlsx(writeXlsx(
-            "load-choice.xlsx", {{"survey", {{"type", "name", "label"}, {"scale s", "a", "A"}}},
-                                 {"choices", {{"list_name", "name", "label"}, {"s", 0, "Zero"}, {"s", "high", "High"}}},
+            "load-choice.xlsx", {{"survey", {{"type", "name", "label"}, {"select_one s", "a", "A"}}},
+                                 {"choices", {{"list_name", "name", "label"}, {"s", 0, "Zero"}, {"s", "so high", "High"}}},
                                  minimalSettings()}));
         CHECK_FALSE(result.ok());
         INFO(allErrors(result));
