@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 namespace ck {
 
@@ -256,25 +257,35 @@ bool FormSession::constraintHolds(int question, int instance) const { return sta
 
 // ---- dependency propagation ----------------------------------------------------------------
 
+bool FormSession::DirtySet::add(int instance) {
+    if (instance < 0) all = true;
+    else if (!all) instances.push_back(instance);
+    bool first = !queued;
+    queued = true;
+    return first;
+}
+
+template <typename Fn>
+void FormSession::DirtySet::forEach(int instanceCount, Fn&& fn) {
+    if (all) {
+        for (int i = 0; i < instanceCount; ++i) fn(i);
+        return;
+    }
+    std::sort(instances.begin(), instances.end());
+    instances.erase(std::unique(instances.begin(), instances.end()), instances.end());
+    for (int i : instances)
+        if (i < instanceCount) fn(i);
+}
+
 void FormSession::markValue(int question, int instance) {
-    DirtySet& d = m_dirtyValue[size_t(question)];
-    if (instance < 0) d.all = true;
-    else if (!d.all) d.instances.push_back(instance);
-    if (!d.queued) {
-        d.queued = true;
+    if (m_dirtyValue[size_t(question)].add(instance)) {
         m_valueQueue.push_back(m_t->rank[size_t(question)]);
         std::push_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
     }
 }
 
 void FormSession::markCheck(int question, int instance) {
-    DirtySet& d = m_dirtyCheck[size_t(question)];
-    if (instance < 0) d.all = true;
-    else if (!d.all) d.instances.push_back(instance);
-    if (!d.queued) {
-        d.queued = true;
-        m_checkQueue.push_back(question);
-    }
+    if (m_dirtyCheck[size_t(question)].add(instance)) m_checkQueue.push_back(question);
 }
 
 void FormSession::markDependentsOf(int question, int instance) {
@@ -297,31 +308,16 @@ void FormSession::settle() {
         std::pop_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
         int q = m_t->evaluationOrder[size_t(m_valueQueue.back())];
         m_valueQueue.pop_back();
-        DirtySet d = std::move(m_dirtyValue[size_t(q)]);
-        m_dirtyValue[size_t(q)] = {};
-        int count = int(m_states[size_t(q)].size());
-        if (d.all) {
-            for (int i = 0; i < count; ++i)
-                if (recomputeValue(q, i)) markDependentsOf(q, i);
-        } else {
-            std::sort(d.instances.begin(), d.instances.end());
-            d.instances.erase(std::unique(d.instances.begin(), d.instances.end()), d.instances.end());
-            for (int i : d.instances)
-                if (i < count && recomputeValue(q, i)) markDependentsOf(q, i);
-        }
+        DirtySet d = std::exchange(m_dirtyValue[size_t(q)], {});
+        d.forEach(int(m_states[size_t(q)].size()), [&](int i) {
+            if (recomputeValue(q, i)) markDependentsOf(q, i);
+        });
     }
     std::vector<int> checks;
     checks.swap(m_checkQueue);
     for (int q : checks) {
-        DirtySet d = std::move(m_dirtyCheck[size_t(q)]);
-        m_dirtyCheck[size_t(q)] = {};
-        int count = int(m_states[size_t(q)].size());
-        if (d.all) {
-            for (int i = 0; i < count; ++i) recomputeChecks(q, i);
-        } else {
-            for (int i : d.instances)
-                if (i < count) recomputeChecks(q, i);
-        }
+        DirtySet d = std::exchange(m_dirtyCheck[size_t(q)], {});
+        d.forEach(int(m_states[size_t(q)].size()), [&](int i) { recomputeChecks(q, i); });
     }
 }
 

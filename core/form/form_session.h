@@ -123,10 +123,14 @@ private:
         bool constraintOk = true;
         bool choiceOk = true;
     };
+    // What waits to be recomputed for one question: some instances, or all of them.
     struct DirtySet {
         bool queued = false;
         bool all = false;
         std::vector<int> instances;
+        bool add(int instance);  // instance -1: all; true when the question was not queued yet
+        template <typename Fn>
+        void forEach(int instanceCount, Fn&& fn);
     };
     class Context;
 
