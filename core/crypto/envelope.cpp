@@ -1,0 +1,317 @@
+#include "core/crypto/envelope.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_set>
+
+#include <sodium.h>
+
+#include "core/crypto/sealed_box.h"
+#include "core/crypto/wire_format.h"
+
+namespace ck {
+
+namespace {
+
+constexpr uint32_t kEnvelopeFormat = 1;
+constexpr char kEnvelopeMagic[4] = {'C', 'K', 'E', 'V'};
+// The terminating NUL is part of the domain string, so no field can run into it.
+constexpr std::string_view kSignedDomain{"clusterkit/envelope/signed\0", 27};
+// Ids, template ids and versions are short; this only bounds hostile input.
+constexpr size_t kMaxHeaderText = 1024;
+constexpr size_t kHashHexChars = 64;
+constexpr size_t kMaxSealedBytes = kMaxRecordBytes + crypto_box_SEALBYTES;
+
+using PersonalSet = std::unordered_set<std::string_view>;
+
+void writeBody(wire::Writer& w, const SealedEnvelope& e) {
+    w.u32(e.format);
+    w.text(e.recordId);
+    w.text(e.parentId);
+    w.text(e.templateId);
+    w.text(e.templateVersion);
+    w.text(e.contentHash);
+    w.text(e.mainHash);
+    w.bytes(e.sealedRecord);
+    w.bytes(e.sealedPersonal);
+    w.bytes(e.devicePublicKey);
+}
+
+bool isHashHex(const std::string& s) {
+    return s.size() == kHashHexChars &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool isSealedSize(size_t n) { return n >= crypto_box_SEALBYTES && n <= kMaxSealedBytes; }
+
+// Moves the answers named in `pii` from `in` to `personalOut` (keeping repeat structure, see
+// envelope.h); the rest go to `mainOut`. Returns whether anything personal was found.
+bool splitAnswers(const std::vector<Answer>& in, const PersonalSet& pii, std::vector<Answer>& mainOut,
+                  std::vector<Answer>& personalOut) {
+    bool found = false;
+    for (const Answer& answer : in) {
+        if (pii.count(answer.questionId) != 0) {
+            personalOut.push_back(answer);
+            found = true;
+            continue;
+        }
+        if (!answer.isRepeat) {
+            mainOut.push_back(answer);
+            continue;
+        }
+        Answer mainRepeat{answer.questionId, answer.value, true, {}};
+        Answer personalRepeat{answer.questionId, Value(), true, {}};
+        bool foundInside = false;
+        for (const auto& instance : answer.instances) {
+            mainRepeat.instances.emplace_back();
+            personalRepeat.instances.emplace_back();
+            foundInside |= splitAnswers(instance, pii, mainRepeat.instances.back(), personalRepeat.instances.back());
+        }
+        mainOut.push_back(std::move(mainRepeat));
+        if (foundInside) {
+            personalOut.push_back(std::move(personalRepeat));
+            found = true;
+        }
+    }
+    return found;
+}
+
+Record headerOnly(const Record& r) {
+    Record out;
+    out.id = r.id;
+    out.templateId = r.templateId;
+    out.templateVersion = r.templateVersion;
+    out.createdAt = r.createdAt;
+    out.updatedAt = r.updatedAt;
+    out.parentId = r.parentId;
+    return out;
+}
+
+std::vector<uint8_t> sealTo(const std::string& plain, const std::vector<uint8_t>& publicKey, const char* whose) {
+    std::vector<uint8_t> out(plain.size() + crypto_box_SEALBYTES);
+    if (crypto_box_seal(out.data(), reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
+                        publicKey.data()) != 0) {
+        throw std::invalid_argument(std::string("the ") + whose + " public key is not a usable X25519 key");
+    }
+    return out;
+}
+
+// Plaintext of a sealed box, or nullopt when it does not open with this key pair.
+std::optional<std::string> openSealed(const std::vector<uint8_t>& sealed, const std::vector<uint8_t>& publicKey,
+                                      const SecretBytes& secretKey) {
+    if (publicKey.size() != crypto_box_PUBLICKEYBYTES || secretKey.size() != crypto_box_SECRETKEYBYTES) {
+        return std::nullopt;
+    }
+    if (!isSealedSize(sealed.size())) return std::nullopt;
+    std::string plain(sealed.size() - crypto_box_SEALBYTES, '\0');
+    if (crypto_box_seal_open(reinterpret_cast<uint8_t*>(plain.data()), sealed.data(), sealed.size(),
+                             publicKey.data(), secretKey.data()) != 0) {
+        return std::nullopt;
+    }
+    return plain;
+}
+
+// Wipes plaintext that may hold what respondents said before its memory is reused.
+void wipe(std::string& s) {
+    sodium_memzero(s.data(), s.size());
+    s.clear();
+}
+
+bool headerMatches(const Record& r, const SealedEnvelope& e) {
+    return r.id == e.recordId && r.parentId == e.parentId && r.templateId == e.templateId &&
+           r.templateVersion == e.templateVersion;
+}
+
+// Opens one sealed part and checks it is the record the header names.
+std::variant<Record, EnvelopeError> openPart(const SealedEnvelope& envelope, const std::vector<uint8_t>& sealed,
+                                             const std::vector<uint8_t>& publicKey, const SecretBytes& secretKey,
+                                             std::string* plainOut) {
+    if (!verifyEnvelope(envelope)) return EnvelopeError::BadSignature;
+    auto plain = openSealed(sealed, publicKey, secretKey);
+    if (!plain) return EnvelopeError::CannotOpen;
+    auto decoded = deserializeRecord(*plain);
+    if (!decoded.record || !headerMatches(*decoded.record, envelope)) {
+        wipe(*plain);
+        return EnvelopeError::BadContent;
+    }
+    *plainOut = std::move(*plain);
+    return std::move(*decoded.record);
+}
+
+}  // namespace
+
+std::vector<uint8_t> SealedEnvelope::signedBytes() const {
+    wire::Writer w;
+    w.raw(kSignedDomain.data(), kSignedDomain.size());
+    writeBody(w, *this);
+    return std::move(w.out());
+}
+
+std::vector<uint8_t> encodeEnvelope(const SealedEnvelope& envelope) {
+    wire::Writer w;
+    w.raw(kEnvelopeMagic, sizeof kEnvelopeMagic);
+    writeBody(w, envelope);
+    w.bytes(envelope.signature);
+    return std::move(w.out());
+}
+
+std::optional<SealedEnvelope> decodeEnvelope(const std::vector<uint8_t>& bytes) {
+    if (bytes.size() < sizeof kEnvelopeMagic || bytes.size() > kMaxEnvelopeBytes) return std::nullopt;
+    if (std::memcmp(bytes.data(), kEnvelopeMagic, sizeof kEnvelopeMagic) != 0) return std::nullopt;
+    wire::Reader r(bytes.data() + sizeof kEnvelopeMagic, bytes.size() - sizeof kEnvelopeMagic);
+    SealedEnvelope e;
+    if (!r.u32(e.format) || e.format != kEnvelopeFormat) return std::nullopt;
+    r.text(e.recordId, kMaxHeaderText);
+    r.text(e.parentId, kMaxHeaderText);
+    r.text(e.templateId, kMaxHeaderText);
+    r.text(e.templateVersion, kMaxHeaderText);
+    r.text(e.contentHash, kHashHexChars);
+    r.text(e.mainHash, kHashHexChars);
+    r.bytes(e.sealedRecord, kMaxSealedBytes);
+    r.bytes(e.sealedPersonal, kMaxSealedBytes);
+    r.bytes(e.devicePublicKey, crypto_sign_PUBLICKEYBYTES);
+    r.bytes(e.signature, crypto_sign_BYTES);
+    if (!r.ok() || r.remaining() != 0) return std::nullopt;
+    if (e.recordId.empty() || !isHashHex(e.contentHash) || !isHashHex(e.mainHash)) return std::nullopt;
+    if (!isSealedSize(e.sealedRecord.size())) return std::nullopt;
+    if (!e.sealedPersonal.empty() && !isSealedSize(e.sealedPersonal.size())) return std::nullopt;
+    if (e.devicePublicKey.size() != crypto_sign_PUBLICKEYBYTES || e.signature.size() != crypto_sign_BYTES) {
+        return std::nullopt;
+    }
+    return e;
+}
+
+SealedEnvelope sealEnvelope(const SealInput& input) {
+    assert(input.record != nullptr && "sealEnvelope: SealInput::record is null");
+    assert(input.signingSecretKey != nullptr && "sealEnvelope: SealInput::signingSecretKey is null");
+    ensureSodium();
+    if (input.aggregatorPublicKey.size() != crypto_box_PUBLICKEYBYTES) {
+        throw std::invalid_argument("the aggregator public key must be 32 bytes");
+    }
+    if (!input.custodianPublicKey.empty() && input.custodianPublicKey.size() != crypto_box_PUBLICKEYBYTES) {
+        throw std::invalid_argument("the custodian public key must be 32 bytes");
+    }
+    if (input.signingSecretKey->size() != crypto_sign_SECRETKEYBYTES ||
+        input.signingPublicKey.size() != crypto_sign_PUBLICKEYBYTES) {
+        throw std::invalid_argument("the device signing key pair has the wrong size");
+    }
+    uint8_t derivedPublic[crypto_sign_PUBLICKEYBYTES];
+    crypto_sign_ed25519_sk_to_pk(derivedPublic, input.signingSecretKey->data());
+    if (std::memcmp(derivedPublic, input.signingPublicKey.data(), sizeof derivedPublic) != 0) {
+        throw std::invalid_argument("the device signing public key does not match its secret key");
+    }
+
+    const Record& record = *input.record;
+    Record main = headerOnly(record);
+    Record personal = headerOnly(record);
+    bool hasPersonal = false;
+    if (input.custodianPublicKey.empty()) {
+        main.answers = record.answers;
+    } else {
+        const PersonalSet pii(input.personalFields.begin(), input.personalFields.end());
+        hasPersonal = splitAnswers(record.answers, pii, main.answers, personal.answers);
+    }
+
+    std::string mainBytes = serializeRecord(main);
+    std::string personalBytes = hasPersonal ? serializeRecord(personal) : std::string();
+    if (mainBytes.size() > kMaxRecordBytes || personalBytes.size() > kMaxRecordBytes) {
+        wipe(mainBytes);
+        wipe(personalBytes);
+        throw std::invalid_argument("the record is larger than kMaxRecordBytes once serialised");
+    }
+
+    SealedEnvelope e;
+    e.format = kEnvelopeFormat;
+    e.recordId = record.id;
+    e.parentId = record.parentId;
+    e.templateId = record.templateId;
+    e.templateVersion = record.templateVersion;
+    e.mainHash = contentHash(mainBytes);
+    {
+        uint8_t hash[32];
+        crypto_generichash_state state;
+        crypto_generichash_init(&state, nullptr, 0, sizeof hash);
+        crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(mainBytes.data()), mainBytes.size());
+        crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(personalBytes.data()),
+                                  personalBytes.size());
+        crypto_generichash_final(&state, hash, sizeof hash);
+        e.contentHash = toHex(hash, sizeof hash);
+    }
+    try {
+        e.sealedRecord = sealTo(mainBytes, input.aggregatorPublicKey, "aggregator");
+        if (hasPersonal) e.sealedPersonal = sealTo(personalBytes, input.custodianPublicKey, "custodian");
+    } catch (...) {
+        wipe(mainBytes);
+        wipe(personalBytes);
+        throw;
+    }
+    wipe(mainBytes);
+    wipe(personalBytes);
+    e.devicePublicKey = input.signingPublicKey;
+
+    const std::vector<uint8_t> message = e.signedBytes();
+    e.signature.resize(crypto_sign_BYTES);
+    crypto_sign_detached(e.signature.data(), nullptr, message.data(), message.size(), input.signingSecretKey->data());
+    return e;
+}
+
+bool verifyEnvelope(const SealedEnvelope& envelope) {
+    if (envelope.format != kEnvelopeFormat) return false;
+    if (envelope.devicePublicKey.size() != crypto_sign_PUBLICKEYBYTES || envelope.signature.size() != crypto_sign_BYTES) {
+        return false;
+    }
+    ensureSodium();
+    const std::vector<uint8_t> message = envelope.signedBytes();
+    return crypto_sign_verify_detached(envelope.signature.data(), message.data(), message.size(),
+                                       envelope.devicePublicKey.data()) == 0;
+}
+
+std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
+                                                         const std::vector<uint8_t>& aggregatorPublicKey,
+                                                         const SecretBytes& aggregatorSecretKey) {
+    std::string plain;
+    auto part = openPart(envelope, envelope.sealedRecord, aggregatorPublicKey, aggregatorSecretKey, &plain);
+    if (auto* error = std::get_if<EnvelopeError>(&part)) return *error;
+    const bool hashOk = contentHash(plain) == envelope.mainHash &&
+                        (!envelope.sealedPersonal.empty() || envelope.contentHash == envelope.mainHash);
+    wipe(plain);
+    if (!hashOk) return EnvelopeError::HashMismatch;
+    return OpenedEnvelope{std::move(std::get<Record>(part))};
+}
+
+std::variant<Record, EnvelopeError> openPersonal(const SealedEnvelope& envelope,
+                                                 const std::vector<uint8_t>& custodianPublicKey,
+                                                 const SecretBytes& custodianSecretKey) {
+    if (envelope.sealedPersonal.empty()) {
+        return verifyEnvelope(envelope) ? EnvelopeError::CannotOpen : EnvelopeError::BadSignature;
+    }
+    std::string plain;
+    auto part = openPart(envelope, envelope.sealedPersonal, custodianPublicKey, custodianSecretKey, &plain);
+    wipe(plain);
+    return part;
+}
+
+BoxKeyPair newBoxKeyPair() {
+    ensureSodium();
+    BoxKeyPair pair{std::vector<uint8_t>(crypto_box_PUBLICKEYBYTES), SecretBytes(crypto_box_SECRETKEYBYTES)};
+    crypto_box_keypair(pair.publicKey.data(), pair.secretKey.data());
+    return pair;
+}
+
+std::string keyFingerprint(const std::vector<uint8_t>& publicKey) {
+    ensureSodium();
+    uint8_t hash[16];
+    crypto_generichash(hash, sizeof hash, publicKey.data(), publicKey.size(), nullptr, 0);
+    const std::string hex = toHex(hash, sizeof hash);
+    std::string out;
+    for (size_t i = 0; i < hex.size(); i += 4) {
+        if (i != 0) out.push_back(' ');
+        out.append(hex, i, 4);
+    }
+    return out;
+}
+
+}  // namespace ck

@@ -1,0 +1,379 @@
+// ck-field: the headless field client. The same encrypted store the field app uses, driven
+// from a shell: by the tests, by the demo, and by people scripting bulk work.
+//
+//   ck-field init DIR [--test-kdf]               create DIR/officer.ckstore
+//   ck-field import-template DIR FILE.json       check and store a template
+//   ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]
+//                                                fill a visit from answers, save it as a draft,
+//                                                print its id
+//   ck-field finalise DIR VISIT_ID [--today YYYY-MM-DD] [--language CODE]
+//                                                print every problem, or the outbox entry
+//   ck-field set-aggregator-key DIR HEXKEY       seal every finished visit waiting for it
+//   ck-field set-custodian-key DIR HEXKEY        personal fields go to this key, apart
+//   ck-field visits DIR                          list visits
+//   ck-field show DIR VISIT_ID                   print a visit's record as JSON
+//   ck-field outbox DIR                          list the outbox
+//   ck-field export-envelope DIR RECORD_ID OUT   write a record's sealed envelope to OUT
+//   ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]
+//   ck-field purge DIR                           purge acknowledged records past their age
+//
+// The passphrase comes from the environment variable CK_PASSPHRASE, or is asked for on the
+// terminal without echo (twice for init). --test-kdf makes unlocking fast and weak: for tests
+// and demos only, never for a real device.
+// Exit status: 0 success; 1 problems or a refusal (invalid answers, wrong passphrase, an
+// outbox step out of order, a record that fails its integrity check); 2 usage or I/O error.
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/store/store.h"
+#include "core/crypto/sealed_box.h"
+#include "core/form/answers_json.h"
+#include "core/record/record_json.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kOk = 0, kProblems = 1, kUsage = 2;
+constexpr const char* kStoreFileName = "officer.ckstore";
+
+int usage() {
+    std::cerr << "usage:\n"
+                 "  ck-field init DIR [--test-kdf]\n"
+                 "  ck-field import-template DIR FILE.json\n"
+                 "  ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]\n"
+                 "  ck-field finalise DIR VISIT_ID [--today YYYY-MM-DD] [--language CODE]\n"
+                 "  ck-field set-aggregator-key DIR HEXKEY\n"
+                 "  ck-field set-custodian-key DIR HEXKEY\n"
+                 "  ck-field visits DIR\n"
+                 "  ck-field show DIR VISIT_ID\n"
+                 "  ck-field outbox DIR\n"
+                 "  ck-field export-envelope DIR RECORD_ID OUT\n"
+                 "  ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]\n"
+                 "  ck-field purge DIR\n"
+                 "The passphrase comes from CK_PASSPHRASE or the terminal.\n";
+    return kUsage;
+}
+
+// A failure that ends the command with `status` after printing `message`.
+struct Exit {
+    int status;
+    std::string message;
+};
+
+std::string readPassphraseFromTerminal(const char* prompt) {
+    std::cerr << prompt << std::flush;
+    termios old{};
+    bool echoOff = tcgetattr(STDIN_FILENO, &old) == 0;
+    if (echoOff) {
+        termios silent = old;
+        silent.c_lflag &= ~tcflag_t(ECHO);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (echoOff) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::cerr << "\n";
+    return line;
+}
+
+// The passphrase and, for a new one, its confirmation.
+std::pair<std::string, std::string> passphrase(bool confirm) {
+    if (const char* env = std::getenv("CK_PASSPHRASE")) return {env, env};
+    if (!isatty(STDIN_FILENO))
+        throw Exit{kUsage, "no passphrase: set CK_PASSPHRASE, or run ck-field on a terminal to be asked for it"};
+    std::string first = readPassphraseFromTerminal(confirm ? "New passphrase: " : "Passphrase: ");
+    std::string second = confirm ? readPassphraseFromTerminal("Repeat the passphrase: ") : first;
+    return {first, second};
+}
+
+int statusFor(const ck::StoreFailure& f) {
+    switch (f.error) {
+        case ck::StoreError::NoStore:
+        case ck::StoreError::AlreadyExists:
+        case ck::StoreError::NotAStore:
+        case ck::StoreError::Damaged:
+        case ck::StoreError::NewerSchema:
+        case ck::StoreError::VaultDamaged: return kUsage;
+        default: return kProblems;
+    }
+}
+
+template <class T>
+T take(ck::StoreResult<T>&& r) {
+    if (!r) throw Exit{statusFor(r.failure()), r.failure().message};
+    return std::move(r).value();
+}
+
+void require(const ck::StoreStatus& r) {
+    if (!r) throw Exit{statusFor(r.failure()), r.failure().message};
+}
+
+fs::path storeFile(const std::string& dir) { return fs::path(dir) / kStoreFileName; }
+
+ck::Store openUnlocked(const std::string& dir) {
+    ck::Store store = take(ck::Store::open(storeFile(dir)));
+    require(store.unlock(passphrase(false).first));
+    return store;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Exit{kUsage, path + ": cannot read the file"};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+ck::Date parseToday(const std::string& text) {
+    auto d = ck::parseIsoDate(text);
+    if (!d) throw Exit{kUsage, "--today takes a date as YYYY-MM-DD"};
+    return *d;
+}
+
+std::vector<uint8_t> parseHexKey(const std::string& hex) {
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    if (hex.size() % 2 != 0) throw Exit{kUsage, "the key must be hex digits, two per byte"};
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i < hex.size(); i += 2) {
+        int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+        if (hi < 0 || lo < 0) throw Exit{kUsage, "the key must be hex digits, two per byte"};
+        out.push_back(uint8_t(hi * 16 + lo));
+    }
+    return out;
+}
+
+// Options after the positional arguments: --name value, or a bare --flag.
+struct Options {
+    std::vector<std::string> positional;
+    std::string today, language;
+    bool testKdf = false;
+};
+
+Options parseOptions(const std::vector<std::string>& args, size_t from) {
+    Options o;
+    for (size_t i = from; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--test-kdf") o.testKdf = true;
+        else if ((a == "--today" || a == "--language") && i + 1 < args.size()) (a == "--today" ? o.today : o.language) = args[++i];
+        else if (a.rfind("--", 0) == 0) throw Exit{kUsage, "unknown option " + a};
+        else o.positional.push_back(a);
+    }
+    return o;
+}
+
+std::string timeText(int64_t t) { return t ? ck::formatUtc(t) : std::string("-"); }
+
+// --- commands ---
+
+int init(const std::string& dir, bool testKdf) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Exit{kUsage, dir + ": cannot create the folder: " + ec.message()};
+    auto [pass, confirmation] = passphrase(true);
+    ck::KdfParams kdf = testKdf ? ck::kFastKdf : ck::KdfParams{};
+    ck::Store store = take(ck::Store::create(storeFile(dir), pass, confirmation, kdf));
+    std::cout << "created " << storeFile(dir).string() << "\n"
+              << "device key: " << ck::keyFingerprint(store.devicePublicKey()) << "\n";
+    return kOk;
+}
+
+int importTemplate(const std::string& dir, const std::string& path) {
+    std::string text = readFile(path);
+    ck::Store store = openUnlocked(dir);
+    auto r = store.importTemplate(text, path);
+    if (!r) {
+        for (const auto& e : r.failure().templateErrors) std::cerr << e.toString() << "\n";
+        throw Exit{statusFor(r.failure()), r.failure().message};
+    }
+    std::cout << "template '" << r.value().id << "' version " << r.value().version << " (" << r.value().title
+              << ") is on the device\n";
+    return kOk;
+}
+
+int newVisit(const std::string& dir, const std::string& templateId, const std::string& answersPath,
+             const std::string& today) {
+    nlohmann::json answers;
+    try {
+        answers = nlohmann::json::parse(readFile(answersPath));
+    } catch (const nlohmann::json::exception& e) {
+        throw Exit{kProblems, answersPath + ": not valid JSON: " + e.what()};
+    }
+    if (!answers.is_object()) throw Exit{kProblems, answersPath + ": the answers must be a JSON object"};
+    ck::Store store = openUnlocked(dir);
+    ck::FormSession session = take(store.startVisit(templateId));
+    if (!today.empty()) session.setToday(parseToday(today));
+    auto problems = ck::applyAnswersJson(session, answers);
+    // Whatever was taken is saved: a rejected answer must not cost the others.
+    require(store.saveDraft(session));
+    std::cout << session.recordId() << "\n";
+    for (const auto& p : problems) std::cerr << answersPath << ": " << p.message << "\n";
+    if (!problems.empty()) {
+        std::cerr << problems.size() << " answer(s) not taken; the visit is saved as a draft without them\n";
+        return kProblems;
+    }
+    return kOk;
+}
+
+int finalise(const std::string& dir, const std::string& visitId, const std::string& today, const std::string& language) {
+    ck::Store store = openUnlocked(dir);
+    ck::ResumedVisit resumed = take(store.resumeVisit(visitId));
+    ck::FormSession& session = resumed.session;
+    if (!today.empty()) session.setToday(parseToday(today));
+    size_t lang = 0;
+    if (!language.empty()) {
+        int li = session.survey().languageIndex(language);
+        if (li < 0) throw Exit{kUsage, "the template has no language '" + language + "'"};
+        lang = size_t(li);
+    }
+    auto r = store.finalise(visitId, session, lang);
+    if (!r) {
+        for (const auto& p : r.failure().problems) {
+            std::cerr << visitId << ": " << p.questionId;
+            if (session.survey().questions[size_t(p.at.question)].repeat >= 0)
+                std::cerr << " [instance " << p.at.instance + 1 << "]";
+            std::cerr << " (" << p.label << "): " << p.message << "\n";
+        }
+        throw Exit{kProblems, r.failure().message};
+    }
+    const ck::FinaliseReceipt& receipt = r.value();
+    std::cout << receipt.recordId << " " << ck::outboxStateName(receipt.state) << " " << receipt.contentHash << "\n";
+    if (receipt.state == ck::OutboxState::AwaitingKey)
+        std::cerr << "finished; it will be sealed when the aggregator's key is set (set-aggregator-key)\n";
+    return kOk;
+}
+
+int setAggregatorKey(const std::string& dir, const std::string& hex) {
+    std::vector<uint8_t> key = parseHexKey(hex);
+    ck::Store store = openUnlocked(dir);
+    int sealed = take(store.setAggregatorKey(key));
+    std::cout << "aggregator key " << ck::keyFingerprint(key) << "; " << sealed << " record(s) sealed\n";
+    return kOk;
+}
+
+int setCustodianKey(const std::string& dir, const std::string& hex) {
+    std::vector<uint8_t> key = parseHexKey(hex);
+    ck::Store store = openUnlocked(dir);
+    require(store.setCustodianKey(key));
+    std::cout << "custodian key " << ck::keyFingerprint(key) << "\n";
+    return kOk;
+}
+
+int visits(const std::string& dir) {
+    ck::Store store = openUnlocked(dir);
+    int damaged = 0;
+    for (const auto& v : store.listVisits()) {
+        std::cout << v.id << "  " << ck::visitStatusName(v.status) << "  " << timeText(v.updatedAt);
+        if (!v.error.empty()) {
+            std::cout << "  ERROR: " << v.error << "\n";
+            ++damaged;
+            continue;
+        }
+        std::cout << "  " << v.templateId << "@" << v.templateVersion << "  " << v.title;
+        if (!v.parentId.empty()) std::cout << "  (corrects " << v.parentId << ")";
+        std::cout << "\n";
+    }
+    return damaged ? kProblems : kOk;
+}
+
+int show(const std::string& dir, const std::string& visitId) {
+    ck::Store store = openUnlocked(dir);
+    ck::Record record = take(store.loadVisit(visitId));
+    std::cout << ck::recordToJson(record).dump(2) << "\n";
+    return kOk;
+}
+
+int outbox(const std::string& dir) {
+    ck::Store store = openUnlocked(dir);
+    for (const auto& e : store.listOutbox()) {
+        std::cout << e.recordId << "  " << ck::outboxStateName(e.state) << "  " << e.contentHash << "  "
+                  << timeText(e.queuedAt);
+        if (e.state == ck::OutboxState::Refused) std::cout << "  reason: " << e.reason;
+        if (!e.error.empty()) std::cout << "  ERROR: " << e.error;
+        std::cout << "\n";
+    }
+    return kOk;
+}
+
+int exportEnvelope(const std::string& dir, const std::string& recordId, const std::string& out) {
+    ck::Store store = openUnlocked(dir);
+    ck::SealedEnvelope env = take(store.envelope(recordId));
+    std::vector<uint8_t> bytes = ck::encodeEnvelope(env);
+    std::ofstream f(out, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (!f) throw Exit{kUsage, out + ": cannot write the envelope"};
+    std::cout << "wrote " << bytes.size() << " bytes to " << out << "\n";
+    return kOk;
+}
+
+int mark(const std::string& dir, const std::string& recordId, const std::string& state, const std::string& reason) {
+    ck::Store store = openUnlocked(dir);
+    if (state == "sent") require(store.markSent(recordId));
+    else if (state == "acknowledged") require(store.markAcknowledged(recordId));
+    else if (state == "duplicate") require(store.markDuplicate(recordId));
+    else if (state == "refused") require(store.markRefused(recordId, reason));
+    else throw Exit{kUsage, "mark takes sent, acknowledged, duplicate or refused"};
+    std::cout << recordId << " " << state << "\n";
+    return kOk;
+}
+
+int purge(const std::string& dir) {
+    ck::Store store = openUnlocked(dir);
+    int n = store.purge(ck::unixNow());
+    std::cout << n << " acknowledged record(s) purged\n";
+    return kOk;
+}
+
+int run(const std::vector<std::string>& args) {
+    if (args.empty()) return usage();
+    const std::string& cmd = args[0];
+    Options o = parseOptions(args, 1);
+    const auto& p = o.positional;
+    if (cmd == "init" && p.size() == 1) return init(p[0], o.testKdf);
+    if (cmd == "import-template" && p.size() == 2) return importTemplate(p[0], p[1]);
+    if (cmd == "new-visit" && p.size() == 3) return newVisit(p[0], p[1], p[2], o.today);
+    if (cmd == "finalise" && p.size() == 2) return finalise(p[0], p[1], o.today, o.language);
+    if (cmd == "set-aggregator-key" && p.size() == 2) return setAggregatorKey(p[0], p[1]);
+    if (cmd == "set-custodian-key" && p.size() == 2) return setCustodianKey(p[0], p[1]);
+    if (cmd == "visits" && p.size() == 1) return visits(p[0]);
+    if (cmd == "show" && p.size() == 2) return show(p[0], p[1]);
+    if (cmd == "outbox" && p.size() == 1) return outbox(p[0]);
+    if (cmd == "export-envelope" && p.size() == 3) return exportEnvelope(p[0], p[1], p[2]);
+    if (cmd == "mark" && (p.size() == 3 || p.size() == 4)) return mark(p[0], p[1], p[2], p.size() == 4 ? p[3] : "");
+    if (cmd == "purge" && p.size() == 1) return purge(p[0]);
+    return usage();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (const Exit& e) {
+        std::cerr << "ck-field: " << e.message << "\n";
+        return e.status;
+    } catch (const ck::StorageError& e) {
+        // Disk full, I/O, a page damaged under us: the store rolled back; nothing half-written.
+        std::cerr << "ck-field: " << e.what() << "\n";
+        return kUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "ck-field: " << e.what() << "\n";
+        return kUsage;
+    }
+}
