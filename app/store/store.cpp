@@ -461,21 +461,30 @@ StoreResult<std::shared_ptr<const Template>> Store::findTemplate(std::string_vie
 
 // --- visits ---
 
+namespace {
+// The columns every visit query selects, in the order visitRowAt() reads them.
+constexpr const char* kVisitColumns = "id, status, template_ref, parent_id, created_at, updated_at, version, payload";
+}  // namespace
+
+Store::VisitRow Store::visitRowAt(sql::StatementUse& q) {
+    VisitRow row;
+    row.id = q->text(0);
+    row.status = q->text(1) == "finished" ? VisitStatus::Finished : VisitStatus::Draft;
+    row.templateRef = q->text(2);
+    row.parentId = q->isNull(3) ? std::string() : q->text(3);
+    row.createdAt = q->int64(4);
+    row.updatedAt = q->int64(5);
+    row.version = q->int64(6);
+    row.payload = q->blob(7);
+    return row;
+}
+
 std::optional<Store::VisitRow> Store::readVisit(std::string_view id) {
-    auto q = m_db.cached(
-        "SELECT status, template_ref, parent_id, created_at, updated_at, version, payload FROM visits WHERE id = ?");
+    static const std::string sql = std::string("SELECT ") + kVisitColumns + " FROM visits WHERE id = ?";
+    auto q = m_db.cached(sql.c_str());
     q->bind(1, id);
     if (!q->step()) return std::nullopt;
-    VisitRow row;
-    row.id = std::string(id);
-    row.status = q->text(0) == "finished" ? VisitStatus::Finished : VisitStatus::Draft;
-    row.templateRef = q->text(1);
-    row.parentId = q->isNull(2) ? std::string() : q->text(2);
-    row.createdAt = q->int64(3);
-    row.updatedAt = q->int64(4);
-    row.version = q->int64(5);
-    row.payload = q->blob(6);
-    return row;
+    return visitRowAt(q);
 }
 
 StoreResult<Record> Store::decodeVisit(const VisitRow& row) const {
@@ -584,19 +593,10 @@ std::vector<VisitSummary> Store::listVisits() {
     requireUnlocked();
     std::string titleQuestion = settings().titleQuestion;
     std::vector<VisitSummary> out;
-    auto q = m_db.cached(
-        "SELECT id, status, template_ref, parent_id, created_at, updated_at, version, payload FROM visits "
-        "ORDER BY updated_at DESC, id");
+    static const std::string sql = std::string("SELECT ") + kVisitColumns + " FROM visits ORDER BY updated_at DESC, id";
+    auto q = m_db.cached(sql.c_str());
     while (q->step()) {
-        VisitRow row;
-        row.id = q->text(0);
-        row.status = q->text(1) == "finished" ? VisitStatus::Finished : VisitStatus::Draft;
-        row.templateRef = q->text(2);
-        row.parentId = q->isNull(3) ? std::string() : q->text(3);
-        row.createdAt = q->int64(4);
-        row.updatedAt = q->int64(5);
-        row.version = q->int64(6);
-        row.payload = q->blob(7);
+        VisitRow row = visitRowAt(q);
         VisitSummary s{row.id, row.status, row.createdAt, row.updatedAt, row.parentId, {}, {}, {}, 0, {}};
         auto record = decodeVisit(row);
         if (record) {

@@ -318,6 +318,7 @@ private:
     TemplateEntry* templateByStoreId(std::string_view storeId);
     StoreResult<std::shared_ptr<const Template>> ensureLoaded(TemplateEntry& entry);
 
+    static VisitRow visitRowAt(sql::StatementUse& q);
     std::optional<VisitRow> readVisit(std::string_view id);
     StoreResult<Record> decodeVisit(const VisitRow& row) const;
     void insertDraft(const FormSession& session, const std::string& templateRef, const std::string& parentId);

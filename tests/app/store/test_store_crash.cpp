@@ -45,6 +45,10 @@ std::string readText(const fs::path& p) {
     FormSession& session = resumed.value().session;
     int question = session.survey().indexOf("workers_perm_men_30plus");
     int counter = int(session.value(question).isMissing() ? 0 : session.value(question).asNumber());
+    // Ready: the parent times its kill from here, so that it lands among the saves and not
+    // in the start-up (whose length depends on how busy the machine is).
+    const int ready = -1;
+    if (write(writeFd, &ready, sizeof ready) != sizeof ready) _exit(7);
     for (;;) {
         ++counter;
         if (!session.setAnswer(question, 0, Value::number(counter)).ok()) _exit(5);
@@ -91,7 +95,7 @@ TEST_CASE("autosave survives SIGKILL at random moments, 200 times", "[.crash][st
     }
 
     std::mt19937 rng(20261123);
-    std::uniform_int_distribution<int> waitMicros(2000, 60000);
+    std::uniform_int_distribution<int> waitMicros(500, 30000);
     int lastAcknowledged = 0;
     int kills = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
@@ -105,12 +109,16 @@ TEST_CASE("autosave survives SIGKILL at random moments, 200 times", "[.crash][st
             autosaveLoop(file, visitId, fds[1]);
         }
         close(fds[1]);
-        std::this_thread::sleep_for(std::chrono::microseconds(waitMicros(rng)));
+        int first = 0;
+        // Blocks until the child is ready; 0 bytes means it ended before that (status below).
+        bool ready = read(fds[0], &first, sizeof first) == sizeof first && first == -1;
+        if (ready) std::this_thread::sleep_for(std::chrono::microseconds(waitMicros(rng)));
         REQUIRE(kill(child, SIGKILL) == 0);
         int status = 0;
         REQUIRE(waitpid(child, &status, 0) == child);
         // A child that exited by itself failed a step (exit code says which) rather than being killed.
         INFO("round " << round << ": child status " << status);
+        REQUIRE(ready);
         REQUIRE(WIFSIGNALED(status));
         ++kills;
         int value = 0;
