@@ -500,7 +500,7 @@ StoreResult<Record> Store::decodeVisit(const VisitRow& row) const {
 }
 
 void Store::insertDraft(const FormSession& session, const std::string& templateRef, const std::string& parentId) {
-    Record record = session.toRecord();
+    Record record = session.toDraftRecord();
     record.parentId = parentId;
     int64_t now = unixNow();
     sql::Transaction t(m_db);
@@ -555,7 +555,7 @@ StoreStatus Store::saveDraft(const FormSession& session) {
                                                         " version " + e->info.version + ", not " +
                                                         inQuotes(session.survey().id) + " version " +
                                                         session.survey().version);
-    Record record = session.toRecord();
+    Record record = session.toDraftRecord();
     record.parentId = parentId;
     {
         auto u = m_db.cached("UPDATE visits SET payload = ?, version = ?, updated_at = ? WHERE id = ?");

@@ -523,40 +523,46 @@ std::vector<Problem> FormSession::validate(size_t language) const {
 
 // ---- records ---------------------------------------------------------------------------------
 
-void FormSession::collectAnswers(int question, int instance, std::vector<Answer>& out) const {
+void FormSession::collectAnswers(int question, int instance, bool draft, std::vector<Answer>& out) const {
     const Question& q = m_t->questions[size_t(question)];
-    if (!state(question, instance).relevant) return;
+    // A finished record holds what is relevant; a draft holds everything typed, so that an
+    // answer hidden by a mistaken gate (consent, say) is still there after a restart.
+    if (!draft && !state(question, instance).relevant) return;
     if (q.type == QuestionType::Repeat) {
         Answer a;
         a.questionId = q.id;
         a.isRepeat = true;
         for (int i = 0; i < m_instances[size_t(question)]; ++i) {
             std::vector<Answer> inst;
-            for (int child : q.children) collectAnswers(child, i, inst);
+            for (int child : q.children) collectAnswers(child, i, draft, inst);
             a.instances.push_back(std::move(inst));
         }
         out.push_back(std::move(a));
         return;
     }
     if (q.isContainer()) {
-        for (int child : q.children) collectAnswers(child, instance, out);
+        for (int child : q.children) collectAnswers(child, instance, draft, out);
         return;
     }
     if (!q.hasValue()) return;
-    const Value& v = state(question, instance).value;
+    if (draft && q.type == QuestionType::Calculate) return;  // recomputed on restore
+    const Value& v = draft ? state(question, instance).answer : state(question, instance).value;
     if (v.isAnswered()) out.push_back({q.id, v, false, {}});
 }
 
-Record FormSession::toRecord() const {
+Record FormSession::makeRecord(bool draft) const {
     Record r;
     r.id = m_recordId;
     r.templateId = m_t->id;
     r.templateVersion = m_t->version;
     r.createdAt = m_createdAt;
     r.updatedAt = m_updatedAt;
-    for (int s : m_t->sections) collectAnswers(s, 0, r.answers);
+    for (int s : m_t->sections) collectAnswers(s, 0, draft, r.answers);
     return r;
 }
+
+Record FormSession::toRecord() const { return makeRecord(false); }
+Record FormSession::toDraftRecord() const { return makeRecord(true); }
 
 std::vector<std::string> FormSession::restore(const Record& record) {
     std::vector<std::string> problems;

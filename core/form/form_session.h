@@ -102,6 +102,9 @@ public:
 
     // The visit as a record: relevant answers and calculated values only.
     Record toRecord() const;
+    // Every answer typed, relevant or not (calculations are left out and recomputed on
+    // restore): what autosave keeps while the visit is open.
+    Record toDraftRecord() const;
     // Resumes a stored visit: sets its answers and instances. Returns one message per
     // answer that could not be taken (unknown question, wrong type, ...); the rest are set.
     [[nodiscard]] std::vector<std::string> restore(const Record& record);
@@ -150,7 +153,8 @@ private:
     bool choicePasses(const Question& q, int instance, const Choice& choice) const;
 
     void collectItems(int question, std::vector<Position>& out) const;
-    void collectAnswers(int question, int instance, std::vector<Answer>& out) const;
+    void collectAnswers(int question, int instance, bool draft, std::vector<Answer>& out) const;
+    Record makeRecord(bool draft) const;
 
     std::shared_ptr<const Template> m_t;
     std::string m_recordId;

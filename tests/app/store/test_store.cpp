@@ -54,7 +54,7 @@ TEST_CASE("write, restart, read back: a draft survives closing the store", "[sto
         Store store = makeStore(dir);
         FormSession session = startKnitwear(store);
         visitId = session.recordId();
-        saved = session.toRecord();
+        saved = session.toDraftRecord();
     }
     auto reopened = Store::open(dir / "officer.ckstore");
     INFO(reopened.message());
@@ -580,7 +580,7 @@ TEST_CASE("disk full (max_page_count): a clear error, earlier saves intact", "[s
         Store store = makeStore(dir);
         FormSession s = startKnitwear(store);
         id = s.recordId();
-        lastGood = s.toRecord();
+        lastGood = s.toDraftRecord();
         store.setMaxFileBytes(0);  // no room beyond what the file holds now
         // A long field note needs new pages: there are none.
         std::string note(40000, 'n');
@@ -629,7 +629,7 @@ TEST_CASE("disk full (a 1 MiB tmpfs): a clear error, earlier saves intact", "[st
         REQUIRE(store.importTemplate(flagshipJson(), "cluster-diagnostic.json").ok());
         FormSession s = startKnitwear(store);
         id = s.recordId();
-        lastGood = s.toRecord();
+        lastGood = s.toDraftRecord();
         // Each save appends to the WAL; a growing field note fills the 1 MiB quickly.
         for (int i = 0; i < 400 && !full; ++i) {
             std::string note(size_t(2000 + i * 500), char('a' + i % 26));
@@ -637,7 +637,7 @@ TEST_CASE("disk full (a 1 MiB tmpfs): a clear error, earlier saves intact", "[st
             try {
                 auto saved = store.saveDraft(s);
                 REQUIRE(saved.ok());
-                lastGood = s.toRecord();
+                lastGood = s.toDraftRecord();
                 ++saves;
             } catch (const StorageError& e) {
                 INFO(e.what());

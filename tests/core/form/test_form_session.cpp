@@ -359,3 +359,27 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     CHECK(errors[0].questionId == "consent");
     CHECK(applyAnswersJson(bad, json::array()).size() == 1);
 }
+
+TEST_CASE("a draft record keeps answers a gate hides; the finished record does not", "[core][form]") {
+    FormSession s(miniTemplate());
+    set(s, "consent", Value::text("yes"));
+    set(s, "workers", Value::number(12));
+    int lines = idx(s, "lines");
+    s.addInstance(lines);
+    set(s, "line_sales", Value::number(0), 0);
+    set(s, "consent", Value::text("no"));  // a mistaken tap hides the whole unit section
+
+    Record finished = s.toRecord();
+    CHECK(finished.find("workers") == nullptr);
+    Record draft = s.toDraftRecord();
+    REQUIRE(draft.find("workers"));
+    CHECK(draft.find("workers")->value == Value::number(12));
+    CHECK(draft.find("total_sales") == nullptr);  // calculations are recomputed, not stored
+
+    FormSession resumed(miniTemplate());
+    CHECK(resumed.restore(draft).empty());
+    set(resumed, "consent", Value::text("yes"));
+    CHECK(resumed.value(idx(resumed, "workers")) == Value::number(12));
+    CHECK(resumed.instanceCount(lines) == 1);
+    CHECK(resumed.value(idx(resumed, "total_sales")) == Value::number(0));
+}
