@@ -1,0 +1,170 @@
+#pragma once
+// The field app's state and commands: what every screen reads and the only way screens
+// change anything. It owns the store, the open visit (a FormSession: the answers live there
+// and nowhere else), the app settings and the task thread. It has no ImGui in it, so tests
+// drive it directly; the screens call the very same commands.
+//
+// Threading: everything here is called on the UI thread. While a task runs (busy()), the
+// store and the session belong to the task: commands that would touch them are refused
+// (they return false / do nothing) and the screens show a spinner instead.
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "app/store/store.h"
+#include "app/ui/app_settings.h"
+#include "app/ui/field_app.h"
+#include "app/ui/task_runner.h"
+#include "core/form/answers_json.h"
+#include "core/form/form_session.h"
+
+namespace ck {
+
+enum class Screen : uint8_t { FirstRun, Unlock, Visits, Form, Review, Sync, Enrolment, Settings, ChangePassphrase };
+
+// One row of the visits list: the store's summary with its outbox state, when it has one.
+struct VisitRow {
+    VisitSummary visit;
+    std::optional<OutboxEntry> outbox;
+};
+
+class AppModel {
+public:
+    explicit AppModel(FieldAppConfig config);
+    ~AppModel();  // waits for the task thread, locks the store
+    AppModel(const AppModel&) = delete;
+    AppModel& operator=(const AppModel&) = delete;
+
+    // --- frame ---
+    // Start of every frame: applies finished tasks, then checks the idle lock.
+    void beginFrame();
+    // The officer did something (a key, a click, a touch): restarts the idle timer.
+    void noteActivity();
+    // Tests: blocks until background work is done and applies its results.
+    void waitForTasks();
+
+    Screen screen() const { return m_screen; }
+    // Screens the officer may open from the top bar (ignored while locked or busy).
+    void show(Screen screen);
+    bool busy() const { return m_tasks.busy(); }
+    std::string busyLabel() const { return m_tasks.label(); }
+    // What went wrong with the last command, in words for the officer; "" when it went well.
+    const std::string& error() const { return m_error; }
+    // A passing message (a visit finalised, a template note).
+    const std::string& notice() const { return m_notice; }
+    void clearMessages();
+    // The frame loop caught a failure of the storage itself (disk full, I/O error): shown
+    // like any other error; what was saved before stays saved.
+    void reportFailure(std::string message);
+
+    // --- passphrase and lock ---
+    bool storeExists() const;
+    // Live feedback for the first-run screen: why this passphrase would be refused.
+    static std::optional<std::string> passphraseProblem(std::string_view passphrase);
+    // First run, on the task thread (Argon2id): creates the store and imports the bundled
+    // templates. Refuses a weak or mismatched passphrase at once (false, error() says why).
+    bool createVault(std::string_view passphrase, std::string_view confirmation);
+    // On the task thread. A wrong passphrase leaves the app locked with error() set.
+    bool unlock(std::string_view passphrase);
+    // Saves the open visit (it is saved already on every change), forgets keys, shows Unlock.
+    // The open visit is reopened at the same place after the next unlock.
+    void lock();
+    // Kept on the UI thread (the store's own flag changes on the task thread while unlocking).
+    bool isUnlocked() const { return m_unlocked; }
+    bool changePassphrase(std::string_view oldPassphrase, std::string_view newPassphrase,
+                          std::string_view confirmation);
+    // Seconds of idleness left before the idle lock; a large number when it is off or locked.
+    double secondsUntilIdleLock() const;
+
+    // --- visits ---
+    const std::vector<VisitRow>& visits();
+    std::vector<TemplateInfo> templates();
+    bool startVisit(std::string_view templateId);
+    bool resumeVisit(std::string_view visitId);
+    // A correction of a finished visit: a new draft with its answers.
+    bool startCorrection(std::string_view finishedVisitId);
+    bool discardDraft(std::string_view visitId);
+    void closeVisit();  // back to the list; the draft is already saved
+
+    // --- the open visit ---
+    const FormSession* session() const { return m_session ? &*m_session : nullptr; }
+    Position position() const { return m_position; }
+    // The language index into the open template's languages (0 when none is open).
+    size_t languageIndex() const;
+    const std::string& languageCode() const { return m_settings.language; }
+    void setLanguage(std::string_view code);
+
+    AnswerResult answer(Position at, Value value);
+    AnswerResult answer(std::string_view questionId, Value value, int instance = 0);
+    // Fills answers from JSON (answers_json.h) and saves: tests and scripted entry.
+    std::vector<AnswerProblem> applyAnswers(const nlohmann::json& answers);
+    // Reads a photo file, stores it as an encrypted attachment and answers `at` with its id.
+    AnswerResult attachPhoto(Position at, const std::string& path);
+    int addInstance(int repeat);
+    bool removeInstance(int repeat, int instance);
+
+    void goTo(Position at);  // also shows the form
+    bool next();             // false at the end (the review screen is shown)
+    bool previous();         // false at the start
+
+    // The last autosave: when (local time, 0 = not yet) and why it failed ("" = it did not).
+    std::time_t savedAt() const { return m_savedAt; }
+    const std::string& saveError() const { return m_saveError; }
+
+    std::vector<Problem> problems() const;
+    // On the task thread; refused at once when problems() is not empty.
+    bool finalise();
+    // today() for expressions in every session opened from now on (tests).
+    void setToday(Date today);
+
+    // --- settings ---
+    const AppSettings& settings() const { return m_settings; }
+    void setTextScale(float scale);
+    void setHighContrast(bool on);
+    void setIdleLockMinutes(int minutes);
+    int fontGeneration() const { return m_fontGeneration; }
+
+    // --- enrolment and outbox ---
+    void setAggregatorAddress(std::string_view address);
+    // The aggregator key's fingerprint for the officer to compare; nullopt before enrolment.
+    std::optional<std::string> aggregatorFingerprint();
+    std::vector<OutboxEntry> outbox();
+    std::vector<AssignmentEntry> assignments();
+
+    // The store, for tests that check what was saved (null before the first run).
+    Store* store() { return m_store ? &*m_store : nullptr; }
+
+private:
+    std::filesystem::path storeFile() const;
+    void importBundledTemplates(Store& store, std::string& notes) const;
+    void openSession(FormSession session, std::optional<Position> at);
+    void autosave();
+    void persistSettings();
+    bool ready(bool needSession) const;  // unlocked, not busy (and a visit open)
+    void post(std::string label, std::function<TaskRunner::Apply()> job);
+
+    FieldAppConfig m_config;
+    AppSettings m_settings;
+    std::optional<Store> m_store;
+    std::optional<FormSession> m_session;
+    Position m_position;
+    std::string m_reopenVisit;  // the visit that was open when the app locked
+    std::optional<Date> m_today;
+    Screen m_screen = Screen::FirstRun;
+    bool m_unlocked = false;
+    std::string m_error, m_notice, m_saveError;
+    std::time_t m_savedAt = 0;
+    double m_lastActivity = 0;
+    int m_fontGeneration = 0;
+    std::vector<VisitRow> m_visits;
+    bool m_visitsStale = true;
+    TaskRunner m_tasks;  // last: joined first, while everything its jobs touch still exists
+};
+
+}  // namespace ck

@@ -1,0 +1,165 @@
+#include "app/ui/field_app.h"
+
+#include "app/ui/app_model.h"
+#include "app/ui/screens/screens.h"
+#include "app/ui/widgets.h"
+
+#include <imgui_internal.h>
+
+// Fonts: the platform loads Noto Sans with its Devanagari range (assets/) at
+// textScale() x the monitor's content scale. Dear ImGui draws one glyph per code point and
+// does no shaping, so Hindi labels show every letter but conjuncts and some matras (e.g.
+// क्ष, the reph in र्म, the i-matra before its consonant) are not formed as a shaping engine
+// (HarfBuzz) would form them. Readable for officers, not typographically correct; proper
+// shaping is separate work.
+
+namespace ck {
+
+struct FieldApp::State {
+    explicit State(FieldAppConfig config) : model(std::move(config)) {}
+    AppModel model;
+    UiState ui;
+};
+
+FieldApp::FieldApp(FieldAppConfig config) : m_state(std::make_unique<State>(std::move(config))) {}
+
+FieldApp::~FieldApp() { prepareToQuit(); }
+
+AppModel& FieldApp::model() { return m_state->model; }
+
+std::optional<ItemRect> FieldApp::itemRect(std::string_view name) const {
+    auto it = m_state->ui.itemRects.find(name);
+    if (it == m_state->ui.itemRects.end()) return std::nullopt;
+    return it->second;
+}
+
+namespace {
+
+void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags);
+
+// ImGui describes each stack it unwinds after a failure; the failure itself is what we show.
+void ignoreRecoveryNote(void*, const char*, ...) {}
+
+bool officerDidSomething(const ImGuiIO& io) {
+    if (io.MouseDelta.x != 0 || io.MouseDelta.y != 0 || io.MouseWheel != 0 || io.MouseWheelH != 0) return true;
+    if (io.InputQueueCharacters.Size > 0) return true;
+    for (bool down : io.MouseDown)
+        if (down) return true;
+    for (float d : io.KeysDownDuration)
+        if (d == 0.0f) return true;
+    return false;
+}
+
+void drawTopBar(AppModel& model, UiState& ui) {
+    float s = model.settings().textScale;
+    ImGui::TextUnformatted("ClusterKit");
+    ImGui::SameLine();
+    if (model.isUnlocked() && !model.busy()) {
+        struct Tab {
+            const char* label;
+            Screen screen;
+        };
+        // The form tab only while a visit is open; the others always.
+        const Tab tabs[] = {{"Visits", Screen::Visits},       {"Form", Screen::Form},
+                            {"Sync", Screen::Sync},           {"Enrolment", Screen::Enrolment},
+                            {"Settings", Screen::Settings}};
+        for (const auto& tab : tabs) {
+            if (tab.screen == Screen::Form && !model.session()) continue;
+            ImGui::PushID(int(tab.screen));
+            ImGui::SameLine();
+            bool current = model.screen() == tab.screen;
+            if (current) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
+            if (bigButton(tab.label, s)) model.show(tab.screen);
+            if (current) ImGui::PopStyleColor();
+            ImGui::PopID();
+        }
+        ImGui::SameLine();
+        if (bigButton("Lock", s)) model.lock();
+        recordItem(ui, "lock");
+    }
+    // Language at any moment, even mid-question: answers stay in the session.
+    ImGui::SameLine();
+    if (bigButtonEnabled("English", model.languageCode() != "en", s)) model.setLanguage("en");
+    ImGui::SameLine();
+    if (bigButtonEnabled("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi",  // हिन्दी
+                         model.languageCode() != "hi", s))
+        model.setLanguage("hi");
+    recordItem(ui, "lang_hi");
+    ImGui::Separator();
+}
+
+}  // namespace
+
+void FieldApp::drawFrame() {
+    AppModel& model = m_state->model;
+    UiState& ui = m_state->ui;
+    IM_ASSERT(ImGui::GetCurrentContext() && "FieldApp::drawFrame() outside a frame: call ImGui::NewFrame() first");
+    const ImGuiIO& io = ImGui::GetIO();
+    if (officerDidSomething(io)) model.noteActivity();
+    model.beginFrame();
+    applyTheme(ui, model.settings().highContrast, model.settings().textScale);
+    ui.itemRects.clear();
+
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    try {
+        drawScreen(model, ui, flags);
+    } catch (const std::exception& e) {
+        // A failure of the storage itself (disk full, I/O error) in a command a screen sent:
+        // close what the screen had open (windows, tables, ID and style stacks), show why,
+        // and carry on; every earlier save is intact.
+        ImGui::ErrorCheckEndFrameRecover(ignoreRecoveryNote);
+        model.reportFailure(std::string("Storage failed: ") + e.what());
+    }
+}
+
+namespace {
+
+void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
+    if (ImGui::Begin("ClusterKit", nullptr, flags)) {
+        drawTopBar(model, ui);
+        if (!model.error().empty()) problemText(model.error());
+        if (!model.notice().empty()) ImGui::TextWrapped("%s", model.notice().c_str());
+        if (model.busy()) {
+            // The store and the session belong to the task thread now: show only progress.
+            float r = 24.0f * model.settings().textScale;
+            spinner(r);
+            ImGui::SameLine();
+            ImGui::TextUnformatted(model.busyLabel().c_str());
+        } else {
+            switch (model.screen()) {
+                case Screen::FirstRun: drawFirstRunScreen(model, ui); break;
+                case Screen::Unlock: drawUnlockScreen(model, ui); break;
+                case Screen::ChangePassphrase: drawChangePassphraseScreen(model, ui); break;
+                case Screen::Visits: drawVisitsScreen(model, ui); break;
+                case Screen::Form: drawFormScreen(model, ui); break;
+                case Screen::Review: drawReviewScreen(model, ui); break;
+                case Screen::Sync: drawSyncScreen(model, ui); break;
+                case Screen::Enrolment: drawEnrolmentScreen(model, ui); break;
+                case Screen::Settings: drawSettingsScreen(model, ui); break;
+            }
+        }
+    }
+    ImGui::End();
+}
+
+}  // namespace
+
+bool FieldApp::isAnimating() const { return m_state->model.busy(); }
+
+double FieldApp::secondsUntilNextTimer() const { return m_state->model.secondsUntilIdleLock(); }
+
+float FieldApp::textScale() const { return m_state->model.settings().textScale; }
+
+int FieldApp::fontGeneration() const { return m_state->model.fontGeneration(); }
+
+bool FieldApp::highContrast() const { return m_state->model.settings().highContrast; }
+
+void FieldApp::prepareToQuit() {
+    m_state->model.waitForTasks();
+    m_state->model.lock();
+}
+
+}  // namespace ck

@@ -1,0 +1,79 @@
+#pragma once
+// The field app as a library: every screen, the app's state and its background tasks, drawn
+// with Dear ImGui but with no window, no GL and no event loop (platforms/desktop owns those,
+// as a future platforms/android will). One FieldApp per process.
+//
+// Frame contract, called by the platform on its thread:
+//   platform: poll/wait events -> ImGui_ImplXXX_NewFrame(); ImGui::NewFrame();
+//   app.drawFrame();                 // applies finished background work, then draws
+//   platform: ImGui::Render(); draw; swap
+// Long work (key derivation, finalise, sync, bundle export) runs on the app's task thread;
+// its results are applied at the start of the next drawFrame() (never mid-frame).
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/crypto/vault.h"
+
+namespace ck {
+
+struct FieldAppConfig {
+    std::filesystem::path dataDir;       // the officer's folder: store file, app settings
+    // Templates bundled with the app (*.json): imported at first run and again at each unlock
+    // (the same text again is a no-op), so an app update's new template versions arrive.
+    std::filesystem::path templatesDir;
+    KdfParams kdf;                       // Argon2id cost for a new vault (tests pass kFastKdf)
+    // Monotonic seconds for the idle lock; empty = std::chrono::steady_clock. Tests inject one.
+    std::function<double()> clock;
+};
+
+class AppModel;
+
+// Where a named widget was drawn in the last frame (screen pixels), for tests that click it.
+struct ItemRect {
+    float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    float centerX() const { return (x0 + x1) / 2; }
+    float centerY() const { return (y0 + y1) / 2; }
+};
+
+// What the platform needs to know to pick fonts: the text-size setting (1.0 = normal).
+// The platform multiplies it by the monitor's content scale and rebuilds the font atlas when
+// fontGeneration() changes.
+class FieldApp {
+public:
+    explicit FieldApp(FieldAppConfig config);
+    ~FieldApp();  // waits for background work, saves, locks
+    FieldApp(const FieldApp&) = delete;
+    FieldApp& operator=(const FieldApp&) = delete;
+
+    // Draws the current screen into the current ImGui frame.
+    void drawFrame();
+
+    // True while the UI changes without input (a task with a progress bar running, a
+    // message fading): the platform then redraws continuously; otherwise it waits for input.
+    bool isAnimating() const;
+    // Seconds until the app needs a frame without input (the idle lock), or a large number.
+    double secondsUntilNextTimer() const;
+
+    float textScale() const;
+    int fontGeneration() const;
+    bool highContrast() const;
+
+    // The window is being closed: flush the autosave, lock. Returns when it is safe to exit.
+    void prepareToQuit();
+
+    // The state and command layer every screen uses (app_model.h): tests drive it directly.
+    AppModel& model();
+    // Test hook: the rect of a widget the screens name ("answer", "next", ...) as drawn in
+    // the last frame; nullopt when it was not drawn.
+    std::optional<ItemRect> itemRect(std::string_view name) const;
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
+
+}  // namespace ck

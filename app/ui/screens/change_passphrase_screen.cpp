@@ -1,0 +1,32 @@
+// Change passphrase: re-wraps the store's key under a new passphrase (on the task thread).
+#include "app/ui/screens/screens.h"
+
+#include <imgui_stdlib.h>
+
+namespace ck {
+
+void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
+    float s = model.settings().textScale;
+    ImGui::TextUnformatted("Change passphrase");
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint("##old", "Current passphrase", &ui.oldPassphrase, ImGuiInputTextFlags_Password);
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint("##new", "New passphrase", &ui.newPassphrase, ImGuiInputTextFlags_Password);
+    auto problem = AppModel::passphraseProblem(ui.newPassphrase);
+    if (!ui.newPassphrase.empty() && problem) problemText(*problem);
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint("##confirm", "New passphrase again", &ui.confirmPassphrase, ImGuiInputTextFlags_Password);
+    bool same = ui.newPassphrase == ui.confirmPassphrase;
+    if (!ui.confirmPassphrase.empty() && !same) problemText("The two new entries differ.");
+    bool ready = !ui.oldPassphrase.empty() && !problem && same;
+    if (bigButtonEnabled("Change passphrase", ready, s) &&
+        model.changePassphrase(ui.oldPassphrase, ui.newPassphrase, ui.confirmPassphrase)) {
+        wipe(ui.oldPassphrase);
+        wipe(ui.newPassphrase);
+        wipe(ui.confirmPassphrase);
+    }
+    ImGui::SameLine();
+    if (bigButton("Back to settings", s)) model.show(Screen::Settings);
+}
+
+}  // namespace ck

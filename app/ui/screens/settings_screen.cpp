@@ -1,0 +1,42 @@
+// Settings: language, text size, the high-contrast theme, the idle lock, and the way to the
+// change-passphrase screen. All kept in dataDir/settings.json (nothing secret).
+#include "app/ui/screens/screens.h"
+
+namespace ck {
+
+void drawSettingsScreen(AppModel& model, UiState& ui) {
+    const AppSettings& settings = model.settings();
+    float s = settings.textScale;
+    ImGui::TextUnformatted("Language");
+    if (ImGui::RadioButton("English", settings.language == "en")) model.setLanguage("en");
+    ImGui::SameLine();
+    if (ImGui::RadioButton("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 (Hindi)",
+                           settings.language == "hi"))
+        model.setLanguage("hi");
+
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Text size");
+    const float sizes[] = {0.8f, 1.0f, 1.25f, 1.5f, 2.0f};
+    const char* names[] = {"Small", "Normal", "Large", "Larger", "Largest"};
+    for (size_t i = 0; i < std::size(sizes); ++i) {
+        ImGui::PushID(int(i));
+        if (i > 0) ImGui::SameLine();
+        if (bigButtonEnabled(names[i], settings.textScale != sizes[i], s)) model.setTextScale(sizes[i]);
+        ImGui::PopID();
+    }
+
+    ImGui::Spacing();
+    bool contrast = settings.highContrast;
+    if (ImGui::Checkbox("High contrast (for sunlight)", &contrast)) model.setHighContrast(contrast);
+    recordItem(ui, "high_contrast");
+
+    ImGui::Spacing();
+    int minutes = settings.idleLockMinutes;
+    ImGui::SetNextItemWidth(300 * s);
+    if (ImGui::SliderInt("Lock after idle minutes (0 = never)", &minutes, 0, 60)) model.setIdleLockMinutes(minutes);
+
+    ImGui::Spacing();
+    if (bigButton("Change passphrase...", s)) model.show(Screen::ChangePassphrase);
+}
+
+}  // namespace ck

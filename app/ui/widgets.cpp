@@ -1,0 +1,113 @@
+#include "app/ui/widgets.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <imgui_internal.h>
+#include <sodium.h>
+
+namespace ck {
+
+void wipe(std::string& secret) {
+    if (!secret.empty()) sodium_memzero(secret.data(), secret.size());
+    secret.clear();
+}
+
+float touchHeight(float textScale) {
+    // 48 px at normal text size; with the platform's content scale the font grows, and the
+    // target grows with it (2.6 font heights is about 48 px at a 18 px font).
+    return std::max({48.0f * textScale, ImGui::GetFontSize() * 2.6f, ImGui::GetFrameHeight()});
+}
+
+bool bigButton(const char* label, float textScale, float width) {
+    ImVec2 size(width, touchHeight(textScale));
+    if (width == 0) size.x = std::max(ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x + 24 * textScale, size.y);
+    if (width < 0) size.x = ImGui::GetContentRegionAvail().x;
+    return ImGui::Button(label, size);
+}
+
+bool bigButtonEnabled(const char* label, bool enabled, float textScale, float width) {
+    if (!enabled) ImGui::BeginDisabled();
+    bool pressed = bigButton(label, textScale, width);
+    if (!enabled) ImGui::EndDisabled();
+    return pressed && enabled;
+}
+
+void recordItem(UiState& ui, std::string_view name) {
+    ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    ui.itemRects[std::string(name)] = ItemRect{a.x, a.y, b.x, b.y};
+}
+
+void dragToScroll() {
+    const ImGuiIO& io = ImGui::GetIO();
+    // ImGui 1.86 has no touch scrolling: a drag that did not start on a widget (a held
+    // button, a text field, a slider) scrolls the window under the finger. A press on the
+    // window's empty space makes the window's own move id active (it does not move: the
+    // screens' windows are NoMove), so that is the drag we take over.
+    ImGuiWindow* window = ImGui::GetCurrentWindow();
+    if (ImGui::GetActiveID() != window->MoveId) return;
+    if (!ImGui::IsMouseDragging(ImGuiMouseButton_Left, 6.0f)) return;
+    if (io.MouseDelta.y != 0) ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseDelta.y);
+    if (io.MouseDelta.x != 0) ImGui::SetScrollX(ImGui::GetScrollX() - io.MouseDelta.x);
+}
+
+void spinner(float radius) {
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    ImVec2 center(pos.x + radius, pos.y + radius);
+    float start = float(ImGui::GetTime()) * 6.0f;
+    draw->PathClear();
+    for (int i = 0; i <= 24; ++i) {
+        float a = start + float(i) / 24.0f * 4.5f;
+        draw->PathLineTo(ImVec2(center.x + std::cos(a) * radius, center.y + std::sin(a) * radius));
+    }
+    draw->PathStroke(ImGui::GetColorU32(ImGuiCol_ButtonActive), 0, radius / 4);
+    ImGui::Dummy(ImVec2(radius * 2, radius * 2));
+}
+
+void applyTheme(UiState& ui, bool highContrast, float textScale) {
+    const char* wanted = highContrast ? "contrast" : "normal";
+    if (ui.appliedTheme == wanted && ui.textScale == textScale) return;
+    ImGuiStyle style;  // fresh metrics, so scaling twice never compounds
+    if (highContrast) {
+        // Sunlight: black on white, strong borders, saturated active colours.
+        ImGui::StyleColorsLight(&style);
+        ImVec4* c = style.Colors;
+        c[ImGuiCol_Text] = ImVec4(0, 0, 0, 1);
+        c[ImGuiCol_TextDisabled] = ImVec4(0.30f, 0.30f, 0.30f, 1);
+        c[ImGuiCol_WindowBg] = ImVec4(1, 1, 1, 1);
+        c[ImGuiCol_ChildBg] = ImVec4(1, 1, 1, 1);
+        c[ImGuiCol_Border] = ImVec4(0, 0, 0, 1);
+        c[ImGuiCol_FrameBg] = ImVec4(0.92f, 0.92f, 0.92f, 1);
+        c[ImGuiCol_Button] = ImVec4(0.80f, 0.86f, 1.0f, 1);
+        c[ImGuiCol_ButtonHovered] = ImVec4(0.55f, 0.70f, 1.0f, 1);
+        c[ImGuiCol_ButtonActive] = ImVec4(0.0f, 0.25f, 0.75f, 1);
+        c[ImGuiCol_CheckMark] = ImVec4(0, 0, 0, 1);
+        style.FrameBorderSize = 2.0f;
+        style.ChildBorderSize = 2.0f;
+    } else {
+        ImGui::StyleColorsDark(&style);
+    }
+    style.FrameRounding = 6.0f;
+    style.ScrollbarSize = 24.0f;  // a finger can hit it
+    style.ItemSpacing = ImVec2(12, 10);
+    style.FramePadding = ImVec2(10, 8);
+    style.ScaleAllSizes(textScale);
+    ImGui::GetStyle() = style;
+    ui.appliedTheme = wanted;
+    ui.textScale = textScale;
+}
+
+void problemText(const std::string& text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.85f, 0.10f, 0.10f, 1));
+    ImGui::TextWrapped("%s", text.c_str());
+    ImGui::PopStyleColor();
+}
+
+void hintText(const std::string& text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", text.c_str());
+    ImGui::PopStyleColor();
+}
+
+}  // namespace ck

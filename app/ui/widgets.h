@@ -1,0 +1,59 @@
+#pragma once
+// What every screen shares: the officer's input buffers (text being typed is UI state, not
+// engine state), large touch targets, drag-to-scroll, the theme and the test hook that
+// records where named widgets were drawn.
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <imgui.h>
+
+#include "app/ui/field_app.h"
+#include "core/form/form_session.h"
+
+namespace ck {
+
+// Text the officer is typing before it becomes a command (passphrases are wiped after use).
+// Answers are not kept here: they live in the FormSession.
+struct UiState {
+    std::string newPassphrase, confirmPassphrase;  // first run and change passphrase
+    std::string oldPassphrase;
+    std::string unlockPassphrase;
+    std::string visitSearch;
+    std::string photoPath;
+    std::string enrolAddress, enrolCode;
+    bool enrolAddressLoaded = false;
+    // A value the officer typed that is not an answer yet (a half-typed date, a number that
+    // does not parse), with why, for the question it belongs to.
+    Position inputErrorAt;
+    std::string inputError;
+    // GPS typed field by field; becomes an answer once latitude and longitude parse.
+    Position gpsAt;
+    std::string gpsLat, gpsLon, gpsAccuracy;
+    std::string appliedTheme;  // "", "normal" or "contrast": the theme ImGui's style holds now
+    float textScale = 1.0f;
+    std::map<std::string, ItemRect, std::less<>> itemRects;  // test hook, last frame
+};
+
+void wipe(std::string& secret);
+
+// Minimum height of a touch target, in pixels: 48 x the text size, or more with a larger font.
+float touchHeight(float textScale);
+// A button at least touchHeight() tall; `width` 0 = fit the label, -1 = fill the line.
+bool bigButton(const char* label, float textScale, float width = 0);
+// Same, drawn greyed out and never pressed when `enabled` is false.
+bool bigButtonEnabled(const char* label, bool enabled, float textScale, float width = 0);
+// Records the last item's rect under `name` for tests (itemRect()).
+void recordItem(UiState& ui, std::string_view name);
+// Inside a child window: scrolls it by dragging with a finger or the mouse, unless the drag
+// began on a widget (a slider, a text field) that owns the drag. Call before EndChild().
+void dragToScroll();
+// Draws a turning arc at the cursor: work is going on.
+void spinner(float radius);
+// Applies the normal or high-contrast (sunlight) theme when the setting changed.
+void applyTheme(UiState& ui, bool highContrast, float textScale);
+// Red text for problems, dimmed text for hints.
+void problemText(const std::string& text);
+void hintText(const std::string& text);
+
+}  // namespace ck

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Desktop app benchmark under Xvfb (software rendering): start-up to first frame, idle CPU,
+# peak RSS with the flagship template open, frame time while scrolling a 200-row repeat table.
+# Prints medians. Not a test: it has no pass/fail; the issue's targets are shown beside them.
+#
+# usage: bench_desktop.sh CLUSTERKIT CK_FIELD [RUNS]
+#   (built and run by: cmake --build BUILD --target bench_desktop)
+# The app prints "ck-bench first-frame ... epoch-ms T" and "ck-bench frame-ms X" with CK_BENCH=1.
+set -uo pipefail
+CK_APP="$1"; CK_FIELD="$2"; RUNS="${3:-5}"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+CK_ARTIFACTS="$(dirname "$CK_APP")/../../test-artifacts/desktop-bench"
+source "$SRC/tests/platforms/desktop/xvfb_lib.sh"
+ck_require_tools
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ck-desktop-bench.XXXXXX")
+trap 'ck_cleanup; rm -rf "$WORK"' EXIT
+DATA="$WORK/data"
+LOG="$WORK/app.log"
+PASS='Brass lamps 7 Moradabad!'
+export CK_PASSPHRASE="$PASS" CK_BENCH=1
+export CK_TEST_LAYOUT_FILE="$WORK/layout.txt"
+
+# A store with the flagship template and a draft visit whose product-lines repeat has 200 rows,
+# reopened on the production section so the 200-row table is on screen.
+"$CK_FIELD" init "$DATA" --test-kdf >/dev/null || ck_fail "ck-field init"
+"$CK_FIELD" import-template "$DATA" "$SRC/survey-templates/cluster-diagnostic.json" >/dev/null || ck_fail "import-template"
+python3 - "$SRC/tests/data/answers/knitwear-complete.json" "$WORK/answers.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+lines = a["product_lines"]
+a["product_lines"] = [dict(lines[i % len(lines)], line_output_value=1000000 + 5000 * i) for i in range(200)]
+json.dump(a, open(sys.argv[2], "w"))
+PY
+VISIT=$("$CK_FIELD" new-visit "$DATA" cluster-diagnostic "$WORK/answers.json" 2>/dev/null | tail -1)
+[ -n "$VISIT" ] || ck_fail "ck-field new-visit"
+printf '{"positions": {"%s": {"question": "production_mode", "instance": 0}}}\n' "$VISIT" >"$DATA/settings.json"
+export CK_TEST_LAYOUT_NAMES="unlock_passphrase,unlock,resume_$VISIT,next,lock"
+
+ck_start_xvfb
+
+# 1. Start-up to first frame (the unlock screen), from the moment the process is launched.
+STARTS=()
+for i in $(seq 1 "$RUNS"); do
+    : >"$LOG"
+    T0=$(date +%s%3N)
+    ck_start_app "$LOG" --data "$DATA" --test-kdf 2>/dev/null
+    for _ in $(seq 1 100); do grep -q "first-frame" "$LOG" && break; sleep 0.05; done
+    T1=$(awk '/first-frame/ { print $NF; exit }' "$LOG")
+    [ -n "$T1" ] || ck_fail "no first frame within 5 s"
+    STARTS+=("$((T1 - T0))")
+    PHASES=$(grep -o "ms-since-main.*)" "$LOG" | head -1)
+    kill "$CK_APP_PID"; ck_wait_app_exit 20
+done
+START_MS=$(printf '%s\n' "${STARTS[@]}" | median)
+
+# 2. Unlock, open the flagship visit; idle CPU with the form on screen; peak RSS.
+: >"$LOG"; rm -f "$CK_TEST_LAYOUT_FILE"
+ck_start_app "$LOG" --data "$DATA" --test-kdf
+ck_click unlock_passphrase 20
+ck_type "$PASS"
+ck_click unlock
+ck_click "resume_$VISIT" 30
+ck_wait_item next 20
+sleep 1
+ck_shot bench-flagship-open
+HZ=$(getconf CLK_TCK)
+C0=$(ck_cpu_ticks "$CK_APP_PID"); S0=$(date +%s.%N)
+sleep 10
+C1=$(ck_cpu_ticks "$CK_APP_PID"); S1=$(date +%s.%N)
+IDLE=$(awk -v a="$C0" -v b="$C1" -v s="$S0" -v e="$S1" -v hz="$HZ" 'BEGIN { printf "%.2f", 100 * (b - a) / hz / (e - s) }')
+
+# 3. Frame time while scrolling the 200-row table with the mouse wheel over the question pane.
+# The question pane fills the right of the 1280x800 screen above the Next button.
+read -r x0 y0 x1 y1 <<<"$(ck_item_rect next)"
+xdotool mousemove 900 $(( y0 - 200 ))
+sleep 0.5
+BEFORE=$(grep -c "frame-ms" "$LOG")
+for _ in $(seq 1 60); do xdotool click --delay 30 5; done
+ck_shot bench-scrolled
+for _ in $(seq 1 60); do xdotool click --delay 30 4; done
+sleep 0.5
+SCROLL=$(grep "frame-ms" "$LOG" | tail -n +"$((BEFORE + 1))")
+FRAMES=$(awk '{ print $3 }' <<<"$SCROLL")
+UI_MED=$(awk '{ print $5 }' <<<"$SCROLL" | median)
+NFRAMES=$(wc -l <<<"$FRAMES")
+FRAME_MED=$(median <<<"$FRAMES")
+FRAME_P95=$(sort -g <<<"$FRAMES" | awk '{ a[NR] = $1 } END { i = int(NR * 0.95); if (i < 1) i = 1; print a[i] }')
+RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$CK_APP_PID/status")
+kill "$CK_APP_PID"; ck_wait_app_exit 20
+
+echo "desktop app under Xvfb (llvmpipe), $(nproc) cores"
+printf '  start-up to first frame   median %s ms over %s runs (%s)   target < 500 ms\n' "$START_MS" "$RUNS" "${STARTS[*]}"
+printf '    last run, in the app: %s\n' "$PHASES"
+printf '  idle CPU, flagship open   %s %% of one core over 10 s              target < 2 %%\n' "$IDLE"
+printf '  peak RSS, flagship open   %s MB (VmHWM)                            target < 150 MB\n' "$(awk -v k="$RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')"
+printf '  frame time, scrolling a 200-row repeat table: median %s ms, p95 %s ms over %s frames   target < 16 ms\n' \
+    "$FRAME_MED" "$FRAME_P95" "$NFRAMES"
+printf '    of which building the UI (NewFrame..Render): median %s ms; the rest is llvmpipe drawing and swap\n' "$UI_MED"
+echo "  screenshots: $CK_ARTIFACTS"
