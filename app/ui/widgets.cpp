@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include <imgui_internal.h>
 #include <sodium.h>
@@ -108,6 +109,16 @@ void hintText(const std::string& text) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("%s", text.c_str());
     ImGui::PopStyleColor();
+}
+
+std::string localTime(int64_t unixSeconds, const char* format) {
+    if (unixSeconds <= 0) return "-";
+    std::time_t t = std::time_t(unixSeconds);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char text[64];
+    std::strftime(text, sizeof text, format, &tm);
+    return text;
 }
 
 }  // namespace ck

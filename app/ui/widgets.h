@@ -37,6 +37,9 @@ struct UiState {
 
 void wipe(std::string& secret);
 
+// A Unix time in the device's local time zone, as strftime `format` writes it ("-" for 0).
+std::string localTime(int64_t unixSeconds, const char* format = "%Y-%m-%d %H:%M");
+
 // Minimum height of a touch target, in pixels: 48 x the text size, or more with a larger font.
 float touchHeight(float textScale);
 // A button at least touchHeight() tall; `width` 0 = fit the label, -1 = fill the line.

@@ -373,12 +373,7 @@ void drawRepeats(FormContext& f, int section) {
 std::string savedState(const AppModel& model) {
     if (!model.saveError().empty()) return "NOT SAVED: " + model.saveError();
     if (model.savedAt() == 0) return "No changes yet";
-    std::time_t t = model.savedAt();
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "Saved %H:%M:%S", &tm);
-    return text;
+    return localTime(model.savedAt(), "Saved %H:%M:%S");
 }
 
 }  // namespace

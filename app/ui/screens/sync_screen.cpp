@@ -2,22 +2,7 @@
 // bundle export come with the sync work; their buttons are shown disabled, saying so.
 #include "app/ui/screens/screens.h"
 
-#include <ctime>
-
 namespace ck {
-namespace {
-
-std::string localTime(int64_t unixSeconds) {
-    if (unixSeconds <= 0) return "-";
-    std::time_t t = std::time_t(unixSeconds);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &tm);
-    return text;
-}
-
-}  // namespace
 
 void drawSyncScreen(AppModel& model, UiState&) {
     float s = model.settings().textScale;

@@ -18,15 +18,6 @@ bool containsNoCase(const std::string& haystack, const std::string& needle) {
     return it != haystack.end();
 }
 
-std::string localTime(int64_t unixSeconds) {
-    if (unixSeconds <= 0) return "-";
-    std::time_t t = std::time_t(unixSeconds);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &tm);
-    return text;
-}
 
 std::string stateOf(const VisitRow& row) {
     if (!row.visit.error.empty()) return "damaged";
