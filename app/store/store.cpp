@@ -573,16 +573,20 @@ StoreResult<Record> Store::loadVisit(std::string_view visitId) {
     return decodeVisit(*row);
 }
 
+StoreResult<std::shared_ptr<const Template>> Store::templateOfVisit(const VisitRow& row) {
+    TemplateEntry* e = templateByStoreId(row.templateRef);
+    if (!e)
+        return failure(StoreError::UnknownTemplate, "visit " + row.id + ": its template is missing or fails its integrity check");
+    return ensureLoaded(*e);
+}
+
 StoreResult<ResumedVisit> Store::resumeVisit(std::string_view visitId) {
     requireUnlocked();
     auto row = readVisit(visitId);
     if (!row) return failure(StoreError::UnknownVisit, "visit " + std::string(visitId) + " is not in this store");
     auto record = decodeVisit(*row);
     if (!record) return record.failure();
-    TemplateEntry* e = templateByStoreId(row->templateRef);
-    if (!e)
-        return failure(StoreError::UnknownTemplate, "visit " + row->id + ": its template is missing or fails its integrity check");
-    auto survey = ensureLoaded(*e);
+    auto survey = templateOfVisit(*row);
     if (!survey) return survey.failure();
     FormSession session(survey.value(), record.value().id, record.value().createdAt);
     std::vector<std::string> notes = session.restore(record.value());
@@ -751,10 +755,7 @@ StoreResult<FormSession> Store::startCorrection(std::string_view finishedVisitId
         return failure(StoreError::WrongStatus, "visit " + row->id + " is still a draft: edit it instead of correcting it");
     auto record = decodeVisit(*row);
     if (!record) return record.failure();
-    TemplateEntry* e = templateByStoreId(row->templateRef);
-    if (!e)
-        return failure(StoreError::UnknownTemplate, "visit " + row->id + ": its template is missing or fails its integrity check");
-    auto survey = ensureLoaded(*e);
+    auto survey = templateOfVisit(*row);
     if (!survey) return survey.failure();
     // A correction is a new record (new id, new creation time) carrying the parent's answers;
     // the parent stays as it was sent.

@@ -321,6 +321,7 @@ private:
     static VisitRow visitRowAt(sql::StatementUse& q);
     std::optional<VisitRow> readVisit(std::string_view id);
     StoreResult<Record> decodeVisit(const VisitRow& row) const;
+    StoreResult<std::shared_ptr<const Template>> templateOfVisit(const VisitRow& row);
     void insertDraft(const FormSession& session, const std::string& templateRef, const std::string& parentId);
 
     std::optional<std::vector<uint8_t>> readMetaSealed(std::string_view key);
