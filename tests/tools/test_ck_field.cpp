@@ -13,6 +13,7 @@
 
 #include "core/crypto/envelope.h"
 #include "core/crypto/sealed_box.h"
+#include "tests/support/command_run.h"
 
 namespace fs = std::filesystem;
 
@@ -26,34 +27,11 @@ struct Run {
     std::string all;  // stdout and stderr
 };
 
-std::string shellQuote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
 // Runs ck-field with `args`; `passphrase` goes in CK_PASSPHRASE (none: unset, stdin not a tty).
 Run run(const std::string& args, const char* passphrase = kPassphrase) {
-    static int counter = 0;
-    fs::path err = fs::path(CK_BINARY_DIR) / "test-scratch" / ("ck-field-stderr-" + std::to_string(getpid()) + "-" +
-                                                               std::to_string(++counter));
-    fs::create_directories(err.parent_path());
-    std::string env = passphrase ? "CK_PASSPHRASE=" + shellQuote(passphrase) + " " : "env -u CK_PASSPHRASE ";
-    std::string cmd = env + std::string(CK_FIELD_BIN) + " " + args + " 2>" + shellQuote(err.string()) + " </dev/null";
-    Run r;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int raw = pclose(p);
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    std::ifstream e(err);
-    std::ostringstream s;
-    s << e.rdbuf();
-    r.all = r.out + s.str();
-    fs::remove(err);
-    return r;
+    std::string env = passphrase ? "CK_PASSPHRASE=" + ck::test::shellQuote(passphrase) + " " : "env -u CK_PASSPHRASE ";
+    auto c = ck::test::runCommand(env + std::string(CK_FIELD_BIN) + " " + args);
+    return {c.status, c.out, c.all()};
 }
 
 std::string trim(std::string s) {
@@ -75,7 +53,7 @@ const std::string kAnswers = std::string(CK_TEST_DATA_DIR) + "/answers/";
 
 TEST_CASE("ck-field: init, import, new visit, finalise, seal, outbox, as an officer would", "[tools]") {
     fs::path dir = freshDir("officer");
-    const std::string d = shellQuote(dir.string());
+    const std::string d = ck::test::shellQuote(dir.string());
 
     Run init = run("init " + d + " --test-kdf");
     INFO(init.all);
@@ -122,7 +100,7 @@ TEST_CASE("ck-field: init, import, new visit, finalise, seal, outbox, as an offi
 
     // The envelope as the sync client would send it: the aggregator opens it.
     fs::path envFile = dir / "envelope.bin";
-    Run exported = run("export-envelope " + d + " " + id + " " + shellQuote(envFile.string()));
+    Run exported = run("export-envelope " + d + " " + id + " " + ck::test::shellQuote(envFile.string()));
     INFO(exported.all);
     REQUIRE(exported.status == 0);
     std::ifstream in(envFile, std::ios::binary);
@@ -148,7 +126,7 @@ TEST_CASE("ck-field: init, import, new visit, finalise, seal, outbox, as an offi
 
 TEST_CASE("ck-field: refusals and usage errors have their exit codes", "[tools]") {
     fs::path dir = freshDir("refusals");
-    const std::string d = shellQuote(dir.string());
+    const std::string d = ck::test::shellQuote(dir.string());
     CHECK(run("").status == 2);
     CHECK(run("frobnicate " + d).status == 2);
     CHECK(run("visits " + d).status == 2);  // no store yet
@@ -170,7 +148,7 @@ TEST_CASE("ck-field: refusals and usage errors have their exit codes", "[tools]"
     std::ofstream(bad) << R"({"id": "b", "version": "1", "languages": ["en"], "title": "B",
       "sections": [{"id": "s", "label": "S", "questions": [
         {"id": "a", "type": "integer", "label": "A", "relevant": "${nope} > 1"}]}]})";
-    Run broken = run("import-template " + d + " " + shellQuote(bad.string()));
+    Run broken = run("import-template " + d + " " + ck::test::shellQuote(bad.string()));
     CHECK(broken.status == 1);
     CHECK_THAT(broken.all, Catch::Contains("nope") && Catch::Contains("not imported"));
     CHECK(run("new-visit " + d + " b " + kAnswers + "knitwear-complete.json").status == 1);  // unknown template

@@ -11,26 +11,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/command_run.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 struct Run {
     int status = -1;
-    std::string out;  // stdout and stderr together
+    std::string out;  // stdout, then stderr
 };
 
 Run run(const std::string& args) {
-    std::string cmd = std::string(CK_SURVEY_BIN) + " " + args + " 2>&1";
-    Run r;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int raw = pclose(p);
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return r;
+    auto c = ck::test::runCommand(std::string(CK_SURVEY_BIN) + " " + args);
+    return {c.status, c.all()};
 }
 
 const std::string kFlagship = std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json";

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "store_test_support.h"
+#include "tests/support/command_run.h"
 
 using namespace ck;
 using namespace ck::test;
@@ -213,16 +214,10 @@ std::string doubleBytes(double v) {
 }
 
 std::string runCapture(const std::string& cmd) {
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    INFO(cmd);
-    REQUIRE(status == 0);
-    return out;
+    auto run = ck::test::runCommand(cmd);
+    INFO(cmd << "\n" << run.err);
+    REQUIRE(run.status == 0);
+    return run.out;
 }
 
 }  // namespace
