@@ -1,0 +1,56 @@
+#pragma once
+// FieldSync: the field app's side of sync, joining the officer's Store (outbox, templates,
+// assignments) to a SyncClient (the network) or to a bundle file (a USB stick). Used by the
+// app's sync screen and by `ck-field enrol|sync|export-bundle|import-receipt`.
+//
+// Every step is recorded in the store as it happens: an envelope is marked sent before it
+// goes, and acknowledged, duplicate or refused as each answer comes back, so a cut at any
+// moment leaves the outbox telling the truth (a record sent but not answered is simply sent
+// again; the aggregator recognises the resend).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "app/store/store.h"
+#include "sync/client/sync_client.h"
+
+namespace ck {
+
+struct EnrolmentDone {
+    std::string deviceId, officer, cluster, aggregatorName;
+    std::string ingestKeyFingerprint;    // keyFingerprint(): for the officer to compare with the slip
+    std::string templateKeyFingerprint;
+    int sealedNow = 0;                   // finished visits that were waiting for the key
+};
+
+struct SyncSummary {
+    size_t stored = 0, duplicates = 0, refused = 0;
+    std::vector<std::string> refusals;  // "visit <id>: <reason>"
+    size_t templatesAdded = 0, templatesRejected = 0;  // rejected: bad signature or invalid
+    std::vector<std::string> templateProblems;
+    size_t assignments = 0, comments = 0;
+    size_t attachmentsSent = 0;
+    uint64_t bytesSent = 0, bytesReceived = 0;
+};
+
+using FieldSyncResult = std::variant<SyncSummary, std::string>;  // or why it stopped (for the officer)
+
+// Enrols this device with the code the operator issued: the server's key pin must match
+// `publicKeyPin` (from the enrolment slip). Stores the server address, pin, keys and device
+// id in the store's sync settings and sets the aggregator key (sealing waiting visits).
+std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::ServerAddress& server,
+                                                     const std::string& code, const std::string& deviceLabel);
+
+// Uploads every Queued or Sent outbox entry and each one's attachments, records each answer,
+// then fetches updates since the stored cursor: templates (imported only when their signature
+// verifies under the pinned template key), assignments, review comments on refused visits.
+FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::ProgressFn& progress = {});
+
+// A bundle file with every Queued or Sent envelope, as signed batches; they are marked sent.
+std::variant<size_t, std::string> writeBundle(Store& store, const std::filesystem::path& file);
+// Applies a receipt from `import` on the aggregator: acknowledges, marks duplicate or refused.
+std::variant<SyncSummary, std::string> applyReceipt(Store& store, const std::filesystem::path& file);
+
+}  // namespace ck

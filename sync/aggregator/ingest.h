@@ -1,0 +1,79 @@
+#pragma once
+// IngestService: the aggregator's answers to the protocol's requests, with no network in it.
+// The HTTPS server (server.h) and `import` (bundles) both call it, so a visit that comes by
+// USB stick is checked exactly like one that comes over the network.
+//
+// Upload: the batch signature must verify under a known, unrevoked device key; then each
+// envelope on its own: signed by that same device (BadSignature), a published template
+// version (UnknownTemplate), opens with the ingest key (CannotOpen) to the record its header
+// names (BadContent). Good ones are stored with their personal answers removed (the template
+// marks them pii); they stay only inside the sealed envelope kept as evidence. Refusals are
+// appended to the audit log and answered with a reason the officer can read.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+
+#include "sync/aggregator/project_keys.h"
+#include "sync/aggregator/storage.h"
+#include "sync/protocol/messages.h"
+
+namespace ck {
+struct Template;
+}
+
+namespace ck::agg {
+
+using Clock = std::function<int64_t()>;  // unix seconds; tests pass their own
+int64_t systemClock();
+
+struct IngestOptions {
+    std::string aggregatorName = "ClusterKit aggregator";
+    size_t feedPageSize = 200;  // feed items per Updates reply
+};
+
+template <class T>
+using Answer = std::variant<T, proto::ErrorReply>;
+
+class IngestService {
+public:
+    IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options = {},
+                  Clock clock = systemClock);
+
+    Answer<proto::EnrolReply> enrol(const proto::EnrolRequest& request);
+    Answer<proto::UploadReply> upload(const proto::UploadBatch& batch);
+    Answer<proto::Updates> updates(const proto::UpdatesRequest& request);
+    Answer<proto::ChunkQueryReply> queryChunks(const proto::ChunkQuery& query);
+    Answer<proto::Ok> putChunk(const proto::ChunkUpload& upload);
+    Answer<proto::Ok> commitAttachment(const proto::AttachmentCommit& commit);
+
+    // A bundle file's batches, as if uploaded; the receipt lists every record's answer.
+    // A bundle imported twice stores nothing twice (its records come back Duplicate).
+    Answer<proto::Receipt> importBundle(const proto::Bundle& bundle);
+
+    // The device a request is signed by, when known and not revoked (for rate limiting).
+    std::optional<DeviceRow> deviceFor(const std::vector<uint8_t>& publicKey);
+
+    // --- operator actions (the CLI) ---
+    // A new one-time code, valid `validSeconds`; returns the code (shown once, stored hashed).
+    std::string issueEnrolmentCode(std::string_view officer, std::string_view cluster, int64_t validSeconds);
+    // Checks the template fully (template_loader.h), signs it with the template key, stores it.
+    // Error text lists every template problem; publishing an existing id@version is refused.
+    std::variant<PublishedTemplate, std::string> publishTemplate(std::string_view jsonText, std::string_view fileName);
+    AggregatorStorage& storage() { return m_storage; }
+
+private:
+    std::shared_ptr<const Template> templateFor(const std::string& id, const std::string& version);
+
+    AggregatorStorage& m_storage;
+    const ProjectKeys& m_keys;
+    IngestOptions m_options;
+    Clock m_clock;
+    std::mutex m_templatesMutex;
+    std::map<std::string, std::shared_ptr<const Template>> m_templates;  // "id@version"
+};
+
+}  // namespace ck::agg

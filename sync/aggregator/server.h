@@ -1,0 +1,49 @@
+#pragma once
+// The aggregator's HTTPS front: POST /v1/<endpoint> with a protocol frame as the body,
+// answered with a frame (the reply, or an ErrorReply with the status httpStatus(code)).
+//   /v1/enrol  /v1/upload  /v1/updates  /v1/chunks/query  /v1/chunks  /v1/attachments
+//   GET /v1/hello: plain text "clusterkit-aggregator protocol=1 name=..."
+// cpp-httplib with OpenSSL. Plain HTTP only when the address is loopback or allowPlainHttp.
+// Limits: a body above maxBodyBytes is refused (413) before it is read whole; each device has
+// a token bucket of requests (429 with Retry-After when empty); each request is logged as one
+// line (time, device id, endpoint, status, records, bytes) with no key, code or record content.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sync/aggregator/ingest.h"
+
+namespace ck::agg {
+
+struct ServerOptions {
+    std::string address = "127.0.0.1";
+    int port = 8443;  // 0: pick a free port (see Server::port())
+    bool tls = true;
+    bool allowPlainHttp = false;  // needed for plain HTTP on a non-loopback address
+    std::filesystem::path certificateFile, keyFile;
+    size_t maxBodyBytes = 8u * 1024 * 1024;
+    double ratePerSecond = 20;  // per device: sustained requests per second
+    double rateBurst = 40;      // per device: bucket size
+    int threads = 4;
+    std::function<void(const std::string& line)> log;  // request log; default stderr
+};
+
+class Server {
+public:
+    Server(IngestService& ingest, ServerOptions options);
+    ~Server();
+    // Binds (throws std::runtime_error with a clear reason: address in use, refusing plain
+    // HTTP off loopback, unreadable certificate) and serves on background threads.
+    void start();
+    int port() const;  // the bound port
+    void stop();       // finishes requests in flight, then returns
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ck::agg
