@@ -7,7 +7,9 @@
 #include <string_view>
 #include <unordered_set>
 
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_f_zstd1_magicless: four bytes fewer per record
 #include <sodium.h>
+#include <zstd.h>
 
 #include "core/crypto/sealed_box.h"
 #include "core/crypto/wire_format.h"
@@ -16,7 +18,7 @@ namespace ck {
 
 namespace {
 
-constexpr uint32_t kEnvelopeFormat = 1;
+constexpr uint32_t kPlainFormat = 1;  // records sealed as they are
 constexpr char kEnvelopeMagic[4] = {'C', 'K', 'E', 'V'};
 // The terminating NUL is part of the domain string, so no field can run into it.
 constexpr std::string_view kSignedDomain{"clusterkit/envelope/signed\0", 27};
@@ -90,6 +92,47 @@ Record headerOnly(const Record& r) {
     return out;
 }
 
+bool knownFormat(uint32_t format) { return format == kPlainFormat || format == kEnvelopeFormat; }
+
+// Format 2's record compression: zstd without magic number or checksum (the seal's MAC
+// already authenticates every byte), with the template's dictionary.
+std::string compressRecord(const std::string& plain, std::string_view dictionary) {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    if (!cctx) throw std::bad_alloc();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 9);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0);
+    if (!dictionary.empty())
+        ZSTD_CCtx_loadDictionary_advanced(cctx, dictionary.data(), dictionary.size(), ZSTD_dlm_byRef, ZSTD_dct_rawContent);
+    std::string out(ZSTD_compressBound(plain.size()), '\0');
+    size_t n = ZSTD_compress2(cctx, out.data(), out.size(), plain.data(), plain.size());
+    ZSTD_freeCCtx(cctx);
+    if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+    out.resize(n);
+    return out;
+}
+
+// nullopt when the bytes are not a frame made with this dictionary, or would grow beyond
+// kMaxOpenedRecordBytes.
+std::optional<std::string> decompressRecord(const std::string& packed, std::string_view dictionary) {
+    ZSTD_frameHeader header;
+    if (ZSTD_getFrameHeader_advanced(&header, packed.data(), packed.size(), ZSTD_f_zstd1_magicless) != 0)
+        return std::nullopt;
+    if (header.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN || header.frameContentSize > kMaxOpenedRecordBytes)
+        return std::nullopt;
+    ZSTD_DCtx* dctx = ZSTD_createDCtx();
+    if (!dctx) throw std::bad_alloc();
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+    if (!dictionary.empty())
+        ZSTD_DCtx_loadDictionary_advanced(dctx, dictionary.data(), dictionary.size(), ZSTD_dlm_byRef, ZSTD_dct_rawContent);
+    std::string out(size_t(header.frameContentSize), '\0');
+    size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), packed.data(), packed.size());
+    ZSTD_freeDCtx(dctx);
+    if (ZSTD_isError(n) || n != out.size()) return std::nullopt;
+    return out;
+}
+
 std::vector<uint8_t> sealTo(const std::string& plain, const std::vector<uint8_t>& publicKey, const char* whose) {
     std::vector<uint8_t> out(plain.size() + crypto_box_SEALBYTES);
     if (crypto_box_seal(out.data(), reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
@@ -125,19 +168,31 @@ bool headerMatches(const Record& r, const SealedEnvelope& e) {
            r.templateVersion == e.templateVersion;
 }
 
-// Opens one sealed part and checks it is the record the header names.
+// Opens one sealed part (decompressing format 2) and checks it is the record the header
+// names. The signature is checked first unless `verifyAfter`: then the caller fills the
+// hashes from the plaintext and verifies before trusting anything.
 std::variant<Record, EnvelopeError> openPart(const SealedEnvelope& envelope, const std::vector<uint8_t>& sealed,
                                              const std::vector<uint8_t>& publicKey, const SecretBytes& secretKey,
-                                             std::string* plainOut) {
-    if (!verifyEnvelope(envelope)) return EnvelopeError::BadSignature;
-    auto plain = openSealed(sealed, publicKey, secretKey);
-    if (!plain) return EnvelopeError::CannotOpen;
-    auto decoded = deserializeRecord(*plain);
+                                             std::string_view dictionary, bool verifyAfter, std::string* plainOut) {
+    if (!knownFormat(envelope.format)) return EnvelopeError::BadSignature;
+    if (!verifyAfter && !verifyEnvelope(envelope)) return EnvelopeError::BadSignature;
+    auto opened = openSealed(sealed, publicKey, secretKey);
+    if (!opened) return EnvelopeError::CannotOpen;
+    std::string plain;
+    if (envelope.format == kEnvelopeFormat) {
+        auto unpacked = decompressRecord(*opened, dictionary);
+        wipe(*opened);
+        if (!unpacked) return EnvelopeError::BadContent;
+        plain = std::move(*unpacked);
+    } else {
+        plain = std::move(*opened);
+    }
+    auto decoded = deserializeRecord(plain);
     if (!decoded.record || !headerMatches(*decoded.record, envelope)) {
-        wipe(*plain);
+        wipe(plain);
         return EnvelopeError::BadContent;
     }
-    *plainOut = std::move(*plain);
+    *plainOut = std::move(plain);
     return std::move(*decoded.record);
 }
 
@@ -163,7 +218,7 @@ std::optional<SealedEnvelope> decodeEnvelope(const std::vector<uint8_t>& bytes) 
     if (std::memcmp(bytes.data(), kEnvelopeMagic, sizeof kEnvelopeMagic) != 0) return std::nullopt;
     wire::Reader r(bytes.data() + sizeof kEnvelopeMagic, bytes.size() - sizeof kEnvelopeMagic);
     SealedEnvelope e;
-    if (!r.u32(e.format) || e.format != kEnvelopeFormat) return std::nullopt;
+    if (!r.u32(e.format) || !knownFormat(e.format)) return std::nullopt;
     r.text(e.recordId, kMaxHeaderText);
     r.text(e.parentId, kMaxHeaderText);
     r.text(e.templateId, kMaxHeaderText);
@@ -241,8 +296,14 @@ SealedEnvelope sealEnvelope(const SealInput& input) {
         e.contentHash = toHex(hash, sizeof hash);
     }
     try {
-        e.sealedRecord = sealTo(mainBytes, input.aggregatorPublicKey, "aggregator");
-        if (hasPersonal) e.sealedPersonal = sealTo(personalBytes, input.custodianPublicKey, "custodian");
+        std::string packed = compressRecord(mainBytes, input.dictionary);
+        e.sealedRecord = sealTo(packed, input.aggregatorPublicKey, "aggregator");
+        wipe(packed);
+        if (hasPersonal) {
+            packed = compressRecord(personalBytes, input.dictionary);
+            e.sealedPersonal = sealTo(packed, input.custodianPublicKey, "custodian");
+            wipe(packed);
+        }
     } catch (...) {
         wipe(mainBytes);
         wipe(personalBytes);
@@ -259,7 +320,7 @@ SealedEnvelope sealEnvelope(const SealInput& input) {
 }
 
 bool verifyEnvelope(const SealedEnvelope& envelope) {
-    if (envelope.format != kEnvelopeFormat) return false;
+    if (!knownFormat(envelope.format)) return false;
     if (envelope.devicePublicKey.size() != crypto_sign_PUBLICKEYBYTES || envelope.signature.size() != crypto_sign_BYTES) {
         return false;
     }
@@ -269,12 +330,25 @@ bool verifyEnvelope(const SealedEnvelope& envelope) {
                                        envelope.devicePublicKey.data()) == 0;
 }
 
-std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
+std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
-                                                         const SecretBytes& aggregatorSecretKey) {
+                                                         const SecretBytes& aggregatorSecretKey,
+                                                         std::string_view dictionary) {
+    // Hashes left out on the wire are what the device signed: fill them from the record, then
+    // verify. A wrong fill simply fails the signature.
+    const bool fillHashes = envelope.mainHash.empty();
     std::string plain;
-    auto part = openPart(envelope, envelope.sealedRecord, aggregatorPublicKey, aggregatorSecretKey, &plain);
+    auto part = openPart(envelope, envelope.sealedRecord, aggregatorPublicKey, aggregatorSecretKey, dictionary,
+                         fillHashes, &plain);
     if (auto* error = std::get_if<EnvelopeError>(&part)) return *error;
+    if (fillHashes) {
+        envelope.mainHash = contentHash(plain);
+        if (envelope.contentHash.empty()) envelope.contentHash = envelope.mainHash;
+        if (!verifyEnvelope(envelope)) {
+            wipe(plain);
+            return EnvelopeError::BadSignature;
+        }
+    }
     const bool hashOk = contentHash(plain) == envelope.mainHash &&
                         (!envelope.sealedPersonal.empty() || envelope.contentHash == envelope.mainHash);
     wipe(plain);
@@ -284,12 +358,13 @@ std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& e
 
 std::variant<Record, EnvelopeError> openPersonal(const SealedEnvelope& envelope,
                                                  const std::vector<uint8_t>& custodianPublicKey,
-                                                 const SecretBytes& custodianSecretKey) {
+                                                 const SecretBytes& custodianSecretKey, std::string_view dictionary) {
     if (envelope.sealedPersonal.empty()) {
         return verifyEnvelope(envelope) ? EnvelopeError::CannotOpen : EnvelopeError::BadSignature;
     }
     std::string plain;
-    auto part = openPart(envelope, envelope.sealedPersonal, custodianPublicKey, custodianSecretKey, &plain);
+    auto part = openPart(envelope, envelope.sealedPersonal, custodianPublicKey, custodianSecretKey, dictionary, false,
+                         &plain);
     wipe(plain);
     return part;
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -25,8 +26,14 @@
 
 namespace ck {
 
+// Format 2 (what sealEnvelope writes) compresses each record with zstd before sealing, using
+// the template's record dictionary (recordDictionary() in core/template) so question ids and
+// choice names cost a byte or two each: a ten-question visit seals to about 290 bytes instead
+// of 510. Format 1 (uncompressed) still verifies and opens.
+inline constexpr uint32_t kEnvelopeFormat = 2;
+
 struct SealedEnvelope {
-    uint32_t format = 1;
+    uint32_t format = kEnvelopeFormat;
     std::string recordId;
     std::string parentId;             // a correction names the record it replaces
     std::string templateId;
@@ -62,6 +69,9 @@ struct SealInput {
     std::vector<uint8_t> custodianPublicKey;   // X25519, 32 bytes; empty: personal fields stay in the record
     const SecretBytes* signingSecretKey = nullptr;  // UnlockedVault::signingSecretKey (64 bytes)
     std::vector<uint8_t> signingPublicKey;          // UnlockedVault::signingPublicKey (32 bytes)
+    // The zstd dictionary both ends derive from the template (recordDictionary()); empty: none.
+    // The aggregator must open with the same one, so it is never sent.
+    std::string_view dictionary;
 };
 // Seals and signs. With a custodian key, the personal answers move out of the record into
 // sealedPersonal; without one they stay in sealedRecord (sealed to the aggregator all the same).
@@ -83,18 +93,34 @@ enum class EnvelopeError : uint8_t {
 struct OpenedEnvelope {
     Record record;  // without personal fields when they were sealed apart
 };
+// The largest record a format-2 envelope may decompress to (a hostile envelope cannot make
+// the aggregator allocate more).
+inline constexpr size_t kMaxOpenedRecordBytes = kMaxRecordBytes;
 // Signature check only (what the aggregator does before anything else).
 bool verifyEnvelope(const SealedEnvelope& envelope);
 // Verifies, opens sealedRecord with the aggregator's X25519 key pair, checks that the record's
 // id, parent, template and version are the header's and that its hash is mainHash.
-std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
+// `dictionary`: the one the device sealed with (recordDictionary() of the header's template).
+// An envelope that came over the wire without its hashes (mainHash empty; contentHash empty
+// meaning "same as mainHash", see sync/protocol) has them filled in from the opened record
+// first, and is then verified: the signature covers them all the same.
+std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
-                                                         const SecretBytes& aggregatorSecretKey);
+                                                         const SecretBytes& aggregatorSecretKey,
+                                                         std::string_view dictionary = {});
+inline std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
+                                                                const std::vector<uint8_t>& aggregatorPublicKey,
+                                                                const SecretBytes& aggregatorSecretKey,
+                                                                std::string_view dictionary = {}) {
+    SealedEnvelope copy = envelope;
+    return openEnvelope(copy, aggregatorPublicKey, aggregatorSecretKey, dictionary);
+}
 // The custodian's side: verifies, opens sealedPersonal with the custodian's key pair, checks the
 // header fields as above. CannotOpen when the envelope has no personal part.
 std::variant<Record, EnvelopeError> openPersonal(const SealedEnvelope& envelope,
                                                  const std::vector<uint8_t>& custodianPublicKey,
-                                                 const SecretBytes& custodianSecretKey);
+                                                 const SecretBytes& custodianSecretKey,
+                                                 std::string_view dictionary = {});
 
 struct BoxKeyPair {
     std::vector<uint8_t> publicKey;  // X25519, 32 bytes

@@ -82,4 +82,24 @@ int Template::languageIndex(std::string_view code) const {
     return -1;
 }
 
+namespace {
+void appendSerialised(std::string& out, std::string_view text) {
+    uint64_t n = text.size();
+    for (int i = 0; i < 8; ++i) out.push_back(char((n >> (8 * i)) & 0xff));
+    out.append(text);
+}
+}  // namespace
+
+std::string recordDictionary(const Template& survey) {
+    // zstd prefers what comes last (shorter offsets): the question ids, which every record
+    // holds, go after the choice names, which only some answers use.
+    std::string out;
+    for (const auto& list : survey.choiceLists)
+        for (const auto& name : list.names) appendSerialised(out, name);
+    for (const auto& q : survey.questions) appendSerialised(out, q.id);
+    appendSerialised(out, survey.id);
+    appendSerialised(out, survey.version);
+    return out;
+}
+
 }  // namespace ck

@@ -123,4 +123,11 @@ private:
     std::map<std::string, int, std::less<>> m_byId;
 };
 
+// The zstd dictionary records of this template are compressed with inside sealed envelopes
+// (core/crypto/envelope.h, format 2): every choice name and question id as the record
+// serialises them (an 8-byte little-endian length, then the text), then the template id and
+// version. Both ends derive it from the template, so it never travels; it is part of the
+// envelope format, so changing this recipe means a new envelope format.
+std::string recordDictionary(const Template& survey);
+
 }  // namespace ck

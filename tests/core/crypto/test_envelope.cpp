@@ -300,7 +300,7 @@ TEST_CASE("decodeEnvelope refuses every truncation and damaged framing", "[core]
     CHECK_FALSE(decodeEnvelope(hostile));
     // Another format version is not read as this one.
     auto future = bytes;
-    future[4] = 2;
+    future[4] = 3;
     CHECK_FALSE(decodeEnvelope(future));
 }
 
@@ -338,4 +338,96 @@ TEST_CASE("key fingerprints are 8 groups of 4 hex digits", "[core][crypto]") {
     std::vector<uint8_t> derived(32);
     REQUIRE(crypto_scalarmult_base(derived.data(), a.secretKey.data()) == 0);
     CHECK(derived == a.publicKey);
+}
+
+TEST_CASE("format 2 compresses the record with the template's dictionary before sealing", "[core][crypto]") {
+    const Parties parties;
+    const Record record = sampleRecord();
+    // What recordDictionary() would give: the ids as the record serialises them.
+    std::string dictionary;
+    for (std::string id : {"consent", "owner_name", "phone", "workers", "gps", "staff", "worker_name", "skill",
+                           "product_lines", "product", "cluster-diagnostic", "2026.1"}) {
+        uint64_t n = id.size();
+        for (int i = 0; i < 8; ++i) dictionary.push_back(char((n >> (8 * i)) & 0xff));
+        dictionary += id;
+    }
+    SealInput in = parties.input(record, false);
+    in.dictionary = dictionary;
+    const SealedEnvelope withDict = sealEnvelope(in);
+    CHECK(withDict.format == 2);
+    in.dictionary = {};
+    const SealedEnvelope without = sealEnvelope(in);
+    const size_t plainSize = serializeRecord(record).size() + crypto_box_SEALBYTES;
+    CHECK(without.sealedRecord.size() < plainSize);
+    CHECK(withDict.sealedRecord.size() < without.sealedRecord.size());
+
+    auto opened = openEnvelope(withDict, parties.aggregator.publicKey, parties.aggregator.secretKey, dictionary);
+    REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
+    CHECK(std::get<OpenedEnvelope>(opened).record == record);
+    // Opened with another dictionary (or none), the bytes are not the record: refused, not misread.
+    CHECK(errorOf(openEnvelope(withDict, parties.aggregator.publicKey, parties.aggregator.secretKey, "")) ==
+          EnvelopeError::BadContent);
+    CHECK(errorOf(openEnvelope(withDict, parties.aggregator.publicKey, parties.aggregator.secretKey,
+                               dictionary.substr(0, dictionary.size() / 2))) == EnvelopeError::BadContent);
+}
+
+TEST_CASE("a format 1 envelope (records sealed uncompressed) still opens", "[core][crypto]") {
+    const Parties parties;
+    const Record record = sampleRecord();
+    const std::string plain = serializeRecord(record);
+    SealedEnvelope e;
+    e.format = 1;
+    e.recordId = record.id;
+    e.templateId = record.templateId;
+    e.templateVersion = record.templateVersion;
+    e.mainHash = e.contentHash = contentHash(plain);
+    e.sealedRecord.resize(plain.size() + crypto_box_SEALBYTES);
+    crypto_box_seal(e.sealedRecord.data(), reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
+                    parties.aggregator.publicKey.data());
+    e.signature.resize(crypto_sign_BYTES);
+    resign(e, parties.device);
+    REQUIRE(decodeEnvelope(encodeEnvelope(e)) == e);
+    auto opened = openEnvelope(e, parties.aggregator.publicKey, parties.aggregator.secretKey);
+    REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
+    CHECK(std::get<OpenedEnvelope>(opened).record == record);
+}
+
+TEST_CASE("hashes left out on the wire are filled from the record and still verified", "[core][crypto]") {
+    const Parties parties;
+    const Record record = sampleRecord();
+    const SealedEnvelope sealed = sealEnvelope(parties.input(record, false));
+    SealedEnvelope wire = sealed;
+    wire.mainHash.clear();
+    wire.contentHash.clear();
+    auto opened = openEnvelope(wire, parties.aggregator.publicKey, parties.aggregator.secretKey);
+    REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
+    CHECK(wire == sealed);  // filled back to exactly what the device signed
+
+    // A header changed on the way: the filled hashes no longer match what was signed.
+    SealedEnvelope forged = sealed;
+    forged.mainHash.clear();
+    forged.contentHash.clear();
+    forged.templateVersion = "2026.2";
+    CHECK(errorOf(openEnvelope(forged, parties.aggregator.publicKey, parties.aggregator.secretKey)) ==
+          EnvelopeError::BadContent);
+    SealedEnvelope resigned = sealed;
+    resigned.mainHash.clear();
+    resigned.contentHash.clear();
+    resigned.parentId = "someone-else";
+    CHECK(errorOf(openEnvelope(resigned, parties.aggregator.publicKey, parties.aggregator.secretKey)) ==
+          EnvelopeError::BadContent);
+    SealedEnvelope badSignature = sealed;
+    badSignature.mainHash.clear();
+    badSignature.contentHash.clear();
+    badSignature.signature[10] ^= 1;
+    CHECK(errorOf(openEnvelope(badSignature, parties.aggregator.publicKey, parties.aggregator.secretKey)) ==
+          EnvelopeError::BadSignature);
+    // With a personal part the whole-visit hash cannot be recomputed here: left out, it is
+    // taken as equal to the main hash, which the signature then refuses.
+    const SealedEnvelope split = sealEnvelope(parties.input(record, true));
+    SealedEnvelope splitWire = split;
+    splitWire.mainHash.clear();
+    splitWire.contentHash.clear();
+    CHECK(errorOf(openEnvelope(splitWire, parties.aggregator.publicKey, parties.aggregator.secretKey)) ==
+          EnvelopeError::BadSignature);
 }
