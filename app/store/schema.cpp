@@ -67,10 +67,25 @@ ALTER TABLE outbox ADD COLUMN acknowledged_at INTEGER;
 UPDATE outbox SET acknowledged_at = updated_at WHERE state IN ('acknowledged', 'duplicate');
 )sql";
 
+// Version 3: sync. Review comments the aggregator sends on a device's records (a random id;
+// the text is in the payload), and the moment an attachment reached the aggregator, so that
+// a photo goes up once however many syncs follow.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE review_comments (
+    id           TEXT PRIMARY KEY,
+    record_id    TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,
+    payload      BLOB NOT NULL
+);
+CREATE INDEX review_comments_by_record ON review_comments(record_id, at);
+ALTER TABLE attachments ADD COLUMN uploaded_at INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> steps{{1, kV1}, {2, kV2}};
+    static const std::vector<Migration> steps{{1, kV1}, {2, kV2}, {3, kV3}};
     return steps;
 }
 

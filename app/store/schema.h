@@ -15,7 +15,7 @@ namespace ck::store_schema {
 
 // 'CKST': marks a file as a ClusterKit store (PRAGMA application_id).
 inline constexpr int32_t kApplicationId = 0x434B5354;
-inline constexpr int kCurrentVersion = 2;
+inline constexpr int kCurrentVersion = 3;
 
 struct Migration {
     int toVersion;          // user_version after this step
@@ -32,11 +32,13 @@ inline constexpr std::string_view kKindEnvelope = "envelope";
 inline constexpr std::string_view kKindOutboxReason = "outbox-reason";
 inline constexpr std::string_view kKindAttachment = "attachment";
 inline constexpr std::string_view kKindAssignment = "assignment";
+inline constexpr std::string_view kKindReviewComment = "review-comment";
 
 // meta keys
 inline constexpr std::string_view kMetaVault = "vault";  // encodeVaultRecord(), clear: holds no secret
 inline constexpr std::string_view kMetaAggregatorKey = "aggregator_key";
 inline constexpr std::string_view kMetaCustodianKey = "custodian_key";
 inline constexpr std::string_view kMetaSettings = "settings";
+inline constexpr std::string_view kMetaSync = "sync";  // SyncSettings as JSON
 
 }  // namespace ck::store_schema

@@ -349,6 +349,69 @@ StoreStatus Store::setCustodianKey(const std::vector<uint8_t>& publicKey) {
 
 std::optional<std::vector<uint8_t>> Store::custodianKey() { return readMetaSealed(schema::kMetaCustodianKey); }
 
+// --- sync settings and the device key ---
+
+namespace {
+
+std::optional<std::vector<uint8_t>> fromHex(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::vector<uint8_t> out(hex.size() / 2);
+    size_t len = 0;
+    if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 || len != out.size())
+        return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+std::optional<SyncSettings> Store::syncSettings() {
+    requireUnlocked();
+    auto bytes = readMetaSealed(schema::kMetaSync);
+    if (!bytes) return std::nullopt;
+    auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+    // The bytes passed their MAC, so a parse failure is our own bug or a damaged device.
+    if (!j.is_object()) throw StorageError(StorageFault::Corrupt, 0, "the store's sync settings cannot be read");
+    SyncSettings s;
+    s.serverUrl = j.value("server_url", "");
+    s.publicKeyPin = j.value("public_key_pin", "");
+    s.deviceId = j.value("device_id", "");
+    s.officer = j.value("officer", "");
+    s.cluster = j.value("cluster", "");
+    s.aggregatorName = j.value("aggregator_name", "");
+    s.templateSigningKey = fromHex(j.value("template_signing_key", "")).value_or(std::vector<uint8_t>{});
+    s.cursor = j.value("cursor", uint64_t(0));
+    return s;
+}
+
+void Store::setSyncSettings(const SyncSettings& settings) {
+    requireUnlocked();
+    nlohmann::json j{{"server_url", settings.serverUrl},
+                     {"public_key_pin", settings.publicKeyPin},
+                     {"device_id", settings.deviceId},
+                     {"officer", settings.officer},
+                     {"cluster", settings.cluster},
+                     {"aggregator_name", settings.aggregatorName},
+                     {"template_signing_key", toHex(settings.templateSigningKey.data(), settings.templateSigningKey.size())},
+                     {"cursor", settings.cursor}};
+    sql::Transaction t(m_db);
+    writeMetaSealed(schema::kMetaSync, j.dump());
+    t.commit();
+}
+
+void Store::setSyncCursor(uint64_t cursor) {
+    auto s = syncSettings();
+    assert(s && "setSyncCursor before enrolment: there is no feed to read yet");
+    s->cursor = cursor;
+    setSyncSettings(*s);
+}
+
+std::vector<uint8_t> Store::signAsDevice(const std::vector<uint8_t>& bytes) {
+    requireUnlocked();
+    std::vector<uint8_t> signature(crypto_sign_BYTES);
+    crypto_sign_detached(signature.data(), nullptr, bytes.data(), bytes.size(), m_keys->signingSecretKey.data());
+    return signature;
+}
+
 // --- templates ---
 
 void Store::loadTemplateIndex() {
@@ -663,6 +726,8 @@ StoreResult<FinaliseReceipt> Store::finalise(std::string_view visitId, const For
         }
         in.signingSecretKey = &m_keys->signingSecretKey;
         in.signingPublicKey = m_keys->signingPublicKey;
+        const std::string dictionary = recordDictionary(session.survey());
+        in.dictionary = dictionary;
         SealedEnvelope env = sealEnvelope(in);
         // A visit with no personal answers has nothing to seal apart, custodian or not.
         receipt.personalSealedApart = !env.sealedPersonal.empty();
@@ -723,16 +788,19 @@ int Store::sealWaiting(bool resealQueued) {
         SealInput in;
         in.record = &record.value();
         in.aggregatorPublicKey = *aggregator;
+        TemplateEntry* e = templateByStoreId(row->templateRef);
+        auto survey = e ? ensureLoaded(*e) : StoreResult<std::shared_ptr<const Template>>(
+                                                 failure(StoreError::UnknownTemplate, ""));
         if (custodian) {
-            TemplateEntry* e = templateByStoreId(row->templateRef);
-            auto survey = e ? ensureLoaded(*e) : StoreResult<std::shared_ptr<const Template>>(
-                                                     failure(StoreError::UnknownTemplate, ""));
             // Without its template we cannot tell which fields are personal; sealing it all to
             // the aggregator would break the custodian promise, so it waits.
             if (!survey) continue;
             in.custodianPublicKey = *custodian;
             in.personalFields = personalFieldsOf(*survey.value());
         }
+        // Without its template the record is sealed without the dictionary: larger, same content.
+        const std::string dictionary = survey ? recordDictionary(*survey.value()) : std::string();
+        in.dictionary = dictionary;
         in.signingSecretKey = &m_keys->signingSecretKey;
         in.signingPublicKey = m_keys->signingPublicKey;
         SealedEnvelope env = sealEnvelope(in);
@@ -877,6 +945,74 @@ std::vector<AssignmentEntry> Store::listAssignments() {
     return out;
 }
 
+std::vector<PendingAttachment> Store::attachmentsToUpload() {
+    requireUnlocked();
+    std::vector<PendingAttachment> out;
+    // Only once the record itself is acknowledged: the aggregator files an attachment under a
+    // record it holds, and a refused record's photos have nowhere to go.
+    auto q = m_db.cached(
+        "SELECT a.id, a.visit_id FROM attachments a JOIN visits v ON v.id = a.visit_id "
+        "JOIN outbox o ON o.record_id = a.visit_id "
+        "WHERE v.status = 'finished' AND o.state IN ('acknowledged', 'duplicate') AND a.uploaded_at IS NULL "
+        "ORDER BY a.created_at, a.id");
+    while (q->step()) out.push_back({q->text(0), q->text(1)});
+    return out;
+}
+
+StoreStatus Store::markAttachmentUploaded(std::string_view attachmentId) {
+    requireUnlocked();
+    sql::Transaction t(m_db);
+    {
+        auto u = m_db.cached("UPDATE attachments SET uploaded_at = COALESCE(uploaded_at, ?) WHERE id = ?");
+        u->bind(1, unixNow()).bind(2, attachmentId).run();
+    }
+    if (m_db.changes() != 1)
+        return failure(StoreError::UnknownAttachment, "attachment " + std::string(attachmentId) + " is not in this store");
+    t.commit();
+    return Done{};
+}
+
+// --- review comments ---
+
+bool Store::putReviewComment(std::string_view recordId, std::string_view text, int64_t at) {
+    requireUnlocked();
+    // Comments come back whenever the feed is read again from an older cursor (a cut before
+    // the cursor was saved); the text is encrypted, so duplicates are found by opening them.
+    for (const ReviewCommentEntry& e : reviewComments(recordId))
+        if (e.at == at && e.error.empty() && e.text == text) return false;
+    std::string id = newRecordId();
+    sql::Transaction t(m_db);
+    {
+        auto ins = m_db.cached(
+            "INSERT INTO review_comments (id, record_id, at, received_at, payload) VALUES (?, ?, ?, ?, ?)");
+        ins->bind(1, id).bind(2, recordId).bind(3, at).bind(4, unixNow())
+            .bindBlob(5, seal(text, schema::kKindReviewComment, std::string(recordId) + "/" + id, 1)).run();
+    }
+    t.commit();
+    return true;
+}
+
+std::vector<ReviewCommentEntry> Store::reviewComments(std::string_view recordId) {
+    requireUnlocked();
+    std::vector<ReviewCommentEntry> out;
+    auto q = m_db.cached(
+        "SELECT id, record_id, at, payload FROM review_comments WHERE ?1 = '' OR record_id = ?1 "
+        "ORDER BY at, received_at, id");
+    q->bind(1, std::string(recordId));  // "" rather than NULL for the default: every comment
+    while (q->step()) {
+        ReviewCommentEntry e;
+        e.id = q->text(0);
+        e.recordId = q->text(1);
+        e.at = q->int64(2);
+        // Bound to its record as well as its own id: a comment moved under another record fails.
+        auto plain = unseal(q->blob(3), schema::kKindReviewComment, e.recordId + "/" + e.id, 1);
+        if (plain) e.text = std::move(*plain);
+        else e.error = "review comment on " + e.recordId + ": stored data fails its integrity check";
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
 // --- outbox ---
 
 std::vector<OutboxEntry> Store::listOutbox() {
@@ -978,6 +1114,9 @@ int Store::purge(int64_t now) {
         d->bind(1, cutoff).run();
     }
     int purged = int(m_db.changes());
+    // Review comments follow their record out (they have no foreign key: a comment may name a
+    // record by id only).
+    if (purged) m_db.exec("DELETE FROM review_comments WHERE record_id NOT IN (SELECT id FROM visits)");
     t.commit();
     return purged;
 }

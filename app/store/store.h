@@ -169,6 +169,30 @@ struct AssignmentEntry {
     std::string error;
 };
 
+// What enrolment with an aggregator left on the device (encrypted at rest like every payload):
+// where to sync, whose key to trust, and how far the device has read the aggregator's feed.
+struct SyncSettings {
+    std::string serverUrl;       // "https://10.0.0.5:8443"
+    std::string publicKeyPin;    // "sha256//...": the server's TLS key, from the enrolment slip
+    std::string deviceId, officer, cluster, aggregatorName;  // as the aggregator named them
+    std::vector<uint8_t> templateSigningKey;  // Ed25519, 32: templates must verify under it
+    uint64_t cursor = 0;                      // the feed position to ask updates from
+};
+
+struct ReviewCommentEntry {
+    std::string id;        // opaque row id
+    std::string recordId;  // the finished visit it is about
+    std::string text;      // the reviewer's words (encrypted at rest)
+    int64_t at = 0;        // when the reviewer wrote it
+    std::string error;     // the stored text fails its integrity check
+};
+
+// An attachment of a finished visit the aggregator has acknowledged, not yet uploaded.
+struct PendingAttachment {
+    std::string id;
+    std::string visitId;
+};
+
 struct Settings {
     int64_t purgeAfterDays = 90;  // acknowledged records older than this may be purged
     std::string titleQuestion = "unit_name";  // the answer a visit is listed under
@@ -224,6 +248,14 @@ public:
     // it and re-seals queued (never sent) ones to it. Returns how many were sealed.
     [[nodiscard]] StoreResult<int> setAggregatorKey(const std::vector<uint8_t>& publicKey);
     std::optional<std::vector<uint8_t>> aggregatorKey();
+    // The device's sync enrolment (see SyncSettings); nullopt until enrolled.
+    std::optional<SyncSettings> syncSettings();
+    void setSyncSettings(const SyncSettings& settings);
+    // Moves the feed cursor only (after each page of updates). Asserts enrolment.
+    void setSyncCursor(uint64_t cursor);
+    // An Ed25519 signature by the device key over `bytes`: requests and bundles are signed
+    // with it; the key itself never leaves the store (FieldSync passes this as the Signer).
+    std::vector<uint8_t> signAsDevice(const std::vector<uint8_t>& bytes);
     // With a custodian key, fields the template marks pii are sealed to it, apart.
     [[nodiscard]] StoreStatus setCustodianKey(const std::vector<uint8_t>& publicKey);
     std::optional<std::vector<uint8_t>> custodianKey();
@@ -270,6 +302,18 @@ public:
     // Adds or replaces an assignment (a unit to visit) as the aggregator sent it.
     void putAssignment(std::string_view id, std::string_view json);
     std::vector<AssignmentEntry> listAssignments();
+
+    // Attachments of finished visits the aggregator has acknowledged (or had already), not
+    // yet uploaded; and the mark that one has been (it is then never offered again).
+    std::vector<PendingAttachment> attachmentsToUpload();
+    [[nodiscard]] StoreStatus markAttachmentUploaded(std::string_view attachmentId);
+
+    // --- review comments (unlocked) ---
+    // A reviewer's comment on a record (usually a refused one). The same comment heard twice
+    // (same record, time and text) is kept once; returns whether it was new.
+    bool putReviewComment(std::string_view recordId, std::string_view text, int64_t at);
+    // The comments on `recordId`, oldest first; every comment when `recordId` is "".
+    std::vector<ReviewCommentEntry> reviewComments(std::string_view recordId = {});
 
     // --- outbox (unlocked) ---
     std::vector<OutboxEntry> listOutbox();

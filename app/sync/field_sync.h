@@ -33,6 +33,10 @@ struct SyncSummary {
     size_t assignments = 0, comments = 0;
     size_t attachmentsSent = 0;
     uint64_t bytesSent = 0, bytesReceived = 0;
+    // Anything else the officer should hear that did not stop the sync: an outbox entry that
+    // fails its integrity check, an attachment the aggregator refused, a receipt line for a
+    // record this device does not hold.
+    std::vector<std::string> problems;
 };
 
 using FieldSyncResult = std::variant<SyncSummary, std::string>;  // or why it stopped (for the officer)
@@ -40,13 +44,22 @@ using FieldSyncResult = std::variant<SyncSummary, std::string>;  // or why it st
 // Enrols this device with the code the operator issued: the server's key pin must match
 // `publicKeyPin` (from the enrolment slip). Stores the server address, pin, keys and device
 // id in the store's sync settings and sets the aggregator key (sealing waiting visits).
+// `retry`: enrolment is interactive, so it gives up sooner than a background sync would.
 std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::ServerAddress& server,
-                                                     const std::string& code, const std::string& deviceLabel);
+                                                     const std::string& code, const std::string& deviceLabel,
+                                                     const sync::RetryPolicy& retry = {3, std::chrono::milliseconds(500),
+                                                                                       std::chrono::milliseconds(4'000),
+                                                                                       std::chrono::milliseconds(10'000),
+                                                                                       std::chrono::milliseconds(60'000)});
 
 // Uploads every Queued or Sent outbox entry and each one's attachments, records each answer,
 // then fetches updates since the stored cursor: templates (imported only when their signature
 // verifies under the pinned template key), assignments, review comments on refused visits.
-FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::ProgressFn& progress = {});
+// `batchSize`: visits per request. Smaller batches lose less to a cut on a bad link and give
+// finer progress; larger ones cost fewer round trips.
+inline constexpr size_t kDefaultUploadBatch = 100;
+FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::ProgressFn& progress = {},
+                        size_t batchSize = kDefaultUploadBatch);
 
 // A bundle file with every Queued or Sent envelope, as signed batches; they are marked sent.
 std::variant<size_t, std::string> writeBundle(Store& store, const std::filesystem::path& file);

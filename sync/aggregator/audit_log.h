@@ -3,6 +3,7 @@
 // that appends; `audit verify` calls verifyAuditChain() over every entry.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sync/aggregator/storage.h"
@@ -26,6 +27,12 @@ struct AuditReport {
     std::string headHash;
     std::vector<AuditProblem> problems;  // empty: the chain is intact
 };
+// Checks every entry (edited: hash mismatch; deleted or moved: seq gap or prevHash mismatch)
+// and that every stored visit has a "stored" entry for its record id and content hash.
+// Deleting the LAST entries leaves a shorter chain that is still intact: the operator notes
+// report.headHash and passes it later as `expectedHead`, which must still be an entry of the
+// chain (the log may have grown since). Empty: not checked.
 AuditReport verifyAuditChain(AggregatorStorage& storage);
+AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expectedHead);
 
 }  // namespace ck::agg

@@ -1,1 +1,545 @@
-// placeholder: being written
+#include "sync/aggregator/ingest.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <future>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/crypto/sealed_box.h"
+#include "core/template/template_loader.h"
+
+namespace ck::agg {
+
+using proto::AckStatus;
+using proto::ErrorCode;
+using proto::ErrorReply;
+using proto::RefusalReason;
+
+int64_t systemClock() { return unixNow(); }
+
+namespace {
+
+// No 0/O, 1/I/L: a code read aloud over a bad phone line or copied from paper stays right.
+constexpr std::string_view kCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+constexpr size_t kCodeLength = 12;
+
+std::string deviceIdFor(const std::vector<uint8_t>& publicKey) {
+    std::string hash = contentHash(std::string_view(reinterpret_cast<const char*>(publicKey.data()), publicKey.size()));
+    return "dev-" + hash.substr(0, 8);
+}
+
+// Upper case, dashes and spaces dropped: "abcd-efgh-jkmn" and "ABCDEFGHJKMN" are one code.
+std::string normaliseCode(std::string_view code) {
+    std::string out;
+    for (char c : code) {
+        if (c == '-' || c == ' ') continue;
+        out.push_back(char(std::toupper(static_cast<unsigned char>(c))));
+    }
+    return out;
+}
+
+std::string codeHash(std::string_view code) { return contentHash(normaliseCode(code)); }
+
+ErrorReply error(ErrorCode code, std::string message) { return ErrorReply{code, std::move(message), 0}; }
+
+const char* reasonWord(RefusalReason reason) {
+    switch (reason) {
+        case RefusalReason::Conflict: return "conflict";
+        case RefusalReason::UnknownTemplate: return "unknown template";
+        case RefusalReason::BadSignature: return "bad signature";
+        case RefusalReason::CannotOpen: return "cannot open";
+        case RefusalReason::BadContent: return "bad content";
+        case RefusalReason::None: break;
+    }
+    return "refused";
+}
+
+// The record as reports read it: every answer the template marks personal removed, at the
+// top level and inside every repeat instance.
+void stripPersonal(std::vector<ck::Answer>& answers, const Template& survey) {
+    std::erase_if(answers, [&](const ck::Answer& a) {
+        const Question* q = survey.find(a.questionId);
+        return q && q->pii;
+    });
+    for (ck::Answer& a : answers)
+        for (auto& instance : a.instances) stripPersonal(instance, survey);
+}
+
+std::string hexOf(const std::vector<uint8_t>& bytes) { return toHex(bytes.data(), bytes.size()); }
+
+// One envelope's checks, done off the storage lock (and on two threads for a big batch).
+struct Checked {
+    bool ok = false;
+    proto::RecordAck ack;  // when !ok
+    StoredVisit visit;     // when ok
+};
+
+}  // namespace
+
+IngestService::IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options, Clock clock)
+    : m_storage(storage), m_keys(keys), m_options(std::move(options)), m_clock(std::move(clock)) {
+    ensureSodium();
+}
+
+std::shared_ptr<const Template> IngestService::templateFor(const std::string& id, const std::string& version) {
+    std::string key = id + "@" + version;
+    {
+        std::lock_guard lock(m_templatesMutex);
+        auto it = m_templates.find(key);
+        if (it != m_templates.end()) return it->second;
+    }
+    auto published = m_storage.findTemplate(id, version);
+    if (!published) return nullptr;  // not cached: it may be published a moment later
+    TemplateLoadResult loaded = loadTemplateJson(published->jsonText, key);
+    if (!loaded.ok()) return nullptr;
+    std::lock_guard lock(m_templatesMutex);
+    m_templates.emplace(key, loaded.survey);
+    return loaded.survey;
+}
+
+std::optional<DeviceRow> IngestService::deviceFor(const std::vector<uint8_t>& publicKey) {
+    auto device = m_storage.findDevice(publicKey);
+    if (!device || device->revokedAt != 0) return std::nullopt;
+    return device;
+}
+
+namespace {
+
+// The checks every signed device request passes, in this order: fresh (unless it came on a
+// stick), from a known device, not revoked, signature. Refusals that concern a known device
+// go into the audit log.
+struct RequestCheck {
+    std::optional<DeviceRow> device;
+    std::optional<ErrorReply> error;
+};
+
+RequestCheck checkRequest(AggregatorStorage& storage, int64_t now, const char* what,
+                          const std::vector<uint8_t>& publicKey, int64_t sentAt, const std::vector<uint8_t>& bytes,
+                          const std::vector<uint8_t>& signature, bool checkFreshness) {
+    RequestCheck result;
+    std::optional<DeviceRow> device = publicKey.size() == crypto_sign_PUBLICKEYBYTES ? storage.findDevice(publicKey)
+                                                                                     : std::nullopt;
+    auto refuse = [&](ErrorCode code, std::string message, const char* detail) {
+        if (device) storage.appendAudit(AuditEvent{now, "refused", device->deviceId, what, detail});
+        result.error = error(code, std::move(message));
+        return result;
+    };
+    if (checkFreshness && (sentAt < now - proto::kMaxClockSkewSeconds || sentAt > now + proto::kMaxClockSkewSeconds)) {
+        int64_t minutes = (sentAt > now ? sentAt - now : now - sentAt) / 60;
+        return refuse(ErrorCode::StaleRequest,
+                      "the request was signed " + std::to_string(minutes) + " minutes " +
+                          (sentAt > now ? "ahead of" : "behind") +
+                          " the aggregator's clock (at most 15 minutes allowed): set the device's date and time, then sync again",
+                      "stale request");
+    }
+    if (!device)
+        return refuse(ErrorCode::UnknownDevice,
+                      "this device is not enrolled with this aggregator: ask the survey coordinator for an enrolment code",
+                      "unknown device");
+    if (device->revokedAt != 0)
+        return refuse(ErrorCode::RevokedDevice,
+                      "this device (" + device->deviceId +
+                          ") was revoked by the survey coordinator: it can no longer send visits; contact them",
+                      "revoked device");
+    if (!proto::verifySignature(bytes, signature, publicKey))
+        return refuse(ErrorCode::BadSignature,
+                      "the request's signature does not verify under this device's key: it was altered on the way, "
+                      "or the app's key store is damaged",
+                      "bad request signature");
+    result.device = std::move(device);
+    return result;
+}
+
+}  // namespace
+
+Answer<proto::EnrolReply> IngestService::enrol(const proto::EnrolRequest& request) {
+    int64_t now = m_clock();
+    if (request.sentAt < now - proto::kMaxClockSkewSeconds || request.sentAt > now + proto::kMaxClockSkewSeconds)
+        return error(ErrorCode::StaleRequest,
+                     "the enrolment request was signed more than 15 minutes away from the aggregator's clock: set the "
+                     "device's date and time, then try again");
+    if (request.devicePublicKey.size() != crypto_sign_PUBLICKEYBYTES ||
+        !proto::verifySignature(proto::signingBytes(request), request.signature, request.devicePublicKey))
+        return error(ErrorCode::BadSignature,
+                     "the enrolment request's signature does not verify under the key it carries: the app's key store "
+                     "may be damaged");
+
+    auto reply = [&](const DeviceRow& device) {
+        proto::EnrolReply r;
+        r.deviceId = device.deviceId;
+        r.officer = device.officer;
+        r.cluster = device.cluster;
+        r.aggregatorName = m_options.aggregatorName;
+        r.ingestPublicKey = m_keys.ingestPublicKey;
+        r.templateSigningPublicKey = m_keys.signingPublicKey;
+        return r;
+    };
+
+    DeviceRow candidate;
+    candidate.deviceId = deviceIdFor(request.devicePublicKey);
+    candidate.publicKey = request.devicePublicKey;
+    candidate.label = request.deviceLabel;
+    candidate.enrolledAt = now;
+    DeviceRow enrolled;
+    RedeemOutcome outcome = m_storage.redeemEnrolmentCode(codeHash(request.code), candidate, now, &enrolled);
+    if (outcome == RedeemOutcome::Enrolled) return reply(enrolled);
+
+    if (outcome == RedeemOutcome::AlreadyUsed || outcome == RedeemOutcome::KeyAlreadyEnrolled) {
+        // A device that enrolled but lost the reply (a cut connection) asks again: it proved it
+        // holds the enrolled key, and the answer holds only public keys, so it gets it again.
+        auto existing = m_storage.findDevice(request.devicePublicKey);
+        if (existing && existing->revokedAt == 0) return reply(*existing);
+        if (existing)
+            return error(ErrorCode::RevokedDevice, "this device (" + existing->deviceId +
+                                                       ") was revoked by the survey coordinator and cannot enrol again "
+                                                       "with the same key: reinstall the app to make a new key");
+    }
+    switch (outcome) {
+        case RedeemOutcome::Unknown:
+            return error(ErrorCode::EnrolmentCodeUnknown,
+                         "this enrolment code is not known here: check it letter by letter (codes have no 0, O, 1, I "
+                         "or L) and that the server address is right");
+        case RedeemOutcome::Expired:
+            m_storage.appendAudit(AuditEvent{now, "refused", candidate.deviceId, "enrolment", "expired enrolment code"});
+            return error(ErrorCode::EnrolmentCodeExpired,
+                         "this enrolment code has expired: ask the survey coordinator for a new one");
+        default:
+            m_storage.appendAudit(AuditEvent{now, "refused", candidate.deviceId, "enrolment", "enrolment code already used"});
+            return error(ErrorCode::EnrolmentCodeUsed,
+                         "this enrolment code was already used by another device: each code enrols one device; ask "
+                         "the survey coordinator for a new one");
+    }
+}
+
+Answer<proto::UploadReply> IngestService::upload(const proto::UploadBatch& batch) {
+    return uploadChecked(batch, true);
+}
+
+Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch& batch, bool checkFreshness,
+                                                        std::vector<std::string>* contentHashes) {
+    int64_t now = m_clock();
+    RequestCheck check = checkRequest(m_storage, now, "upload", batch.devicePublicKey, batch.sentAt,
+                                      proto::signingBytes(batch), batch.signature, checkFreshness);
+    if (check.error) return *check.error;
+    const DeviceRow& device = *check.device;
+
+    // Templates (and the record dictionaries derived from them) first, once per distinct
+    // version, so the worker threads only read.
+    struct TemplateUse {
+        std::shared_ptr<const Template> survey;
+        std::string dictionary;
+    };
+    std::map<std::string, TemplateUse> templates;
+    for (const auto& w : batch.envelopes) {
+        std::string key = w.templateId + "@" + w.templateVersion;
+        if (templates.count(key)) continue;
+        TemplateUse& use = templates[key];
+        use.survey = templateFor(w.templateId, w.templateVersion);
+        if (use.survey) use.dictionary = recordDictionary(*use.survey);
+    }
+
+    std::vector<Checked> checked(batch.envelopes.size());
+    auto checkRange = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+            const proto::WireEnvelope& w = batch.envelopes[i];
+            Checked& c = checked[i];
+            c.ack.status = AckStatus::Refused;
+            auto refuse = [&](RefusalReason reason, std::string message) {
+                c.ack.reason = reason;
+                c.ack.message = std::move(message);
+            };
+            std::optional<SealedEnvelope> env = proto::fromWire(w, batch.devicePublicKey);
+            if (!env) {
+                refuse(RefusalReason::BadSignature,
+                       "visit " + w.recordId + " arrived malformed (a hash or its signature has the wrong size): send it again");
+                continue;
+            }
+            // The template's dictionary is needed to open the record, and the hashes the
+            // signature covers come from the opened record: so the template is checked first.
+            const TemplateUse& use = templates.at(w.templateId + "@" + w.templateVersion);
+            if (!use.survey) {
+                refuse(RefusalReason::UnknownTemplate,
+                       "visit " + w.recordId + " uses template " + w.templateId + " version " + w.templateVersion +
+                           ", which was never published on this aggregator: ask the survey coordinator");
+                continue;
+            }
+            auto opened = openEnvelope(*env, m_keys.ingestPublicKey, m_keys.ingestSecretKey, use.dictionary);
+            if (auto* e = std::get_if<EnvelopeError>(&opened)) {
+                switch (*e) {
+                    case EnvelopeError::BadSignature:
+                        refuse(RefusalReason::BadSignature,
+                               "visit " + w.recordId +
+                                   " is not signed by this device, or was altered after it was finished: it cannot be accepted");
+                        break;
+                    case EnvelopeError::CannotOpen:
+                        refuse(RefusalReason::CannotOpen,
+                               "visit " + w.recordId +
+                                   " does not open with this aggregator's key: it was sealed to another aggregator (check "
+                                   "the one the device is enrolled with) or damaged on the way");
+                        break;
+                    default:
+                        refuse(RefusalReason::BadContent,
+                               "visit " + w.recordId + " opens, but is not the record its header names: it cannot be accepted");
+                }
+                continue;
+            }
+            Record& record = std::get<OpenedEnvelope>(opened).record;
+            stripPersonal(record.answers, *use.survey);
+            c.ok = true;
+            c.visit.recordId = env->recordId;
+            c.visit.contentHash = env->contentHash;
+            c.visit.parentId = env->parentId;
+            c.visit.templateId = env->templateId;
+            c.visit.templateVersion = env->templateVersion;
+            c.visit.deviceId = device.deviceId;
+            c.visit.cluster = device.cluster;
+            c.visit.receivedAt = now;
+            c.visit.envelope = encodeEnvelope(*env);
+            std::string bytes = serializeRecord(record);
+            c.visit.record.assign(bytes.begin(), bytes.end());
+        }
+    };
+    // Signature checks and unsealing dominate: a big batch is shared with a second thread.
+    size_t n = checked.size();
+    if (n >= 16) {
+        size_t half = n / 2;
+        auto other = std::async(std::launch::async, checkRange, half, n);
+        checkRange(0, half);
+        other.get();
+    } else {
+        checkRange(0, n);
+    }
+
+    if (contentHashes) {
+        contentHashes->resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            const auto& w = batch.envelopes[i];
+            (*contentHashes)[i] = checked[i].ok        ? checked[i].visit.contentHash
+                                  : w.contentHash.size() == 32 ? hexOf(w.contentHash)
+                                                               : std::string();
+        }
+    }
+    std::vector<StoredVisit> good;
+    std::vector<size_t> goodIndex;
+    for (size_t i = 0; i < n; ++i)
+        if (checked[i].ok) {
+            good.push_back(std::move(checked[i].visit));
+            goodIndex.push_back(i);
+        }
+    std::vector<PutOutcome> outcomes;
+    if (!good.empty()) outcomes = m_storage.putVisits(good);
+
+    proto::UploadReply reply;
+    reply.acks.resize(n);
+    for (size_t i = 0; i < n; ++i)
+        if (!checked[i].ok) {
+            reply.acks[i] = checked[i].ack;
+            m_storage.appendAudit(
+                AuditEvent{now, "refused", device.deviceId, batch.envelopes[i].recordId, reasonWord(checked[i].ack.reason)});
+        }
+    for (size_t k = 0; k < goodIndex.size(); ++k) {
+        proto::RecordAck& ack = reply.acks[goodIndex[k]];
+        switch (k < outcomes.size() ? outcomes[k] : PutOutcome::Conflict) {
+            case PutOutcome::Stored: ack.status = AckStatus::Stored; break;
+            case PutOutcome::Duplicate: ack.status = AckStatus::Duplicate; break;
+            case PutOutcome::Conflict:
+                ack.status = AckStatus::Refused;
+                ack.reason = RefusalReason::Conflict;
+                ack.message = "visit " + good[k].recordId +
+                              " was already received with different answers: a correction must be a new visit that "
+                              "names this one as its parent";
+                break;
+        }
+    }
+    return reply;
+}
+
+Answer<proto::Updates> IngestService::updates(const proto::UpdatesRequest& request) {
+    int64_t now = m_clock();
+    RequestCheck check = checkRequest(m_storage, now, "updates", request.devicePublicKey, request.sentAt,
+                                      proto::signingBytes(request), request.signature, true);
+    if (check.error) return *check.error;
+    const DeviceRow& device = *check.device;
+    size_t limit = std::max<size_t>(1, m_options.feedPageSize);
+    std::vector<FeedItem> items = m_storage.feedSince(request.cursor, device.cluster, device.deviceId, limit);
+
+    proto::Updates reply;
+    reply.cursor = request.cursor;
+    reply.more = items.size() >= limit;
+    std::set<std::string> commentedRecords;
+    for (const FeedItem& item : items) {
+        reply.cursor = std::max(reply.cursor, item.seq);
+        switch (item.kind) {
+            case FeedKind::Template: {
+                auto at = item.key.rfind('@');
+                if (at == std::string::npos) break;
+                auto t = m_storage.findTemplate(std::string_view(item.key).substr(0, at),
+                                                std::string_view(item.key).substr(at + 1));
+                if (t) reply.templates.push_back({t->templateId, t->version, t->jsonText, t->signature});
+                break;
+            }
+            case FeedKind::Assignment: {
+                auto unit = m_storage.findUnit(item.key);
+                if (!unit) break;
+                nlohmann::json j{{"unit_id", unit->unitId},   {"name", unit->name},   {"cluster", unit->cluster},
+                                 {"district", unit->district}, {"state", unit->state}, {"stratum", unit->stratum},
+                                 {"sector", unit->sector}};
+                reply.assignments.push_back({unit->unitId, j.dump()});
+                break;
+            }
+            case FeedKind::Comment: {
+                // A record's comments travel together; several feed items for one record in a
+                // page send them once.
+                if (!commentedRecords.insert(item.key).second) break;
+                for (const auto& c : m_storage.commentsFor(item.key)) reply.comments.push_back({c.recordId, c.text, c.at});
+                break;
+            }
+        }
+    }
+    return reply;
+}
+
+Answer<proto::ChunkQueryReply> IngestService::queryChunks(const proto::ChunkQuery& query) {
+    RequestCheck check = checkRequest(m_storage, m_clock(), "chunk query", query.devicePublicKey, query.sentAt,
+                                      proto::signingBytes(query), query.signature, true);
+    if (check.error) return *check.error;
+    for (const auto& h : query.hashes)
+        if (h.size() != 32) return error(ErrorCode::MalformedBody, "a chunk name must be a 32-byte hash");
+    return proto::ChunkQueryReply{m_storage.haveChunks(query.hashes)};
+}
+
+Answer<proto::Ok> IngestService::putChunk(const proto::ChunkUpload& upload) {
+    RequestCheck check = checkRequest(m_storage, m_clock(), "chunk", upload.devicePublicKey, upload.sentAt,
+                                      proto::signingBytes(upload), upload.signature, true);
+    if (check.error) return *check.error;
+    if (upload.data.size() > proto::kMaxChunkBytes)
+        return error(ErrorCode::BodyTooLarge, "a chunk may hold at most " + std::to_string(proto::kMaxChunkBytes) +
+                                                  " bytes; this one holds " + std::to_string(upload.data.size()));
+    // Named by its own hash here: a chunk cannot be stored under another chunk's name.
+    m_storage.putChunk(proto::chunkHash(upload.data.data(), upload.data.size()), upload.data);
+    return proto::Ok{};
+}
+
+Answer<proto::Ok> IngestService::commitAttachment(const proto::AttachmentCommit& commit) {
+    int64_t now = m_clock();
+    RequestCheck check = checkRequest(m_storage, now, "attachment", commit.devicePublicKey, commit.sentAt,
+                                      proto::signingBytes(commit), commit.signature, true);
+    if (check.error) return *check.error;
+    const DeviceRow& device = *check.device;
+    auto visit = m_storage.findVisit(commit.recordId);
+    if (!visit || visit->deviceId != device.deviceId)
+        return error(ErrorCode::UnknownAttachment,
+                     "attachment " + commit.attachmentId + " names visit " + commit.recordId +
+                         ", which this device has not sent: send the visit first, then its attachments");
+    uint64_t total = 0;
+    size_t missing = 0;
+    for (const auto& h : commit.chunkHashes) {
+        auto data = h.size() == 32 ? m_storage.readChunk(h) : std::nullopt;
+        if (!data || proto::chunkHash(data->data(), data->size()) != h) {
+            ++missing;
+            continue;
+        }
+        total += data->size();
+    }
+    if (missing)
+        return error(ErrorCode::UnknownAttachment, "attachment " + commit.attachmentId + ": " + std::to_string(missing) +
+                                                       " of its " + std::to_string(commit.chunkHashes.size()) +
+                                                       " chunks have not arrived: send them, then commit again");
+    if (total != commit.totalBytes)
+        return error(ErrorCode::MalformedBody, "attachment " + commit.attachmentId + ": its chunks hold " +
+                                                   std::to_string(total) + " bytes, the commit says " +
+                                                   std::to_string(commit.totalBytes));
+    AttachmentRow row{commit.recordId, commit.attachmentId, device.deviceId, commit.mediaType,
+                      commit.totalBytes, commit.chunkHashes, now};
+    m_storage.putAttachment(row, AuditEvent{now, "attachment", device.deviceId, commit.recordId,
+                                            commit.attachmentId + " " + std::to_string(total) + " bytes"});
+    return proto::Ok{};
+}
+
+Answer<proto::Receipt> IngestService::importBundle(const proto::Bundle& bundle) {
+    int64_t now = m_clock();
+    proto::Receipt receipt;
+    receipt.aggregatorName = m_options.aggregatorName;
+    receipt.createdAt = now;
+    size_t stored = 0, duplicate = 0, refused = 0;
+    for (const auto& batch : bundle.batches) {
+        // A stick may take days to arrive: the signature proves who sent it, not how fresh it is.
+        std::vector<std::string> hashes;
+        auto answer = uploadChecked(batch, false, &hashes);
+        auto* reply = std::get_if<proto::UploadReply>(&answer);
+        for (size_t i = 0; i < batch.envelopes.size(); ++i) {
+            const auto& w = batch.envelopes[i];
+            proto::ReceiptEntry entry;
+            entry.recordId = w.recordId;
+            entry.contentHash = i < hashes.size()          ? hashes[i]
+                                : w.contentHash.size() == 32 ? hexOf(w.contentHash)
+                                                             : std::string();
+            if (reply && i < reply->acks.size()) {
+                entry.ack = reply->acks[i];
+            } else {
+                const ErrorReply& e = std::get<ErrorReply>(answer);
+                entry.ack = {AckStatus::Refused, RefusalReason::BadSignature, e.message};
+            }
+            if (entry.ack.status == AckStatus::Stored) ++stored;
+            else if (entry.ack.status == AckStatus::Duplicate) ++duplicate;
+            else ++refused;
+            receipt.entries.push_back(std::move(entry));
+        }
+    }
+    m_storage.appendAudit(AuditEvent{now, "import", "operator", bundle.createdBy.empty() ? "bundle" : bundle.createdBy,
+                                     std::to_string(stored) + " stored, " + std::to_string(duplicate) + " duplicate, " +
+                                         std::to_string(refused) + " refused"});
+    return receipt;
+}
+
+std::string IngestService::issueEnrolmentCode(std::string_view officer, std::string_view cluster, int64_t validSeconds) {
+    std::string code;
+    for (size_t i = 0; i < kCodeLength; ++i) {
+        if (i && i % 4 == 0) code.push_back('-');
+        code.push_back(kCodeAlphabet[randombytes_uniform(uint32_t(kCodeAlphabet.size()))]);
+    }
+    int64_t now = m_clock();
+    EnrolmentCodeRow row;
+    row.codeHash = codeHash(code);
+    row.officer = officer;
+    row.cluster = cluster;
+    row.issuedAt = now;
+    row.expiresAt = now + validSeconds;
+    // The audit names who may enrol, never the code or its hash.
+    m_storage.addEnrolmentCode(row, AuditEvent{now, "enrolment code", "operator", std::string(officer),
+                                               "cluster " + std::string(cluster) + ", valid until " + formatUtc(row.expiresAt)});
+    return code;
+}
+
+std::variant<PublishedTemplate, std::string> IngestService::publishTemplate(std::string_view jsonText,
+                                                                          std::string_view fileName) {
+    TemplateLoadResult loaded = loadTemplateJson(jsonText, fileName);
+    if (!loaded.ok()) {
+        std::string text = std::string(fileName) + ": the template has " + std::to_string(loaded.errors.size()) +
+                           " problem(s); nothing was published:";
+        for (const auto& e : loaded.errors) text += "\n  " + e.toString();
+        return text;
+    }
+    const Template& t = *loaded.survey;
+    if (m_storage.findTemplate(t.id, t.version))
+        return "template " + t.id + " version " + t.version +
+               " is already published: devices may hold it, so it cannot change; give the new one a new version";
+    PublishedTemplate p;
+    p.templateId = t.id;
+    p.version = t.version;
+    p.jsonText = jsonText;
+    p.publishedAt = m_clock();
+    std::vector<uint8_t> bytes = proto::templateSigningBytes(p.templateId, p.version, p.jsonText);
+    p.signature.resize(crypto_sign_BYTES);
+    crypto_sign_detached(p.signature.data(), nullptr, bytes.data(), bytes.size(), m_keys.signingSecretKey.data());
+    if (!m_storage.putTemplate(p, AuditEvent{p.publishedAt, "published", "operator", p.templateId + "@" + p.version,
+                                             contentHash(jsonText)}))
+        return "template " + t.id + " version " + t.version + " is already published: give the new one a new version";
+    return p;
+}
+
+}  // namespace ck::agg

@@ -64,8 +64,13 @@ public:
     // Error text lists every template problem; publishing an existing id@version is refused.
     std::variant<PublishedTemplate, std::string> publishTemplate(std::string_view jsonText, std::string_view fileName);
     AggregatorStorage& storage() { return m_storage; }
+    const IngestOptions& options() const { return m_options; }  // the name GET /v1/hello shows
 
 private:
+    // upload() with the freshness check optional (a bundle's batches may be days old); fills
+    // `contentHashes` (hex, "" where unknown) in batch order when given, for receipts.
+    Answer<proto::UploadReply> uploadChecked(const proto::UploadBatch& batch, bool checkFreshness,
+                                             std::vector<std::string>* contentHashes = nullptr);
     std::shared_ptr<const Template> templateFor(const std::string& id, const std::string& version);
 
     AggregatorStorage& m_storage;

@@ -1,1 +1,395 @@
-// placeholder: being written
+#include "sync/aggregator/server.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+// Debian's libcpp-httplib is built with CPPHTTPLIB_OPENSSL_SUPPORT; its pkg-config Cflags
+// define it (and the zlib/brotli switches), so this header matches the compiled library.
+#include <httplib.h>
+
+namespace ck::agg {
+
+namespace {
+
+constexpr const char* kFrameType = "application/x-clusterkit-frame";
+using SteadyClock = std::chrono::steady_clock;
+
+bool isLoopback(const std::string& address) {
+    if (address == "localhost" || address == "::1") return true;
+    in_addr a{};
+    if (inet_pton(AF_INET, address.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
+    return false;
+}
+
+// Token buckets keyed by device id or client address. A bucket refills at `rate` tokens a
+// second up to `burst`; an empty bucket tells how long until the next token.
+class RateLimiter {
+public:
+    RateLimiter(double rate, double burst) : m_rate(rate > 0 ? rate : 1e-9), m_burst(burst >= 1 ? burst : 1) {}
+
+    // 0: allowed (a token taken); otherwise the whole seconds to wait.
+    uint32_t take(const std::string& key) {
+        std::lock_guard lock(m_mutex);
+        auto now = SteadyClock::now();
+        if (m_buckets.size() > kMaxBuckets) prune(now);
+        auto [it, fresh] = m_buckets.try_emplace(key, Bucket{m_burst, now});
+        Bucket& b = it->second;
+        if (!fresh) {
+            double elapsed = std::chrono::duration<double>(now - b.last).count();
+            b.tokens = std::min(m_burst, b.tokens + elapsed * m_rate);
+            b.last = now;
+        }
+        if (b.tokens >= 1) {
+            b.tokens -= 1;
+            return 0;
+        }
+        return static_cast<uint32_t>(std::max(1.0, std::ceil((1 - b.tokens) / m_rate)));
+    }
+
+private:
+    struct Bucket {
+        double tokens;
+        SteadyClock::time_point last;
+    };
+    static constexpr size_t kMaxBuckets = 100'000;  // bounds memory against address churn
+    // A bucket that has refilled is the same as no bucket: forget those.
+    void prune(SteadyClock::time_point now) {
+        for (auto it = m_buckets.begin(); it != m_buckets.end();) {
+            double elapsed = std::chrono::duration<double>(now - it->second.last).count();
+            if (it->second.tokens + elapsed * m_rate >= m_burst) it = m_buckets.erase(it);
+            else ++it;
+        }
+    }
+    double m_rate, m_burst;
+    std::mutex m_mutex;
+    std::unordered_map<std::string, Bucket> m_buckets;
+};
+
+// What a handler learned about its request, for the one log line the logger writes after
+// the response (httplib runs handler and logger on the same worker thread).
+struct RequestNote {
+    std::string deviceId;
+    size_t records = 0;
+    std::string errorCode;
+};
+thread_local RequestNote t_note;
+
+std::string utcNow() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+void sendFrame(httplib::Response& res, int status, const proto::Message& message) {
+    std::vector<uint8_t> bytes = proto::encodeFrame(message);
+    res.status = status;
+    res.set_content(std::string(bytes.begin(), bytes.end()), kFrameType);
+}
+
+void sendError(httplib::Response& res, const proto::ErrorReply& error) {
+    t_note.errorCode = proto::errorCodeName(error.code);
+    if (error.retryAfterSeconds > 0) res.set_header("Retry-After", std::to_string(error.retryAfterSeconds));
+    sendFrame(res, proto::httpStatus(error.code), error);
+}
+
+proto::ErrorReply makeError(proto::ErrorCode code, std::string message, uint32_t retryAfter = 0) {
+    proto::ErrorReply e;
+    e.code = code;
+    e.message = std::move(message);
+    e.retryAfterSeconds = retryAfter;
+    return e;
+}
+
+// The device key and signature of a signed request, to check before rate limiting by device.
+struct Signed {
+    const std::vector<uint8_t>* publicKey = nullptr;
+    const std::vector<uint8_t>* signature = nullptr;
+    std::vector<uint8_t> bytes;
+};
+template <class M>
+Signed signedPart(const M& m) {
+    return Signed{&m.devicePublicKey, &m.signature, proto::signingBytes(m)};
+}
+
+size_t recordsIn(const proto::Message& m) {
+    if (auto* b = std::get_if<proto::UploadBatch>(&m)) return b->envelopes.size();
+    return 0;
+}
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(IngestService& ingest, ServerOptions options)
+        : ingest(ingest),
+          options(std::move(options)),
+          deviceLimiter(this->options.ratePerSecond, this->options.rateBurst),
+          addressLimiter(this->options.ratePerSecond, this->options.rateBurst) {
+        if (!this->options.log) this->options.log = [](const std::string& line) { std::cerr << line << std::endl; };
+    }
+
+    IngestService& ingest;
+    ServerOptions options;
+    RateLimiter deviceLimiter;
+    RateLimiter addressLimiter;  // requests no device key vouches for: enrolment, bad signatures
+    std::unique_ptr<httplib::Server> http;
+    std::thread thread;
+    int boundPort = 0;
+    std::atomic<bool> listenDone{false};
+    std::mutex logMutex;
+
+    void log(const std::string& line) {
+        std::lock_guard lock(logMutex);
+        try {
+            options.log(line);
+        } catch (...) {
+            // A failing log sink must not take the request down with it.
+        }
+    }
+
+    // Rate limit: by device when the request carries a good signature of an enrolled,
+    // unrevoked device; by client address otherwise. Returns the refusal, if any.
+    std::optional<proto::ErrorReply> admit(const httplib::Request& req, const Signed* sig) {
+        if (sig && proto::verifySignature(sig->bytes, *sig->signature, *sig->publicKey)) {
+            if (std::optional<DeviceRow> device = ingest.deviceFor(*sig->publicKey)) {
+                t_note.deviceId = device->deviceId;
+                if (uint32_t wait = deviceLimiter.take(device->deviceId))
+                    return makeError(proto::ErrorCode::RateLimited,
+                                     "This device is sending too many requests; it will try again in " +
+                                         std::to_string(wait) + " s.",
+                                     wait);
+                return std::nullopt;
+            }
+        }
+        if (uint32_t wait = addressLimiter.take(req.remote_addr))
+            return makeError(proto::ErrorCode::RateLimited,
+                             "Too many requests from this address; try again in " + std::to_string(wait) + " s.", wait);
+        return std::nullopt;
+    }
+
+    template <class Request, class Call>
+    void serve(const httplib::Request& req, httplib::Response& res, proto::MessageType expected, Call call) {
+        auto decoded = proto::decodeFrame(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+        if (auto* failure = std::get_if<proto::FrameFailure>(&decoded)) {
+            if (std::optional<proto::ErrorReply> refused = admit(req, nullptr)) return sendError(res, *refused);
+            return sendError(res, proto::errorFor(*failure));
+        }
+        proto::Message& message = std::get<proto::Message>(decoded);
+        auto* request = std::get_if<Request>(&message);
+        if (!request) {
+            if (std::optional<proto::ErrorReply> refused = admit(req, nullptr)) return sendError(res, *refused);
+            return sendError(res, makeError(proto::ErrorCode::MalformedBody,
+                                            std::string("Expected a ") + proto::messageTypeName(expected) + " at " +
+                                                req.path + ", got a " +
+                                                proto::messageTypeName(proto::messageType(message)) + "."));
+        }
+        t_note.records = recordsIn(message);
+        try {
+            std::optional<proto::ErrorReply> refused;
+            if constexpr (std::is_same_v<Request, proto::EnrolRequest>) {
+                refused = admit(req, nullptr);
+            } else {
+                Signed sig = signedPart(*request);
+                refused = admit(req, &sig);
+            }
+            if (refused) return sendError(res, *refused);
+            auto answer = call(*request);
+            if (auto* error = std::get_if<proto::ErrorReply>(&answer)) return sendError(res, *error);
+            std::visit(
+                [&](auto& reply) {
+                    if constexpr (!std::is_same_v<std::decay_t<decltype(reply)>, proto::ErrorReply>)
+                        sendFrame(res, 200, proto::Message(std::move(reply)));
+                },
+                answer);
+        } catch (const StorageFailure& e) {
+            // The operator reads why in the log; the device only needs to know to come back.
+            log(utcNow() + " storage failure: " + e.what());
+            sendError(res, makeError(proto::ErrorCode::ServerBusy,
+                                     "The aggregator cannot reach its storage just now; try again later.", 30));
+        } catch (const std::exception& e) {
+            log(utcNow() + " internal error: " + e.what());
+            sendError(res, makeError(proto::ErrorCode::ServerError,
+                                     "The aggregator failed on this request; tell its operator.", 0));
+        }
+    }
+
+    void routes() {
+        using proto::MessageType;
+        httplib::Server& s = *http;
+        s.Get("/v1/hello", [this](const httplib::Request&, httplib::Response& res) {
+            res.set_content("clusterkit-aggregator protocol=" + std::to_string(proto::kProtocolVersion) +
+                                " name=" + ingest.options().aggregatorName + "\n",
+                            "text/plain");
+        });
+        s.Post("/v1/enrol", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::EnrolRequest>(req, res, MessageType::EnrolRequest,
+                                       [this](const proto::EnrolRequest& r) { return ingest.enrol(r); });
+        });
+        s.Post("/v1/upload", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::UploadBatch>(req, res, MessageType::UploadBatch,
+                                      [this](const proto::UploadBatch& r) { return ingest.upload(r); });
+        });
+        s.Post("/v1/updates", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::UpdatesRequest>(req, res, MessageType::UpdatesRequest,
+                                         [this](const proto::UpdatesRequest& r) { return ingest.updates(r); });
+        });
+        s.Post("/v1/chunks/query", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::ChunkQuery>(req, res, MessageType::ChunkQuery,
+                                     [this](const proto::ChunkQuery& r) { return ingest.queryChunks(r); });
+        });
+        s.Post("/v1/chunks", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::ChunkUpload>(req, res, MessageType::ChunkUpload,
+                                      [this](const proto::ChunkUpload& r) { return ingest.putChunk(r); });
+        });
+        s.Post("/v1/attachments", [this](const httplib::Request& req, httplib::Response& res) {
+            serve<proto::AttachmentCommit>(req, res, MessageType::AttachmentCommit,
+                                           [this](const proto::AttachmentCommit& r) { return ingest.commitAttachment(r); });
+        });
+
+        // Before the body is read: a declared length above the limit is refused at once and
+        // the connection closed, so an oversized body is never taken in.
+        s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+            t_note = RequestNote{};
+            if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+            if (!req.has_header("Content-Length")) {
+                res.set_header("Connection", "close");
+                sendError(res, makeError(proto::ErrorCode::MalformedBody,
+                                         "The request has no Content-Length; send the frame with its length."));
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            const std::string& declared = req.get_header_value("Content-Length");
+            char* end = nullptr;
+            unsigned long long length = std::strtoull(declared.c_str(), &end, 10);
+            if (declared.empty() || *end != '\0' || length > options.maxBodyBytes) {
+                res.set_header("Connection", "close");
+                sendError(res, makeError(proto::ErrorCode::BodyTooLarge,
+                                         "The request is larger than this aggregator accepts (" +
+                                             std::to_string(options.maxBodyBytes) + " bytes); send smaller batches."));
+                return httplib::Server::HandlerResponse::Handled;
+            }
+            return httplib::Server::HandlerResponse::Unhandled;
+        });
+        // Anything that ends in an error status without a frame of ours (no such endpoint,
+        // a body httplib refused) still answers with an ErrorReply frame.
+        s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
+            proto::ErrorCode code = res.status == 404   ? proto::ErrorCode::NotFound
+                                    : res.status == 413 ? proto::ErrorCode::BodyTooLarge
+                                    : res.status < 500  ? proto::ErrorCode::MalformedBody
+                                                        : proto::ErrorCode::ServerError;
+            int status = res.status;
+            sendError(res, makeError(code, res.status == 404 ? "No such endpoint on this aggregator."
+                                                             : "The request could not be read (HTTP " +
+                                                                   std::to_string(res.status) + ")."));
+            res.status = status;
+            return httplib::Server::HandlerResponse::Handled;
+        }));
+        s.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+            sendError(res, makeError(proto::ErrorCode::ServerError, "The aggregator failed on this request; tell its operator."));
+        });
+        // One line per request: no key, code or record content ever reaches it.
+        s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+            std::string line = utcNow() + " " + req.remote_addr + " " + req.method + " " + req.path + " " +
+                               std::to_string(res.status) + (t_note.errorCode.empty() ? "" : " " + t_note.errorCode) +
+                               " device=" + (t_note.deviceId.empty() ? "-" : t_note.deviceId) +
+                               " records=" + std::to_string(t_note.records) + " in=" + std::to_string(req.body.size()) +
+                               " out=" + std::to_string(res.body.size());
+            log(line);
+            t_note = RequestNote{};  // a request that fails before routing must not inherit this one's
+        });
+    }
+};
+
+Server::Server(IngestService& ingest, ServerOptions options)
+    : m_impl(std::make_unique<Impl>(ingest, std::move(options))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+    Impl& d = *m_impl;
+    if (d.http) throw std::logic_error("Server::start() called twice");
+    const ServerOptions& o = d.options;
+    if (!o.tls && !o.allowPlainHttp && !isLoopback(o.address))
+        throw std::runtime_error("refusing plain HTTP on " + o.address +
+                                 ": devices' records would cross the network unencrypted at the transport; "
+                                 "serve HTTPS, listen on 127.0.0.1, or pass --allow-plain-http");
+    if (o.tls) {
+        for (const auto& p : {o.certificateFile, o.keyFile})
+            if (p.empty() || !std::filesystem::exists(p))
+                throw std::runtime_error("cannot read the TLS certificate or key " + p.string() +
+                                         ": run `ck-aggregator init` or check the data folder");
+        auto ssl = std::make_unique<httplib::SSLServer>(o.certificateFile.c_str(), o.keyFile.c_str());
+        if (!ssl->is_valid())
+            throw std::runtime_error("cannot load the TLS certificate " + o.certificateFile.string() + " with key " +
+                                     o.keyFile.string() + ": unreadable, or the key does not match");
+        d.http = std::move(ssl);
+    } else {
+        d.http = std::make_unique<httplib::Server>();
+    }
+    // httplib's default also sets SO_REUSEPORT, which would let a second server share the
+    // port silently; only SO_REUSEADDR (a quick restart after a stop) is wanted.
+    d.http->set_socket_options([](int sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    size_t threads = static_cast<size_t>(std::max(1, o.threads));
+    d.http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    d.http->set_payload_max_length(o.maxBodyBytes);
+    d.http->set_read_timeout(std::chrono::seconds(30));
+    // A device sends its batches back to back, so a short keep-alive keeps the connection
+    // reused; it also bounds how long stop() waits for idle connections to notice.
+    d.http->set_keep_alive_timeout(2);
+    d.http->set_write_timeout(std::chrono::seconds(30));
+    d.routes();
+
+    if (o.port == 0) {
+        d.boundPort = d.http->bind_to_any_port(o.address);
+        if (d.boundPort <= 0) {
+            d.http.reset();
+            throw std::runtime_error("cannot listen on " + o.address + ": no such local address");
+        }
+    } else {
+        if (!d.http->bind_to_port(o.address, o.port)) {
+            d.http.reset();
+            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) +
+                                     ": the port is in use or the address is not this machine's");
+        }
+        d.boundPort = o.port;
+    }
+    d.listenDone = false;
+    d.thread = std::thread([&d] {
+        d.http->listen_after_bind();
+        d.listenDone = true;
+    });
+    // httplib's stop() does nothing until the accept loop runs: wait for it, so that a stop()
+    // right after start() cannot leave the thread listening forever.
+    for (int i = 0; i < 5000 && !d.http->is_running() && !d.listenDone; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    d.log(utcNow() + " listening on " + std::string(o.tls ? "https://" : "http://") + o.address + ":" +
+          std::to_string(d.boundPort));
+}
+
+int Server::port() const { return m_impl->boundPort; }
+
+void Server::stop() {
+    Impl& d = *m_impl;
+    if (!d.http) return;
+    // listen_after_bind may not have reached its loop yet; stop() closes the listening socket
+    // either way, and the thread pool's shutdown lets requests in flight finish.
+    d.http->stop();
+    if (d.thread.joinable()) d.thread.join();
+    d.http.reset();
+}
+
+}  // namespace ck::agg

@@ -5,7 +5,9 @@
 //   GET /v1/hello: plain text "clusterkit-aggregator protocol=1 name=..."
 // cpp-httplib with OpenSSL. Plain HTTP only when the address is loopback or allowPlainHttp.
 // Limits: a body above maxBodyBytes is refused (413) before it is read whole; each device has
-// a token bucket of requests (429 with Retry-After when empty); each request is logged as one
+// a token bucket of requests (429 with Retry-After when empty), charged once the request's
+// signature is known good; requests no device key vouches for (enrolment, undecodable or badly
+// signed bodies) share a bucket per client address with the same numbers; each request is logged as one
 // line (time, device id, endpoint, status, records, bytes) with no key, code or record content.
 #include <atomic>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // AggregatorStorage: everything the aggregator keeps, behind one interface with two backends:
 //   SqliteStorage   a data folder holding aggregator.db (the default; nothing to install)
 //   PostgresStorage a PostgreSQL database (several stateless `serve` processes share it)
-// The same test suite (tests/sync/aggregator/storage_suite.*) runs against both.
+// The same test suite (tests/sync/aggregator/storage/storage_contract.*) runs against both.
 //
 // Contract for every backend:
 //  - Each mutating call is one transaction: it happens whole or not at all.

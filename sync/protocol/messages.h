@@ -9,6 +9,11 @@
 //   zstd frame holding the message in cereal portable binary
 // The version and type stand in clear ahead of the compressed part, so a peer of another
 // version is told so (ErrorCode::WrongProtocolVersion) before anything is decompressed.
+// Inside, cereal carries the primitives (integers little-endian, sentAt and other times as 8
+// bytes); every length and count is an LEB128 varint (cereal's own sizes take 8 bytes each),
+// fields in declaration order, flags one byte 0/1, ChunkQueryReply::have packed 8 to a byte.
+// encodeFrame's zstd frames declare their content size and carry zstd's checksum (damage is
+// caught before the message is read); frames without a declared size are read as well.
 //
 // decodeFrame never throws, never decompresses more than kMaxDecodedBytes (a zstd bomb is
 // refused, not expanded) and refuses trailing bytes; every message's fields are then checked
@@ -16,9 +21,13 @@
 //
 // Signatures. Every request a device makes is signed with its Ed25519 device key over
 // signingBytes(message): a domain string naming the message kind, then the message's fields
-// (not its signature) in a fixed little-endian, length-prefixed layout. Each envelope keeps
-// its own signature too (core/crypto/envelope.h), so a stored record stays signed by its
-// device on its own, away from the batch it came in.
+// (not its signature) in a fixed little-endian, length-prefixed layout (core/crypto/wire_format.h:
+// integers u32/u64, strings and bytes as a u32 length and the bytes). Two fields enter as a
+// BLAKE2b-256 digest instead of their bytes: an UploadBatch's envelopes (one digest over all
+// ten fields of each envelope, in batch order, after the envelope count) and a ChunkUpload's
+// data (its size and chunkHash). Each envelope keeps its own signature too
+// (core/crypto/envelope.h), so a stored record stays signed by its device on its own, away
+// from the batch it came in.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -83,6 +92,7 @@ struct ErrorReply {
     ErrorCode code = ErrorCode::ServerError;
     std::string message;  // English, for the officer or operator: what happened and what to do
     uint32_t retryAfterSeconds = 0;
+    bool operator==(const ErrorReply&) const = default;
 };
 
 // --- enrolment ---
@@ -92,6 +102,7 @@ struct EnrolRequest {
     std::string deviceLabel;               // e.g. "Tab 3 (Priya)"; shown in `devices list`
     int64_t sentAt = 0;                    // unix seconds
     std::vector<uint8_t> signature;        // by the device key: proves it holds the key
+    bool operator==(const EnrolRequest&) const = default;
 };
 struct EnrolReply {
     std::string deviceId;                           // the aggregator's name for this device
@@ -100,25 +111,34 @@ struct EnrolReply {
     std::string aggregatorName;                     // e.g. "Tamil Nadu MSME baseline"
     std::vector<uint8_t> ingestPublicKey;           // X25519, 32: the device seals records to it
     std::vector<uint8_t> templateSigningPublicKey;  // Ed25519, 32: templates must verify under it
+    bool operator==(const EnrolReply&) const = default;
 };
 
 // --- upload ---
-// An envelope as it travels in a batch: the device key is the batch's, hashes are raw bytes,
-// and contentHash is left out when it equals mainHash (no personal part).
+// An envelope as it travels in a batch: the device key is the batch's, hashes are raw bytes.
+// The hashes that can be recomputed are left out (32 bytes each, incompressible): mainHash
+// always (the aggregator hashes the record it opens, see openEnvelope in core/crypto), and
+// contentHash when it equals mainHash (no personal part). The signature covers them all the
+// same, so a wrong fill is a bad signature.
 struct WireEnvelope {
+    uint32_t format = kEnvelopeFormat;  // SealedEnvelope::format (1: plain, 2: compressed record)
     std::string recordId;
     std::string parentId;
     std::string templateId;
     std::string templateVersion;
-    std::vector<uint8_t> mainHash;     // 32
+    std::vector<uint8_t> mainHash;     // 32, or empty: left out
     std::vector<uint8_t> contentHash;  // 32, or empty: same as mainHash
     std::vector<uint8_t> sealedRecord;
     std::vector<uint8_t> sealedPersonal;
     std::vector<uint8_t> signature;  // the envelope's own, 64
+    bool operator==(const WireEnvelope&) const = default;
 };
 WireEnvelope toWire(const SealedEnvelope& envelope);
-// Back to the envelope the device signed (format 1, with devicePublicKey filled in).
-// nullopt when the hashes are not 32 bytes or the signature not 64.
+// Back to the envelope the device signed, with devicePublicKey filled in. Hashes left out
+// come back empty (contentHash as mainHash when only it was sent): openEnvelope fills them
+// from the record and only then verifies, so verifyEnvelope alone fails on such an envelope.
+// nullopt when a hash is neither empty nor 32 bytes, the signature not 64 bytes, the key not
+// 32 bytes or the format unknown.
 std::optional<SealedEnvelope> fromWire(const WireEnvelope& wire, const std::vector<uint8_t>& devicePublicKey);
 
 struct UploadBatch {
@@ -126,6 +146,7 @@ struct UploadBatch {
     int64_t sentAt = 0;
     std::vector<WireEnvelope> envelopes;  // at most kMaxBatchRecords
     std::vector<uint8_t> signature;       // over signingBytes(batch)
+    bool operator==(const UploadBatch&) const = default;
 };
 
 enum class AckStatus : uint8_t {
@@ -145,10 +166,12 @@ struct RecordAck {
     AckStatus status = AckStatus::Stored;
     RefusalReason reason = RefusalReason::None;
     std::string message;  // Refused only: English, for the officer ("... was already received with different answers ...")
+    bool operator==(const RecordAck&) const = default;
 };
 // One acknowledgement per envelope, in the batch's order.
 struct UploadReply {
     std::vector<RecordAck> acks;
+    bool operator==(const UploadReply&) const = default;
 };
 
 // --- updates since the device's cursor ---
@@ -157,21 +180,25 @@ struct UpdatesRequest {
     uint64_t cursor = 0;  // 0: from the beginning
     int64_t sentAt = 0;
     std::vector<uint8_t> signature;
+    bool operator==(const UpdatesRequest&) const = default;
 };
 struct SignedTemplate {
     std::string templateId;
     std::string version;
     std::string jsonText;
     std::vector<uint8_t> signature;  // Ed25519 by the template signing key over templateSigningBytes()
+    bool operator==(const SignedTemplate&) const = default;
 };
 struct Assignment {
     std::string unitId;
     std::string json;  // {"unit_id","name","cluster","district","state","stratum",...}
+    bool operator==(const Assignment&) const = default;
 };
 struct ReviewComment {
     std::string recordId;
     std::string text;
     int64_t at = 0;
+    bool operator==(const ReviewComment&) const = default;
 };
 struct Updates {
     uint64_t cursor = 0;  // pass it back next time
@@ -179,6 +206,7 @@ struct Updates {
     std::vector<SignedTemplate> templates;
     std::vector<Assignment> assignments;
     std::vector<ReviewComment> comments;
+    bool operator==(const Updates&) const = default;
 };
 
 // --- attachments: content-addressed chunks, resumable ---
@@ -191,15 +219,18 @@ struct ChunkQuery {
     int64_t sentAt = 0;
     std::vector<std::vector<uint8_t>> hashes;  // each 32
     std::vector<uint8_t> signature;
+    bool operator==(const ChunkQuery&) const = default;
 };
 struct ChunkQueryReply {
     std::vector<bool> have;  // parallel to the query's hashes
+    bool operator==(const ChunkQueryReply&) const = default;
 };
 struct ChunkUpload {
     std::vector<uint8_t> devicePublicKey;
     int64_t sentAt = 0;
     std::vector<uint8_t> data;  // at most kMaxChunkBytes; the aggregator names it by its hash
     std::vector<uint8_t> signature;
+    bool operator==(const ChunkUpload&) const = default;
 };
 struct AttachmentCommit {
     std::vector<uint8_t> devicePublicKey;
@@ -210,8 +241,11 @@ struct AttachmentCommit {
     uint64_t totalBytes = 0;
     std::vector<std::vector<uint8_t>> chunkHashes;  // in order
     std::vector<uint8_t> signature;
+    bool operator==(const AttachmentCommit&) const = default;
 };
-struct Ok {};
+struct Ok {
+    bool operator==(const Ok&) const = default;
+};
 
 // --- offline transfer ---
 // A bundle file: the same signed, sealed batches a device would upload, for a USB stick.
@@ -219,18 +253,22 @@ struct Bundle {
     std::string createdBy;  // device label, for the operator
     int64_t createdAt = 0;
     std::vector<UploadBatch> batches;
+    bool operator==(const Bundle&) const = default;
 };
 // What `import` writes back for the device: one line per record, so the officer's outbox can
 // be acknowledged from a stick as well.
 struct ReceiptEntry {
     std::string recordId;
-    std::string contentHash;  // hex, as in the outbox
+    std::string contentHash;  // 64 lowercase hex, as in the outbox; empty when the aggregator
+                              // could not open the record to learn it (hashes travel left out)
     RecordAck ack;
+    bool operator==(const ReceiptEntry&) const = default;
 };
 struct Receipt {
     std::string aggregatorName;
     int64_t createdAt = 0;
     std::vector<ReceiptEntry> entries;
+    bool operator==(const Receipt&) const = default;
 };
 
 using Message = std::variant<ErrorReply, EnrolRequest, EnrolReply, UploadBatch, UploadReply, UpdatesRequest,
@@ -246,6 +284,7 @@ struct FrameFailure {
     uint16_t peerVersion = 0;  // WrongVersion: what the peer speaks
     std::string message;       // English, says what to do
 };
+// Out of memory while reading ends as TooLarge rather than an exception.
 std::variant<Message, FrameFailure> decodeFrame(const uint8_t* data, size_t size);
 inline std::variant<Message, FrameFailure> decodeFrame(const std::vector<uint8_t>& bytes) {
     return decodeFrame(bytes.data(), bytes.size());
@@ -272,5 +311,9 @@ bool verifySignature(const std::vector<uint8_t>& bytes, const std::vector<uint8_
 
 // BLAKE2b-256 of a chunk (its name).
 std::vector<uint8_t> chunkHash(const uint8_t* data, size_t size);
+
+// The TLS public-key pin both sides compute from a DER SubjectPublicKeyInfo:
+// "sha256//" + base64(SHA-256(derSpki)), libcurl's CURLOPT_PINNEDPUBLICKEY format (key_pin.cpp).
+std::string publicKeyPin(const std::vector<uint8_t>& derSpki);
 
 }  // namespace ck::proto

@@ -2,8 +2,14 @@
 // environment, real exit codes.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +18,7 @@
 #include <string>
 
 #include "core/crypto/envelope.h"
+#include "core/template/template_loader.h"
 #include "core/crypto/sealed_box.h"
 #include "tests/support/command_run.h"
 
@@ -108,7 +115,9 @@ TEST_CASE("ck-field: init, import, new visit, finalise, seal, outbox, as an offi
     auto env = ck::decodeEnvelope(bytes);
     REQUIRE(env);
     CHECK(env->recordId == id);
-    auto opened = ck::openEnvelope(*env, aggregator.publicKey, aggregator.secretKey);
+    auto flagship = ck::loadTemplateJsonFile(std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json");
+    REQUIRE(flagship.survey);
+    auto opened = ck::openEnvelope(*env, aggregator.publicKey, aggregator.secretKey, ck::recordDictionary(*flagship.survey));
     REQUIRE(std::holds_alternative<ck::OpenedEnvelope>(opened));
     CHECK(std::get<ck::OpenedEnvelope>(opened).record.find("unit_name")->value.asText() == "Sri Velavan Knit Fashions");
 
@@ -166,4 +175,189 @@ TEST_CASE("ck-field: refusals and usage errors have their exit codes", "[tools]"
     CHECK_THAT(run("visits " + d).out, Catch::Contains(id + "  draft"));
     CHECK(run("outbox " + d).out.empty());
     CHECK(run("finalise " + d + " 00000000-0000-4000-8000-000000000000").status == 1);
+}
+
+// --- sync, driven through both real binaries: ck-aggregator init/enrol/serve/import/comment
+// and ck-field enrol/sync/export-bundle/import-receipt/comments ---
+
+namespace {
+
+constexpr const char* kAdminPassphrase = "aggregator-admin-2026";
+
+Run aggregator(const std::string& args) {
+    auto c = ck::test::runCommand("CK_ADMIN_PASSPHRASE=" + ck::test::shellQuote(kAdminPassphrase) + " " +
+                                  std::string(CK_AGGREGATOR_BIN) + " " + args);
+    return {c.status, c.out, c.all()};
+}
+
+// `ck-aggregator serve` in the background on 127.0.0.1 with a port the system picks; stopped
+// (SIGTERM, then SIGKILL after 10 s) when this goes out of scope.
+struct ServeProcess {
+    pid_t pid = -1;
+    std::string url, pin;
+
+    ServeProcess(const fs::path& data, const fs::path& logFile) {
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int fd = open(logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            int null = open("/dev/null", O_RDONLY);
+            dup2(null, 0);
+            setenv("CK_ADMIN_PASSPHRASE", kAdminPassphrase, 1);
+            execl(CK_AGGREGATOR_BIN, CK_AGGREGATOR_BIN, "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0",
+                  static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        // Bounded wait for "ready" (the line after the address and pin).
+        std::regex serving(R"(serving (https://127\.0\.0\.1:[0-9]+) \(pin (sha256//[^)]+)\))");
+        for (int i = 0; i < 200; ++i) {
+            std::ifstream in(logFile);
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::smatch m;
+            if (text.find("ready") != std::string::npos && std::regex_search(text, m, serving)) {
+                url = m[1];
+                pin = m[2];
+                return;
+            }
+            int status = 0;
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                pid = -1;
+                FAIL("ck-aggregator serve ended: " << text);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        FAIL("ck-aggregator serve did not become ready in 10 s");
+    }
+    void stop() {
+        if (pid <= 0) return;
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 200; ++i) {
+            if (waitpid(pid, nullptr, WNOHANG) == pid) {
+                pid = -1;
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+    ~ServeProcess() { stop(); }
+};
+
+std::string slipField(const std::string& slip, const std::string& name) {
+    std::regex re(name + R"(:\s+(\S+))");
+    std::smatch m;
+    return std::regex_search(slip, m, re) ? std::string(m[1]) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("ck-field: enrol, sync, comments, bundle and receipt against a real ck-aggregator", "[tools][sync]") {
+    fs::path root = freshDir("sync");
+    fs::create_directories(root);
+    const fs::path data = root / "aggregator";
+    const std::string a = ck::test::shellQuote(data.string());
+    const std::string d = ck::test::shellQuote((root / "field").string());
+
+    Run init = aggregator("init --data " + a + " --test-kdf --name 'Tiruppur pilot'");
+    INFO(init.all);
+    REQUIRE(init.status == 0);
+    REQUIRE(aggregator("templates publish " + kFlagship + " --data " + a).status == 0);
+    Run slip = aggregator("enrol --data " + a + " --officer Priya --cluster tiruppur-knitwear");
+    INFO(slip.all);
+    REQUIRE(slip.status == 0);
+    const std::string code = slipField(slip.out, "code");
+    REQUIRE_FALSE(code.empty());
+
+    ServeProcess serve(data, root / "serve.log");
+    REQUIRE(run("init " + d + " --test-kdf").status == 0);
+
+    // The slip's pin must be the server's: another pin is refused and nothing is stored.
+    Run wrongPin = run("enrol " + d + " --server " + serve.url + " --pin sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= --code " + code);
+    INFO(wrongPin.all);
+    CHECK(wrongPin.status == 1);
+    Run notEnrolled = run("sync " + d);
+    CHECK(notEnrolled.status == 1);
+    CHECK_THAT(notEnrolled.all, Catch::Contains("not enrolled"));
+    CHECK(run("enrol " + d + " --server " + serve.url).status == 2);  // no code: usage
+
+    Run enrol = run("enrol " + d + " --server " + serve.url + " --pin " + serve.pin + " --code " + code + " --label 'Tab 3'");
+    INFO(enrol.all);
+    REQUIRE(enrol.status == 0);
+    CHECK_THAT(enrol.out, Catch::Contains("enrolled as dev-") && Catch::Contains("tiruppur-knitwear"));
+    // The officer compares the fingerprints with the slip's.
+    std::smatch fp;
+    REQUIRE(std::regex_search(slip.out, fp, std::regex(R"(ingest key:\s+([0-9a-f]{4}( [0-9a-f]{4}){7}))")));
+    CHECK_THAT(enrol.out, Catch::Contains(std::string(fp[1])));
+    // A code works for one device: another device with it is refused (the same device asking
+    // again, having lost the reply, is answered again).
+    const std::string other = ck::test::shellQuote((root / "other-field").string());
+    REQUIRE(run("init " + other + " --test-kdf").status == 0);
+    Run replay = run("enrol " + other + " --server " + serve.url + " --pin " + serve.pin + " --code " + code);
+    INFO(replay.all);
+    CHECK(replay.status == 1);
+    CHECK(run("sync " + other).status == 1);  // not enrolled
+    CHECK(run("enrol " + d + " --server " + serve.url + " --pin " + serve.pin + " --code " + code).status == 0);
+
+    // The template comes down, then a finished visit goes up.
+    Run first = run("sync " + d);
+    INFO(first.all);
+    REQUIRE(first.status == 0);
+    CHECK_THAT(first.out, Catch::Contains("1 template(s) (0 rejected)"));
+    Run visit = run("new-visit " + d + " cluster-diagnostic " + kAnswers + "knitwear-complete.json --today 2026-11-23");
+    const std::string id = trim(visit.out);
+    REQUIRE(id.size() == 36);
+    REQUIRE(run("finalise " + d + " " + id + " --today 2026-11-23").status == 0);
+    Run second = run("sync " + d);
+    INFO(second.all);
+    REQUIRE(second.status == 0);
+    CHECK_THAT(second.out, Catch::Contains("sent: 1 stored, 0 already there, 0 refused"));
+    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id + "  acknowledged  "));
+
+    // The reviewer comments on it; the comment arrives.
+    REQUIRE(aggregator("comment " + id + " 'turnover looks ten times too high' --data " + a).status == 0);
+    Run third = run("sync " + d);
+    INFO(third.all);
+    CHECK(third.status == 0);
+    CHECK_THAT(third.out, Catch::Contains("1 comment(s)"));
+    Run comments = run("comments " + d);
+    INFO(comments.all);
+    CHECK(comments.status == 0);
+    CHECK_THAT(comments.out, Catch::Contains(id) && Catch::Contains("turnover looks ten times too high"));
+
+    // By USB stick: a bundle, imported by the aggregator, whose receipt acknowledges the outbox.
+    Run visit2 = run("new-visit " + d + " cluster-diagnostic " + kAnswers + "knitwear-complete.json --today 2026-11-23");
+    const std::string id2 = trim(visit2.out);
+    REQUIRE(run("finalise " + d + " " + id2 + " --today 2026-11-23").status == 0);
+    const std::string bundle = ck::test::shellQuote((root / "visits.ckbundle").string());
+    const std::string receipt = ck::test::shellQuote((root / "visits.ckreceipt").string());
+    Run exported = run("export-bundle " + d + " " + bundle);
+    INFO(exported.all);
+    REQUIRE(exported.status == 0);
+    CHECK_THAT(exported.out, Catch::Contains("wrote 1 visit(s)"));
+    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id2 + "  sent  "));
+    Run imported = aggregator("import " + bundle + " --receipt " + receipt + " --data " + a);
+    INFO(imported.all);
+    REQUIRE(imported.status == 0);
+    Run applied = run("import-receipt " + d + " " + receipt);
+    INFO(applied.all);
+    CHECK(applied.status == 0);
+    CHECK_THAT(applied.out, Catch::Contains("1 stored"));
+    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id2 + "  acknowledged  "));
+    CHECK(run("import-receipt " + d + " " + bundle).status == 1);  // a bundle is not a receipt
+    CHECK(run("export-bundle " + d + " " + bundle).status == 1);   // nothing waiting
+
+    // The aggregator gone: a clear message, exit 1, the visit stays to go.
+    Run visit3 = run("new-visit " + d + " cluster-diagnostic " + kAnswers + "knitwear-complete.json --today 2026-11-23");
+    const std::string id3 = trim(visit3.out);
+    REQUIRE(run("finalise " + d + " " + id3 + " --today 2026-11-23").status == 0);
+    serve.stop();
+    Run offline = run("sync " + d + " --attempts 1");
+    INFO(offline.all);
+    CHECK(offline.status == 1);
+    CHECK_THAT(offline.all, Catch::Contains("0 of 1 visits were answered"));
+    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id3 + "  sent  "));
 }

@@ -16,12 +16,20 @@
 //   ck-field export-envelope DIR RECORD_ID OUT   write a record's sealed envelope to OUT
 //   ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]
 //   ck-field purge DIR                           purge acknowledged records past their age
+//   ck-field enrol DIR --server URL --pin PIN --code CODE [--label L]
+//                                                enrol with an aggregator (from the enrolment slip)
+//   ck-field sync DIR [--attempts N]             send finished visits, fetch templates,
+//                                                assignments and review comments
+//   ck-field export-bundle DIR FILE              write waiting visits to a bundle (USB stick)
+//   ck-field import-receipt DIR FILE             apply the receipt the aggregator's import wrote
+//   ck-field comments DIR                        refused visits with their reasons, and review comments
 //
 // The passphrase comes from the environment variable CK_PASSPHRASE, or is asked for on the
 // terminal without echo (twice for init). --test-kdf makes unlocking fast and weak: for tests
 // and demos only, never for a real device.
 // Exit status: 0 success; 1 problems or a refusal (invalid answers, wrong passphrase, an
-// outbox step out of order, a record that fails its integrity check); 2 usage or I/O error.
+// outbox step out of order, a record that fails its integrity check; for sync: a visit the
+// aggregator refused, or an aggregator that could not be reached); 2 usage or I/O error.
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,6 +38,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,6 +46,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/store/store.h"
+#include "app/sync/field_sync.h"
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
 #include "core/record/record_json.h"
@@ -62,6 +72,11 @@ int usage() {
                  "  ck-field export-envelope DIR RECORD_ID OUT\n"
                  "  ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]\n"
                  "  ck-field purge DIR\n"
+                 "  ck-field enrol DIR --server URL --pin PIN --code CODE [--label L]\n"
+                 "  ck-field sync DIR [--attempts N]\n"
+                 "  ck-field export-bundle DIR FILE\n"
+                 "  ck-field import-receipt DIR FILE\n"
+                 "  ck-field comments DIR\n"
                  "The passphrase comes from CK_PASSPHRASE or the terminal.\n";
     return kUsage;
 }
@@ -163,6 +178,7 @@ std::vector<uint8_t> parseHexKey(const std::string& hex) {
 struct Options {
     std::vector<std::string> positional;
     std::string today, language;
+    std::string server, pin, code, label, attempts;
     bool testKdf = false;
 };
 
@@ -172,6 +188,11 @@ Options parseOptions(const std::vector<std::string>& args, size_t from) {
         const std::string& a = args[i];
         if (a == "--test-kdf") o.testKdf = true;
         else if ((a == "--today" || a == "--language") && i + 1 < args.size()) (a == "--today" ? o.today : o.language) = args[++i];
+        else if (a == "--server" && i + 1 < args.size()) o.server = args[++i];
+        else if (a == "--pin" && i + 1 < args.size()) o.pin = args[++i];
+        else if (a == "--code" && i + 1 < args.size()) o.code = args[++i];
+        else if (a == "--label" && i + 1 < args.size()) o.label = args[++i];
+        else if (a == "--attempts" && i + 1 < args.size()) o.attempts = args[++i];
         else if (a.rfind("--", 0) == 0) throw Exit{kUsage, "unknown option " + a};
         else o.positional.push_back(a);
     }
@@ -340,6 +361,111 @@ int purge(const std::string& dir) {
     return kOk;
 }
 
+// --- sync ---
+
+int enrol(const std::string& dir, const Options& o) {
+    if (o.server.empty() || o.code.empty())
+        throw Exit{kUsage, "enrol needs --server URL and --code CODE (and --pin PIN for https), from the enrolment slip"};
+    ck::Store store = openUnlocked(dir);
+    std::string label = o.label.empty() ? "ck-field " + ck::keyFingerprint(store.devicePublicKey()).substr(0, 9) : o.label;
+    auto r = ck::enrolDevice(store, ck::sync::ServerAddress{o.server, o.pin}, o.code, label);
+    if (auto* e = std::get_if<std::string>(&r)) throw Exit{kProblems, *e};
+    const ck::EnrolmentDone& d = std::get<ck::EnrolmentDone>(r);
+    std::cout << "enrolled as " << d.deviceId << " with " << d.aggregatorName << "\n"
+              << "officer: " << d.officer << "  cluster: " << d.cluster << "\n"
+              << "ingest key:   " << d.ingestKeyFingerprint << "\n"
+              << "template key: " << d.templateKeyFingerprint << "\n"
+              << "compare both keys with the enrolment slip; " << d.sealedNow << " waiting visit(s) sealed\n";
+    return kOk;
+}
+
+int syncCommand(const std::string& dir, const Options& o) {
+    ck::Store store = openUnlocked(dir);
+    auto settings = store.syncSettings();
+    if (!settings) throw Exit{kProblems, "this device is not enrolled: run `ck-field enrol` with the enrolment slip first"};
+    ck::sync::RetryPolicy retry;
+    if (!o.attempts.empty()) {
+        try {
+            retry.maxAttempts = std::stoi(o.attempts);
+        } catch (const std::exception&) {
+            retry.maxAttempts = 0;
+        }
+        if (retry.maxAttempts < 1 || retry.maxAttempts > 100) throw Exit{kUsage, "--attempts takes a number from 1 to 100"};
+    }
+    ck::sync::SyncClient client(ck::sync::ServerAddress{settings->serverUrl, settings->publicKeyPin}, retry);
+    std::cout << "syncing with " << settings->aggregatorName << " at " << settings->serverUrl << "\n" << std::flush;
+    std::string lastStage;
+    auto progress = [&](const ck::sync::SyncProgress& p) {
+        // One line per stage or record count, not per byte: a log someone can read.
+        std::string line = p.stage;
+        if (p.recordsTotal && p.stage.rfind("upload", 0) == 0 && p.stage.find("attachment") == std::string::npos)
+            line += " " + std::to_string(p.recordsDone) + "/" + std::to_string(p.recordsTotal);
+        if (p.attempt > 1) line += " (attempt " + std::to_string(p.attempt) + ")";
+        if (line == lastStage || line.empty()) return;
+        lastStage = line;
+        std::cout << "  " << line << "\n" << std::flush;
+    };
+    auto r = ck::syncNow(store, client, progress);
+    if (auto* e = std::get_if<std::string>(&r)) throw Exit{kProblems, *e};
+    const ck::SyncSummary& s = std::get<ck::SyncSummary>(r);
+    for (const auto& line : s.refusals) std::cout << "refused: " << line << "\n";
+    for (const auto& line : s.templateProblems) std::cout << "template rejected: " << line << "\n";
+    for (const auto& line : s.problems) std::cout << "problem: " << line << "\n";
+    std::cout << "sent: " << s.stored << " stored, " << s.duplicates << " already there, " << s.refused << " refused; "
+              << s.attachmentsSent << " attachment(s)\n"
+              << "received: " << s.templatesAdded << " template(s) (" << s.templatesRejected << " rejected), "
+              << s.assignments << " assignment(s), " << s.comments << " comment(s)\n"
+              << s.bytesSent << " bytes up, " << s.bytesReceived << " bytes down\n";
+    return s.refused || s.templatesRejected ? kProblems : kOk;
+}
+
+int exportBundle(const std::string& dir, const std::string& file) {
+    ck::Store store = openUnlocked(dir);
+    auto r = ck::writeBundle(store, file);
+    if (auto* e = std::get_if<std::string>(&r)) throw Exit{kProblems, *e};
+    std::cout << "wrote " << std::get<size_t>(r) << " visit(s) to " << file
+              << "; take it to the aggregator and bring back the receipt (import-receipt)\n";
+    return kOk;
+}
+
+int importReceipt(const std::string& dir, const std::string& file) {
+    ck::Store store = openUnlocked(dir);
+    auto r = ck::applyReceipt(store, file);
+    if (auto* e = std::get_if<std::string>(&r)) throw Exit{kProblems, *e};
+    const ck::SyncSummary& s = std::get<ck::SyncSummary>(r);
+    for (const auto& line : s.refusals) std::cout << "refused: " << line << "\n";
+    for (const auto& line : s.problems) std::cout << "problem: " << line << "\n";
+    std::cout << "receipt: " << s.stored << " stored, " << s.duplicates << " already there, " << s.refused
+              << " refused\n";
+    return s.refused || !s.problems.empty() ? kProblems : kOk;
+}
+
+int comments(const std::string& dir) {
+    ck::Store store = openUnlocked(dir);
+    std::set<std::string> shown;
+    auto printComments = [&](const std::string& recordId) {
+        for (const auto& c : store.reviewComments(recordId)) {
+            if (!c.error.empty()) std::cout << "    ERROR: " << c.error << "\n";
+            else std::cout << "    " << timeText(c.at) << "  " << c.text << "\n";
+        }
+        shown.insert(recordId);
+    };
+    int refused = 0;
+    for (const auto& e : store.listOutbox()) {
+        if (e.state != ck::OutboxState::Refused) continue;
+        ++refused;
+        std::cout << e.recordId << "  refused: " << (e.error.empty() ? e.reason : "ERROR: " + e.error) << "\n";
+        printComments(e.recordId);
+    }
+    for (const auto& c : store.reviewComments()) {
+        if (shown.count(c.recordId)) continue;
+        std::cout << c.recordId << "\n";
+        printComments(c.recordId);
+    }
+    if (refused == 0 && shown.empty()) std::cout << "no refused visits and no review comments\n";
+    return kOk;
+}
+
 int run(const std::vector<std::string>& args) {
     if (args.empty()) return usage();
     const std::string& cmd = args[0];
@@ -357,6 +483,11 @@ int run(const std::vector<std::string>& args) {
     if (cmd == "export-envelope" && p.size() == 3) return exportEnvelope(p[0], p[1], p[2]);
     if (cmd == "mark" && (p.size() == 3 || p.size() == 4)) return mark(p[0], p[1], p[2], p.size() == 4 ? p[3] : "");
     if (cmd == "purge" && p.size() == 1) return purge(p[0]);
+    if (cmd == "enrol" && p.size() == 1) return enrol(p[0], o);
+    if (cmd == "sync" && p.size() == 1) return syncCommand(p[0], o);
+    if (cmd == "export-bundle" && p.size() == 2) return exportBundle(p[0], p[1]);
+    if (cmd == "import-receipt" && p.size() == 2) return importReceipt(p[0], p[1]);
+    if (cmd == "comments" && p.size() == 1) return comments(p[0]);
     return usage();
 }
 

@@ -23,6 +23,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// What the aggregator opens the store's envelopes with: the template's record dictionary.
+const std::string& flagshipDictionary() {
+    static const std::string dictionary = [] {
+        auto loaded = loadTemplateJsonFile(std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json");
+        REQUIRE(loaded.survey);
+        return recordDictionary(*loaded.survey);
+    }();
+    return dictionary;
+}
+
 const Answer* answerOf(const Record& r, const std::string& id) { return r.find(id); }
 
 std::string textAnswer(const Record& r, const std::string& id) {
@@ -62,7 +72,7 @@ TEST_CASE("write, restart, read back: a draft survives closing the store", "[sto
     Store& store = reopened.value();
     CHECK_FALSE(store.isUnlocked());
     REQUIRE(store.unlock(kPassphrase).ok());
-    CHECK(store.schemaVersion() == 2);
+    CHECK(store.schemaVersion() == 3);
 
     auto loaded = store.loadVisit(visitId);
     INFO(loaded.message());
@@ -302,7 +312,7 @@ TEST_CASE("finalise: a valid visit is sealed into the outbox and opens with the 
     CHECK(env.value().devicePublicKey == store.devicePublicKey());
     CHECK(env.value().contentHash == receipt.value().contentHash);
     CHECK(env.value().templateId == "cluster-diagnostic");
-    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey);
+    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey, flagshipDictionary());
     REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
     const Record& sent = std::get<OpenedEnvelope>(opened).record;
     CHECK(sent.id == id);
@@ -312,7 +322,7 @@ TEST_CASE("finalise: a valid visit is sealed into the outbox and opens with the 
 
     // Another key cannot open it.
     BoxKeyPair stranger = newBoxKeyPair();
-    CHECK(std::holds_alternative<EnvelopeError>(openEnvelope(env.value(), stranger.publicKey, stranger.secretKey)));
+    CHECK(std::holds_alternative<EnvelopeError>(openEnvelope(env.value(), stranger.publicKey, stranger.secretKey, flagshipDictionary())));
 
     // Finished means immutable.
     REQUIRE(session.setAnswer("visit_minutes", Value::number(70)).ok());
@@ -363,7 +373,7 @@ TEST_CASE("finalise before the aggregator's key is known: sealed as soon as it i
     auto env = store.envelope(id);
     REQUIRE(env.ok());
     CHECK(env.value().contentHash == outbox[0].contentHash);
-    CHECK(std::holds_alternative<OpenedEnvelope>(openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey)));
+    CHECK(std::holds_alternative<OpenedEnvelope>(openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey, flagshipDictionary())));
 
     // A replaced key re-seals what has not left the device yet.
     BoxKeyPair replacement = newBoxKeyPair();
@@ -372,7 +382,7 @@ TEST_CASE("finalise before the aggregator's key is known: sealed as soon as it i
     CHECK(resealed.value() == 1);
     auto env2 = store.envelope(id);
     REQUIRE(env2.ok());
-    CHECK(std::holds_alternative<OpenedEnvelope>(openEnvelope(env2.value(), replacement.publicKey, replacement.secretKey)));
+    CHECK(std::holds_alternative<OpenedEnvelope>(openEnvelope(env2.value(), replacement.publicKey, replacement.secretKey, flagshipDictionary())));
 }
 
 TEST_CASE("custodian key: personal fields are sealed apart from the aggregator's record", "[store]") {
@@ -390,19 +400,19 @@ TEST_CASE("custodian key: personal fields are sealed apart from the aggregator's
     REQUIRE(env.ok());
     CHECK_FALSE(env.value().sealedPersonal.empty());
     CHECK(env.value().contentHash == receipt.value().contentHash);
-    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey);
+    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey, flagshipDictionary());
     REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
     const Record& main = std::get<OpenedEnvelope>(opened).record;
     CHECK(answerOf(main, "unit_name") == nullptr);
     CHECK(answerOf(main, "respondent_name") == nullptr);
     CHECK(answerOf(main, "turnover") != nullptr);  // the aggregator still computes indicators
 
-    auto personal = openPersonal(env.value(), custodian.publicKey, custodian.secretKey);
+    auto personal = openPersonal(env.value(), custodian.publicKey, custodian.secretKey, flagshipDictionary());
     REQUIRE(std::holds_alternative<Record>(personal));
     CHECK(textAnswer(std::get<Record>(personal), "unit_name") == "Sri Velavan Knit Fashions");
     CHECK(textAnswer(std::get<Record>(personal), "respondent_name") == "K. Senthilkumar");
     // The aggregator's key does not open the personal part.
-    CHECK(std::holds_alternative<EnvelopeError>(openPersonal(env.value(), aggregator.publicKey, aggregator.secretKey)));
+    CHECK(std::holds_alternative<EnvelopeError>(openPersonal(env.value(), aggregator.publicKey, aggregator.secretKey, flagshipDictionary())));
 }
 
 TEST_CASE("a correction after finalise is a new record naming its parent", "[store]") {
@@ -434,7 +444,7 @@ TEST_CASE("a correction after finalise is a new record naming its parent", "[sto
     auto env = store.envelope(fix.recordId());
     REQUIRE(env.ok());
     CHECK(env.value().parentId == parentId);
-    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey);
+    auto opened = openEnvelope(env.value(), aggregator.publicKey, aggregator.secretKey, flagshipDictionary());
     REQUIRE(std::holds_alternative<OpenedEnvelope>(opened));
     CHECK(std::get<OpenedEnvelope>(opened).record.parentId == parentId);
     CHECK(std::get<OpenedEnvelope>(opened).record.find("turnover")->value.asNumber() == 72000000);

@@ -144,6 +144,12 @@ TEST_CASE("migrations: a store from every earlier schema version opens with toda
             CHECK(store.addAttachment(old.draftId, "photo", "image/jpeg").ok());
             store.putAssignment("unit-1", "{}");
             CHECK(store.listAssignments().size() == 1);
+            // v3's tables and settings work on a migrated file.
+            CHECK_FALSE(store.syncSettings().has_value());
+            CHECK(store.putReviewComment(old.finishedId, "turnover looks off", 1700000400));
+            REQUIRE(store.reviewComments(old.finishedId).size() == 1);
+            CHECK(store.reviewComments(old.finishedId)[0].text == "turnover looks off");
+            CHECK(store.attachmentsToUpload().empty());  // the draft's photo is not finished
             CHECK(store.purge(old.acknowledgedAt + 91 * 86400) == 1);
             CHECK(store.loadVisit(old.draftId).ok());
         }

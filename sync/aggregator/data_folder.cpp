@@ -1,0 +1,103 @@
+#include "sync/aggregator/data_folder.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ck::agg {
+
+namespace {
+
+constexpr const char* kConfigFileName = "config.json";
+
+std::string readTerminalLine(const char* prompt) {
+    std::cerr << prompt << std::flush;
+    termios old{};
+    bool echoOff = tcgetattr(STDIN_FILENO, &old) == 0;
+    if (echoOff) {
+        termios silent = old;
+        silent.c_lflag &= ~tcflag_t(ECHO);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (echoOff) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::cerr << "\n";
+    return line;
+}
+
+}  // namespace
+
+std::variant<DataFolder, std::string> openDataFolder(const fs::path& dir) {
+    fs::path config = dir / kConfigFileName;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return dir.string() + " is not a folder (make one with `ck-aggregator init --data DIR`)";
+    if (!fs::exists(config, ec))
+        return dir.string() + " is not an aggregator data folder: it has no config.json (make one with `ck-aggregator init --data DIR`)";
+    std::ifstream in(config);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return config.string() + ": cannot read the file";
+    DataFolder folder;
+    folder.path = dir;
+    try {
+        auto j = nlohmann::json::parse(text.str());
+        if (!j.is_object()) return config.string() + " is damaged: expected a JSON object";
+        if (j.value("format", 1) != 1) return config.string() + " has a format this aggregator does not know (made by a newer version?)";
+        folder.name = j.value("name", folder.name);
+        folder.storageUrl = j.value("storage", std::string());
+        folder.hosts = j.value("hosts", std::vector<std::string>{});
+        folder.port = j.value("port", folder.port);
+    } catch (const nlohmann::json::exception& e) {
+        return config.string() + " is damaged: " + e.what();
+    }
+    if (folder.storageUrl.empty()) folder.storageUrl = dir.string();
+    return folder;
+}
+
+std::string saveDataFolderConfig(const DataFolder& folder) {
+    nlohmann::json j;
+    j["format"] = 1;
+    j["name"] = folder.name;
+    // The folder itself is the default; a relative copy of its path would break on a move.
+    if (!folder.storageUrl.empty() && fs::path(folder.storageUrl) != folder.path) j["storage"] = folder.storageUrl;
+    j["hosts"] = folder.hosts;
+    j["port"] = folder.port;
+    fs::path config = folder.path / kConfigFileName;
+    fs::path tmp = folder.path / "config.json.tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump(2) << "\n";
+        out.flush();
+        if (!out) return tmp.string() + ": cannot write the file";
+    }
+    std::error_code ec;
+    fs::rename(tmp, config, ec);
+    if (ec) return config.string() + ": cannot write: " + ec.message();
+    return "";
+}
+
+std::variant<std::pair<std::string, std::string>, std::string> adminPassphrase(bool confirm) {
+    if (const char* env = std::getenv("CK_ADMIN_PASSPHRASE")) return std::pair<std::string, std::string>{env, env};
+    if (!isatty(STDIN_FILENO))
+        return std::string("no admin passphrase: set CK_ADMIN_PASSPHRASE, or run on a terminal to be asked for it");
+    std::string first = readTerminalLine(confirm ? "New admin passphrase: " : "Admin passphrase: ");
+    std::string second = confirm ? readTerminalLine("Repeat the admin passphrase: ") : first;
+    return std::pair<std::string, std::string>{first, second};
+}
+
+std::variant<ProjectKeys, KeysFailure> unlockDataFolderKeys(const DataFolder& folder) {
+    auto pass = adminPassphrase(false);
+    if (auto* err = std::get_if<std::string>(&pass)) return KeysFailure{*err};
+    return unlockProjectKeys(folder.path, std::get<0>(pass).first);
+}
+
+}  // namespace ck::agg
