@@ -404,6 +404,14 @@ std::variant<SyncSummary, std::string> applyReceipt(Store& store, const fs::path
                proto::messageTypeName(proto::messageType(std::get<proto::Message>(decoded))) +
                " file, not a receipt (the aggregator's `import` writes the receipt)";
 
+    auto settings = store.syncSettings();
+    if (!settings || settings->templateSigningKey.empty())
+        return "this device is not enrolled with an aggregator, so it cannot check who made " + file.string() +
+               ": enrol first. Nothing was changed";
+    if (!proto::verifySignature(proto::signingBytes(*receipt), receipt->signature, settings->templateSigningKey))
+        return file.string() + ": the receipt is not signed by the aggregator this device is enrolled with "
+                               "(made elsewhere, or altered). Nothing was changed";
+
     std::map<std::string, OutboxEntry> outbox;
     for (OutboxEntry& e : store.listOutbox()) outbox.emplace(e.recordId, std::move(e));
     size_t ours = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_set>
@@ -97,8 +98,11 @@ bool knownFormat(uint32_t format) { return format == kPlainFormat || format == k
 // Format 2's record compression: zstd without magic number or checksum (the seal's MAC
 // already authenticates every byte), with the template's dictionary.
 std::string compressRecord(const std::string& plain, std::string_view dictionary) {
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    // One context per thread, reused: making one costs more than compressing a visit.
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    ZSTD_CCtx* cctx = context.get();
     if (!cctx) throw std::bad_alloc();
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 9);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
@@ -107,7 +111,7 @@ std::string compressRecord(const std::string& plain, std::string_view dictionary
         ZSTD_CCtx_loadDictionary_advanced(cctx, dictionary.data(), dictionary.size(), ZSTD_dlm_byRef, ZSTD_dct_rawContent);
     std::string out(ZSTD_compressBound(plain.size()), '\0');
     size_t n = ZSTD_compress2(cctx, out.data(), out.size(), plain.data(), plain.size());
-    ZSTD_freeCCtx(cctx);
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);  // drop the dictionary reference
     if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
     out.resize(n);
     return out;
@@ -121,14 +125,16 @@ std::optional<std::string> decompressRecord(const std::string& packed, std::stri
         return std::nullopt;
     if (header.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN || header.frameContentSize > kMaxOpenedRecordBytes)
         return std::nullopt;
-    ZSTD_DCtx* dctx = ZSTD_createDCtx();
+    thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    ZSTD_DCtx* dctx = context.get();
     if (!dctx) throw std::bad_alloc();
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
     ZSTD_DCtx_setParameter(dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
     if (!dictionary.empty())
         ZSTD_DCtx_loadDictionary_advanced(dctx, dictionary.data(), dictionary.size(), ZSTD_dlm_byRef, ZSTD_dct_rawContent);
     std::string out(size_t(header.frameContentSize), '\0');
     size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), packed.data(), packed.size());
-    ZSTD_freeDCtx(dctx);
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);  // drop the dictionary reference
     if (ZSTD_isError(n) || n != out.size()) return std::nullopt;
     return out;
 }

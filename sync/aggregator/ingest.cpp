@@ -493,6 +493,9 @@ Answer<proto::Receipt> IngestService::importBundle(const proto::Bundle& bundle) 
     m_storage.appendAudit(AuditEvent{now, "import", "operator", bundle.createdBy.empty() ? "bundle" : bundle.createdBy,
                                      std::to_string(stored) + " stored, " + std::to_string(duplicate) + " duplicate, " +
                                          std::to_string(refused) + " refused"});
+    // Signed with the key devices already trust for templates: only this aggregator can tell
+    // a device its visits arrived.
+    receipt.signature = proto::signerFor(m_keys.signingSecretKey)(proto::signingBytes(receipt));
     return receipt;
 }
 

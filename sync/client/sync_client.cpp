@@ -162,15 +162,14 @@ struct SyncClient::Impl {
         return std::nullopt;
     }
 
+    // Protocol bytes: the frames in request and reply bodies. (CURLINFO_REQUEST_SIZE would add
+    // the headers, but it also counts a body sent along with them, so it is left out.)
     void countBytes(CURL* h) {
         curl_off_t up = 0, down = 0;
-        long requestHeaders = 0, replyHeaders = 0;
         curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
         curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &down);
-        curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &requestHeaders);
-        curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &replyHeaders);
-        sent += static_cast<uint64_t>(up) + static_cast<uint64_t>(requestHeaders);
-        received += static_cast<uint64_t>(down) + static_cast<uint64_t>(replyHeaders);
+        sent += static_cast<uint64_t>(up);
+        received += static_cast<uint64_t>(down);
     }
 
     // A transport failure as the officer should read it; PinMismatch and Cancelled are final.

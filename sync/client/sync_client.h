@@ -97,7 +97,9 @@ public:
     void setProgress(ProgressFn fn);
     void cancel();  // from any thread: the current request ends with Cancelled
 
-    // Totals over this client's life (for the benchmark's bytes-per-record figures).
+    // Protocol bytes (request and reply bodies, i.e. frames) over this client's life, retries
+    // included; HTTP headers and TLS are not counted (the benchmark measures those on the
+    // TCP connection).
     uint64_t bytesSent() const;
     uint64_t bytesReceived() const;
 

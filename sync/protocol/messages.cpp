@@ -49,6 +49,7 @@ constexpr std::string_view kChunkQueryDomain{"clusterkit/chunk-query/v1\0", 26};
 constexpr std::string_view kChunkDomain{"clusterkit/chunk/v1\0", 20};
 constexpr std::string_view kCommitDomain{"clusterkit/attachment-commit/v1\0", 32};
 constexpr std::string_view kTemplateDomain{"clusterkit/template/v1\0", 23};
+constexpr std::string_view kReceiptDomain{"clusterkit/receipt/v1\0", 22};
 
 // ---------------------------------------------------------------------------------------
 // Serialisation. cereal's portable binary archive carries the primitives (little-endian on
@@ -505,6 +506,7 @@ void put(Out& o, const Receipt& m) {
         o.text(e.contentHash);
         put(o, e.ack);
     }
+    o.bytes(m.signature);
 }
 void get(In& in, Receipt& m) {
     in.text(m.aggregatorName, "the aggregator name", kMaxText);
@@ -519,6 +521,7 @@ void get(In& in, Receipt& m) {
         }
         get(in, e.ack);
     }
+    in.fixed(m.signature, "the receipt's signature", kSignatureBytes);
 }
 
 void put(Out&, const Ok&) {}
@@ -980,6 +983,21 @@ std::vector<uint8_t> signingBytes(const AttachmentCommit& m) {
     w.text(m.mediaType);
     w.u64(m.totalBytes);
     putHashList(w, m.chunkHashes);
+    return std::move(w.out());
+}
+
+std::vector<uint8_t> signingBytes(const Receipt& m) {
+    wire::Writer w = withDomain(kReceiptDomain);
+    w.text(m.aggregatorName);
+    w.u64(static_cast<uint64_t>(m.createdAt));
+    w.u64(m.entries.size());
+    for (const auto& e : m.entries) {
+        w.text(e.recordId);
+        w.text(e.contentHash);
+        w.u8(static_cast<uint8_t>(e.ack.status));
+        w.u8(static_cast<uint8_t>(e.ack.reason));
+        w.text(e.ack.message);
+    }
     return std::move(w.out());
 }
 

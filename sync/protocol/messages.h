@@ -264,10 +264,13 @@ struct ReceiptEntry {
     RecordAck ack;
     bool operator==(const ReceiptEntry&) const = default;
 };
+// Signed by the aggregator's template signing key (the Ed25519 key every enrolled device has
+// pinned), so a receipt made by anyone else cannot acknowledge a device's visits.
 struct Receipt {
     std::string aggregatorName;
     int64_t createdAt = 0;
     std::vector<ReceiptEntry> entries;
+    std::vector<uint8_t> signature;  // 64, over signingBytes(receipt)
     bool operator==(const Receipt&) const = default;
 };
 
@@ -299,6 +302,7 @@ std::vector<uint8_t> signingBytes(const UpdatesRequest& m);
 std::vector<uint8_t> signingBytes(const ChunkQuery& m);
 std::vector<uint8_t> signingBytes(const ChunkUpload& m);
 std::vector<uint8_t> signingBytes(const AttachmentCommit& m);
+std::vector<uint8_t> signingBytes(const Receipt& m);
 std::vector<uint8_t> templateSigningBytes(std::string_view templateId, std::string_view version,
                                           std::string_view jsonText);
 // Who signs a device's requests: the field app passes its store (the key never leaves it),

@@ -473,17 +473,42 @@ TEST_CASE("field sync: a receipt for another device, altered or damaged is refus
         CHECK(after->state == before->state);
         return r;
     };
+    auto signedByAggregator = [&](proto::Receipt r) {
+        r.signature = proto::signerFor(agg.keys.signingSecretKey)(proto::signingBytes(r));
+        return r;
+    };
+    // Signed by this aggregator, but for a record this device never sent.
     proto::Receipt other;
     other.aggregatorName = "Tiruppur test aggregator";
     other.entries.push_back({"5b0c4e0e-0000-4000-8000-000000000001", std::string(64, 'a'), {proto::AckStatus::Stored, {}, {}}});
-    auto r1 = tryReceipt("other.ckreceipt", proto::encodeFrame(other));
+    auto r1 = tryReceipt("other.ckreceipt", proto::encodeFrame(signedByAggregator(other)));
     REQUIRE(std::holds_alternative<std::string>(r1));
     CHECK_THAT(std::get<std::string>(r1), Catch::Contains("another device"));
 
+    // Signed by this aggregator, naming this visit with other content.
     proto::Receipt altered;
     altered.entries.push_back({id, std::string(64, 'b'), {proto::AckStatus::Stored, {}, {}}});
-    auto r2 = tryReceipt("altered.ckreceipt", proto::encodeFrame(altered));
+    auto r2 = tryReceipt("altered.ckreceipt", proto::encodeFrame(signedByAggregator(altered)));
     CHECK(std::holds_alternative<std::string>(r2));
+
+    // The right record and content, but not signed by the aggregator this device enrolled
+    // with (anyone can write a receipt): refused before anything is marked.
+    proto::Receipt forged;
+    forged.entries.push_back({id, before->contentHash, {proto::AckStatus::Stored, {}, {}}});
+    forged.signature = std::vector<uint8_t>(64, 3);
+    auto r4 = tryReceipt("forged.ckreceipt", proto::encodeFrame(forged));
+    REQUIRE(std::holds_alternative<std::string>(r4));
+    CHECK_THAT(std::get<std::string>(r4), Catch::Contains("not signed by the aggregator"));
+    agg::ProjectKeys strangerKeys;
+    {
+        auto made = agg::createProjectKeys(scratchDir("stranger-keys"), kAdminPassphrase, kAdminPassphrase, kFastKdf);
+        REQUIRE(std::holds_alternative<agg::ProjectKeys>(made));
+        strangerKeys = std::move(std::get<agg::ProjectKeys>(made));
+    }
+    forged.signature = proto::signerFor(strangerKeys.signingSecretKey)(proto::signingBytes(forged));
+    auto r5 = tryReceipt("stranger.ckreceipt", proto::encodeFrame(forged));
+    REQUIRE(std::holds_alternative<std::string>(r5));
+    CHECK_THAT(std::get<std::string>(r5), Catch::Contains("not signed by the aggregator"));
 
     std::vector<uint8_t> bundleBytes = readBytes(folder / "b.ckbundle");
     auto r3 = tryReceipt("bundle-not-receipt.ckreceipt", bundleBytes);

@@ -121,6 +121,7 @@ inline std::vector<Message> allSamples(const Sealing& s) {
 
     Receipt receipt{"Tamil Nadu MSME baseline", 1795000800, {}};
     receipt.entries.push_back({"rec-1", std::string(64, 'a'), {AckStatus::Duplicate, RefusalReason::None, ""}});
+    receipt.signature = sign(signingBytes(receipt));
     out.push_back(receipt);
 
     out.push_back(Ok{});

@@ -113,7 +113,7 @@ TEST_CASE("every message type survives encode and decode unchanged", "[sync][pro
 
 TEST_CASE("empty lists and empty strings survive the trip too", "[sync][protocol]") {
     const std::vector<Message> empties{ErrorReply{ErrorCode::ServerError, "", 0}, UploadReply{}, Updates{},
-                                       ChunkQueryReply{}, Bundle{}, Receipt{},
+                                       ChunkQueryReply{}, Bundle{}, Receipt{"", 0, {}, std::vector<uint8_t>(64, 1)},
                                        ChunkQueryReply{std::vector<bool>(8, true)}};
     for (const Message& m : empties) {
         auto result = decodeFrame(encodeFrame(m));
@@ -466,7 +466,7 @@ TEST_CASE("fields of the wrong size or beyond their limits are refused", "[sync]
         refusedWith(m, "refusal reason has an unknown value");
     }
     {
-        Receipt m{"agg", 1, {{"rec-1", std::string(64, 'A'), {}}}};
+        Receipt m{"agg", 1, {{"rec-1", std::string(64, 'A'), {}}}, std::vector<uint8_t>(64, 7)};
         refusedWith(m, "not 64 hex digits");
         m.entries[0].contentHash = std::string(63, 'a');
         refusedWith(m, "not 64 hex digits");
