@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include "app/sync/field_sync.h"
 #include "core/crypto/envelope.h"
 
 namespace ck {
@@ -40,6 +43,49 @@ std::string mediaTypeOf(const std::filesystem::path& path) {
     return "application/octet-stream";
 }
 
+std::string trimmed(std::string text) {
+    const char* space = " \t\r\n";
+    size_t from = text.find_first_not_of(space);
+    if (from == std::string::npos) return {};
+    size_t to = text.find_last_not_of(space);
+    return text.substr(from, to - from + 1);
+}
+
+// "~/x" as the officer types it in a path field.
+std::filesystem::path expandHome(const std::string& path) {
+    const char* home = std::getenv("HOME");
+    if (home && *home && (path == "~" || path.rfind("~/", 0) == 0)) return std::filesystem::path(home) / path.substr(std::min<size_t>(2, path.size()));
+    return path;
+}
+
+std::string plural(size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// What a sync or a receipt did, in words for the officer: counts first, then every refusal
+// with its reason (they need action: a correction or a word with the coordinator).
+std::string describeSync(const SyncSummary& s) {
+    std::string text = plural(s.stored, "visit stored", "visits stored");
+    if (s.duplicates) text += ", " + plural(s.duplicates, "was", "were") + " there already";
+    if (s.refused) text += ", " + plural(s.refused, "refused", "refused");
+    text += ".";
+    std::vector<std::string> updates;
+    if (s.templatesAdded) updates.push_back(plural(s.templatesAdded, "new template", "new templates"));
+    if (s.assignments) updates.push_back(plural(s.assignments, "assignment", "assignments"));
+    if (s.comments) updates.push_back(plural(s.comments, "review comment", "review comments"));
+    if (s.attachmentsSent) updates.push_back(plural(s.attachmentsSent, "photo sent", "photos sent"));
+    if (!updates.empty()) {
+        text += " Received:";
+        for (size_t i = 0; i < updates.size(); ++i) text += (i ? ", " : " ") + updates[i];
+        text += ".";
+    }
+    for (const auto& r : s.refusals) text += "\nRefused: " + r;
+    if (s.templatesRejected) text += "\n" + plural(s.templatesRejected, "template was", "templates were") + " rejected:";
+    for (const auto& t : s.templateProblems) text += "\n  " + t;
+    for (const auto& p : s.problems) text += "\nProblem: " + p;
+    return text;
+}
+
 AnswerResult failed(std::string message) {
     AnswerResult r;
     r.status = AnswerStatus::OutOfRange;
@@ -63,6 +109,10 @@ AppModel::AppModel(FieldAppConfig config) : m_config(std::move(config)) {
 }
 
 AppModel::~AppModel() {
+    // A sync may be waiting minutes to retry on a dead link: closing the app must not wait
+    // for it. What it had answered is recorded; the rest goes with the next sync.
+    if (m_syncCancelled) *m_syncCancelled = true;
+    if (m_syncClient) m_syncClient->cancel();
     m_tasks.waitIdle();
     m_tasks.applyFinished();
     if (m_store && m_unlocked) m_store->lock();
@@ -567,6 +617,200 @@ std::vector<OutboxEntry> AppModel::outbox() {
 std::vector<AssignmentEntry> AppModel::assignments() {
     if (!ready(false)) return {};
     return m_store->listAssignments();
+}
+
+// --- sync ---
+
+std::string AppModel::busyLabel() const {
+    if (!syncing()) return m_tasks.label();
+    sync::SyncProgress p = syncProgress();
+    std::string label;
+    if ((p.stage == "uploading" || p.stage == "uploaded") && p.recordsTotal)
+        label = "Sending " + std::to_string(p.recordsDone) + " of " + plural(p.recordsTotal, "visit", "visits") + "...";
+    else if (p.stage.find("attachment") != std::string::npos)
+        label = "Sending photos...";
+    else if (p.stage == "fetching updates")
+        label = "Fetching templates, assignments and review comments...";
+    else if (p.stage.rfind("waiting to retry", 0) == 0)
+        label = "The link failed; " + p.stage + "...";
+    else
+        label = "Connecting to the aggregator...";
+    if (p.attempt > 1) label += " (attempt " + std::to_string(p.attempt) + ")";
+    return label;
+}
+
+bool AppModel::enrol(std::string address, std::string pin, std::string code, std::string label) {
+    clearMessages();
+    if (!ready(false)) return false;
+    address = trimmed(std::move(address));
+    pin = trimmed(std::move(pin));
+    code = trimmed(std::move(code));
+    label = trimmed(std::move(label));
+    setAggregatorAddress(address);  // kept, so a failed attempt need not be typed again
+    if (address.empty()) {
+        m_error = "Type the aggregator's address from the enrolment slip (https://...)";
+        return false;
+    }
+    if (code.empty()) {
+        m_error = "Type the one-time enrolment code from the enrolment slip";
+        return false;
+    }
+    if (label.empty()) label = "ClusterKit field app";
+    // Enrolment is interactive: give up sooner than a background sync, and never wait
+    // longer than the configured policy (tests shorten it).
+    sync::RetryPolicy retry{3, std::chrono::milliseconds(500), std::chrono::milliseconds(4'000),
+                            std::chrono::milliseconds(10'000), std::chrono::milliseconds(60'000)};
+    const sync::RetryPolicy& most = m_config.syncRetry;
+    retry.maxAttempts = std::min(retry.maxAttempts, most.maxAttempts);
+    retry.initialDelay = std::min(retry.initialDelay, most.initialDelay);
+    retry.maxDelay = std::min(retry.maxDelay, most.maxDelay);
+    retry.connectTimeout = std::min(retry.connectTimeout, most.connectTimeout);
+    retry.requestTimeout = std::min(retry.requestTimeout, most.requestTimeout);
+    auto secretCode = std::make_shared<SecretText>(code);
+    sodium_memzero(code.data(), code.size());
+    Store* store = &*m_store;
+    post("Enrolling this device...", [this, store, address, pin, secretCode, label, retry]() -> TaskRunner::Apply {
+        auto result = enrolDevice(*store, sync::ServerAddress{address, pin}, secretCode->text, label, retry);
+        return [this, result] {
+            m_visitsStale = true;
+            if (auto* why = std::get_if<std::string>(&result)) {
+                m_error = *why;
+                return;
+            }
+            const EnrolmentDone& d = std::get<EnrolmentDone>(result);
+            m_notice = "Enrolled with " + (d.aggregatorName.empty() ? std::string("the aggregator") : d.aggregatorName) +
+                       " as officer " + d.officer + ", cluster " + d.cluster + ".\nCompare these fingerprints with the "
+                       "enrolment slip; if one differs, tell your coordinator before syncing.\n  Data key: " +
+                       d.ingestKeyFingerprint + "\n  Template key: " + d.templateKeyFingerprint;
+            if (d.sealedNow > 0)
+                m_notice += "\n" + plural(size_t(d.sealedNow), "finished visit is", "finished visits are") +
+                            " now sealed for the aggregator and ready to sync.";
+        };
+    });
+    return true;
+}
+
+bool AppModel::syncNow() {
+    clearMessages();
+    if (!ready(false)) return false;
+    auto settings = m_store->syncSettings();
+    if (!settings) {
+        m_error = "This device is not enrolled yet: enrol it on the Enrolment screen first.";
+        return false;
+    }
+    auto client = std::make_shared<sync::SyncClient>(sync::ServerAddress{settings->serverUrl, settings->publicKeyPin},
+                                                     m_config.syncRetry);
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    m_syncClient = client;
+    m_syncCancelled = cancelled;
+    m_syncing = true;
+    {
+        std::lock_guard<std::mutex> lock(m_progressMutex);
+        m_progress = {};
+    }
+    Store* store = &*m_store;
+    post("Syncing...", [this, store, client, cancelled]() -> TaskRunner::Apply {
+        auto progress = [this, client, cancelled](const sync::SyncProgress& p) {
+            // The client forgets a cancel that came between two requests: repeat it.
+            if (*cancelled) client->cancel();
+            std::lock_guard<std::mutex> lock(m_progressMutex);
+            m_progress = p;
+        };
+        FieldSyncResult result = *cancelled ? FieldSyncResult(std::string("Sync was cancelled."))
+                                            : ck::syncNow(*store, *client, progress);
+        return [this, result, cancelled] {
+            m_syncing = false;
+            m_syncClient.reset();
+            m_visitsStale = true;
+            if (auto* why = std::get_if<std::string>(&result)) {
+                m_error = (*cancelled ? "Sync cancelled: " : "Sync stopped: ") + *why;
+                return;
+            }
+            m_notice = "Sync done: " + describeSync(std::get<SyncSummary>(result));
+        };
+    });
+    return true;
+}
+
+sync::SyncProgress AppModel::syncProgress() const {
+    std::lock_guard<std::mutex> lock(m_progressMutex);
+    return m_progress;
+}
+
+void AppModel::cancelSync() {
+    if (!syncing() || !m_syncCancelled) return;
+    *m_syncCancelled = true;
+    if (m_syncClient) m_syncClient->cancel();
+}
+
+bool AppModel::exportBundle(std::string path) {
+    clearMessages();
+    if (!ready(false)) return false;
+    path = trimmed(std::move(path));
+    if (path.empty()) {
+        m_error = "Type where the bundle file should go (a USB stick or SD card folder)";
+        return false;
+    }
+    std::filesystem::path file = expandHome(path);
+    Store* store = &*m_store;
+    post("Writing the bundle file...", [this, store, file]() -> TaskRunner::Apply {
+        auto written = writeBundle(*store, file);
+        return [this, written, file] {
+            m_visitsStale = true;
+            if (auto* why = std::get_if<std::string>(&written)) {
+                m_error = "No bundle written: " + *why;
+                return;
+            }
+            m_notice = plural(std::get<size_t>(written), "visit", "visits") + " written to " + file.string() +
+                       ".\nCarry the file to the aggregator; bring back the receipt it gives and import it here.";
+        };
+    });
+    return true;
+}
+
+bool AppModel::importReceipt(std::string path) {
+    clearMessages();
+    if (!ready(false)) return false;
+    path = trimmed(std::move(path));
+    if (path.empty()) {
+        m_error = "Type the path of the receipt file the aggregator gave";
+        return false;
+    }
+    std::filesystem::path file = expandHome(path);
+    Store* store = &*m_store;
+    post("Reading the receipt...", [this, store, file]() -> TaskRunner::Apply {
+        auto applied = applyReceipt(*store, file);
+        return [this, applied] {
+            m_visitsStale = true;
+            if (auto* why = std::get_if<std::string>(&applied)) {
+                m_error = "Receipt not applied: " + *why;
+                return;
+            }
+            m_notice = "Receipt applied: " + describeSync(std::get<SyncSummary>(applied));
+        };
+    });
+    return true;
+}
+
+std::string AppModel::defaultBundlePath() const {
+    std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char name[64];
+    std::strftime(name, sizeof name, "clusterkit-bundle-%Y%m%d.ckb", &local);
+    const char* home = std::getenv("HOME");
+    std::filesystem::path folder = home && *home ? std::filesystem::path(home) : m_config.dataDir;
+    return (folder / name).string();
+}
+
+std::optional<SyncSettings> AppModel::syncSettings() {
+    if (!ready(false)) return std::nullopt;
+    return m_store->syncSettings();
+}
+
+std::vector<ReviewCommentEntry> AppModel::reviewComments(std::string_view recordId) {
+    if (!ready(false)) return {};
+    return m_store->reviewComments(recordId);
 }
 
 }  // namespace ck

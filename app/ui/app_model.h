@@ -7,8 +7,11 @@
 // Threading: everything here is called on the UI thread. While a task runs (busy()), the
 // store and the session belong to the task: commands that would touch them are refused
 // (they return false / do nothing) and the screens show a spinner instead.
+#include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,6 +26,7 @@
 #include "app/ui/task_runner.h"
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
+#include "sync/client/sync_client.h"
 
 namespace ck {
 
@@ -37,7 +41,7 @@ struct VisitRow {
 class AppModel {
 public:
     explicit AppModel(FieldAppConfig config);
-    ~AppModel();  // waits for the task thread, locks the store
+    ~AppModel();  // cancels a running sync, waits for the task thread, locks the store
     AppModel(const AppModel&) = delete;
     AppModel& operator=(const AppModel&) = delete;
 
@@ -53,7 +57,8 @@ public:
     // Screens the officer may open from the top bar (ignored while locked or busy).
     void show(Screen screen);
     bool busy() const { return m_tasks.busy(); }
-    std::string busyLabel() const { return m_tasks.label(); }
+    // What the spinner says; during a sync, how far it is ("Sending 40 of 120 visits...").
+    std::string busyLabel() const;
     // What went wrong with the last command, in words for the officer; "" when it went well.
     const std::string& error() const { return m_error; }
     // A passing message (a visit finalised, a template note).
@@ -137,6 +142,34 @@ public:
     std::vector<OutboxEntry> outbox();
     std::vector<AssignmentEntry> assignments();
 
+    // --- sync (each on the task thread; the result is applied at the next frame) ---
+    // Enrols this device with the one-time code from the enrolment slip; `pin` is the
+    // server key ("sha256//...") printed on the same slip. The address is kept in the app
+    // settings whatever happens. Success: notice() names the officer, the cluster and both
+    // key fingerprints; failure: error() says why, and nothing is stored.
+    bool enrol(std::string address, std::string pin, std::string code, std::string label);
+    // Sends every finished visit waiting in the outbox, then fetches templates, assignments
+    // and review comments. Refused when not enrolled or busy. notice() summarises the sync,
+    // or error() says why it stopped (what was answered before is recorded).
+    bool syncNow();
+    // True from syncNow() until its result is applied.
+    bool syncing() const { return m_syncing && busy(); }
+    // The running sync's progress (a copy; written by the task thread).
+    sync::SyncProgress syncProgress() const;
+    // Stops the running sync at its next step; what was answered stays recorded.
+    void cancelSync();
+    // A bundle file of the visits waiting to go, for a USB stick or SD card; they are marked
+    // sent. importReceipt() applies the receipt the aggregator's `import` wrote for it.
+    bool exportBundle(std::string path);
+    bool importReceipt(std::string path);
+    // Where the bundle goes unless the officer types another path:
+    // ~/clusterkit-bundle-YYYYMMDD.ckb (the data folder when there is no home).
+    std::string defaultBundlePath() const;
+    // The device's enrolment (nullopt before it, or while locked or busy).
+    std::optional<SyncSettings> syncSettings();
+    // Reviewers' comments, oldest first: on `recordId`, or every one when "".
+    std::vector<ReviewCommentEntry> reviewComments(std::string_view recordId = {});
+
     // The store, for tests that check what was saved (null before the first run).
     Store* store() { return m_store ? &*m_store : nullptr; }
 
@@ -164,6 +197,13 @@ private:
     int m_fontGeneration = 0;
     std::vector<VisitRow> m_visits;
     bool m_visitsStale = true;
+    // The running sync: the client (so cancelSync() reaches it), the cancel request (kept:
+    // the client forgets a cancel that lands between two of its requests) and the progress.
+    bool m_syncing = false;
+    std::shared_ptr<sync::SyncClient> m_syncClient;
+    std::shared_ptr<std::atomic<bool>> m_syncCancelled;
+    mutable std::mutex m_progressMutex;
+    sync::SyncProgress m_progress;
     TaskRunner m_tasks;  // last: joined first, while everything its jobs touch still exists
 };
 

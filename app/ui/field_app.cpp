@@ -70,6 +70,7 @@ void drawTopBar(AppModel& model, UiState& ui) {
             bool current = model.screen() == tab.screen;
             if (current) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
             if (bigButton(tab.label, s)) model.show(tab.screen);
+            recordItem(ui, std::string("tab_") + tab.label);  // tab_Sync, tab_Enrolment, ...
             if (current) ImGui::PopStyleColor();
             ImGui::PopID();
         }
@@ -128,6 +129,7 @@ void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
             spinner(r);
             ImGui::SameLine();
             ImGui::TextUnformatted(model.busyLabel().c_str());
+            if (model.syncing()) drawSyncProgress(model, ui);
         } else {
             switch (model.screen()) {
                 case Screen::FirstRun: drawFirstRunScreen(model, ui); break;

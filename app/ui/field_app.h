@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/crypto/vault.h"
+#include "sync/client/sync_client.h"
 
 namespace ck {
 
@@ -28,6 +29,8 @@ struct FieldAppConfig {
     KdfParams kdf;                       // Argon2id cost for a new vault (tests pass kFastKdf)
     // Monotonic seconds for the idle lock; empty = std::chrono::steady_clock. Tests inject one.
     std::function<double()> clock;
+    // How sync retries a failed request. The default suits a field link; tests shorten it.
+    sync::RetryPolicy syncRetry;
 };
 
 class AppModel;

@@ -21,8 +21,9 @@ struct UiState {
     std::string unlockPassphrase;
     std::string visitSearch;
     std::string photoPath;
-    std::string enrolAddress, enrolCode;
+    std::string enrolAddress, enrolPin, enrolCode, enrolLabel;
     bool enrolAddressLoaded = false;
+    std::string bundlePath, receiptPath;  // the sync screen's files (bundlePath: a default once)
     // A value the officer typed that is not an answer yet (a half-typed date, a number that
     // does not parse), with why, for the question it belongs to.
     Position inputErrorAt;

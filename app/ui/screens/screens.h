@@ -13,6 +13,8 @@ void drawVisitsScreen(AppModel& model, UiState& ui);
 void drawFormScreen(AppModel& model, UiState& ui);
 void drawReviewScreen(AppModel& model, UiState& ui);
 void drawSyncScreen(AppModel& model, UiState& ui);
+// While a sync runs (in place of the screen): the progress bar, counts, bytes and Cancel.
+void drawSyncProgress(AppModel& model, UiState& ui);
 void drawEnrolmentScreen(AppModel& model, UiState& ui);
 void drawSettingsScreen(AppModel& model, UiState& ui);
 

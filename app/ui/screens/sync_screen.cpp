@@ -1,28 +1,106 @@
-// Sync: the outbox with each record's state and, when refused, the reason. Sending and the
-// bundle export come with the sync work; their buttons are shown disabled, saying so.
+// Sync: sends the outbox to the aggregator (or to a bundle file for a USB stick when there
+// is no network), brings back the receipt, and shows each record's state: a refused record
+// with the aggregator's reason and the reviewer's comments, so the officer knows what to fix.
 #include "app/ui/screens/screens.h"
 
-namespace ck {
+#include <cinttypes>
+#include <map>
 
-void drawSyncScreen(AppModel& model, UiState&) {
+#include <imgui_stdlib.h>
+
+namespace ck {
+namespace {
+
+std::string bytesText(uint64_t bytes) {
+    char text[32];
+    if (bytes < 1024) std::snprintf(text, sizeof text, "%" PRIu64 " B", bytes);
+    else if (bytes < 1024 * 1024) std::snprintf(text, sizeof text, "%.1f KB", double(bytes) / 1024);
+    else std::snprintf(text, sizeof text, "%.1f MB", double(bytes) / (1024 * 1024));
+    return text;
+}
+
+const char* stateText(const OutboxEntry& e) {
+    switch (e.state) {
+        case OutboxState::AwaitingKey: return "waiting for enrolment";
+        case OutboxState::Queued: return "waiting to go";
+        case OutboxState::Sent: return "sent, no answer yet";
+        case OutboxState::Acknowledged: return "stored by the aggregator";
+        case OutboxState::Duplicate: return "the aggregator had it already";
+        case OutboxState::Refused: return "REFUSED";
+    }
+    return outboxStateName(e.state);
+}
+
+}  // namespace
+
+void drawSyncProgress(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
-    bool enrolled = model.aggregatorFingerprint().has_value();
-    if (!enrolled)
+    sync::SyncProgress p = model.syncProgress();
+    float fraction = p.recordsTotal ? float(p.recordsDone) / float(p.recordsTotal) : 0.0f;
+    std::string overlay = p.recordsTotal ? std::to_string(p.recordsDone) + " of " + std::to_string(p.recordsTotal) + " visits"
+                                         : std::string("no visits to send");
+    ImGui::ProgressBar(fraction, ImVec2(-1, touchHeight(s) * 0.6f), overlay.c_str());
+    recordItem(ui, "sync_progress");
+    ImGui::Text("Sent %s, received %s", bytesText(p.bytesSent).c_str(), bytesText(p.bytesReceived).c_str());
+    if (bigButton("Cancel", s)) model.cancelSync();
+    recordItem(ui, "cancel_sync");
+    hintText("Cancel is safe: every visit the aggregator answered is recorded; the rest go with the next sync.");
+}
+
+void drawSyncScreen(AppModel& model, UiState& ui) {
+    float s = model.settings().textScale;
+    if (ui.bundlePath.empty()) ui.bundlePath = model.defaultBundlePath();
+    auto settings = model.syncSettings();
+    auto outbox = model.outbox();
+    size_t waiting = 0, refused = 0, awaitingKey = 0, done = 0;
+    for (const auto& e : outbox) {
+        if (e.state == OutboxState::Queued || e.state == OutboxState::Sent) ++waiting;
+        else if (e.state == OutboxState::Refused) ++refused;
+        else if (e.state == OutboxState::AwaitingKey) ++awaitingKey;
+        else ++done;
+    }
+
+    if (settings) {
+        ImGui::TextWrapped("Aggregator: %s (officer %s, cluster %s)", settings->serverUrl.c_str(),
+                           settings->officer.c_str(), settings->cluster.c_str());
+    } else {
         ImGui::TextWrapped("Not enrolled: finished visits wait here, encrypted, and are sealed for the aggregator "
                            "once this device is enrolled.");
-    bigButtonEnabled("Sync now", false, s);
-    ImGui::SameLine();
-    bigButtonEnabled("Export bundle file", false, s);
-    hintText("Sending to the aggregator and exporting a bundle file for offline transfer arrive with the "
-             "sync feature; until then finished visits stay safely in the outbox below.");
+        if (bigButton("Enrol this device", s)) model.show(Screen::Enrolment);
+        recordItem(ui, "go_enrol");
+    }
+    ImGui::Text("%zu to send, %zu stored, %zu refused%s", waiting, done, refused,
+                awaitingKey ? (", " + std::to_string(awaitingKey) + " waiting for enrolment").c_str() : "");
 
-    auto outbox = model.outbox();
+    if (bigButtonEnabled("Sync now", settings.has_value() && !model.busy(), s)) model.syncNow();
+    recordItem(ui, "sync_now");
+    hintText("Sync sends the visits waiting to go and brings new templates, assignments and review comments.");
+
+    ImGui::Separator();
+    ImGui::TextUnformatted("No network? Carry a bundle file to the aggregator on a USB stick or SD card:");
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint("##bundle", "where to write the bundle file", &ui.bundlePath);
+    recordItem(ui, "bundle_path");
+    if (bigButtonEnabled("Export bundle file", settings.has_value() && waiting > 0 && !ui.bundlePath.empty(), s))
+        model.exportBundle(ui.bundlePath);
+    recordItem(ui, "export_bundle");
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint("##receipt", "the receipt file the aggregator gave back", &ui.receiptPath);
+    recordItem(ui, "receipt_path");
+    if (bigButtonEnabled("Import receipt", settings.has_value() && !ui.receiptPath.empty(), s))
+        model.importReceipt(ui.receiptPath);
+    recordItem(ui, "import_receipt");
+    ImGui::Separator();
+
+    std::map<std::string, std::vector<ReviewCommentEntry>, std::less<>> comments;
+    for (auto& c : model.reviewComments()) comments[c.recordId].push_back(std::move(c));
+
     ImGui::Text("Outbox: %zu record(s)", outbox.size());
     if (ImGui::BeginChild("outbox", ImVec2(0, 0), true)) {
         const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
         if (ImGui::BeginTable("outbox_table", 4, tf)) {
             ImGui::TableSetupColumn("Record");
-            ImGui::TableSetupColumn("State");
+            ImGui::TableSetupColumn("State", ImGuiTableColumnFlags_WidthStretch, 2.0f);
             ImGui::TableSetupColumn("Queued");
             ImGui::TableSetupColumn("Last change");
             ImGui::TableHeadersRow();
@@ -32,10 +110,17 @@ void drawSyncScreen(AppModel& model, UiState&) {
                 ImGui::TableNextColumn();
                 ImGui::TextUnformatted(e.recordId.c_str());
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(e.state == OutboxState::AwaitingKey ? "waiting for enrolment"
-                                                                           : outboxStateName(e.state));
-                if (!e.reason.empty()) problemText("Refused: " + e.reason);
+                ImGui::TextUnformatted(stateText(e));
+                if (e.state == OutboxState::Refused) recordItem(ui, "refused_" + e.recordId);
+                if (!e.reason.empty()) problemText("Reason: " + e.reason);
                 if (!e.error.empty()) problemText(e.error);
+                if (auto it = comments.find(e.recordId); it != comments.end()) {
+                    for (const auto& c : it->second) {
+                        if (!c.error.empty()) problemText(c.error);
+                        else ImGui::TextWrapped("Reviewer (%s): %s", localTime(c.at).c_str(), c.text.c_str());
+                    }
+                    recordItem(ui, "comments_" + e.recordId);
+                }
                 ImGui::TableNextColumn();
                 ImGui::TextUnformatted(localTime(e.queuedAt).c_str());
                 ImGui::TableNextColumn();
