@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <latch>
 #include <map>
 #include <memory>
@@ -58,6 +59,9 @@ struct TwoServers {
     std::array<std::unique_ptr<AggregatorProcess>, 2> servers;
 };
 
+// Where server 0 or 1 writes its request log.
+fs::path serverLog(const TwoServers& s, int server) { return s.dir / ("serve-" + std::to_string(server) + ".log"); }
+
 std::unique_ptr<TwoServers> twoServers(const std::string& name) {
     auto s = std::make_unique<TwoServers>();
     s->dir = scratch("serve_postgres", name);
@@ -68,9 +72,8 @@ std::unique_ptr<TwoServers> twoServers(const std::string& name) {
     for (int i = 0; i < 2; ++i) {
         s->servers[i] = std::make_unique<AggregatorProcess>(
             CK_AGGREGATOR_BIN, std::vector<std::string>{"--data", s->data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
-        s->servers[i]->setLogFile((s->dir / ("serve-" + std::to_string(i) + ".log")).string());
-        INFO(s->servers[i]->output());
-        REQUIRE(s->servers[i]->start());
+        s->servers[i]->setLogFile(serverLog(*s, i).string());
+        if (!s->servers[i]->start()) FAIL("serve process " << i << " did not start: " << s->servers[i]->output());
     }
     return s;
 }
@@ -113,6 +116,7 @@ struct DeviceRun {
     int rounds = 0;
     std::string lastError;
     std::atomic<size_t> recordsDone{0};  // in its current sync
+    std::atomic<int> retries{0};         // requests that failed and were tried again
     std::atomic<bool> finished{false};
 };
 
@@ -123,14 +127,27 @@ void syncUntilAnswered(ck::Store& store, const ck::sync::ServerAddress& address,
     auto deadline = std::chrono::steady_clock::now() + 90s;
     while (std::chrono::steady_clock::now() < deadline) {
         ck::sync::SyncClient client(address, patientButQuick());
-        auto r = ck::syncNow(
-            store, client, [&](const ck::sync::SyncProgress& p) { run.recordsDone = p.recordsDone; }, kBatch);
+        auto progress = [&](const ck::sync::SyncProgress& p) {
+            run.recordsDone = p.recordsDone;
+            if (p.stage.rfind("waiting to retry", 0) == 0) ++run.retries;
+        };
+        auto r = ck::syncNow(store, client, progress, kBatch);
         ++run.rounds;
         if (auto* e = std::get_if<std::string>(&r)) run.lastError = *e;
         if (unanswered(store) == 0) break;
         std::this_thread::sleep_for(50ms);
     }
     run.finished = true;
+}
+
+// Uploads by `deviceId` that the server answered, from its request log.
+size_t uploadsLogged(const fs::path& log, const std::string& deviceId) {
+    std::ifstream in(log);
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (line.find("/v1/upload 200 ") != std::string::npos && line.find("device=" + deviceId + " ") != std::string::npos)
+            ++n;
+    return n;
 }
 
 std::string describe(const std::array<DeviceRun, 2 * kDevices>& runs, size_t n) {
@@ -224,6 +241,12 @@ TEST_CASE("two serve processes on one PostgreSQL database: three devices, their 
 
     CHECK(s->servers[0]->terminate() == 0);
     CHECK(s->servers[1]->terminate() == 0);
+    // Both processes took part: each answered all 30 batches of one copy of every device.
+    for (int server = 0; server < 2; ++server)
+        for (int k = 0; k < kDevices; ++k) {
+            INFO("server " << server << ", device " << k);
+            CHECK(uploadsLogged(serverLog(*s, server), devices[k].deviceId) >= size_t(kVisitsPerDevice) / kBatch);
+        }
 }
 
 TEST_CASE("two serve processes on one PostgreSQL database: one killed with SIGKILL mid-sync, its devices go on through "
@@ -260,6 +283,8 @@ TEST_CASE("two serve processes on one PostgreSQL database: one killed with SIGKI
     while ((runs[0].recordsDone < 90 || runs[2].recordsDone < 90) && std::chrono::steady_clock::now() < waitUntil)
         std::this_thread::sleep_for(5ms);
     size_t doneAtKill0 = runs[0].recordsDone, doneAtKill2 = runs[2].recordsDone;
+    // Into the next batch's upload (about 80 ms on this link), so the kill most likely cuts it.
+    std::this_thread::sleep_for(40ms);
     bool midSync = !runs[0].finished && !runs[2].finished;
     bool killed = s->servers[0]->kill();
     // The load balancer notices a moment later; meanwhile those devices fail and retry.
@@ -275,6 +300,13 @@ TEST_CASE("two serve processes on one PostgreSQL database: one killed with SIGKI
     CHECK(doneAtKill0 < size_t(kVisitsPerDevice));
     CHECK(doneAtKill2 >= 90);
     CHECK(doneAtKill2 < size_t(kVisitsPerDevice));
+    // Its devices noticed (a request failed and was tried again) and then went on through the
+    // survivor: its log has their uploads, at least the 21 batches left after 90 visits.
+    for (int k : {0, 2}) {
+        INFO("device " << k << ": " << runs[k].retries << " retries");
+        CHECK(runs[k].retries + runs[k].rounds > 1);
+        CHECK(uploadsLogged(serverLog(*s, 1), devices[k].deviceId) >= size_t(kVisitsPerDevice - 90) / kBatch);
+    }
 
     std::vector<ck::Store*> all;
     for (auto& d : devices) {

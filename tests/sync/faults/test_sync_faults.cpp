@@ -112,14 +112,15 @@ TEST_CASE("connections cut at random byte offsets lose and double nothing", "[fa
     server.setLogFile((dir / "serve.log").string());
     REQUIRE(server.start());
 
-    // Enrol over a clean link, then sync through one that cuts 90% of connections anywhere in
-    // their first 250 KB. A batch of 100 flagship visits is about 200 KB, so most cuts land in
-    // a request, some in a reply (the batch stored, its answer lost) or between requests.
+    // Enrol over a clean link, then sync through one that cuts 95% of connections anywhere in
+    // their first 160 KB. A batch of 100 flagship visits is about 130 KB on the wire, so most
+    // cuts land in a request, some in a reply (the batch stored, its answer lost) or between
+    // requests.
     ck::Store store = officerStore(dir / "officer.ckstore", kVisits);
     auto enrolled = ck::enrolDevice(store, {"https://127.0.0.1:" + std::to_string(server.port()), pin}, code, "cut tablet");
     REQUIRE(std::holds_alternative<ck::EnrolmentDone>(enrolled));
     ck::test::LinkProxy proxy(
-        {.targetPort = server.port(), .cutProbability = 0.9, .cutMinBytes = 0, .cutMaxBytes = 250 * 1024, .seed = 11});
+        {.targetPort = server.port(), .cutProbability = 0.95, .cutMinBytes = 0, .cutMaxBytes = 160 * 1024, .seed = 11});
     ck::sync::ServerAddress address{"https://127.0.0.1:" + std::to_string(proxy.port()), pin};
 
     int rounds = 0;
