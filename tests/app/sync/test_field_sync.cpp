@@ -14,6 +14,7 @@
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/tls_certificate.h"
+#include "tests/support/in_process_aggregator.h"
 #include "tests/app/store/store_test_support.h"
 
 using namespace ck;
@@ -22,8 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kAdminPassphrase = "aggregator-admin-2026";
-constexpr const char* kCluster = "tiruppur-knitwear";
+constexpr const char* kAdminPassphrase = InProcessAggregator::kAdminPassphrase;
+constexpr const char* kCluster = InProcessAggregator::kCluster;
 
 // A small template the aggregator has not published unless a test does so.
 std::string miniTemplate(const std::string& id, const std::string& version) {
@@ -42,43 +43,9 @@ sync::RetryPolicy quickRetry() {
     return r;
 }
 
-// An aggregator as `init` + `serve` would set one up, in this process.
-struct Aggregator {
-    fs::path dir;
-    agg::ProjectKeys keys;
-    std::unique_ptr<agg::AggregatorStorage> storage;
-    std::unique_ptr<agg::IngestService> ingest;
-    agg::CertificateInfo cert;
-    std::unique_ptr<agg::Server> server;
-    std::string url;
-
-    explicit Aggregator(const std::string& name) {
-        dir = scratchDir("agg-" + name);
-        auto made = agg::createProjectKeys(dir, kAdminPassphrase, kAdminPassphrase, kFastKdf);
-        REQUIRE(std::holds_alternative<agg::ProjectKeys>(made));
-        keys = std::move(std::get<agg::ProjectKeys>(made));
-        storage = agg::openStorage(dir.string());
-        agg::IngestOptions options;
-        options.aggregatorName = "Tiruppur test aggregator";
-        ingest = std::make_unique<agg::IngestService>(*storage, keys, options);
-        cert = agg::createSelfSignedCertificate(dir, {});
-        agg::ServerOptions so;
-        so.address = "127.0.0.1";
-        so.port = 0;
-        so.certificateFile = cert.certificateFile;
-        so.keyFile = cert.keyFile;
-        so.log = [](const std::string&) {};
-        server = std::make_unique<agg::Server>(*ingest, so);
-        server->start();
-        url = "https://127.0.0.1:" + std::to_string(server->port());
-        auto published = ingest->publishTemplate(flagshipJson(), "cluster-diagnostic.json");
-        REQUIRE(std::holds_alternative<agg::PublishedTemplate>(published));
-    }
-    ~Aggregator() {
-        if (server) server->stop();
-    }
-    sync::ServerAddress address() const { return {url, cert.publicKeyPin}; }
-    std::string code() { return ingest->issueEnrolmentCode("Priya", kCluster, 3600); }
+// The aggregator, set up in this process as init + serve would (tests/support).
+struct Aggregator : InProcessAggregator {
+    explicit Aggregator(const std::string& name) : InProcessAggregator(scratchDir("agg-" + name)) {}
 };
 
 Store newFieldStore(const std::string& name) {
