@@ -1,6 +1,6 @@
 #include "sync/aggregator/data_folder.h"
+#include "tools/terminal/passphrase_prompt.h"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,21 +18,6 @@ namespace {
 
 constexpr const char* kConfigFileName = "config.json";
 
-std::string readTerminalLine(const char* prompt) {
-    std::cerr << prompt << std::flush;
-    termios old{};
-    bool echoOff = tcgetattr(STDIN_FILENO, &old) == 0;
-    if (echoOff) {
-        termios silent = old;
-        silent.c_lflag &= ~tcflag_t(ECHO);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
-    }
-    std::string line;
-    std::getline(std::cin, line);
-    if (echoOff) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    std::cerr << "\n";
-    return line;
-}
 
 }  // namespace
 
@@ -89,8 +74,8 @@ std::variant<std::pair<std::string, std::string>, std::string> adminPassphrase(b
     if (const char* env = std::getenv("CK_ADMIN_PASSPHRASE")) return std::pair<std::string, std::string>{env, env};
     if (!isatty(STDIN_FILENO))
         return std::string("no admin passphrase: set CK_ADMIN_PASSPHRASE, or run on a terminal to be asked for it");
-    std::string first = readTerminalLine(confirm ? "New admin passphrase: " : "Admin passphrase: ");
-    std::string second = confirm ? readTerminalLine("Repeat the admin passphrase: ") : first;
+    std::string first = promptHidden(confirm ? "New admin passphrase: " : "Admin passphrase: ");
+    std::string second = confirm ? promptHidden("Repeat the admin passphrase: ") : first;
     return std::pair<std::string, std::string>{first, second};
 }
 

@@ -30,7 +30,6 @@
 // Exit status: 0 success; 1 problems or a refusal (invalid answers, wrong passphrase, an
 // outbox step out of order, a record that fails its integrity check; for sync: a visit the
 // aggregator refused, or an aggregator that could not be reached); 2 usage or I/O error.
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -46,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/store/store.h"
+#include "tools/terminal/passphrase_prompt.h"
 #include "app/sync/field_sync.h"
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
@@ -87,29 +87,14 @@ struct Exit {
     std::string message;
 };
 
-std::string readPassphraseFromTerminal(const char* prompt) {
-    std::cerr << prompt << std::flush;
-    termios old{};
-    bool echoOff = tcgetattr(STDIN_FILENO, &old) == 0;
-    if (echoOff) {
-        termios silent = old;
-        silent.c_lflag &= ~tcflag_t(ECHO);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
-    }
-    std::string line;
-    std::getline(std::cin, line);
-    if (echoOff) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    std::cerr << "\n";
-    return line;
-}
 
 // The passphrase and, for a new one, its confirmation.
 std::pair<std::string, std::string> passphrase(bool confirm) {
     if (const char* env = std::getenv("CK_PASSPHRASE")) return {env, env};
     if (!isatty(STDIN_FILENO))
         throw Exit{kUsage, "no passphrase: set CK_PASSPHRASE, or run ck-field on a terminal to be asked for it"};
-    std::string first = readPassphraseFromTerminal(confirm ? "New passphrase: " : "Passphrase: ");
-    std::string second = confirm ? readPassphraseFromTerminal("Repeat the passphrase: ") : first;
+    std::string first = ck::promptHidden(confirm ? "New passphrase: " : "Passphrase: ");
+    std::string second = confirm ? ck::promptHidden("Repeat the passphrase: ") : first;
     return {first, second};
 }
 
