@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/register/cluster_register.h"
+
 namespace ck::agg {
 
 struct StorageFailure : std::runtime_error {
@@ -77,15 +79,7 @@ struct PublishedTemplate {
 };
 
 // One row of the cluster register (`assign`): the units to visit, and later the weights.
-struct RegisterUnit {
-    std::string unitId;
-    std::string name;
-    std::string cluster;
-    std::string district;
-    std::string state;
-    std::string stratum;  // size class or stratum
-    std::string sector;
-};
+using RegisterUnit = ck::RegisterUnit;
 
 struct ReviewCommentRow {
     std::string recordId;

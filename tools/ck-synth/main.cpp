@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/form/form_session.h"
+#include "core/register/cluster_register.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
 #include "core/xlsform/xlsform_import.h"
@@ -105,31 +106,6 @@ double rateOf(const Options& o, const std::string& option, double otherwise) {
     return v;
 }
 
-std::string csvField(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
-// One CSV line into fields (quotes as spreadsheets write them); nullopt on an open quote.
-std::optional<std::vector<std::string>> splitCsv(const std::string& line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-            else if (c == '"') quoted = false;
-            else fields.back() += c;
-        } else if (c == '"' && fields.back().empty()) quoted = true;
-        else if (c == ',') fields.emplace_back();
-        else fields.back() += c;
-    }
-    if (quoted) return std::nullopt;
-    return fields;
-}
-
 int registerCommand(const std::vector<std::string>& args) {
     Options o = parse(args, {"--states", "--clusters-per-state", "--units-per-cluster", "--seed", "--micro", "--small", "--medium"});
     if (o.help) {
@@ -149,12 +125,10 @@ int registerCommand(const std::vector<std::string>& args) {
     mix.medium = rateOf(o, "--medium", mix.medium);
     if (mix.micro + mix.small + mix.medium <= 0) throw Exit{kUsage, "--micro, --small and --medium cannot all be 0"};
     auto units_ = ck::syntheticRegister(states, clusters, units, seed, mix);
-    std::ostringstream out;
-    out << "unit_id,name,cluster,district,state,stratum,sector\n";
-    for (const auto& u : units_)
-        out << csvField(u.unitId) << ',' << csvField(u.name) << ',' << csvField(u.cluster) << ',' << csvField(u.district) << ','
-            << csvField(u.state) << ',' << csvField(u.stratum) << ',' << csvField(u.sector) << '\n';
-    std::cout << out.str();
+    std::vector<ck::RegisterUnit> rows;
+    rows.reserve(units_.size());
+    for (const auto& u : units_) rows.push_back({u.unitId, u.name, u.cluster, u.district, u.state, u.stratum, u.sector});
+    std::cout << ck::clusterRegisterCsv(rows);
     if (!std::cout.flush()) throw Exit{kUsage, "cannot write the register to standard output"};
     return kOk;
 }
@@ -162,40 +136,17 @@ int registerCommand(const std::vector<std::string>& args) {
 std::vector<ck::UnitProfile> readRegister(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Exit{kUsage, path + ": cannot read the file"};
-    std::vector<ck::UnitProfile> units;
-    std::map<std::string, size_t> column;
-    std::string line;
-    size_t lineNo = 0;
-    const std::vector<std::string> required = {"unit_id", "name", "cluster", "district", "state", "stratum"};
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (lineNo == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-        if (line.find_first_not_of(" \t,") == std::string::npos) continue;
-        std::string where = path + ":" + std::to_string(lineNo) + ": ";
-        auto fields = splitCsv(line);
-        if (!fields) throw Exit{kProblems, where + "a quoted field is not closed"};
-        if (column.empty()) {
-            for (size_t i = 0; i < fields->size(); ++i) column[(*fields)[i]] = i;
-            for (const auto& r : required)
-                if (!column.count(r))
-                    throw Exit{kProblems, where + "the header lacks '" + r + "' (expected unit_id,name,cluster,district,state,stratum[,sector])"};
-            continue;
-        }
-        if (fields->size() != column.size())
-            throw Exit{kProblems, where + "has " + std::to_string(fields->size()) + " fields, the header " + std::to_string(column.size())};
-        auto field = [&](const char* name) {
-            auto it = column.find(name);
-            return it == column.end() ? std::string() : (*fields)[it->second];
-        };
-        std::string id = field("unit_id");
-        // The id names a file: keep it to one plain file name.
-        if (id.empty() || id.size() > 128 || id.find_first_of("/\\ \t\"") != std::string::npos || id[0] == '.')
-            throw Exit{kProblems, where + "unit_id '" + id + "' must be 1-128 characters without spaces, quotes or slashes, not starting with '.'"};
-        units.push_back(ck::profileFromRegisterRow(id, field("name"), field("cluster"), field("district"), field("state"),
-                                                   field("stratum"), field("sector")));
+    std::stringstream text;
+    text << in.rdbuf();
+    ck::ParsedRegister parsed = ck::parseClusterRegister(text.str(), path);
+    if (!parsed.ok()) {
+        for (size_t i = 1; i < parsed.problems.size(); ++i) std::cerr << parsed.problems[i] << "\n";
+        throw Exit{kProblems, parsed.problems.front()};
     }
-    if (column.empty()) throw Exit{kProblems, path + ": the register is empty (expected a header line)"};
+    std::vector<ck::UnitProfile> units;
+    units.reserve(parsed.units.size());
+    for (const auto& u : parsed.units)
+        units.push_back(ck::profileFromRegisterRow(u.unitId, u.name, u.cluster, u.district, u.state, u.stratum, u.sector));
     return units;
 }
 

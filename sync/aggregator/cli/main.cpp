@@ -335,29 +335,6 @@ int templates(const std::vector<std::string>& args) {
 
 // --- assign ---
 
-// One CSV line into fields (RFC 4180 quotes; a quoted field may not span lines here).
-std::optional<std::vector<std::string>> splitCsv(const std::string& line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-            else if (c == '"') quoted = false;
-            else fields.back() += c;
-        } else if (c == '"' && fields.back().empty()) quoted = true;
-        else if (c == ',') fields.emplace_back();
-        else fields.back() += c;
-    }
-    if (quoted) return std::nullopt;
-    for (auto& f : fields) {
-        while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.pop_back();
-        size_t start = f.find_first_not_of(" \t");
-        f = start == std::string::npos ? std::string() : f.substr(start);
-    }
-    return fields;
-}
-
 int assign(const std::vector<std::string>& args) {
     Options o = parseOptions(args, 1, {"--data"}, {});
     if (helpFor(o, "usage: ck-aggregator assign FILE.csv --data DIR\n"
@@ -367,70 +344,12 @@ int assign(const std::vector<std::string>& args) {
         return kOk;
     if (o.positional.size() != 1) throw Exit{kUsage, "assign takes one CSV file (see --help)"};
     const std::string& file = o.positional[0];
-    std::istringstream in(readFile(file));
-    const std::vector<std::string> required = {"unit_id", "name", "cluster", "district", "state", "stratum"};
-    std::string line;
-    size_t lineNo = 0;
-    std::map<std::string, size_t> column;
-    std::vector<std::string> problems;
-    std::vector<RegisterUnit> units;
-    std::map<std::string, size_t> seen;
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (lineNo == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a spreadsheet's BOM
-        if (line.find_first_not_of(" \t,") == std::string::npos) continue;       // blank line
-        auto fields = splitCsv(line);
-        if (column.empty()) {
-            if (!fields) throw Exit{kRefused, file + ":" + std::to_string(lineNo) + ": the header has an unclosed quote"};
-            for (size_t i = 0; i < fields->size(); ++i) column[(*fields)[i]] = i;
-            std::string missing;
-            for (const auto& r : required)
-                if (!column.count(r)) missing += (missing.empty() ? "" : ", ") + r;
-            if (!missing.empty())
-                throw Exit{kRefused, file + ":" + std::to_string(lineNo) + ": the header lacks " + missing +
-                                         " (expected unit_id,name,cluster,district,state,stratum[,sector])"};
-            continue;
-        }
-        std::string where = file + ":" + std::to_string(lineNo) + ": ";
-        if (!fields) {
-            problems.push_back(where + "a quoted field is not closed");
-            continue;
-        }
-        if (fields->size() != column.size()) {
-            problems.push_back(where + "has " + std::to_string(fields->size()) + " fields, the header " +
-                               std::to_string(column.size()));
-            continue;
-        }
-        auto field = [&](const char* name) {
-            auto it = column.find(name);
-            return it == column.end() ? std::string() : (*fields)[it->second];
-        };
-        RegisterUnit u{field("unit_id"), field("name"),    field("cluster"), field("district"),
-                       field("state"),   field("stratum"), field("sector")};
-        std::string empty;
-        for (const auto& r : required)
-            if (field(r.c_str()).empty()) empty += (empty.empty() ? "" : ", ") + r;
-        if (!empty.empty()) {
-            problems.push_back(where + "empty " + empty);
-            continue;
-        }
-        if (u.unitId.size() > 128 || u.unitId.find_first_of(" \t\"") != std::string::npos) {
-            problems.push_back(where + "unit_id '" + u.unitId + "' must be at most 128 characters without spaces or quotes");
-            continue;
-        }
-        if (auto [it, fresh] = seen.emplace(u.unitId, lineNo); !fresh) {
-            problems.push_back(where + "unit_id '" + u.unitId + "' appears already on line " + std::to_string(it->second));
-            continue;
-        }
-        units.push_back(std::move(u));
+    ParsedRegister parsed = parseClusterRegister(readFile(file), file);
+    if (!parsed.ok()) {
+        for (const auto& p : parsed.problems) std::cerr << p << "\n";
+        throw Exit{kRefused, std::to_string(parsed.problems.size()) + " problem(s) in " + file + "; nothing was loaded"};
     }
-    if (column.empty()) throw Exit{kRefused, file + ": the file is empty (expected a header and units)"};
-    if (!problems.empty()) {
-        for (const auto& p : problems) std::cerr << p << "\n";
-        throw Exit{kRefused, std::to_string(problems.size()) + " bad row(s) in " + file + "; nothing was loaded"};
-    }
-    if (units.empty()) throw Exit{kRefused, file + ": no units below the header; nothing was loaded"};
+    const std::vector<RegisterUnit>& units = parsed.units;
     DataFolder folder = openFolder(o);
     auto storage = openFolderStorage(folder);
     storage->putRegister(units, AuditEvent{systemClock(), "register", "operator", fs::path(file).filename().string(),
