@@ -23,6 +23,13 @@ int64_t systemClock() { return unixNow(); }
 
 namespace {
 
+bool plainId(const std::string& id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (unsigned char c : id)
+        if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
+    return true;
+}
+
 // No 0/O, 1/I/L: a code read aloud over a bad phone line or copied from paper stays right.
 constexpr std::string_view kCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 constexpr size_t kCodeLength = 12;
@@ -252,6 +259,14 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 c.ack.reason = reason;
                 c.ack.message = std::move(message);
             };
+            // Ids become keys in both databases (PostgreSQL's text refuses NUL and broken
+            // UTF-8) and names in exports: only what newRecordId() and a template id make.
+            if (!plainId(w.recordId) || (!w.parentId.empty() && !plainId(w.parentId))) {
+                refuse(RefusalReason::BadContent,
+                       "a visit arrived with a malformed id (only letters, digits, '-', '_', '.' and ':', at most 128): "
+                       "it cannot be accepted");
+                continue;
+            }
             std::optional<SealedEnvelope> env = proto::fromWire(w, batch.devicePublicKey);
             if (!env) {
                 refuse(RefusalReason::BadSignature,

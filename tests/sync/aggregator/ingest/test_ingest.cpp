@@ -420,6 +420,21 @@ TEST_CASE("upload: each bad record is refused with its reason, the rest stored, 
     CHECK(agg.refusalsLogged(byOther.id) == 1);
     CHECK(agg.refusalsLogged(unknownT.id) == 1);
 
+    SECTION("a malformed id (NUL, broken UTF-8, spaces) is refused before it reaches storage") {
+        for (std::string bad : {std::string("abc\0def", 7), std::string("caf\xc3"), std::string("two words"),
+                                std::string(200, 'a')}) {
+            Record r = agg.record("Malformed Id Unit", 11);
+            r.id = bad;
+            agg.now += 1;
+            auto answer = agg.upload(tab.batch({agg.seal(r, tab)}, agg.now));
+            REQUIRE(answer.acks.size() == 1);
+            CHECK(answer.acks[0].status == proto::AckStatus::Refused);
+            CHECK(answer.acks[0].reason == R::BadContent);
+            CHECK_THAT(answer.acks[0].message, Catch::Contains("malformed id"));
+        }
+        CHECK(agg.storage->countVisits() == 1);
+    }
+
     SECTION("another record under a known id is a conflict, and the first stays") {
         Record changed = good;
         for (auto& a : changed.answers)
