@@ -131,7 +131,7 @@ void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job) {
         try {
             return job();
         } catch (const std::exception& e) {
-            return [this, what = std::string(e.what())] { m_error = "Storage failed: " + what; };
+            return [this, what = std::string(e.what())] { m_error = ui(Text::StorageFailed) + what; };
         }
     });
 }
@@ -201,11 +201,11 @@ bool AppModel::createVault(std::string_view passphrase, std::string_view confirm
         return false;
     }
     if (passphrase != confirmation) {
-        m_error = "The two passphrases differ";
+        m_error = ui(Text::PassphrasesDiffer);
         return false;
     }
     auto pass = std::make_shared<SecretText>(passphrase);
-    post("Creating the encrypted store...", [this, pass]() -> TaskRunner::Apply {
+    post(ui(Text::CreatingStore), [this, pass]() -> TaskRunner::Apply {
         auto created = std::make_shared<StoreResult<Store>>(
             Store::create(storeFile(), pass->text, pass->text, m_config.kdf));
         std::string notes;
@@ -239,7 +239,7 @@ bool AppModel::unlock(std::string_view passphrase) {
     }
     auto pass = std::make_shared<SecretText>(passphrase);
     Store* store = &*m_store;
-    post("Unlocking...", [this, store, pass]() -> TaskRunner::Apply {
+    post(ui(Text::Unlocking), [this, store, pass]() -> TaskRunner::Apply {
         auto status = store->unlock(pass->text);
         std::string notes;
         if (status) importBundledTemplates(*store, notes);
@@ -285,20 +285,20 @@ bool AppModel::changePassphrase(std::string_view oldPassphrase, std::string_view
         return false;
     }
     if (newPassphrase != confirmation) {
-        m_error = "The two new passphrases differ";
+        m_error = ui(Text::NewPassphrasesDiffer);
         return false;
     }
     auto oldPass = std::make_shared<SecretText>(oldPassphrase);
     auto newPass = std::make_shared<SecretText>(newPassphrase);
     Store* store = &*m_store;
-    post("Changing the passphrase...", [this, store, oldPass, newPass]() -> TaskRunner::Apply {
+    post(ui(Text::ChangingPassphrase), [this, store, oldPass, newPass]() -> TaskRunner::Apply {
         auto status = store->changePassphrase(oldPass->text, newPass->text, newPass->text);
         return [this, status] {
             if (!status) {
                 m_error = status.message();
                 return;
             }
-            m_notice = "Passphrase changed. Use the new one from now on.";
+            m_notice = ui(Text::PassphraseChanged);
         };
     });
     return true;
@@ -326,6 +326,7 @@ const std::vector<VisitRow>& AppModel::visits() {
             m_visits.push_back(std::move(row));
         }
         m_visitsStale = false;
+        m_assignedStale = true;
     }
     return m_visits;
 }
@@ -374,6 +375,149 @@ bool AppModel::resumeVisit(std::string_view visitId) {
     return true;
 }
 
+namespace {
+
+std::string folded(std::string text) {
+    text = trimmed(std::move(text));
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return text;
+}
+
+std::string jsonText(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string textAnswer(const Record& record, const char* questionId) {
+    const Answer* a = record.find(questionId);
+    return a && !a->isRepeat && a->value.kind() == ValueKind::Text ? a->value.asText() : std::string();
+}
+
+// The answer `value` gives to `q`, when it is valid for it: a text as it is; a choice by
+// its name, or by a label (in any language) or name that matches ignoring case and spaces
+// ("Tiruppur knitwear (Tamil Nadu)", "tiruppur knitwear" -> tiruppur_knitwear).
+std::optional<Value> prefillValue(const Template& t, const Question& q, const std::string& value) {
+    if (trimmed(value).empty()) return std::nullopt;
+    if (q.type == QuestionType::Text) return Value::text(trimmed(value));
+    if (q.type != QuestionType::SelectOne) return std::nullopt;
+    const ChoiceList* list = t.choicesOf(q);
+    if (!list) return std::nullopt;
+    if (list->indexOf(value) >= 0) return Value::text(value);
+    std::string want = folded(value);
+    std::string wantName = want;
+    std::replace(wantName.begin(), wantName.end(), ' ', '_');
+    for (const auto& c : list->choices) {
+        if (folded(c.name) == wantName) return Value::text(c.name);
+        for (const auto& label : c.label.byLanguage)
+            if (folded(label) == want) return Value::text(c.name);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<AssignedUnit>& AppModel::assignedUnits() {
+    const auto& rows = visits();  // refreshes both lists together
+    if (!ready(false)) {
+        if (!isUnlocked()) m_assigned.clear();
+        return m_assigned;
+    }
+    if (!m_assignedStale) return m_assigned;
+    m_assigned.clear();
+    m_assignedStale = false;
+    auto entries = m_store->listAssignments();
+    if (entries.empty()) return m_assigned;
+    // Each visit's unit id and name, newest visit first (listVisits() order).
+    struct Seen {
+        const VisitRow* row;
+        std::string unitId, name;
+    };
+    std::vector<Seen> seen;
+    for (const auto& row : rows) {
+        if (!row.visit.error.empty()) continue;
+        auto record = m_store->loadVisit(row.visit.id);
+        if (!record) continue;
+        seen.push_back({&row, folded(textAnswer(record.value(), "register_id")), folded(row.visit.title)});
+        if (seen.back().unitId.empty()) seen.back().unitId = folded(textAnswer(record.value(), "unit_id"));
+    }
+    for (const auto& e : entries) {
+        AssignedUnit unit;
+        unit.unitId = e.id;
+        unit.error = e.error;
+        if (unit.error.empty()) {
+            auto j = nlohmann::json::parse(e.json, nullptr, false);
+            if (!j.is_object()) {
+                unit.error = ui(Text::AssignmentUnreadable);
+            } else {
+                unit.name = jsonText(j, "name");
+                unit.cluster = jsonText(j, "cluster");
+                unit.district = jsonText(j, "district");
+                unit.state = jsonText(j, "state");
+                unit.stratum = jsonText(j, "stratum");
+                unit.sector = jsonText(j, "sector");
+                if (std::string id = jsonText(j, "unit_id"); !id.empty()) unit.unitId = id;
+            }
+        }
+        std::string id = folded(unit.unitId), name = folded(unit.name);
+        for (const auto& v : seen) {
+            if ((!id.empty() && v.unitId == id) || (!name.empty() && v.name == name)) {
+                unit.visitId = v.row->visit.id;
+                unit.visitStatus = v.row->visit.status;
+                break;
+            }
+        }
+        m_assigned.push_back(std::move(unit));
+    }
+    return m_assigned;
+}
+
+bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view templateId) {
+    clearMessages();
+    if (!ready(false)) return false;
+    std::optional<AssignedUnit> unit;
+    for (const auto& u : assignedUnits())
+        if (u.unitId == unitId) unit = u;
+    if (!unit || !unit->error.empty()) {
+        m_error = ui(Text::UnitNotAssigned);
+        return false;
+    }
+    std::string chosen(templateId);
+    if (chosen.empty()) {
+        // The first intact template that asks which unit this is.
+        for (const auto& info : m_store->listTemplates()) {
+            if (!info.error.empty()) continue;
+            auto t = m_store->findTemplate(info.id, info.version);
+            if (!t) continue;
+            if (chosen.empty()) chosen = info.id;
+            if (t.value()->find("unit_name") || t.value()->find("register_id")) {
+                chosen = info.id;
+                break;
+            }
+        }
+    }
+    if (chosen.empty()) {
+        m_error = ui(Text::NoTemplate);
+        return false;
+    }
+    if (!startVisit(chosen)) return false;
+    const Template& t = m_session->survey();
+    // What the register knows, by the question ids that may ask for it.
+    const std::pair<const char*, const std::string*> known[] = {
+        {"unit_name", &unit->name},        {"name", &unit->name},         {"register_id", &unit->unitId},
+        {"unit_id", &unit->unitId},        {"cluster", &unit->cluster},   {"district", &unit->district},
+        {"state", &unit->state},           {"stratum", &unit->stratum},   {"size_class", &unit->stratum},
+        {"sector", &unit->sector},
+    };
+    for (const auto& [questionId, value] : known) {
+        const Question* q = t.find(questionId);
+        if (!q || q->repeat >= 0 || !q->isAnswerable() || !m_session->answer(q->index, 0).isEmpty()) continue;
+        if (auto v = prefillValue(t, *q, *value)) (void)m_session->setAnswer(q->index, 0, std::move(*v));
+    }
+    autosave();
+    goTo(m_session->first());
+    return true;
+}
+
 bool AppModel::startCorrection(std::string_view finishedVisitId) {
     clearMessages();
     if (!ready(false)) return false;
@@ -390,7 +534,7 @@ bool AppModel::discardDraft(std::string_view visitId) {
     clearMessages();
     if (!ready(false)) return false;
     if (m_session && m_session->recordId() == visitId) {
-        m_error = "This visit is open: close it before discarding it";
+        m_error = ui(Text::VisitOpenCannotDiscard);
         return false;
     }
     auto status = m_store->discardDraft(visitId);
@@ -444,38 +588,64 @@ void AppModel::autosave() {
 }
 
 AnswerResult AppModel::answer(Position at, Value value) {
-    if (!ready(true)) return failed("No visit is open");
+    if (!ready(true)) return failed(ui(Text::NoVisitOpen));
     auto r = m_session->setAnswer(at.question, at.instance, std::move(value));
     if (r.ok()) autosave();
     return r;
 }
 
 AnswerResult AppModel::answer(std::string_view questionId, Value value, int instance) {
-    if (!ready(true)) return failed("No visit is open");
+    if (!ready(true)) return failed(ui(Text::NoVisitOpen));
     auto r = m_session->setAnswer(questionId, std::move(value), instance);
     if (r.ok()) autosave();
     return r;
 }
 
 std::vector<AnswerProblem> AppModel::applyAnswers(const nlohmann::json& answers) {
-    if (!ready(true)) return {{"", "No visit is open"}};
+    if (!ready(true)) return {{"", ui(Text::NoVisitOpen)}};
     auto problems = applyAnswersJson(*m_session, answers);
     autosave();
     return problems;
 }
 
-AnswerResult AppModel::attachPhoto(Position at, const std::string& path) {
-    if (!ready(true)) return failed("No visit is open");
-    std::error_code ec;
-    auto size = std::filesystem::file_size(path, ec);
-    if (ec) return failed("Cannot read " + path);
-    if (size > kMaxPhotoBytes) return failed("The photo is larger than 20 MB");
-    std::ifstream in(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return failed("Cannot read " + path);
-    auto id = m_store->addAttachment(m_session->recordId(), bytes, mediaTypeOf(path));
-    if (!id) return failed(id.message());
-    return answer(at, Value::text(id.value()));
+bool AppModel::attachPhoto(Position at, const std::string& path) {
+    clearMessages();
+    if (!ready(true)) return false;
+    if (!at.valid()) return false;
+    std::string file = trimmed(path);
+    if (file.empty()) {
+        m_error = ui(Text::PhotoPathMissing);
+        return false;
+    }
+    Store* store = &*m_store;
+    std::string visitId = m_session->recordId();
+    std::string language = m_settings.language;
+    // The file may sit on a slow SD card and run to 20 MB: reading and encrypting it happens
+    // here, off the frame. The session is not touched until the answer is applied.
+    post(ui(Text::AttachingPhoto), [this, store, visitId, file, at, language]() -> TaskRunner::Apply {
+        auto fail = [this](std::string why) -> TaskRunner::Apply {
+            return [this, why] { m_error = why; };
+        };
+        const char* lang = language.c_str();
+        std::error_code ec;
+        auto size = std::filesystem::file_size(file, ec);
+        if (ec) return fail(uiText(Text::CannotReadFile, lang) + file);
+        if (size > kMaxPhotoBytes) return fail(uiText(Text::PhotoTooLarge, lang));
+        std::ifstream in(file, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) return fail(uiText(Text::CannotReadFile, lang) + file);
+        auto id = store->addAttachment(visitId, bytes, mediaTypeOf(file));
+        sodium_memzero(bytes.data(), bytes.size());
+        if (!id) return fail(id.message());
+        return [this, visitId, at, attachment = id.value()] {
+            // The visit stayed open (commands are refused while the task runs); check anyway.
+            if (!m_session || m_session->recordId() != visitId) return;
+            auto r = answer(at, Value::text(attachment));
+            if (!r.ok()) m_error = r.message;
+            else m_notice = ui(Text::PhotoAttached);
+        };
+    });
+    return true;
 }
 
 int AppModel::addInstance(int repeat) {
@@ -534,13 +704,13 @@ bool AppModel::finalise() {
     if (!ready(true)) return false;
     auto open = problems();
     if (!open.empty()) {
-        m_error = std::to_string(open.size()) + " problem(s) to fix before finalising";
+        m_error = uiTextCount(Text::ProblemsBeforeFinalise, m_settings.language, open.size());
         return false;
     }
     Store* store = &*m_store;
     const FormSession* session = &*m_session;
     size_t language = languageIndex();
-    post("Finalising the visit...", [this, store, session, language]() -> TaskRunner::Apply {
+    post(ui(Text::Finalising), [this, store, session, language]() -> TaskRunner::Apply {
         auto receipt = store->finalise(session->recordId(), *session, language);
         return [this, receipt] {
             m_visitsStale = true;
@@ -554,8 +724,8 @@ bool AppModel::finalise() {
             m_position = {};
             m_screen = Screen::Visits;
             m_notice = receipt.value().state == OutboxState::AwaitingKey
-                           ? "Visit finalised. It waits, encrypted, until this device is enrolled."
-                           : "Visit finalised and queued for sync.";
+                           ? ui(Text::FinalisedAwaitingKey)
+                           : ui(Text::FinalisedQueued);
         };
     });
     return true;
@@ -570,7 +740,7 @@ void AppModel::setToday(Date today) {
 
 void AppModel::persistSettings() {
     if (!saveAppSettings(m_config.dataDir / kSettingsFileName, m_settings))
-        m_error = "Could not save the settings file in " + m_config.dataDir.string();
+        m_error = ui(Text::SettingsNotSaved) + m_config.dataDir.string();
 }
 
 void AppModel::setTextScale(float scale) {
@@ -628,13 +798,13 @@ std::string AppModel::busyLabel() const {
     if ((p.stage == "uploading" || p.stage == "uploaded") && p.recordsTotal)
         label = "Sending " + std::to_string(p.recordsDone) + " of " + plural(p.recordsTotal, "visit", "visits") + "...";
     else if (p.stage.find("attachment") != std::string::npos)
-        label = "Sending photos...";
+        label = ui(Text::SendingPhotos);
     else if (p.stage == "fetching updates")
-        label = "Fetching templates, assignments and review comments...";
+        label = ui(Text::FetchingUpdates);
     else if (p.stage.rfind("waiting to retry", 0) == 0)
         label = "The link failed; " + p.stage + "...";
     else
-        label = "Connecting to the aggregator...";
+        label = ui(Text::Connecting);
     if (p.attempt > 1) label += " (attempt " + std::to_string(p.attempt) + ")";
     return label;
 }
@@ -648,11 +818,11 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
     label = trimmed(std::move(label));
     setAggregatorAddress(address);  // kept, so a failed attempt need not be typed again
     if (address.empty()) {
-        m_error = "Type the aggregator's address from the enrolment slip (https://...)";
+        m_error = ui(Text::EnrolAddressMissing);
         return false;
     }
     if (code.empty()) {
-        m_error = "Type the one-time enrolment code from the enrolment slip";
+        m_error = ui(Text::EnrolCodeMissing);
         return false;
     }
     if (label.empty()) label = "ClusterKit field app";
@@ -669,7 +839,7 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
     auto secretCode = std::make_shared<SecretText>(code);
     sodium_memzero(code.data(), code.size());
     Store* store = &*m_store;
-    post("Enrolling this device...", [this, store, address, pin, secretCode, label, retry]() -> TaskRunner::Apply {
+    post(ui(Text::Enrolling), [this, store, address, pin, secretCode, label, retry]() -> TaskRunner::Apply {
         auto result = enrolDevice(*store, sync::ServerAddress{address, pin}, secretCode->text, label, retry);
         return [this, result] {
             m_visitsStale = true;
@@ -695,7 +865,7 @@ bool AppModel::syncNow() {
     if (!ready(false)) return false;
     auto settings = m_store->syncSettings();
     if (!settings) {
-        m_error = "This device is not enrolled yet: enrol it on the Enrolment screen first.";
+        m_error = ui(Text::NotEnrolled);
         return false;
     }
     auto client = std::make_shared<sync::SyncClient>(sync::ServerAddress{settings->serverUrl, settings->publicKeyPin},
@@ -709,7 +879,7 @@ bool AppModel::syncNow() {
         m_progress = {};
     }
     Store* store = &*m_store;
-    post("Syncing...", [this, store, client, cancelled]() -> TaskRunner::Apply {
+    post(ui(Text::Syncing), [this, store, client, cancelled]() -> TaskRunner::Apply {
         auto progress = [this, client, cancelled](const sync::SyncProgress& p) {
             // The client forgets a cancel that came between two requests: repeat it.
             if (*cancelled) client->cancel();
@@ -723,10 +893,10 @@ bool AppModel::syncNow() {
             m_syncClient.reset();
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&result)) {
-                m_error = (*cancelled ? "Sync cancelled: " : "Sync stopped: ") + *why;
+                m_error = ui(*cancelled ? Text::SyncCancelled : Text::SyncStopped) + *why;
                 return;
             }
-            m_notice = "Sync done: " + describeSync(std::get<SyncSummary>(result));
+            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result));
         };
     });
     return true;
@@ -748,17 +918,17 @@ bool AppModel::exportBundle(std::string path) {
     if (!ready(false)) return false;
     path = trimmed(std::move(path));
     if (path.empty()) {
-        m_error = "Type where the bundle file should go (a USB stick or SD card folder)";
+        m_error = ui(Text::BundlePathMissing);
         return false;
     }
     std::filesystem::path file = expandHome(path);
     Store* store = &*m_store;
-    post("Writing the bundle file...", [this, store, file]() -> TaskRunner::Apply {
+    post(ui(Text::WritingBundle), [this, store, file]() -> TaskRunner::Apply {
         auto written = writeBundle(*store, file);
         return [this, written, file] {
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&written)) {
-                m_error = "No bundle written: " + *why;
+                m_error = ui(Text::NoBundleWritten) + *why;
                 return;
             }
             m_notice = plural(std::get<size_t>(written), "visit", "visits") + " written to " + file.string() +
@@ -773,20 +943,20 @@ bool AppModel::importReceipt(std::string path) {
     if (!ready(false)) return false;
     path = trimmed(std::move(path));
     if (path.empty()) {
-        m_error = "Type the path of the receipt file the aggregator gave";
+        m_error = ui(Text::ReceiptPathMissing);
         return false;
     }
     std::filesystem::path file = expandHome(path);
     Store* store = &*m_store;
-    post("Reading the receipt...", [this, store, file]() -> TaskRunner::Apply {
+    post(ui(Text::ReadingReceipt), [this, store, file]() -> TaskRunner::Apply {
         auto applied = applyReceipt(*store, file);
         return [this, applied] {
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&applied)) {
-                m_error = "Receipt not applied: " + *why;
+                m_error = ui(Text::ReceiptNotApplied) + *why;
                 return;
             }
-            m_notice = "Receipt applied: " + describeSync(std::get<SyncSummary>(applied));
+            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied));
         };
     });
     return true;

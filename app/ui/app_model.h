@@ -24,6 +24,7 @@
 #include "app/ui/app_settings.h"
 #include "app/ui/field_app.h"
 #include "app/ui/task_runner.h"
+#include "app/ui/ui_text.h"
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
 #include "sync/client/sync_client.h"
@@ -36,6 +37,17 @@ enum class Screen : uint8_t { FirstRun, Unlock, Visits, Form, Review, Sync, Enro
 struct VisitRow {
     VisitSummary visit;
     std::optional<OutboxEntry> outbox;
+};
+
+// A unit the aggregator assigned to this officer (from sync), with the visit already made
+// to it, if any: a visit belongs to the unit when its register / unit id answer equals the
+// unit id, or its unit name equals the unit's name (both ignoring case and spaces around).
+struct AssignedUnit {
+    std::string unitId;  // the store's assignment id (the register's unit_id)
+    std::string name, cluster, district, state, stratum, sector;
+    std::string visitId;  // the newest visit of the unit; "" when not visited yet
+    VisitStatus visitStatus = VisitStatus::Draft;
+    std::string error;  // the stored assignment is damaged or not JSON; the rest still lists
 };
 
 class AppModel {
@@ -92,6 +104,13 @@ public:
     std::vector<TemplateInfo> templates();
     bool startVisit(std::string_view templateId);
     bool resumeVisit(std::string_view visitId);
+    // The assigned units, in the store's order; each marked with its visit (see AssignedUnit).
+    const std::vector<AssignedUnit>& assignedUnits();
+    // Starts a visit of `templateId` (when "", the first template asking for a unit name or
+    // id) to an assigned unit, pre-filling every question whose id matches what the
+    // assignment knows (unit_name, register_id / unit_id, cluster, district, state, stratum,
+    // sector) and whose answer the value is valid for; the rest is left for the officer.
+    bool startAssignedVisit(std::string_view unitId, std::string_view templateId = {});
     // A correction of a finished visit: a new draft with its answers.
     bool startCorrection(std::string_view finishedVisitId);
     bool discardDraft(std::string_view visitId);
@@ -110,7 +129,10 @@ public:
     // Fills answers from JSON (answers_json.h) and saves: tests and scripted entry.
     std::vector<AnswerProblem> applyAnswers(const nlohmann::json& answers);
     // Reads a photo file, stores it as an encrypted attachment and answers `at` with its id.
-    AnswerResult attachPhoto(Position at, const std::string& path);
+    // The read and the encryption run on the task thread (a 20 MB photo from a slow SD card
+    // must not freeze the frame): returns false when refused at once (error() says why);
+    // otherwise the answer is given when the task's result is applied, or error() says why not.
+    bool attachPhoto(Position at, const std::string& path);
     int addInstance(int repeat);
     bool removeInstance(int repeat, int instance);
 
@@ -173,6 +195,10 @@ public:
     // The store, for tests that check what was saved (null before the first run).
     Store* store() { return m_store ? &*m_store : nullptr; }
 
+    // The app's own words in the language setting (ui_text.h): what every screen shows.
+    const char* ui(Text key) const { return uiText(key, m_settings.language); }
+    std::string ui(Text key, std::string_view id) const { return labelId(key, m_settings.language, id); }
+
 private:
     std::filesystem::path storeFile() const;
     void importBundledTemplates(Store& store, std::string& notes) const;
@@ -197,6 +223,8 @@ private:
     int m_fontGeneration = 0;
     std::vector<VisitRow> m_visits;
     bool m_visitsStale = true;
+    std::vector<AssignedUnit> m_assigned;
+    bool m_assignedStale = true;  // follows m_visitsStale: a visit or a sync changes it
     // The running sync: the client (so cancelSync() reaches it), the cancel request (kept:
     // the client forgets a cancel that lands between two of its requests) and the progress.
     bool m_syncing = false;

@@ -56,31 +56,35 @@ void drawTopBar(AppModel& model, UiState& ui) {
     ImGui::SameLine();
     if (model.isUnlocked() && !model.busy()) {
         struct Tab {
-            const char* label;
+            const char* label;  // the fixed id (tab_Sync for the tests); `words` is what shows
+            Text words;
             Screen screen;
         };
         // The form tab only while a visit is open; the others always.
-        const Tab tabs[] = {{"Visits", Screen::Visits},       {"Form", Screen::Form},
-                            {"Sync", Screen::Sync},           {"Enrolment", Screen::Enrolment},
-                            {"Settings", Screen::Settings}};
+        const Tab tabs[] = {{"Visits", Text::NavVisits, Screen::Visits},
+                            {"Form", Text::NavForm, Screen::Form},
+                            {"Sync", Text::NavSync, Screen::Sync},
+                            {"Enrolment", Text::NavEnrolment, Screen::Enrolment},
+                            {"Settings", Text::NavSettings, Screen::Settings}};
         for (const auto& tab : tabs) {
             if (tab.screen == Screen::Form && !model.session()) continue;
             ImGui::PushID(int(tab.screen));
             ImGui::SameLine();
             bool current = model.screen() == tab.screen;
             if (current) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-            if (bigButton(tab.label, s)) model.show(tab.screen);
+            if (bigButton(model.ui(tab.words, tab.label).c_str(), s)) model.show(tab.screen);
             recordItem(ui, std::string("tab_") + tab.label);  // tab_Sync, tab_Enrolment, ...
             if (current) ImGui::PopStyleColor();
             ImGui::PopID();
         }
         ImGui::SameLine();
-        if (bigButton("Lock", s)) model.lock();
+        if (bigButton(model.ui(Text::NavLock, "lock").c_str(), s)) model.lock();
         recordItem(ui, "lock");
     }
     // Language at any moment, even mid-question: answers stay in the session.
     ImGui::SameLine();
-    if (bigButtonEnabled("English", model.languageCode() != "en", s)) model.setLanguage("en");
+    if (bigButtonEnabled("English###english", model.languageCode() != "en", s)) model.setLanguage("en");
+    recordItem(ui, "lang_en");
     ImGui::SameLine();
     if (bigButtonEnabled("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi",  // हिन्दी
                          model.languageCode() != "hi", s))
@@ -112,7 +116,7 @@ void FieldApp::drawFrame() {
         // close what the screen had open (windows, tables, ID and style stacks), show why,
         // and carry on; every earlier save is intact.
         ImGui::ErrorCheckEndFrameRecover(ignoreRecoveryNote);
-        model.reportFailure(std::string("Storage failed: ") + e.what());
+        model.reportFailure(model.ui(Text::StorageFailed) + std::string(e.what()));
     }
 }
 

@@ -38,6 +38,7 @@ class AppModel;
 // Where a named widget was drawn in the last frame (screen pixels), for tests that click it.
 struct ItemRect {
     float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    std::string label;  // a button's visible words (without its "###id"); "" for other widgets
     float centerX() const { return (x0 + x1) / 2; }
     float centerY() const { return (y0 + y1) / 2; }
 };

@@ -20,11 +20,22 @@ float touchHeight(float textScale) {
     return std::max({48.0f * textScale, ImGui::GetFontSize() * 2.6f, ImGui::GetFrameHeight()});
 }
 
+namespace {
+// The last big button drawn (its id and visible words): recordItem() copies the words for
+// the tests that check what a button says in the chosen language.
+ImGuiID g_lastButtonId = 0;
+std::string g_lastButtonLabel;
+}  // namespace
+
 bool bigButton(const char* label, float textScale, float width) {
     ImVec2 size(width, touchHeight(textScale));
     if (width == 0) size.x = std::max(ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x + 24 * textScale, size.y);
     if (width < 0) size.x = ImGui::GetContentRegionAvail().x;
-    return ImGui::Button(label, size);
+    bool pressed = ImGui::Button(label, size);
+    g_lastButtonId = ImGui::GetItemID();
+    const char* end = ImGui::FindRenderedTextEnd(label);
+    g_lastButtonLabel.assign(label, end);
+    return pressed;
 }
 
 bool bigButtonEnabled(const char* label, bool enabled, float textScale, float width) {
@@ -36,7 +47,9 @@ bool bigButtonEnabled(const char* label, bool enabled, float textScale, float wi
 
 void recordItem(UiState& ui, std::string_view name) {
     ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    ui.itemRects[std::string(name)] = ItemRect{a.x, a.y, b.x, b.y};
+    ItemRect rect{a.x, a.y, b.x, b.y, {}};
+    if (ImGui::GetItemID() == g_lastButtonId && g_lastButtonId != 0) rect.label = g_lastButtonLabel;
+    ui.itemRects[std::string(name)] = std::move(rect);
 }
 
 void dragToScroll() {

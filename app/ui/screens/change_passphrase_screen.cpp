@@ -19,14 +19,14 @@ void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
     bool same = ui.newPassphrase == ui.confirmPassphrase;
     if (!ui.confirmPassphrase.empty() && !same) problemText("The two new entries differ.");
     bool ready = !ui.oldPassphrase.empty() && !problem && same;
-    if (bigButtonEnabled("Change passphrase", ready, s) &&
+    if (bigButtonEnabled(model.ui(Text::ChangePassphrase, "change").c_str(), ready, s) &&
         model.changePassphrase(ui.oldPassphrase, ui.newPassphrase, ui.confirmPassphrase)) {
         wipe(ui.oldPassphrase);
         wipe(ui.newPassphrase);
         wipe(ui.confirmPassphrase);
     }
     ImGui::SameLine();
-    if (bigButton("Back to settings", s)) model.show(Screen::Settings);
+    if (bigButton(model.ui(Text::BackToSettings, "back").c_str(), s)) model.show(Screen::Settings);
 }
 
 }  // namespace ck

@@ -61,7 +61,7 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
 
     bool https = ui.enrolAddress.rfind("https://", 0) == 0;
     bool complete = !ui.enrolAddress.empty() && !ui.enrolCode.empty() && (!https || !ui.enrolPin.empty());
-    if (bigButtonEnabled("Enrol", complete && !model.busy(), s)) {
+    if (bigButtonEnabled(model.ui(Text::Enrol, "enrol").c_str(), complete && !model.busy(), s)) {
         if (model.enrol(ui.enrolAddress, ui.enrolPin, ui.enrolCode, ui.enrolLabel)) wipe(ui.enrolCode);  // one use only
     }
     recordItem(ui, "enrol");

@@ -27,7 +27,7 @@ void drawFirstRunScreen(AppModel& model, UiState& ui) {
     recordItem(ui, "confirm_passphrase");
     bool same = ui.newPassphrase == ui.confirmPassphrase;
     if (!ui.confirmPassphrase.empty() && !same) problemText("The two entries differ.");
-    if (bigButtonEnabled("Create", !problem && same, s, -1) &&
+    if (bigButtonEnabled(model.ui(Text::Create, "create").c_str(), !problem && same, s, -1) &&
         model.createVault(ui.newPassphrase, ui.confirmPassphrase)) {
         wipe(ui.newPassphrase);
         wipe(ui.confirmPassphrase);

@@ -20,8 +20,11 @@ struct FormContext {
     UiState& ui;
     const FormSession& session;
     const Template& survey;
-    size_t lang;
+    size_t lang;  // into the template's languages
     float s;
+    // The app's own words in the language setting (ui_text.h).
+    const char* t(Text key) const { return model.ui(key); }
+    std::string label(Text key, std::string_view id) const { return model.ui(key, id); }
 };
 
 std::optional<double> parseNumber(const std::string& text) {
@@ -135,7 +138,7 @@ void drawDateAnswer(FormContext& f, Position at, const Value& current) {
     }
     recordItem(f.ui, "answer");
     ImGui::SameLine();
-    if (bigButton("Today", f.s)) noteResult(f.ui, at, f.model.answer(at, Value::date(f.session.today())));
+    if (bigButton(f.label(Text::Today, "today").c_str(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value::date(f.session.today())));
 }
 
 void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& current) {
@@ -156,7 +159,7 @@ void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& 
         return;
     }
     int chosenIndex = list->indexOf(chosen);
-    std::string preview = chosenIndex >= 0 ? choiceLabel(list->choices[size_t(chosenIndex)], f.lang) : "Choose...";
+    std::string preview = chosenIndex >= 0 ? choiceLabel(list->choices[size_t(chosenIndex)], f.lang) : f.t(Text::Choose);
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##answer", preview.c_str(), ImGuiComboFlags_HeightLarge)) {
         for (int i : available) {
@@ -252,15 +255,15 @@ void drawGps(FormContext& f, Position at, const Value& current) {
 }
 
 void drawPhoto(FormContext& f, Position at, const Value& current) {
-    if (current.kind() == ValueKind::Text) ImGui::Text("Photo attached (%s)", current.asText().c_str());
+    if (current.kind() == ValueKind::Text) ImGui::Text("%s (%s)", f.t(Text::PhotoAttachedAs), current.asText().c_str());
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##photo", "Path to a photo file (.jpg, .png)", &f.ui.photoPath);
+    ImGui::InputTextWithHint("##photo", f.t(Text::PhotoPathHint), &f.ui.photoPath);
     recordItem(f.ui, "photo_path");
-    if (bigButtonEnabled("Attach photo", !f.ui.photoPath.empty(), f.s)) {
-        auto r = f.model.attachPhoto(at, f.ui.photoPath);
-        noteResult(f.ui, at, r);
-        if (r.ok()) f.ui.photoPath.clear();
+    // Read and encrypted on the task thread; the answer (or why not) comes with its result.
+    if (bigButtonEnabled(f.label(Text::AttachPhoto, "attach_photo").c_str(), !f.ui.photoPath.empty(), f.s)) {
+        if (f.model.attachPhoto(at, f.ui.photoPath)) f.ui.photoPath.clear();
     }
+    recordItem(f.ui, "attach_photo");
 }
 
 void drawQuestion(FormContext& f, Position at) {
@@ -273,7 +276,7 @@ void drawQuestion(FormContext& f, Position at) {
     ImGui::PushTextWrapPos(0);
     ImGui::TextUnformatted(q.label.in(f.lang).c_str());
     ImGui::PopTextWrapPos();
-    if (f.session.isRequired(at.question, at.instance)) hintText("Required");
+    if (f.session.isRequired(at.question, at.instance)) hintText(f.t(Text::Required));
     if (!q.hint.empty()) hintText(q.hint.in(f.lang));
     ImGui::Spacing();
 
@@ -294,17 +297,17 @@ void drawQuestion(FormContext& f, Position at) {
     }
 
     if (q.isAnswerable()) {
-        if (current.kind() == ValueKind::DontKnow) ImGui::TextUnformatted("Answer: don't know");
-        if (current.kind() == ValueKind::Refused) ImGui::TextUnformatted("Answer: refused");
+        if (current.kind() == ValueKind::DontKnow) ImGui::TextUnformatted(f.t(Text::AnswerDontKnow));
+        if (current.kind() == ValueKind::Refused) ImGui::TextUnformatted(f.t(Text::AnswerRefused));
         if (q.allowDontKnow) {
-            if (bigButtonEnabled("Don't know", current.kind() != ValueKind::DontKnow, f.s))
+            if (bigButtonEnabled(f.label(Text::DontKnow, "dont_know").c_str(), current.kind() != ValueKind::DontKnow, f.s))
                 noteResult(f.ui, at, f.model.answer(at, Value::dontKnow()));
             ImGui::SameLine();
-            if (bigButtonEnabled("Refused", current.kind() != ValueKind::Refused, f.s))
+            if (bigButtonEnabled(f.label(Text::RefusedAnswer, "refused").c_str(), current.kind() != ValueKind::Refused, f.s))
                 noteResult(f.ui, at, f.model.answer(at, Value::refused()));
             ImGui::SameLine();
         }
-        if (bigButtonEnabled("Clear answer", current.isAnswered(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value()));
+        if (bigButtonEnabled(f.label(Text::ClearAnswer, "clear_answer").c_str(), current.isAnswered(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value()));
     }
     ImGui::PopID();
 
@@ -333,30 +336,38 @@ void drawRepeats(FormContext& f, int section) {
         if (rows > 0 && ImGui::BeginTable("rows", int(columns.size()) + 2, tf)) {
             ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 40 * f.s);
             for (int c : columns) ImGui::TableSetupColumn(f.survey.questions[size_t(c)].label.in(f.lang).c_str());
-            ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthFixed, 220 * f.s);
+            ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, 220 * f.s);
             ImGui::TableHeadersRow();
-            for (int i = 0; i < rows; ++i) {
-                ImGui::PushID(i);
-                ImGui::TableNextRow();
-                ImGui::TableNextColumn();
-                ImGui::Text("%d", i + 1);
-                for (int c : columns) {
+            // Every row is one line of text beside two buttons, so all rows are equally tall:
+            // the clipper builds only the rows in view (a 200-row table stays cheap to scroll).
+            std::string editLabel = f.label(Text::Edit, "edit"), removeLabel = f.label(Text::Remove, "remove");
+            ImGuiListClipper clipper;
+            clipper.Begin(rows);
+            while (clipper.Step()) {
+                for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+                    ImGui::PushID(i);
+                    ImGui::TableNextRow();
                     ImGui::TableNextColumn();
-                    const Value& v = f.session.value(c, i);
-                    std::string shown = v.kind() == ValueKind::DontKnow ? "don't know"
-                                        : v.kind() == ValueKind::Refused ? "refused"
-                                                                         : v.toString();
-                    ImGui::TextUnformatted(shown.c_str());
+                    ImGui::Text("%d", i + 1);
+                    for (int c : columns) {
+                        ImGui::TableNextColumn();
+                        const Value& v = f.session.value(c, i);
+                        std::string shown = v.kind() == ValueKind::DontKnow ? f.t(Text::DontKnow)
+                                            : v.kind() == ValueKind::Refused ? f.t(Text::RefusedAnswer)
+                                                                             : v.toString();
+                        ImGui::TextUnformatted(shown.c_str());
+                    }
+                    ImGui::TableNextColumn();
+                    if (bigButton(editLabel.c_str(), f.s)) edit = i;
+                    recordItem(f.ui, "edit_row_" + q.id + "_" + std::to_string(i));  // drawn rows only
+                    ImGui::SameLine();
+                    if (bigButton(removeLabel.c_str(), f.s)) remove = i;
+                    ImGui::PopID();
                 }
-                ImGui::TableNextColumn();
-                if (bigButton("Edit", f.s)) edit = i;
-                ImGui::SameLine();
-                if (bigButton("Remove", f.s)) remove = i;
-                ImGui::PopID();
             }
             ImGui::EndTable();
         }
-        if (bigButton("Add a row", f.s)) edit = f.model.addInstance(q.index);
+        if (bigButton(f.label(Text::AddRow, "add_row").c_str(), f.s)) edit = f.model.addInstance(q.index);
         recordItem(f.ui, "add_row_" + q.id);
         ImGui::PopID();
         // After the table: these change the session the loop reads.
@@ -371,9 +382,9 @@ void drawRepeats(FormContext& f, int section) {
 }
 
 std::string savedState(const AppModel& model) {
-    if (!model.saveError().empty()) return "NOT SAVED: " + model.saveError();
-    if (model.savedAt() == 0) return "No changes yet";
-    return localTime(model.savedAt(), "Saved %H:%M:%S");
+    if (!model.saveError().empty()) return model.ui(Text::NotSaved) + model.saveError();
+    if (model.savedAt() == 0) return model.ui(Text::NoChangesYet);
+    return model.ui(Text::Saved) + localTime(model.savedAt(), " %H:%M:%S");
 }
 
 }  // namespace
@@ -388,7 +399,7 @@ void drawFormScreen(AppModel& model, UiState& ui) {
 
     Progress p = session->progress();
     float fraction = p.total > 0 ? float(p.answered) / float(p.total) : 0.0f;
-    std::string overlay = std::to_string(p.answered) + " of " + std::to_string(p.total) + " answered";
+    std::string overlay = uiTextCount(Text::AnsweredOf, model.languageCode(), size_t(p.answered), size_t(p.total));
     ImGui::ProgressBar(fraction, ImVec2(ImGui::GetContentRegionAvail().x * 0.6f, 0), overlay.c_str());
     ImGui::SameLine();
     std::string saved = savedState(model);
@@ -412,23 +423,24 @@ void drawFormScreen(AppModel& model, UiState& ui) {
             drawQuestion(f, at);
             drawRepeats(f, section);
         } else {
-            ImGui::TextWrapped("Nothing to ask in this visit right now.");
+            ImGui::TextWrapped("%s", f.t(Text::NothingToAsk));
         }
         dragToScroll();
     }
     ImGui::EndChild();
 
     float wide = 220.0f * f.s;
-    if (bigButtonEnabled("< Previous", at.valid() && session->previous(at).valid(), f.s * 1.3f, wide)) model.previous();
+    if (bigButtonEnabled(f.label(Text::Previous, "previous").c_str(), at.valid() && session->previous(at).valid(), f.s * 1.3f, wide)) model.previous();
     recordItem(ui, "previous");
     ImGui::SameLine();
-    if (bigButtonEnabled("Next >", at.valid(), f.s * 1.3f, wide)) model.next();
+    if (bigButtonEnabled(f.label(Text::Next, "next").c_str(), at.valid(), f.s * 1.3f, wide)) model.next();
     recordItem(ui, "next");
     ImGui::SameLine();
-    if (bigButton("Review & finalise", f.s * 1.3f)) model.show(Screen::Review);
+    if (bigButton(f.label(Text::ReviewAndFinalise, "review").c_str(), f.s * 1.3f)) model.show(Screen::Review);
     recordItem(ui, "review");
     ImGui::SameLine();
-    if (bigButton("Close visit", f.s * 1.3f)) model.closeVisit();
+    if (bigButton(f.label(Text::CloseVisit, "close_visit").c_str(), f.s * 1.3f)) model.closeVisit();
+    recordItem(ui, "close_visit");
 }
 
 }  // namespace ck

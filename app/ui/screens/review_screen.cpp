@@ -10,12 +10,11 @@ void drawReviewScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
     auto problems = model.problems();
     Progress p = session->progress();
-    ImGui::Text("%d of %d questions answered.", p.answered, p.total);
+    ImGui::TextUnformatted(uiTextCount(Text::AnsweredOf, model.languageCode(), size_t(p.answered), size_t(p.total)).c_str());
     if (problems.empty())
-        ImGui::TextWrapped("No open problems: the visit can be finalised. A finalised visit can no longer be "
-                           "edited (a correction starts a new draft).");
+        ImGui::TextWrapped("%s", model.ui(Text::NoOpenProblems));
     else
-        ImGui::Text("%zu open problem(s). Tap one to go to its question.", problems.size());
+        ImGui::TextWrapped("%s", model.ui(Text::OpenProblems));
 
     float footer = touchHeight(s) * 1.3f + ImGui::GetStyle().ItemSpacing.y;
     Position jump;
@@ -33,9 +32,10 @@ void drawReviewScreen(AppModel& model, UiState& ui) {
     ImGui::EndChild();
     if (jump.valid()) model.goTo(jump);
 
-    if (bigButton("Back to the form", s * 1.3f)) model.show(Screen::Form);
+    if (bigButton(model.ui(Text::BackToForm, "back_to_form").c_str(), s * 1.3f)) model.show(Screen::Form);
+    recordItem(ui, "back_to_form");
     ImGui::SameLine();
-    if (bigButtonEnabled("Finalise", problems.empty(), s * 1.3f)) model.finalise();
+    if (bigButtonEnabled(model.ui(Text::Finalise, "finalise").c_str(), problems.empty(), s * 1.3f)) model.finalise();
     recordItem(ui, "finalise");
 }
 

@@ -7,7 +7,7 @@ namespace ck {
 void drawSettingsScreen(AppModel& model, UiState& ui) {
     const AppSettings& settings = model.settings();
     float s = settings.textScale;
-    ImGui::TextUnformatted("Language");
+    ImGui::TextUnformatted(model.ui(Text::Language));
     if (ImGui::RadioButton("English", settings.language == "en")) model.setLanguage("en");
     ImGui::SameLine();
     if (ImGui::RadioButton("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 (Hindi)",
@@ -15,7 +15,7 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
         model.setLanguage("hi");
 
     ImGui::Spacing();
-    ImGui::TextUnformatted("Text size");
+    ImGui::TextUnformatted(model.ui(Text::TextSize));
     const float sizes[] = {0.8f, 1.0f, 1.25f, 1.5f, 2.0f};
     const char* names[] = {"Small", "Normal", "Large", "Larger", "Largest"};
     for (size_t i = 0; i < std::size(sizes); ++i) {
@@ -27,16 +27,17 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
 
     ImGui::Spacing();
     bool contrast = settings.highContrast;
-    if (ImGui::Checkbox("High contrast (for sunlight)", &contrast)) model.setHighContrast(contrast);
+    if (ImGui::Checkbox(model.ui(Text::HighContrast, "high_contrast").c_str(), &contrast)) model.setHighContrast(contrast);
     recordItem(ui, "high_contrast");
 
     ImGui::Spacing();
     int minutes = settings.idleLockMinutes;
     ImGui::SetNextItemWidth(300 * s);
-    if (ImGui::SliderInt("Lock after idle minutes (0 = never)", &minutes, 0, 60)) model.setIdleLockMinutes(minutes);
+    if (ImGui::SliderInt(model.ui(Text::IdleLockMinutes, "idle_lock").c_str(), &minutes, 0, 60)) model.setIdleLockMinutes(minutes);
 
     ImGui::Spacing();
-    if (bigButton("Change passphrase...", s)) model.show(Screen::ChangePassphrase);
+    if (bigButton(model.ui(Text::ChangePassphraseEllipsis, "change_passphrase").c_str(), s)) model.show(Screen::ChangePassphrase);
+    recordItem(ui, "change_passphrase");
 }
 
 }  // namespace ck

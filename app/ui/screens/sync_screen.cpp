@@ -42,7 +42,7 @@ void drawSyncProgress(AppModel& model, UiState& ui) {
     ImGui::ProgressBar(fraction, ImVec2(-1, touchHeight(s) * 0.6f), overlay.c_str());
     recordItem(ui, "sync_progress");
     ImGui::Text("Sent %s, received %s", bytesText(p.bytesSent).c_str(), bytesText(p.bytesReceived).c_str());
-    if (bigButton("Cancel", s)) model.cancelSync();
+    if (bigButton(model.ui(Text::Cancel, "cancel").c_str(), s)) model.cancelSync();
     recordItem(ui, "cancel_sync");
     hintText("Cancel is safe: every visit the aggregator answered is recorded; the rest go with the next sync.");
 }
@@ -66,13 +66,13 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     } else {
         ImGui::TextWrapped("Not enrolled: finished visits wait here, encrypted, and are sealed for the aggregator "
                            "once this device is enrolled.");
-        if (bigButton("Enrol this device", s)) model.show(Screen::Enrolment);
+        if (bigButton(model.ui(Text::EnrolDevice, "enrol_device").c_str(), s)) model.show(Screen::Enrolment);
         recordItem(ui, "go_enrol");
     }
     ImGui::Text("%zu to send, %zu stored, %zu refused%s", waiting, done, refused,
                 awaitingKey ? (", " + std::to_string(awaitingKey) + " waiting for enrolment").c_str() : "");
 
-    if (bigButtonEnabled("Sync now", settings.has_value() && !model.busy(), s)) model.syncNow();
+    if (bigButtonEnabled(model.ui(Text::SyncNow, "sync_now").c_str(), settings.has_value() && !model.busy(), s)) model.syncNow();
     recordItem(ui, "sync_now");
     hintText("Sync sends the visits waiting to go and brings new templates, assignments and review comments.");
 
@@ -81,13 +81,13 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##bundle", "where to write the bundle file", &ui.bundlePath);
     recordItem(ui, "bundle_path");
-    if (bigButtonEnabled("Export bundle file", settings.has_value() && waiting > 0 && !ui.bundlePath.empty(), s))
+    if (bigButtonEnabled(model.ui(Text::ExportBundle, "export_bundle").c_str(), settings.has_value() && waiting > 0 && !ui.bundlePath.empty(), s))
         model.exportBundle(ui.bundlePath);
     recordItem(ui, "export_bundle");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##receipt", "the receipt file the aggregator gave back", &ui.receiptPath);
     recordItem(ui, "receipt_path");
-    if (bigButtonEnabled("Import receipt", settings.has_value() && !ui.receiptPath.empty(), s))
+    if (bigButtonEnabled(model.ui(Text::ImportReceipt, "import_receipt").c_str(), settings.has_value() && !ui.receiptPath.empty(), s))
         model.importReceipt(ui.receiptPath);
     recordItem(ui, "import_receipt");
     ImGui::Separator();

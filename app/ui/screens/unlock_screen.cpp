@@ -7,12 +7,12 @@ namespace ck {
 
 void drawUnlockScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
-    ImGui::TextWrapped("The app is locked. Enter your passphrase.");
+    ImGui::TextWrapped("%s", model.ui(Text::LockedPrompt));
     ImGui::SetNextItemWidth(-1);
-    bool enter = ImGui::InputTextWithHint("##unlock", "Passphrase", &ui.unlockPassphrase,
+    bool enter = ImGui::InputTextWithHint("##unlock", model.ui(Text::Passphrase), &ui.unlockPassphrase,
                                           ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
     recordItem(ui, "unlock_passphrase");
-    bool press = bigButtonEnabled("Unlock", !ui.unlockPassphrase.empty(), s, -1);
+    bool press = bigButtonEnabled(model.ui(Text::Unlock, "unlock").c_str(), !ui.unlockPassphrase.empty(), s, -1);
     recordItem(ui, "unlock");
     if ((enter || press) && !ui.unlockPassphrase.empty() && model.unlock(ui.unlockPassphrase))
         wipe(ui.unlockPassphrase);

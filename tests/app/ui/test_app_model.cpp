@@ -362,7 +362,7 @@ TEST_CASE("repeats: rows are added and removed, each saved", "[ui][model]") {
     CHECK(model.session()->instanceCount(repeat) == 1);
 }
 
-TEST_CASE("a photo file becomes an encrypted attachment answering the question", "[ui][model]") {
+TEST_CASE("a photo file becomes an encrypted attachment answering the question, read off the frame", "[ui][model]") {
     auto dir = scratchDir("photo");
     FakeClock clock;
     AppModel model(makeConfig(dir, clock));
@@ -377,13 +377,32 @@ TEST_CASE("a photo file becomes an encrypted attachment answering the question",
         std::ofstream out(dir / "works.jpg", std::ios::binary);
         out << "\xFF\xD8\xFF\xE0 not really a jpeg";
     }
-    CHECK_FALSE(model.attachPhoto({photo, 0}, (dir / "missing.jpg").string()).ok());
-    auto r = model.attachPhoto({photo, 0}, (dir / "works.jpg").string());
-    REQUIRE(r.ok());
+    // A missing file: accepted as a task, then refused with the path; nothing answered.
+    REQUIRE(model.attachPhoto({photo, 0}, (dir / "missing.jpg").string()));
+    model.waitForTasks();
+    CHECK_THAT(model.error(), Catch::Contains("missing.jpg"));
+    CHECK(model.session()->answer(photo).isEmpty());
+    CHECK_FALSE(model.attachPhoto({photo, 0}, "  "));  // no path: refused at once
+    CHECK_FALSE(model.busy());
+
+    // The read and the encryption run on the task thread: until the result is applied (the
+    // next frame) the app is busy and the session unchanged, and commands wait.
+    REQUIRE(model.attachPhoto({photo, 0}, (dir / "works.jpg").string()));
+    CHECK(model.busy());
+    CHECK(model.session()->answer(photo).isEmpty());
+    CHECK_FALSE(model.next());  // refused while the task owns the store
+    model.waitForTasks();
+    CHECK(model.error().empty());
+    CHECK_FALSE(model.busy());
     const Value& v = model.session()->answer(photo);
     REQUIRE(v.kind() == ValueKind::Text);
     auto stored = model.store()->readAttachment(v.asText());
     REQUIRE(stored.ok());
     CHECK(stored.value().mediaType == "image/jpeg");
     CHECK(stored.value().bytes == "\xFF\xD8\xFF\xE0 not really a jpeg");
+    // And it was saved with the draft.
+    auto saved = model.store()->loadVisit(model.session()->recordId());
+    REQUIRE(saved.ok());
+    REQUIRE(saved.value().find(t.questions[size_t(photo)].id));
+    CHECK(saved.value().find(t.questions[size_t(photo)].id)->value.asText() == v.asText());
 }

@@ -346,3 +346,52 @@ TEST_CASE("a full disk during a frame is shown as an error and the app carries o
     CHECK(model.session());
     CHECK(model.screen() == Screen::Form);
 }
+
+TEST_CASE("a 200-row repeat table builds only the rows in view, and all of them by scrolling", "[ui][view]") {
+    auto dir = scratchDir("view-200-rows");
+    FakeClock clock;
+    HeadlessImGui gui;
+    FieldApp app(makeConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    REQUIRE(model.startVisit(kFlagshipId));
+    const Template& t = model.session()->survey();
+    int repeat = t.indexOf("product_lines");
+    REQUIRE(repeat >= 0);
+    REQUIRE(model.answer("consent", Value::text("yes")).ok());  // the section is asked only then
+    while (model.session()->instanceCount(repeat) < 200) REQUIRE(model.addInstance(repeat) >= 0);
+    Position first = model.session()->find("product", 0);
+    REQUIRE(first.valid());
+    model.goTo(first);
+    gui.frames(app, 3);
+
+    auto drawnRows = [&] {
+        int n = 0;
+        for (int i = 0; i < 200; ++i)
+            if (app.itemRect("edit_row_product_lines_" + std::to_string(i))) ++n;
+        return n;
+    };
+    REQUIRE(model.screen() == Screen::Form);
+    REQUIRE(app.itemRect("add_row_product_lines"));
+    CHECK(app.itemRect("edit_row_product_lines_0"));
+    CHECK_FALSE(app.itemRect("edit_row_product_lines_199"));
+    int visible = drawnRows();
+    CHECK(visible > 0);
+    CHECK(visible < 40);  // a screenful, not 200
+
+    ImGuiWindow* pane = nullptr;
+    for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows)
+        if (std::string(w->Name).find("question") != std::string::npos) pane = w;
+    REQUIRE(pane);
+    CHECK(pane->ScrollMax.y > 200 * 40.0f);  // the full table is as tall as 200 touch-sized rows
+    ImGui::SetScrollY(pane, pane->ScrollMax.y);
+    gui.frames(app, 2);
+    CHECK(app.itemRect("edit_row_product_lines_199"));
+    CHECK_FALSE(app.itemRect("edit_row_product_lines_100"));  // (row 0 may be built: the clipper measures it)
+    CHECK(drawnRows() < 40);
+
+    // A row drawn by the clipper still works: Edit goes to that row.
+    gui.clickItem(app, "edit_row_product_lines_199");
+    REQUIRE(model.position().valid());
+    CHECK(model.position().instance == 199);
+}

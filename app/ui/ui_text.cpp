@@ -1,0 +1,213 @@
+#include "app/ui/ui_text.h"
+
+#include <array>
+
+namespace ck {
+namespace {
+
+struct Words {
+    Text key;
+    const char* en;
+    const char* hi;  // nullptr: not translated yet, English shows
+};
+
+// Plain Hindi as a field officer reads it; common loan words (sync, draft, template,
+// passphrase) are kept, written in Devanagari, as officers say them.
+constexpr Words kWords[] = {
+    {Text::AppName, "ClusterKit", "ClusterKit"},
+    {Text::NavVisits, "Visits", "विज़िट"},
+    {Text::NavForm, "Form", "फ़ॉर्म"},
+    {Text::NavSync, "Sync", "सिंक"},
+    {Text::NavEnrolment, "Enrolment", "पंजीकरण"},
+    {Text::NavSettings, "Settings", "सेटिंग्स"},
+    {Text::NavLock, "Lock", "लॉक करें"},
+    {Text::Working, "Working...", "काम चल रहा है..."},
+
+    {Text::StartNewVisit, "Start a new visit: ", "नई विज़िट शुरू करें: "},
+    {Text::SearchByUnitName, "Search by unit name", "इकाई के नाम से खोजें"},
+    {Text::ColumnUnit, "Unit", "इकाई"},
+    {Text::ColumnState, "State", "स्थिति"},
+    {Text::ColumnLastChange, "Last change", "पिछला बदलाव"},
+    {Text::NoUnitNameYet, "(no unit name yet)", "(अभी इकाई का नाम नहीं)"},
+    {Text::Resume, "Resume", "जारी रखें"},
+    {Text::Discard, "Discard", "हटाएँ"},
+    {Text::DiscardQuestion, "Throw this draft away? It cannot be undone.",
+     "यह ड्राफ़्ट हटा दें? हटाने के बाद यह वापस नहीं आएगा।"},
+    {Text::DiscardDraft, "Discard draft", "ड्राफ़्ट हटाएँ"},
+    {Text::Keep, "Keep", "रहने दें"},
+    {Text::Correct, "Correct", "सुधारें"},
+    {Text::CorrectionQuestion, "Start a correction? It opens a new draft with these answers.",
+     "सुधार शुरू करें? इन्हीं उत्तरों के साथ एक नया ड्राफ़्ट खुलेगा।"},
+    {Text::StartCorrection, "Start correction", "सुधार शुरू करें"},
+    {Text::Cancel, "Cancel", "रद्द करें"},
+    {Text::NoVisitsYet, "No visits yet.", "अभी कोई विज़िट नहीं है।"},
+    {Text::NoTemplate, "No survey template is installed.", "कोई सर्वे टेम्पलेट इंस्टॉल नहीं है।"},
+    {Text::AssignedUnitsHeading, "Assigned units (from sync)", "आपको सौंपी गई इकाइयाँ (सिंक से)"},
+    {Text::SearchAssigned, "units assigned; search above filters them too",
+     "इकाइयाँ सौंपी गईं; ऊपर की खोज इन पर भी लागू होती है"},
+    {Text::StartVisit, "Start visit", "विज़िट शुरू करें"},
+    {Text::OpenVisit, "Open visit", "विज़िट खोलें"},
+    {Text::NotVisitedYet, "not visited yet", "अभी विज़िट नहीं हुई"},
+    {Text::ColumnPlace, "Cluster, district, state", "क्लस्टर, ज़िला, राज्य"},
+    {Text::NoAssignedMatch, "No assigned unit matches the search.", "खोज से कोई सौंपी गई इकाई नहीं मिली।"},
+
+    {Text::StateDamaged, "damaged", "ख़राब डेटा"},
+    {Text::StateDraft, "draft", "ड्राफ़्ट"},
+    {Text::StateFinished, "finished", "पूरी"},
+    {Text::StateAwaitingKey, "finished, waiting for enrolment", "पूरी, पंजीकरण की प्रतीक्षा में"},
+    {Text::StateQueued, "queued", "भेजने के लिए तैयार"},
+    {Text::StateSent, "sent", "भेजी गई"},
+    {Text::StateAcknowledged, "acknowledged", "पहुँच गई"},
+    {Text::StateDuplicate, "duplicate", "पहले से पहुँची हुई"},
+    {Text::StateRefused, "refused", "अस्वीकार"},
+
+    {Text::Required, "Required", "ज़रूरी"},
+    {Text::Next, "Next >", "आगे >"},
+    {Text::Previous, "< Previous", "< पीछे"},
+    {Text::CloseVisit, "Close visit", "विज़िट बंद करें"},
+    {Text::ReviewAndFinalise, "Review & finalise", "जाँचें और पूरा करें"},
+    {Text::DontKnow, "Don't know", "पता नहीं"},
+    {Text::RefusedAnswer, "Refused", "बताने से इनकार"},
+    {Text::ClearAnswer, "Clear answer", "उत्तर मिटाएँ"},
+    {Text::AddRow, "Add a row", "पंक्ति जोड़ें"},
+    {Text::Remove, "Remove", "हटाएँ"},
+    {Text::Edit, "Edit", "बदलें"},
+    {Text::AttachPhoto, "Attach photo", "फ़ोटो जोड़ें"},
+    {Text::PhotoPathHint, "Path to a photo file (.jpg, .png)", "फ़ोटो फ़ाइल का पता (.jpg, .png)"},
+    {Text::PhotoAttachedAs, "Photo attached", "फ़ोटो जुड़ी है"},
+    {Text::Saved, "Saved", "सहेजा गया"},
+    {Text::NotSaved, "NOT SAVED: ", "सहेजा नहीं गया: "},
+    {Text::NoChangesYet, "No changes yet", "अभी कोई बदलाव नहीं"},
+    {Text::Today, "Today", "आज"},
+    {Text::Choose, "Choose...", "चुनें..."},
+    {Text::Sections, "Sections", "भाग"},
+    {Text::NothingToAsk, "Nothing to ask in this visit right now.", "इस विज़िट में अभी पूछने को कुछ नहीं है।"},
+    {Text::AnswerDontKnow, "Answer: don't know", "उत्तर: पता नहीं"},
+    {Text::AnswerRefused, "Answer: refused", "उत्तर: बताने से इनकार"},
+
+    {Text::Finalise, "Finalise", "पूरा करें"},
+    {Text::BackToForm, "Back to the form", "फ़ॉर्म पर वापस"},
+    {Text::NoOpenProblems, "No open problems: the visit can be finalised.",
+     "कोई समस्या बाकी नहीं: विज़िट पूरी की जा सकती है।"},
+    {Text::OpenProblems, "Problems to fix before finalising:", "पूरा करने से पहले ये समस्याएँ ठीक करें:"},
+
+    {Text::SyncNow, "Sync now", "अभी सिंक करें"},
+    {Text::ExportBundle, "Export bundle file", "बंडल फ़ाइल बनाएँ"},
+    {Text::ImportReceipt, "Import receipt", "रसीद लोड करें"},
+    {Text::EnrolDevice, "Enrol this device", "यह डिवाइस पंजीकृत करें"},
+    {Text::Enrol, "Enrol", "पंजीकरण करें"},
+
+    {Text::Language, "Language", "भाषा"},
+    {Text::TextSize, "Text size", "अक्षरों का आकार"},
+    {Text::HighContrast, "High contrast (for sunlight)", "गहरे रंग (धूप में पढ़ने के लिए)"},
+    {Text::IdleLockMinutes, "Lock after idle minutes (0 = never)", "इतने मिनट कुछ न करने पर लॉक (0 = कभी नहीं)"},
+    {Text::ChangePassphrase, "Change passphrase", "पासफ़्रेज़ बदलें"},
+    {Text::ChangePassphraseEllipsis, "Change passphrase...", "पासफ़्रेज़ बदलें..."},
+    {Text::BackToSettings, "Back to settings", "सेटिंग्स पर वापस"},
+    {Text::Unlock, "Unlock", "खोलें"},
+    {Text::Passphrase, "Passphrase", "पासफ़्रेज़"},
+    {Text::LockedPrompt, "The app is locked. Enter your passphrase.", "ऐप लॉक है। अपना पासफ़्रेज़ डालें।"},
+    {Text::Create, "Create", "बनाएँ"},
+    {Text::SamePassphraseAgain, "The same passphrase again", "वही पासफ़्रेज़ दोबारा"},
+    {Text::StrongEnough, "Strong enough.", "पासफ़्रेज़ मज़बूत है।"},
+    {Text::EntriesDiffer, "The two entries differ.", "दोनों में लिखा अलग है।"},
+
+    {Text::NoVisitOpen, "No visit is open", "कोई विज़िट खुली नहीं है"},
+    {Text::PassphrasesDiffer, "The two passphrases differ", "दोनों पासफ़्रेज़ अलग हैं"},
+    {Text::NewPassphrasesDiffer, "The two new passphrases differ", "दोनों नए पासफ़्रेज़ अलग हैं"},
+    {Text::PassphraseChanged, "Passphrase changed. Use the new one from now on.",
+     "पासफ़्रेज़ बदल गया। अब से नया पासफ़्रेज़ ही डालें।"},
+    {Text::VisitOpenCannotDiscard, "This visit is open: close it before discarding it",
+     "यह विज़िट अभी खुली है: हटाने से पहले इसे बंद करें"},
+    {Text::ProblemsBeforeFinalise, "{n} problem(s) to fix before finalising",
+     "पूरा करने से पहले {n} समस्या(एँ) ठीक करें"},
+    {Text::FinalisedAwaitingKey, "Visit finalised. It waits, encrypted, until this device is enrolled.",
+     "विज़िट पूरी हुई। डिवाइस का पंजीकरण होने तक यह सुरक्षित (एन्क्रिप्टेड) रखी रहेगी।"},
+    {Text::FinalisedQueued, "Visit finalised and queued for sync.", "विज़िट पूरी हुई और सिंक के लिए तैयार है।"},
+    {Text::NotEnrolled, "This device is not enrolled yet: enrol it on the Enrolment screen first.",
+     "यह डिवाइस अभी पंजीकृत नहीं है: पहले पंजीकरण स्क्रीन पर इसे पंजीकृत करें।"},
+    {Text::PhotoPathMissing, "Type the path of the photo file first", "पहले फ़ोटो फ़ाइल का पता लिखें"},
+    {Text::AttachingPhoto, "Attaching the photo...", "फ़ोटो जोड़ी जा रही है..."},
+    {Text::CannotReadFile, "Cannot read ", "यह फ़ाइल पढ़ी नहीं जा सकी: "},
+    {Text::PhotoTooLarge, "The photo is larger than 20 MB", "फ़ोटो 20 MB से बड़ी है"},
+    {Text::PhotoAttached, "Photo attached.", "फ़ोटो जुड़ गई।"},
+    {Text::AssignmentUnreadable, "This assignment could not be read; sync again to receive it anew",
+     "यह सौंपी गई इकाई पढ़ी नहीं जा सकी; दोबारा सिंक करें"},
+    {Text::UnitNotAssigned, "This unit is not among the assigned units (sync again?)",
+     "यह इकाई सौंपी गई इकाइयों में नहीं है (दोबारा सिंक करें?)"},
+    {Text::CreatingStore, "Creating the encrypted store...", "सुरक्षित (एन्क्रिप्टेड) भंडार बनाया जा रहा है..."},
+    {Text::Unlocking, "Unlocking...", "खोला जा रहा है..."},
+    {Text::ChangingPassphrase, "Changing the passphrase...", "पासफ़्रेज़ बदला जा रहा है..."},
+    {Text::Finalising, "Finalising the visit...", "विज़िट पूरी की जा रही है..."},
+    {Text::Enrolling, "Enrolling this device...", "डिवाइस का पंजीकरण हो रहा है..."},
+    {Text::Syncing, "Syncing...", "सिंक हो रहा है..."},
+    {Text::WritingBundle, "Writing the bundle file...", "बंडल फ़ाइल लिखी जा रही है..."},
+    {Text::ReadingReceipt, "Reading the receipt...", "रसीद पढ़ी जा रही है..."},
+    {Text::StorageFailed, "Storage failed: ", "डेटा सहेजने में गड़बड़ी: "},
+    {Text::SyncDone, "Sync done: ", "सिंक पूरा: "},
+    {Text::SyncStopped, "Sync stopped: ", "सिंक रुक गया: "},
+    {Text::SyncCancelled, "Sync cancelled: ", "सिंक रद्द किया: "},
+    {Text::EnrolAddressMissing, "Type the aggregator's address from the enrolment slip (https://...)",
+     "पंजीकरण पर्ची से एग्रीगेटर का पता लिखें (https://...)"},
+    {Text::EnrolCodeMissing, "Type the one-time enrolment code from the enrolment slip",
+     "पंजीकरण पर्ची से एक बार वाला पंजीकरण कोड लिखें"},
+    {Text::BundlePathMissing, "Type where the bundle file should go (a USB stick or SD card folder)",
+     "लिखें कि बंडल फ़ाइल कहाँ सहेजनी है (USB स्टिक या SD कार्ड का फ़ोल्डर)"},
+    {Text::ReceiptPathMissing, "Type the path of the receipt file the aggregator gave",
+     "एग्रीगेटर से मिली रसीद फ़ाइल का पता लिखें"},
+    {Text::NoBundleWritten, "No bundle written: ", "बंडल फ़ाइल नहीं बनी: "},
+    {Text::ReceiptNotApplied, "Receipt not applied: ", "रसीद लागू नहीं हुई: "},
+    {Text::ReceiptApplied, "Receipt applied: ", "रसीद लागू हुई: "},
+    {Text::SettingsNotSaved, "Could not save the settings file in ", "सेटिंग्स फ़ाइल यहाँ सहेजी नहीं जा सकी: "},
+    {Text::SendingPhotos, "Sending photos...", "फ़ोटो भेजी जा रही हैं..."},
+    {Text::FetchingUpdates, "Fetching templates, assignments and review comments...",
+     "टेम्पलेट, सौंपी गई इकाइयाँ और समीक्षा टिप्पणियाँ ली जा रही हैं..."},
+    {Text::AnsweredOf, "{n} of {total} answered", "{total} में से {n} के उत्तर दिए"},
+    {Text::Connecting, "Connecting to the aggregator...", "एग्रीगेटर से जुड़ रहे हैं..."},
+};
+
+constexpr size_t kCount = size_t(Text::Count_);
+
+// Indexed by key; built once, checked complete by the tests (every key has English).
+struct Table {
+    std::array<const Words*, kCount> byKey{};
+    Table() {
+        for (const auto& w : kWords) byKey[size_t(w.key)] = &w;
+    }
+};
+
+const Table& table() {
+    static const Table t;
+    return t;
+}
+
+}  // namespace
+
+const char* uiText(Text key, std::string_view language) {
+    if (size_t(key) >= kCount) return "";
+    const Words* w = table().byKey[size_t(key)];
+    if (!w) return "";
+    if (language == "hi" && w->hi) return w->hi;
+    return w->en;
+}
+
+std::string labelId(Text key, std::string_view language, std::string_view id) {
+    std::string label = uiText(key, language);
+    label += "###";
+    label += id;
+    return label;
+}
+
+std::string uiTextCount(Text key, std::string_view language, size_t n) {
+    std::string text = uiText(key, language);
+    if (auto at = text.find("{n}"); at != std::string::npos) text.replace(at, 3, std::to_string(n));
+    return text;
+}
+
+std::string uiTextCount(Text key, std::string_view language, size_t n, size_t total) {
+    std::string text = uiTextCount(key, language, n);
+    if (auto at = text.find("{total}"); at != std::string::npos) text.replace(at, 7, std::to_string(total));
+    return text;
+}
+
+}  // namespace ck
