@@ -7,6 +7,7 @@
 // Header-only and Catch2-based: include it from test sources only.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -65,5 +66,16 @@ struct InProcessAggregator {
     sync::ServerAddress address() const { return {url, cert.publicKeyPin}; }
     std::string code() { return ingest->issueEnrolmentCode("Priya", kCluster, 3600); }
 };
+
+// Retries short enough that a test of an unreachable aggregator ends in a second or two.
+inline sync::RetryPolicy quickRetry() {
+    sync::RetryPolicy r;
+    r.maxAttempts = 2;
+    r.initialDelay = std::chrono::milliseconds(50);
+    r.maxDelay = std::chrono::milliseconds(200);
+    r.connectTimeout = std::chrono::milliseconds(2000);
+    r.requestTimeout = std::chrono::milliseconds(15000);
+    return r;
+}
 
 }  // namespace ck::test

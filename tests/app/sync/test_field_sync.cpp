@@ -33,16 +33,6 @@ std::string miniTemplate(const std::string& id, const std::string& version) {
         {"id": "unit_name", "type": "text", "label": "Unit name"}]}]})";
 }
 
-sync::RetryPolicy quickRetry() {
-    sync::RetryPolicy r;
-    r.maxAttempts = 2;
-    r.initialDelay = std::chrono::milliseconds(50);
-    r.maxDelay = std::chrono::milliseconds(200);
-    r.connectTimeout = std::chrono::milliseconds(2000);
-    r.requestTimeout = std::chrono::milliseconds(15000);
-    return r;
-}
-
 // The aggregator, set up in this process as init + serve would (tests/support).
 struct Aggregator : InProcessAggregator {
     explicit Aggregator(const std::string& name) : InProcessAggregator(scratchDir("agg-" + name)) {}

@@ -31,16 +31,6 @@ struct Aggregator : InProcessAggregator {
     explicit Aggregator(const std::string& name) : InProcessAggregator(scratchDir("agg-" + name)) {}
 };
 
-sync::RetryPolicy quickRetry() {
-    sync::RetryPolicy r;
-    r.maxAttempts = 2;
-    r.initialDelay = std::chrono::milliseconds(50);
-    r.maxDelay = std::chrono::milliseconds(200);
-    r.connectTimeout = std::chrono::milliseconds(2000);
-    r.requestTimeout = std::chrono::milliseconds(15000);
-    return r;
-}
-
 FieldAppConfig syncConfig(const fs::path& dir, const FakeClock& clock) {
     FieldAppConfig config = makeConfig(dir, clock);
     config.syncRetry = quickRetry();
