@@ -78,6 +78,9 @@ struct LinkProxy::Impl : std::enable_shared_from_this<LinkProxy::Impl> {
         std::atomic<uint64_t> delivered{0};
         uint64_t cutAt = UINT64_MAX;  // bytes over both directions
         std::atomic<bool> cut{false};
+        // Held while a segment is counted and written, so the cut falls at exactly cutAt bytes:
+        // otherwise one direction could count bytes the other's cut then keeps from arriving.
+        std::mutex deliverMutex;
         std::atomic<int> running{4};
         std::vector<std::thread> threads;
     };
@@ -173,6 +176,8 @@ struct LinkProxy::Impl : std::enable_shared_from_this<LinkProxy::Impl> {
                 s = std::move(p.queue.front());
                 p.queue.pop_front();
             }
+            std::lock_guard deliver(c.deliverMutex);
+            if (c.cut) break;
             uint64_t before = c.delivered.fetch_add(s.bytes.size());
             size_t len = s.bytes.size();
             bool cutHere = before + len >= c.cutAt;
