@@ -1,9 +1,14 @@
 #include "sync/aggregator/storage/sqlite_storage.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cassert>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -128,6 +133,17 @@ public:
         }
         return Use(*it->second);
     }
+    // Runs a pragma and returns the first column of its answer ("" when it has none).
+    std::string pragmaText(const char* sql) {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr) != SQLITE_OK) throw StorageFailure(m_where + ": " + sqlite3_errmsg(m_db));
+        std::string out;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw StorageFailure(m_where + ": " + sqlite3_errstr(rc));
+        return out;
+    }
     int64_t changes() const { return sqlite3_changes64(m_db); }
     bool inTransaction() const { return sqlite3_get_autocommit(m_db) == 0; }
 
@@ -223,6 +239,30 @@ std::vector<std::vector<uint8_t>> unpackHashes(const std::vector<uint8_t>& packe
     }
     return out;
 }
+
+// Name of the file, beside the database, that processes lock while one of them sets it up.
+constexpr const char* kSetupLockName = "aggregator.setup-lock";
+
+// An exclusive flock(2) on a file, held for the object's lifetime.
+class SetupLock {
+public:
+    explicit SetupLock(const std::filesystem::path& path) {
+        m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (m_fd < 0) throw StorageFailure("cannot create " + path.string() + ": " + std::strerror(errno));
+        while (::flock(m_fd, LOCK_EX) != 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(m_fd);
+            throw StorageFailure("cannot lock " + path.string() + ": " + std::strerror(e));
+        }
+    }
+    ~SetupLock() { ::close(m_fd); }  // closing releases the lock
+    SetupLock(const SetupLock&) = delete;
+    SetupLock& operator=(const SetupLock&) = delete;
+
+private:
+    int m_fd = -1;
+};
 
 class SqliteStorage final : public AggregatorStorage {
 public:
@@ -761,6 +801,11 @@ private:
     // file under the write lock, so two processes opening a new folder at once agree.
     void prepareSchema() {
         const std::string file = (m_folder / kSqliteFileName).string();
+        // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for
+        // (the pragma just answers with the old mode), and a reader racing the switch can be
+        // told "locked" without the busy handler. Processes opening one folder therefore take
+        // turns here; the lock is held only while the file is set up.
+        SetupLock setupLock(m_folder / kSetupLockName);
         auto tables = [&] {
             std::vector<std::string> names;
             try {
@@ -813,7 +858,10 @@ private:
         // Before the first write fixes it: a 4 KB visit spills into overflow pages at the
         // default 4 KB page, and every page is a separate WAL write.
         if (!ready) m_c.exec("PRAGMA page_size = 16384");
-        m_c.exec("PRAGMA journal_mode = WAL");
+        if (std::string mode = m_c.pragmaText("PRAGMA journal_mode = WAL"); mode != "wal") {
+            throw StorageFailure(file + " could not be switched to write-ahead logging (it stays in \"" + mode +
+                                 "\" mode); is it on a network file system? Keep the data folder on a local disk");
+        }
         m_c.exec("PRAGMA synchronous = FULL");
         // Each checkpoint costs fsyncs of its own: with 4 KB visits the default (1000 pages)
         // checkpointed every few batches. 8192 pages (32 MB) amortises them.

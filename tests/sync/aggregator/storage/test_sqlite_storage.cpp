@@ -208,7 +208,8 @@ TEST_CASE("SQLite storage: two processes on one folder, created at once, share i
         int status = 0;
         try {
             work(100);
-        } catch (...) {
+        } catch (const std::exception& e) {
+            std::ofstream(folder.parent_path() / "two-processes-child-error.txt") << e.what();
             status = 3;
         }
         _exit(status);
@@ -221,8 +222,11 @@ TEST_CASE("SQLite storage: two processes on one folder, created at once, share i
     }
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);
-    CHECK(parentError.empty());
+    CHECK(parentError == "");
     REQUIRE(WIFEXITED(status));
+    std::string childError;
+    if (std::ifstream in{folder.parent_path() / "two-processes-child-error.txt"}) std::getline(in, childError);
+    CHECK(childError == "");
     CHECK(WEXITSTATUS(status) == 0);
     auto s = openSqliteStorage(folder);
     CHECK(s->countVisits() == 300);
