@@ -87,6 +87,15 @@ struct Indicator {
     std::string topic;
 };
 
+// How the report reads a visit (FORMAT.md, "report"): the sampling stratum, whether the unit
+// responded, and which questions name the officer and the date of the visit.
+struct ReportDesign {
+    Expression stratum;    // text, matched against the register's stratum column; absent: one stratum
+    Expression responded;  // condition; absent: every visit responded
+    int officerQuestion = -1;  // index into Template::questions; -1 when none
+    int dateQuestion = -1;     // a date question; -1: the record's createdAt
+};
+
 struct Template {
     std::string id;
     std::string version;
@@ -96,6 +105,7 @@ struct Template {
     std::vector<int> sections;           // indices of the top-level sections
     std::vector<ChoiceList> choiceLists;
     std::vector<Indicator> indicators;
+    ReportDesign report;
     std::string sourceFile;
 
     // Dependency graph, built at load. A question's *value state* is its relevance and, for

@@ -241,7 +241,7 @@ private:
             error(where, "", "the document must be a JSON object with id, version, languages, title and sections");
             return;
         }
-        checkKeys(doc, {"id", "version", "languages", "title", "choices", "sections", "indicators"}, where);
+        checkKeys(doc, {"id", "version", "languages", "title", "choices", "sections", "indicators", "report"}, where);
         if (auto id = readString(doc, "id", where, true)) {
             if (!isTemplateId(*id)) error(where, "id", "'" + *id + "' is not a valid id (letters, digits, '_' and '-')");
             m_t.id = *id;
@@ -280,6 +280,7 @@ private:
             }
         }
         if (auto ind = doc.find("indicators"); ind != doc.end()) readIndicators(*ind);
+        if (auto rep = doc.find("report"); rep != doc.end()) readReportDesign(*rep);
     }
 
     void readChoiceLists(const json& lists) {
@@ -518,6 +519,48 @@ private:
         }
     }
 
+    void readReportDesign(const json& e) {
+        const std::string where = "report";
+        if (!e.is_object()) {
+            error("template", "report", "'report' must be an object (see survey-templates/FORMAT.md)");
+            return;
+        }
+        checkKeys(e, {"stratum", "responded", "officer", "visit_date"}, where);
+        if (auto s = readString(e, "stratum", where, false)) m_reportRaw.calculation = *s;
+        if (auto r = readString(e, "responded", where, false)) m_reportRaw.relevant = *r;
+        if (auto o = readString(e, "officer", where, false)) m_reportOfficer = *o;
+        if (auto d = readString(e, "visit_date", where, false)) m_reportDate = *d;
+    }
+
+    // The report design's question names resolve once every question is read.
+    void resolveReportDesign() {
+        const std::string where = "report";
+        EntryScope scope(m_t, m_types, -1);
+        if (!m_reportRaw.calculation.empty())
+            if (auto p = compileOne(m_reportRaw.calculation, scope, where, "stratum")) m_t.report.stratum.program = std::move(*p);
+        if (!m_reportRaw.relevant.empty())
+            if (auto p = compileOne(m_reportRaw.relevant, scope, where, "responded")) m_t.report.responded.program = std::move(*p);
+        auto topLevel = [&](const std::string& id, const char* key, bool wantDate) {
+            auto it = m_byIdIndex.find(id);
+            if (it == m_byIdIndex.end()) {
+                error(where, key, "there is no question '" + id + "'");
+                return -1;
+            }
+            const Question& q = m_t.questions[size_t(it->second)];
+            if (!q.hasValue() || q.repeat >= 0) {
+                error(where, key, "'" + id + "' must be a question outside any repeat");
+                return -1;
+            }
+            if (wantDate && q.type != QuestionType::Date) {
+                error(where, key, "'" + id + "' must be a date question");
+                return -1;
+            }
+            return it->second;
+        };
+        if (!m_reportOfficer.empty()) m_t.report.officerQuestion = topLevel(m_reportOfficer, "officer", false);
+        if (!m_reportDate.empty()) m_t.report.dateQuestion = topLevel(m_reportDate, "visit_date", true);
+    }
+
     // ---- expressions -----------------------------------------------------------------------
 
     std::optional<expr::Program> compileOne(const std::string& text, const expr::Scope& scope,
@@ -610,6 +653,7 @@ private:
             if (ind.kind != IndicatorKind::Share) needsNumber(ind.numerator, "numerator");
             needsNumber(ind.denominator, "denominator");
         }
+        resolveReportDesign();
     }
 
     // ---- dependency graph ----------------------------------------------------------------
@@ -699,6 +743,8 @@ private:
     Template m_t;
     std::vector<RawExpressions> m_raw;           // parallel to m_t.questions
     std::vector<RawExpressions> m_indicatorRaw;  // parallel to m_t.indicators
+    RawExpressions m_reportRaw;                  // calculation: stratum; relevant: responded
+    std::string m_reportOfficer, m_reportDate;
     std::vector<expr::Type> m_types;
     std::map<std::string, int> m_byIdIndex;
     std::vector<std::string> m_unreadIds;  // entries whose type could not be read

@@ -1,0 +1,25 @@
+#pragma once
+// How figures read to people, shared by the HTML and XLSX renderers: Indian digit grouping
+// (12,34,567) and lakh / crore for rupees, percentages to one decimal, and the words for
+// flags and suppressed cells.
+#include <string>
+
+#include "core/report/baseline_report.h"
+
+namespace ck::report {
+
+// 1234567 -> "12,34,567"; 1234.5 with decimals 1 -> "1,234.5"; negative numbers keep the sign.
+std::string groupIndian(double value, int decimals);
+// Rupees: below 1 lakh "₹ 45,000"; below 1 crore "₹ 4.5 lakh"; else "₹ 12.3 crore".
+std::string rupees(double value);
+// A number in its unit: "%" units give "34.5%", "INR" units rupees(), counts grouped.
+std::string figureText(double value, const std::string& unit);
+// The text of a cell: a text, a figure, or for a shown estimate its value; for a hidden
+// cell the reason in a few words ("suppressed: fewer than 10 firms").
+std::string cellText(const Cell& cell);
+// "34.5% to 41.2%" for a shown estimate's interval; "" otherwise.
+std::string intervalText(const Cell& cell);
+// "" (publish), "use with caution", or the suppression reason.
+std::string flagText(const Estimate& e);
+
+}  // namespace ck::report

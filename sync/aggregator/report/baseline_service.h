@@ -1,0 +1,79 @@
+#pragma once
+// The aggregator's side of the baseline report: reads the published template, the cluster
+// register and the stored visits into a BaselineRollup, keeps it current as visits are
+// ingested, and builds reports from it for `ck-aggregator report` and for GET /v1/report.
+//
+// Which visits count: those of one template id (the newest published version by default);
+// a correction (a record whose parentId names another) replaces the record it names, so a
+// superseded record is left out. Visits of other versions are counted for the data-quality
+// notes but not estimated.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/report/baseline_report.h"
+#include "core/report/baseline_rollup.h"
+#include "core/report/indicator_evaluator.h"
+#include "core/template/survey_template.h"
+#include "sync/aggregator/storage.h"
+
+namespace ck::agg {
+
+struct BaselineOptions {
+    std::string templateId = "cluster-diagnostic";
+    std::string templateVersion;  // "" = the newest published version of templateId
+    unsigned threads = 2;         // decoding and evaluating stored visits on a rebuild
+};
+
+// Raised when the report cannot be built at all: no such template published, a template that
+// no longer loads. Its message says what to do.
+struct BaselineUnavailable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class BaselineService {
+public:
+    // Loads the template and register and rebuilds from every stored visit.
+    BaselineService(AggregatorStorage& storage, BaselineOptions options = {});
+
+    // Reads everything again (template, register, all visits). Safe to call any time.
+    void rebuild();
+    // A visit just stored (ingest calls this after its transaction commits): updates the
+    // rollup in O(indicators), or, for a correction, marks it for a rebuild before the next
+    // report. Visits of other templates are ignored.
+    void visitStored(const StoredVisit& visit);
+    // The register changed (`assign`): reload it before the next report.
+    void registerChanged();
+
+    // The report for `request.scope` (builtAt, inputs hash filled here). Throws
+    // std::invalid_argument for an unknown scope (message lists what is known).
+    report::BaselineReport report(report::ReportRequest request);
+
+    // A copy of the current rollup, for tests (incremental equals rebuild) and benchmarks.
+    report::BaselineRollup rollupSnapshot();
+    const report::Geography& geography();
+    uint64_t visitsCounted();  // visits in the rollup
+
+private:
+    void rebuildLocked();
+    AggregatorStorage& m_storage;
+    BaselineOptions m_options;
+    std::mutex m_mutex;
+    std::shared_ptr<const Template> m_template;
+    std::string m_templateJson;
+    std::unique_ptr<report::IndicatorEvaluator> m_evaluator;
+    std::unique_ptr<report::BaselineRollup> m_rollup;
+    report::Geography m_geography;
+    std::vector<RegisterUnit> m_register;
+    std::vector<std::pair<std::string, std::string>> m_visitHashes;  // record id, content hash (for the inputs hash)
+    bool m_stale = false;
+};
+
+// Parses "nation", "cluster:CODE", "district:NAME", "state:NAME", "sector:NAME".
+// nullopt with `error` set when the text is none of them.
+std::optional<report::ReportScope> parseReportScope(std::string_view text, std::string* error);
+
+}  // namespace ck::agg
