@@ -318,3 +318,53 @@ TEST_CASE("a number too large for JSON's doubles is an error (found by fuzzing)"
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.errors.at(0).toString(), Catch::Contains("huge.json") && Catch::Contains("not usable JSON"));
 }
+
+TEST_CASE("the report design names the stratum, the response and the officer", "[core][template]") {
+    json doc = soundTemplate();
+    doc["report"] = {{"stratum", "${segment}"}, {"responded", "${consent} = 'yes'"}, {"officer", "segment"}};
+    auto r = load(doc);
+    REQUIRE(r.ok());
+    const Template& t = *r.survey;
+    CHECK(t.report.stratum.present());
+    CHECK(t.report.stratum.program.text() == "${segment}");
+    CHECK(t.report.responded.present());
+    REQUIRE(t.report.officerQuestion >= 0);
+    CHECK(t.questions[size_t(t.report.officerQuestion)].id == "segment");
+    CHECK(t.report.dateQuestion == -1);
+
+    SECTION("absent: one stratum, everyone responded") {
+        auto plain = load(soundTemplate());
+        REQUIRE(plain.ok());
+        CHECK_FALSE(plain.survey->report.stratum.present());
+        CHECK_FALSE(plain.survey->report.responded.present());
+        CHECK(plain.survey->report.officerQuestion == -1);
+    }
+}
+
+TEST_CASE("a broken report design is refused with the key at fault", "[core][template]") {
+    json doc = soundTemplate();
+    SECTION("an officer question that does not exist") {
+        doc["report"] = {{"officer", "officer_id"}};
+        CHECK_THAT(onlyError(doc), Catch::Contains("report, officer") && Catch::Contains("no question 'officer_id'"));
+    }
+    SECTION("a visit date that is not a date") {
+        doc["report"] = {{"visit_date", "workers"}};
+        CHECK_THAT(onlyError(doc), Catch::Contains("report, visit_date") && Catch::Contains("must be a date question"));
+    }
+    SECTION("a question inside a repeat") {
+        doc["report"] = {{"officer", "line_sales"}};
+        CHECK_THAT(onlyError(doc), Catch::Contains("report, officer") && Catch::Contains("outside any repeat"));
+    }
+    SECTION("a stratum expression that does not compile") {
+        doc["report"] = {{"stratum", "${segment} and"}};
+        CHECK_THAT(onlyError(doc), Catch::Contains("report, stratum"));
+    }
+    SECTION("an unknown key") {
+        doc["report"] = {{"strata", "${segment}"}};
+        CHECK_THAT(onlyError(doc), Catch::Contains("unknown key 'strata'"));
+    }
+    SECTION("not an object") {
+        doc["report"] = "size";
+        CHECK_THAT(onlyError(doc), Catch::Contains("'report' must be an object"));
+    }
+}
