@@ -1,1 +1,152 @@
-// placeholder: being written
+#include "core/report/baseline_rollup.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace ck::report {
+
+namespace {
+
+// Median values are kept sorted, so that the accumulator is the same whatever order its
+// visits arrived or its parts were merged in (and the estimator's sort is cheap).
+void insertSorted(std::vector<double>& values, double v) {
+    values.insert(std::upper_bound(values.begin(), values.end(), v), v);
+}
+
+void mergeSorted(std::vector<double>& into, const std::vector<double>& from) {
+    if (from.empty()) return;
+    size_t middle = into.size();
+    into.insert(into.end(), from.begin(), from.end());
+    std::inplace_merge(into.begin(), into.begin() + long(middle), into.end());
+}
+
+}  // namespace
+
+void StratumAccumulator::merge(const StratumAccumulator& other) {
+    if (visits == 0 && responded == 0 && indicators.empty()) {
+        // A fresh accumulator takes the other's sums as they are, so that copying a rollup by
+        // merging it into an empty one is exact.
+        *this = other;
+        return;
+    }
+    visits += other.visits;
+    responded += other.responded;
+    if (indicators.size() < other.indicators.size()) indicators.resize(other.indicators.size());
+    for (size_t i = 0; i < other.indicators.size(); ++i) indicators[i].merge(other.indicators[i]);
+    if (medianValues.size() < other.medianValues.size()) medianValues.resize(other.medianValues.size());
+    for (size_t i = 0; i < other.medianValues.size(); ++i) mergeSorted(medianValues[i], other.medianValues[i]);
+}
+
+void ClusterFieldwork::merge(const ClusterFieldwork& other) {
+    for (const auto& [officer, n] : other.visitsByOfficer) visitsByOfficer[officer] += n;
+    for (const auto& [day, n] : other.visitsByDay) visitsByDay[day] += n;
+}
+
+BaselineRollup::BaselineRollup(const Template& t) : m_template(&t) {}
+
+void BaselineRollup::add(std::string_view cluster, const VisitObservations& visit) {
+    const size_t n = m_template->indicators.size();
+    ++m_visits;
+    ClusterFieldwork& work = m_fieldwork[std::string(cluster)];
+    ++work.visitsByOfficer[visit.officer];
+    ++work.visitsByDay[visit.visitDay];
+
+    StratumAccumulator& acc = m_strata[StratumKey{std::string(cluster), visit.stratum}];
+    if (acc.indicators.size() < n) acc.indicators.resize(n);
+    if (acc.medianValues.size() < n) acc.medianValues.resize(n);
+    ++acc.visits;
+    // A unit that did not respond counts for the response rate (visits) only: it is not a
+    // sampled unit of any estimate, so it is not in n_h either.
+    if (!visit.responded) return;
+    ++acc.responded;
+    const size_t count = std::min(n, visit.values.size());
+    for (size_t i = 0; i < count; ++i) {
+        const Observation& o = visit.values[i];
+        if (!o.inDomain) continue;
+        acc.indicators[i].add(o.x, o.y);
+        if (m_template->indicators[i].kind == IndicatorKind::Median) insertSorted(acc.medianValues[i], o.y);
+    }
+}
+
+void BaselineRollup::merge(const BaselineRollup& other) {
+    m_visits += other.m_visits;
+    for (const auto& [key, acc] : other.m_strata) m_strata[key].merge(acc);
+    for (const auto& [cluster, work] : other.m_fieldwork) m_fieldwork[cluster].merge(work);
+}
+
+Geography Geography::fromRegister(const std::vector<RegisterUnit>& units) {
+    Geography geo;
+    for (const auto& u : units) {
+        // A cluster lies in one district, state and sector; the register's first row of the
+        // cluster says which (the register parser does not check that rows agree).
+        geo.clusters.try_emplace(u.cluster, ClusterPlace{u.district, u.state, u.sector});
+        ++geo.registerUnits[StratumKey{u.cluster, u.stratum}];
+    }
+    return geo;
+}
+
+const char* scopeLevelName(ScopeLevel level) {
+    switch (level) {
+        case ScopeLevel::Cluster: return "cluster";
+        case ScopeLevel::District: return "district";
+        case ScopeLevel::State: return "state";
+        case ScopeLevel::Sector: return "sector";
+        case ScopeLevel::Nation: return "nation";
+    }
+    return "nation";
+}
+
+bool inScope(const Geography& geo, std::string_view cluster, const ReportScope& scope) {
+    switch (scope.level) {
+        case ScopeLevel::Nation: return true;
+        case ScopeLevel::Cluster: return cluster == scope.name;
+        default: break;
+    }
+    auto it = geo.clusters.find(std::string(cluster));
+    if (it == geo.clusters.end()) return false;
+    const ClusterPlace& place = it->second;
+    switch (scope.level) {
+        case ScopeLevel::District: return place.district == scope.name;
+        case ScopeLevel::State: return place.state == scope.name;
+        case ScopeLevel::Sector: return place.sector == scope.name;
+        default: return false;
+    }
+}
+
+Estimate estimateIndicator(const BaselineRollup& rollup, const Geography& geo, const ReportScope& scope, size_t index) {
+    const Template& t = rollup.templ();
+    if (index >= t.indicators.size()) return {};
+    const Indicator& ind = t.indicators[index];
+    const bool hasRegister = geo.hasRegister();
+
+    std::vector<StratumSample> samples;
+    for (const auto& [key, acc] : rollup.strata()) {
+        // A stratum with no responding unit has no n_h to weigh by: it adds nothing.
+        if (acc.responded == 0 || !inScope(geo, key.cluster, scope)) continue;
+        StratumSample s;
+        s.sampledUnits = acc.responded;
+        if (index < acc.indicators.size()) s.moments = acc.indicators[index];
+        if (index < acc.medianValues.size()) s.values = acc.medianValues[index];
+        if (hasRegister) {
+            auto it = geo.registerUnits.find(key);
+            // Not in the register (a stratum the register does not list, or a visit whose
+            // stratum was missing): its units weigh 1 and keep their sampling variance, which
+            // is populationUnits = 0. Fewer register units than visits (an out-of-date
+            // register): the stratum is taken as enumerated whole, N_h = n_h.
+            if (it != geo.registerUnits.end())
+                s.populationUnits = double(std::max<uint64_t>(it->second, acc.responded));
+        }
+        samples.push_back(s);
+    }
+
+    switch (ind.kind) {
+        case IndicatorKind::Share:
+        case IndicatorKind::Mean:
+        case IndicatorKind::Ratio: return estimateRatio(samples);
+        case IndicatorKind::Total: return estimateTotal(samples, ind.unit == "INR");
+        case IndicatorKind::Median: return estimateMedian(samples);
+    }
+    return {};
+}
+
+}  // namespace ck::report
