@@ -91,6 +91,7 @@ struct VisitGenerator::Walk {
     Plan plan;
     double dontKnow, emptyOptional;
     std::vector<std::string> usedProducts;
+    double refusal = 0.03;  // chance that the owner does not consent (setRefusalRate)
 
     const Template& t() const { return s.survey(); }
     // The current value of another question (outside repeats, or in the same instance).
@@ -357,7 +358,7 @@ const std::unordered_map<std::string, Rule>& flagshipRules() {
         add("register_id", Q::Text, [](Walk& w, int, int, int) -> Result { return Value::text(w.unit.unitId); }, 0);
         // The report weights visits by the register's strata: the unit's key is always given.
         m["register_id"].alwaysAnswer = true;
-        add("consent", Q::SelectOne, [](Walk& w, int, int, int) -> Result { return w.yesNo(0.97); }, 0);
+        add("consent", Q::SelectOne, [](Walk& w, int, int, int) -> Result { return w.yesNo(1.0 - w.refusal); }, 0);
         add("refusal_reason", Q::SelectOne, [](Walk& w, int, int, int) -> Result {
             return w.pick({{"no_time", 0.4}, {"owner_absent", 0.25}, {"distrust", 0.15}, {"survey_fatigue", 0.1}, {"closed", 0.05}, {"other", 0.05}});
         }, 0);
@@ -851,6 +852,8 @@ void VisitGenerator::setMissingRates(double dontKnow, double emptyOptional) {
     m_emptyOptional = std::clamp(emptyOptional, 0.0, 1.0);
 }
 
+void VisitGenerator::setRefusalRate(double refusal) { m_refusal = std::clamp(refusal, 0.0, 1.0); }
+
 void VisitGenerator::answerQuestion(Walk& w, int question, int instance) const {
     const Question& q = m_t->questions[size_t(question)];
     const Rule* rule = m_rules[size_t(question)];
@@ -923,7 +926,7 @@ GeneratedVisit VisitGenerator::generateVisit(const UnitProfile& unit, Date visit
         // Created during office hours, India time (UTC+5:30).
         int64_t createdAt = int64_t(visitDate.days) * 86400 + rng.range(9 * 3600, 17 * 3600) - 19800;
         std::string id = uuidFrom(rng);
-        Walk w{unit, sector, visitDate, rng, FormSession(m_t, id, createdAt), Plan{}, m_dontKnow, m_emptyOptional, {}};
+        Walk w{unit, sector, visitDate, rng, FormSession(m_t, id, createdAt), Plan{}, m_dontKnow, m_emptyOptional, {}, m_refusal};
         w.s.setToday(visitDate);
         if (attempt(w)) return GeneratedVisit{std::move(w.s), attemptNo, {}};
         auto problems = w.s.validate();

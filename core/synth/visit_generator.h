@@ -83,6 +83,10 @@ public:
     // figures owners often do not know, scale with it), and that an optional question is
     // left empty (default 0.05).
     void setMissingRates(double dontKnow, double emptyOptional);
+    // Probability that the owner refuses the interview (consent = no) in templates with a
+    // `consent` question (default 0.03; the report's scale data uses about 0.08, nearer what
+    // MSME surveys meet when the owner is busy or wary).
+    void setRefusalRate(double refusal);
 
     const Template& survey() const { return *m_t; }
 
@@ -98,6 +102,7 @@ private:
     std::shared_ptr<const Template> m_t;
     uint64_t m_seed;
     double m_dontKnow = 0.02, m_emptyOptional = 0.05;
+    double m_refusal = 0.03;
     std::vector<const Rule*> m_rules;  // per question index; null where the generic rules apply
 };
 

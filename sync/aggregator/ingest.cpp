@@ -370,6 +370,17 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 break;
         }
     }
+    // After the batch committed: whoever keeps figures from the visits (the baseline report)
+    // hears of each new one. An observer's failure must not undo what is stored.
+    if (m_onStored)
+        for (size_t k = 0; k < goodIndex.size() && k < outcomes.size(); ++k)
+            if (outcomes[k] == PutOutcome::Stored) {
+                try {
+                    m_onStored(good[k]);
+                } catch (const std::exception&) {
+                    // The observer rebuilds from storage when it next reports; nothing is lost.
+                }
+            }
     return reply;
 }
 

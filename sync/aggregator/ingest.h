@@ -64,6 +64,10 @@ public:
     // Error text lists every template problem; publishing an existing id@version is refused.
     std::variant<PublishedTemplate, std::string> publishTemplate(std::string_view jsonText, std::string_view fileName);
     AggregatorStorage& storage() { return m_storage; }
+    // Called for every visit stored (outcome Stored, not Duplicate or Conflict), after its
+    // batch's transaction committed, on the thread that ingested it (several at once when the
+    // server's pool is busy: the observer locks for itself). Set before serving.
+    void onStored(std::function<void(const StoredVisit&)> observer) { m_onStored = std::move(observer); }
     const IngestOptions& options() const { return m_options; }  // the name GET /v1/hello shows
 
 private:
@@ -79,6 +83,7 @@ private:
     Clock m_clock;
     std::mutex m_templatesMutex;
     std::map<std::string, std::shared_ptr<const Template>> m_templates;  // "id@version"
+    std::function<void(const StoredVisit&)> m_onStored;
 };
 
 }  // namespace ck::agg

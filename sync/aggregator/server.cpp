@@ -16,6 +16,10 @@
 // define it (and the zlib/brotli switches), so this header matches the compiled library.
 #include <httplib.h>
 
+#include "report/html_report.h"
+#include "sync/aggregator/report/baseline_service.h"
+#include "sync/aggregator/report/report_tokens.h"
+
 namespace ck::agg {
 
 namespace {
@@ -224,6 +228,70 @@ struct Server::Impl {
         }
     }
 
+    static void sendText(httplib::Response& res, int status, const std::string& line) {
+        res.status = status;
+        res.set_content(line + "\n", "text/plain; charset=utf-8");
+    }
+
+    // GET /v1/report: only a report token opens it. A device signature is never looked at
+    // here, and the request is charged to its address's bucket like any unsigned request.
+    void serveReport(const httplib::Request& req, httplib::Response& res) {
+        if (std::optional<proto::ErrorReply> refused = admit(req, nullptr)) {
+            res.set_header("Retry-After", std::to_string(refused->retryAfterSeconds));
+            return sendText(res, 429, refused->message);
+        }
+        if (!options.reportTokens) return sendText(res, 404, "this aggregator does not serve the baseline report");
+        std::string token;
+        const std::string auth = req.get_header_value("Authorization");
+        if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+            token = auth.substr(7);
+            while (!token.empty() && token.back() == ' ') token.pop_back();
+        }
+        TokenCheck check = options.reportTokens->check(token);
+        if (check != TokenCheck::Good) {
+            res.set_header("WWW-Authenticate", "Bearer realm=\"clusterkit-report\"");
+            t_note.errorCode = "unauthorized";
+            return sendText(res, 401, tokenCheckReason(check));
+        }
+        if (!options.baseline)
+            return sendText(res, 503,
+                            "no baseline report yet: publish the survey template, then restart `ck-aggregator serve`");
+        try {
+            std::string scopeText = req.has_param("scope") ? req.get_param_value("scope") : "nation";
+            std::string error;
+            std::optional<report::ReportScope> scope = parseReportScope(scopeText, &error);
+            if (!scope) {
+                std::string known;
+                for (const auto& k : options.baseline->knownScopes()) known += (known.empty() ? "" : ", ") + k;
+                t_note.errorCode = "bad_scope";
+                return sendText(res, 400, error + "; known scopes: " + known);
+            }
+            report::ReportRequest request;
+            request.scope = *scope;
+            if (req.has_param("language")) request.language = req.get_param_value("language");
+            report::BaselineReport built;
+            try {
+                built = options.baseline->report(request);
+            } catch (const std::invalid_argument& e) {
+                t_note.errorCode = "bad_scope";
+                return sendText(res, 400, e.what());
+            }
+            res.status = 200;
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(report::renderHtml(built), "text/html; charset=utf-8");
+        } catch (const BaselineUnavailable& e) {
+            t_note.errorCode = "unavailable";
+            sendText(res, 503, e.what());
+        } catch (const StorageFailure& e) {
+            log(utcNow() + " storage failure: " + e.what());
+            res.set_header("Retry-After", "30");
+            sendText(res, 503, "The aggregator cannot reach its storage just now; try again later.");
+        } catch (const std::exception& e) {
+            log(utcNow() + " internal error building the report: " + e.what());
+            sendText(res, 500, "The aggregator failed to build the report; tell its operator.");
+        }
+    }
+
     void routes() {
         using proto::MessageType;
         httplib::Server& s = *http;
@@ -232,6 +300,7 @@ struct Server::Impl {
                                 " name=" + ingest.options().aggregatorName + "\n",
                             "text/plain");
         });
+        s.Get("/v1/report", [this](const httplib::Request& req, httplib::Response& res) { serveReport(req, res); });
         s.Post("/v1/enrol", [this](const httplib::Request& req, httplib::Response& res) {
             serve<proto::EnrolRequest>(req, res, MessageType::EnrolRequest,
                                        [this](const proto::EnrolRequest& r) { return ingest.enrol(r); });

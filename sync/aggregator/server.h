@@ -3,6 +3,10 @@
 // answered with a frame (the reply, or an ErrorReply with the status httpStatus(code)).
 //   /v1/enrol  /v1/upload  /v1/updates  /v1/chunks/query  /v1/chunks  /v1/attachments
 //   GET /v1/hello: plain text "clusterkit-aggregator protocol=1 name=..."
+//   GET /v1/report?scope=nation|cluster:CODE|...: the baseline report as HTML, for holders of
+//     a read-only report token (Authorization: Bearer TOKEN); 401 without a valid one, 400
+//     for a scope nothing is known about. Never a device signature instead of the token, and
+//     charged to the per-address bucket like every request no device vouches for.
 // cpp-httplib with OpenSSL. Plain HTTP only when the address is loopback or allowPlainHttp.
 // Limits: a body above maxBodyBytes is refused (413) before it is read whole; each device has
 // a token bucket of requests (429 with Retry-After when empty), charged once the request's
@@ -20,6 +24,9 @@
 
 namespace ck::agg {
 
+class BaselineService;
+class ReportTokens;
+
 struct ServerOptions {
     std::string address = "127.0.0.1";
     int port = 8443;  // 0: pick a free port (see Server::port())
@@ -31,6 +38,9 @@ struct ServerOptions {
     double rateBurst = 40;      // per device: bucket size
     int threads = 4;
     std::function<void(const std::string& line)> log;  // request log; default stderr
+    // GET /v1/report is served when both are set (they must outlive the server).
+    BaselineService* baseline = nullptr;
+    const ReportTokens* reportTokens = nullptr;
 };
 
 class Server {

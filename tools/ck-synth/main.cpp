@@ -2,10 +2,15 @@
 //   ck-synth register --states N --clusters-per-state N --units-per-cluster N --seed S > register.csv
 //   ck-synth answers TEMPLATE --register register.csv [--cluster CODE] --count N --seed S --out DIR
 //                    [--date YYYY-MM-DD] [--days N]
+//   ck-synth store --storage URL|FOLDER --template TEMPLATE.json --states N --clusters-per-state N
+//                  --units-per-cluster N --visits-per-cluster N --seed S [--dont-know RATE] [--empty RATE]
+//                  [--refusals RATE] [--threads N] [--date YYYY-MM-DD] [--days N]
 // Exit status: 0 success; 1 the template, the register or a generated visit has problems;
 // 2 usage or I/O error.
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
@@ -13,16 +18,20 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/crypto/sealed_box.h"
 #include "core/form/form_session.h"
 #include "core/register/cluster_register.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
 #include "core/xlsform/xlsform_import.h"
+#include "sync/aggregator/storage.h"
 
 namespace fs = std::filesystem;
 
@@ -47,6 +56,15 @@ const char* kUsageText =
     "      writes DIR/<unit_id>.json, answers that `ck-survey fill` and `ck-field new-visit` read,\n"
     "      for N units drawn from the register (all of them without --count; only CODE's with\n"
     "      --cluster), visited on dates within --days (default 30) up to --date (default today)\n"
+    "  ck-synth store --storage URL|FOLDER --template TEMPLATE.json --states N --clusters-per-state N\n"
+    "                 --units-per-cluster N --visits-per-cluster N --seed S [--dont-know RATE] [--empty RATE]\n"
+    "                 [--refusals RATE] [--threads N] [--date YYYY-MM-DD] [--days N]\n"
+    "      for report scale work: loads a synthetic register into aggregator storage (a data folder,\n"
+    "      sqlite:FOLDER or a postgresql:// URL), publishes the template UNSIGNED, and stores\n"
+    "      --visits-per-cluster decoded visits per cluster (personal answers removed, as ingest\n"
+    "      keeps them; no envelopes), about 8% of them refusals (--refusals). Such storage is for\n"
+    "      scale work only, never fieldwork: devices cannot verify the unsigned template. The same\n"
+    "      seed gives the same visits, so a second run stores nothing twice.\n"
     "Exit status: 0 success, 1 problems in the template, the register or a visit, 2 usage or I/O error.\n";
 
 struct Options {
@@ -257,6 +275,224 @@ int answersCommand(const std::vector<std::string>& args) {
     return kOk;
 }
 
+// The record as reports read it: every answer the template marks personal removed, at the
+// top level and inside every repeat instance.
+// KEEP IN STEP with stripPersonal() in sync/aggregator/ingest.cpp, which sits in an anonymous
+// namespace there: the proposed fix is to move it to a shared header (core/template, next to
+// Question::pii) and call that from both places; until then this mirror must not drift.
+void stripPersonal(std::vector<ck::Answer>& answers, const ck::Template& survey) {
+    std::erase_if(answers, [&](const ck::Answer& a) {
+        const ck::Question* q = survey.find(a.questionId);
+        return q && q->pii;
+    });
+    for (ck::Answer& a : answers)
+        for (auto& instance : a.instances) stripPersonal(instance, survey);
+}
+
+struct VisitTask {
+    size_t unit;  // index into the register
+    ck::Date date;
+};
+
+int storeCommand(const std::vector<std::string>& args) {
+    Options o = parse(args, {"--storage", "--template", "--states", "--clusters-per-state", "--units-per-cluster",
+                             "--visits-per-cluster", "--seed", "--dont-know", "--empty", "--refusals", "--threads",
+                             "--date", "--days"});
+    if (o.help) {
+        std::cout << kUsageText;
+        return kOk;
+    }
+    if (!o.positional.empty()) throw Exit{kUsage, "store takes no file names: use --template and --storage (see --help)"};
+    if (!o.values.count("--storage")) throw Exit{kUsage, "--storage is required: a data folder, sqlite:FOLDER or a postgresql:// URL"};
+    if (!o.values.count("--template")) throw Exit{kUsage, "--template is required (see --help)"};
+    int states = requiredCount(o, "--states", 1000);
+    int clusters = requiredCount(o, "--clusters-per-state", 100000);
+    int units = requiredCount(o, "--units-per-cluster", 1000000);
+    int perCluster = requiredCount(o, "--visits-per-cluster", 1000000);
+    if (uint64_t(states) * uint64_t(clusters) * uint64_t(units) > 100'000'000ull)
+        throw Exit{kUsage, "that register would hold more than 100,000,000 units; ask for fewer"};
+    if (perCluster > units)
+        throw Exit{kUsage, "--visits-per-cluster " + std::to_string(perCluster) + " is more than --units-per-cluster " +
+                               std::to_string(units) + ": each unit is visited once"};
+    uint64_t seed = seedOf(o);
+    const double dontKnow = rateOf(o, "--dont-know", 0.02), empty = rateOf(o, "--empty", 0.05);
+    const double refusals = rateOf(o, "--refusals", 0.08);
+    unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    int threads = o.values.count("--threads") ? int(parseUnsigned("--threads", o.values["--threads"], 256)) : int(hw);
+    if (threads < 1) throw Exit{kUsage, "--threads must be at least 1"};
+    std::optional<ck::Date> end = todayUtc();
+    if (auto it = o.values.find("--date"); it != o.values.end()) {
+        end = ck::parseIsoDate(it->second);
+        if (!end) throw Exit{kUsage, "--date takes a date as YYYY-MM-DD, not '" + it->second + "'"};
+    }
+    int days = o.values.count("--days") ? int(parseUnsigned("--days", o.values["--days"], 3650)) : 30;
+    if (days < 1) throw Exit{kUsage, "--days must be at least 1"};
+
+    // The template: its exact text is what gets published.
+    const std::string templatePath = o.values["--template"];
+    std::ifstream in(templatePath, std::ios::binary);
+    if (!in) throw Exit{kUsage, templatePath + ": cannot read the template file; nothing was stored"};
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string jsonText = text.str();
+    ck::TemplateLoadResult loaded = ck::loadTemplateJson(jsonText, templatePath);
+    if (!loaded.ok()) {
+        for (const auto& e : loaded.errors) std::cerr << e.toString() << "\n";
+        throw Exit{kProblems, std::to_string(loaded.errors.size()) + (loaded.errors.size() == 1 ? " error" : " errors") +
+                                  " in the template; nothing was stored"};
+    }
+    const ck::Template& survey = *loaded.survey;
+
+    std::unique_ptr<ck::agg::AggregatorStorage> storage;
+    try {
+        storage = ck::agg::openStorage(o.values["--storage"]);
+    } catch (const ck::agg::StorageFailure& e) {
+        throw Exit{kUsage, "cannot open the storage '" + o.values["--storage"] + "': " + e.what() + "; nothing was stored"};
+    }
+
+    const auto wall0 = std::chrono::steady_clock::now();
+    const int64_t now = ck::unixNow();
+    // Register first, so weights exist for whatever the visits hold.
+    std::vector<ck::UnitProfile> reg = ck::syntheticRegister(states, clusters, units, seed);
+    {
+        std::vector<ck::RegisterUnit> rows;
+        rows.reserve(reg.size());
+        for (const auto& u : reg) rows.push_back({u.unitId, u.name, u.cluster, u.district, u.state, u.stratum, u.sector});
+        storage->putRegister(rows, ck::agg::AuditEvent{now, "register", "operator", "ck-synth seed " + std::to_string(seed),
+                                                       std::to_string(rows.size()) + " units"});
+    }
+    // The template row. It is left unsigned: the signature needs the project's signing key,
+    // which a scale-work tool must not hold. Such storage is for scale work, not fieldwork.
+    bool published = false;
+    if (auto existing = storage->findTemplate(survey.id, survey.version)) {
+        if (existing->jsonText != jsonText)
+            throw Exit{kProblems, "template " + survey.id + " version " + survey.version +
+                                      " is already published in this storage with other text; give yours a new version"};
+    } else {
+        ck::agg::PublishedTemplate p{survey.id, survey.version, jsonText, {}, now};
+        published = storage->putTemplate(
+            p, ck::agg::AuditEvent{now, "published", "operator", survey.id + "@" + survey.version, ck::contentHash(jsonText)});
+    }
+
+    // Which units are visited, and when: a simple random sample of perCluster units in each
+    // cluster (selection sampling, register order), drawn from the seed alone so that any
+    // thread count gives the same visits.
+    std::vector<VisitTask> tasks;
+    tasks.reserve(reg.size() / size_t(units) * size_t(perCluster));
+    uint64_t state = seed ^ 0x5707E5ull;
+    auto next = [&state] {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    size_t clusterCount = 0;
+    for (size_t first = 0; first < reg.size();) {
+        size_t last = first;
+        while (last < reg.size() && reg[last].cluster == reg[first].cluster) ++last;
+        ++clusterCount;
+        size_t size = last - first, needed = std::min(size, size_t(perCluster));
+        for (size_t i = 0; i < size && needed > 0; ++i) {
+            double u = double(next() >> 11) * 0x1.0p-53;
+            if (u * double(size - i) >= double(needed)) continue;
+            --needed;
+            tasks.push_back({first + i, ck::Date{end->days - int(next() % uint64_t(days))}});
+        }
+        first = last;
+    }
+
+    ck::VisitGenerator generator(loaded.survey, seed);
+    generator.setMissingRates(dontKnow, empty);
+    generator.setRefusalRate(refusals);
+    const int consent = survey.indexOf("consent");
+    constexpr size_t kBatch = 1000;
+    std::atomic<size_t> nextBatch{0}, stored{0}, duplicate{0}, conflict{0}, refused{0}, failed{0};
+    std::atomic<int64_t> generationMicros{0};
+    std::mutex errorsMutex;
+    std::vector<std::string> errors;  // storage failures and invalid visits, for the report below
+    auto work = [&] {
+        std::vector<ck::agg::StoredVisit> batch;
+        for (;;) {
+            size_t b = nextBatch.fetch_add(1);
+            if (b * kBatch >= tasks.size()) return;
+            batch.clear();
+            const auto t0 = std::chrono::steady_clock::now();
+            for (size_t i = b * kBatch; i < std::min(tasks.size(), (b + 1) * kBatch); ++i) {
+                const ck::UnitProfile& unit = reg[tasks[i].unit];
+                ck::GeneratedVisit visit = generator.generateVisit(unit, tasks[i].date);
+                if (!visit.ok()) {
+                    ++failed;
+                    std::lock_guard lock(errorsMutex);
+                    if (errors.size() < 20)
+                        errors.push_back(unit.unitId + ": no valid visit after " + std::to_string(visit.attempts) +
+                                         " attempts: " + visit.problems.front().questionId + " (" +
+                                         visit.problems.front().message + ")");
+                    continue;
+                }
+                if (consent >= 0) {
+                    const ck::Value& c = visit.session.value(consent);
+                    if (c.kind() == ck::ValueKind::Text && c.asText() == "no") ++refused;
+                }
+                ck::Record record = visit.session.toRecord();
+                // The session stamps updatedAt with the wall clock; a visit must be the same
+                // bytes on every run (else a rerun is a Conflict, not a Duplicate), so it
+                // "finished" 30 to 90 minutes after it began, drawn from its id.
+                record.updatedAt = record.createdAt + 1800 + int64_t(ck::contentHash(record.id)[0] % 16) * 240;
+                ck::agg::StoredVisit v;
+                v.recordId = record.id;
+                // As the device computes it when no custodian key is set (everything sealed to
+                // the aggregator): the hash of the whole record, personal answers included;
+                // ingest keeps the envelope's contentHash as it is.
+                v.contentHash = ck::contentHash(ck::serializeRecord(record));
+                v.parentId = record.parentId;
+                v.templateId = record.templateId;
+                v.templateVersion = record.templateVersion;
+                v.deviceId = "synthetic";
+                v.cluster = unit.cluster;
+                // Synced the evening of the visit: deterministic, so reruns order alike.
+                v.receivedAt = std::max(record.createdAt, record.updatedAt) + 6 * 3600;
+                stripPersonal(record.answers, survey);
+                std::string bytes = ck::serializeRecord(record);
+                v.record.assign(bytes.begin(), bytes.end());
+                batch.push_back(std::move(v));
+            }
+            generationMicros += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+            if (batch.empty()) continue;
+            try {
+                for (ck::agg::PutOutcome out : storage->putVisits(batch)) {
+                    if (out == ck::agg::PutOutcome::Stored) ++stored;
+                    else if (out == ck::agg::PutOutcome::Duplicate) ++duplicate;
+                    else ++conflict;
+                }
+            } catch (const std::exception& e) {
+                std::lock_guard lock(errorsMutex);
+                errors.push_back(std::string("storage: ") + e.what());
+                nextBatch = tasks.size();  // stop every thread: the storage is failing
+                return;
+            }
+        }
+    };
+    {
+        std::vector<std::thread> pool;
+        for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+        work();
+        for (auto& t : pool) t.join();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    for (const auto& e : errors) std::cerr << e << "\n";
+    std::cout << "register: " << reg.size() << " units in " << clusterCount << " clusters in " << states << " states\n"
+              << "template: " << survey.id << "@" << survey.version << (published ? " published (unsigned: scale work only)" : " already there") << "\n"
+              << "visits: " << stored.load() << " stored, " << duplicate.load() << " duplicate, " << conflict.load()
+              << " conflict, " << failed.load() << " invalid (" << refused.load() << " refused consent)\n"
+              << "storage: " << storage->describe() << "\n"
+              << "time: " << seconds << " s on " << threads << " thread(s) (generation " << double(generationMicros.load()) / 1e6
+              << " s summed over threads)\n";
+    for (const auto& e : errors)
+        if (e.rfind("storage: ", 0) == 0) throw Exit{kUsage, e + "; the batches stored before it stay"};
+    if (failed > 0) throw Exit{kProblems, std::to_string(failed.load()) + " visit(s) could not be made valid; see above"};
+    return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -269,6 +505,7 @@ int main(int argc, char** argv) {
         }
         if (args[0] == "register") return registerCommand(args);
         if (args[0] == "answers") return answersCommand(args);
+        if (args[0] == "store") return storeCommand(args);
         throw Exit{kUsage, "unknown command '" + args[0] + "'\n" + kUsageText};
     } catch (const Exit& e) {
         std::cerr << "ck-synth: " << e.message << "\n";

@@ -11,6 +11,8 @@
 //   ck-aggregator export --out DIR [--format csv|json|both] [--custodian-key FILE] --data DIR
 //   ck-aggregator audit verify [--expect-head HASH] --data DIR
 //   ck-aggregator status --data DIR
+//   ck-aggregator report [--scope SCOPE] [--format html,xlsx,csv,json] [--out DIR] --data DIR
+//   ck-aggregator report-tokens issue --label TEXT|list|revoke LABEL --data DIR
 //
 // --data may be left out when CK_AGGREGATOR_DATA names the folder. The admin passphrase comes
 // from CK_ADMIN_PASSPHRASE, or is asked for on the terminal without echo (twice for init).
@@ -45,6 +47,10 @@ namespace fs = std::filesystem;
 using namespace ck;
 using namespace ck::agg;
 
+// report_command.cpp
+int runReport(const std::vector<std::string>& args);
+int runReportTokens(const std::vector<std::string>& args);
+
 namespace {
 
 constexpr int kOk = 0, kRefused = 1, kUsage = 2;
@@ -72,6 +78,11 @@ const char* kUsageText =
     "                         microdata, one row per visit (personal fields only with the custodian key)\n"
     "  audit verify [--expect-head HASH]\n"
     "  status\n"
+    "  report [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
+    "         [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]] [--language en|hi]\n"
+    "                         build the cluster baseline report from the stored visits\n"
+    "  report-tokens issue --label TEXT | report-tokens list | report-tokens revoke LABEL\n"
+    "                         read-only tokens for GET /v1/report\n"
     "Every command but init and serve takes --data DIR (or CK_AGGREGATOR_DATA).\n"
     "The admin passphrase comes from CK_ADMIN_PASSPHRASE or the terminal.\n"
     "Exit status: 0 ok, 1 refused, 2 usage or I/O error.\n";
@@ -709,6 +720,8 @@ int run(const std::vector<std::string>& args) {
     if (cmd == "export") return exportData(args);
     if (cmd == "audit") return audit(args);
     if (cmd == "status") return status(args);
+    if (cmd == "report") return runReport(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (cmd == "report-tokens") return runReportTokens(std::vector<std::string>(args.begin() + 1, args.end()));
     std::cerr << "ck-aggregator: unknown command '" << cmd << "'\n" << kUsageText;
     return kUsage;
 }

@@ -13,6 +13,8 @@
 
 #include "sync/aggregator/data_folder.h"
 #include "sync/aggregator/ingest.h"
+#include "sync/aggregator/report/baseline_service.h"
+#include "sync/aggregator/report/report_tokens.h"
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/storage.h"
 #include "sync/aggregator/tls_certificate.h"
@@ -164,6 +166,22 @@ int runServe(const std::vector<std::string>& args) {
             options.keyFile = cert.keyFile;
             pin = cert.publicKeyPin;
         }
+        // The baseline report for GET /v1/report: built once here from every stored visit,
+        // then kept current by the ingest hook. Without a published template the route
+        // answers 503 until one is published and serve restarted; the protocol is unaffected.
+        std::unique_ptr<BaselineService> baseline;
+        try {
+            baseline = std::make_unique<BaselineService>(*storage);
+        } catch (const BaselineUnavailable& e) {
+            std::cerr << "ck-aggregator serve: no baseline report yet: " << e.what() << std::endl;
+        }
+        ReportTokens reportTokens(folder.path);
+        if (baseline) {
+            BaselineService* service = baseline.get();
+            ingest.onStored([service](const StoredVisit& v) { service->visitStored(v); });
+            options.baseline = service;
+        }
+        options.reportTokens = &reportTokens;
         Server server(ingest, options);
         server.start();
         std::string host = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;

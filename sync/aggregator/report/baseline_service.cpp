@@ -1,1 +1,276 @@
-// placeholder: being written
+#include "sync/aggregator/report/baseline_service.h"
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+#include <thread>
+
+#include "core/record/record.h"
+#include "core/template/template_loader.h"
+
+namespace ck::agg {
+
+namespace {
+
+// Visits decoded and evaluated together on a rebuild: large enough to keep the threads busy,
+// small enough that a million stored visits never sit in memory at once.
+constexpr size_t kBatch = 4096;
+
+// The cluster a visit counts for: the record's own `cluster` answer (the register's cluster
+// code, as the flagship template asks it), else the cluster the device was enrolled for.
+// The answer wins because an officer may visit a neighbouring cluster with the same tablet.
+// A cluster the choice list does not name is answered "other" with its code in
+// `cluster_other` (the flagship's specify-other pattern).
+std::string clusterOf(const Record& record, const StoredVisit& visit) {
+    auto answered = [&](const char* id) -> std::string {
+        const Answer* a = record.find(id);
+        return a && !a->isRepeat && !a->value.isMissing() ? a->value.toString() : std::string();
+    };
+    std::string code = answered("cluster");
+    if (code == "other") code = answered("cluster_other");
+    return code.empty() ? visit.cluster : code;
+}
+
+struct Pending {
+    std::string cluster;  // the device's cluster (fallback)
+    std::vector<uint8_t> record;
+    std::string recordId, contentHash;
+};
+
+}  // namespace
+
+BaselineService::BaselineService(AggregatorStorage& storage, BaselineOptions options)
+    : m_storage(storage), m_options(std::move(options)) {
+    if (m_options.threads == 0) m_options.threads = 1;
+    std::lock_guard lock(m_mutex);
+    rebuildLocked();
+}
+
+void BaselineService::rebuild() {
+    std::lock_guard lock(m_mutex);
+    rebuildLocked();
+}
+
+void BaselineService::rebuildLocked() {
+    // The template: the version asked for, else the newest published one of the id.
+    std::optional<PublishedTemplate> chosen;
+    if (!m_options.templateVersion.empty()) {
+        chosen = m_storage.findTemplate(m_options.templateId, m_options.templateVersion);
+        if (!chosen)
+            throw BaselineUnavailable("template " + m_options.templateId + " version " + m_options.templateVersion +
+                                      " is not published on this aggregator: see `ck-aggregator templates list`");
+    } else {
+        for (PublishedTemplate& t : m_storage.listTemplates()) {
+            if (t.templateId != m_options.templateId) continue;
+            if (!chosen || t.publishedAt > chosen->publishedAt ||
+                (t.publishedAt == chosen->publishedAt && t.version > chosen->version))
+                chosen = std::move(t);
+        }
+        if (!chosen)
+            throw BaselineUnavailable("no version of template " + m_options.templateId +
+                                      " is published on this aggregator: publish it with `ck-aggregator templates "
+                                      "publish FILE.json` (see `ck-aggregator templates list`)");
+    }
+    TemplateLoadResult loaded = loadTemplateJson(chosen->jsonText, chosen->templateId + ".json");
+    if (!loaded.ok()) {
+        std::string why = loaded.errors.empty() ? std::string("unknown error") : loaded.errors.front().toString();
+        throw BaselineUnavailable("published template " + chosen->templateId + " version " + chosen->version +
+                                  " no longer loads (" + why + "): publish a corrected version");
+    }
+    // Build everything new first, so a failure midway leaves the previous state intact.
+    auto templ = loaded.survey;
+    auto evaluator = std::make_unique<report::IndicatorEvaluator>(*templ);
+    auto rollup = std::make_unique<report::BaselineRollup>(*templ);
+    std::vector<RegisterUnit> units = m_storage.listRegister();
+    report::Geography geography = report::Geography::fromRegister(units);
+
+    const std::string& id = templ->id;
+    const std::string& version = templ->version;
+
+    // Pass 1: which records a correction replaces (any version of this template: a correction
+    // made on a newer version still retires the old record). Metadata only, no decoding.
+    std::set<std::string> superseded;
+    m_storage.forEachVisit([&](const StoredVisit& v) {
+        if (v.templateId == id && !v.parentId.empty()) superseded.insert(v.parentId);
+        return true;
+    });
+
+    // Pass 2: decode and evaluate in batches on several threads; add to the rollup in storage
+    // order on this thread, so the sums are the same as the incremental path's (floating point
+    // addition is not associative: merging per-thread rollups would differ in the last bits).
+    std::vector<std::pair<std::string, std::string>> hashes;
+    std::vector<Pending> batch;
+    batch.reserve(kBatch);
+    std::vector<std::optional<report::VisitObservations>> observed;
+    std::vector<std::string> clusters;
+    const unsigned threads = std::max(1u, m_options.threads);
+
+    auto flush = [&] {
+        size_t n = batch.size();
+        if (n == 0) return;
+        observed.assign(n, std::nullopt);
+        clusters.assign(n, std::string());
+        auto work = [&](size_t from, size_t step) {
+            for (size_t i = from; i < n; i += step) {
+                RecordDecode d = deserializeRecord(
+                    std::string_view(reinterpret_cast<const char*>(batch[i].record.data()), batch[i].record.size()));
+                // A stored record that no longer decodes is left out rather than stopping the report.
+                if (!d.record) continue;
+                StoredVisit meta;
+                meta.cluster = batch[i].cluster;
+                clusters[i] = clusterOf(*d.record, meta);
+                observed[i] = evaluator->evaluate(*d.record);
+            }
+        };
+        if (threads == 1 || n < 64) {
+            work(0, 1);
+        } else {
+            std::vector<std::thread> pool;
+            for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
+            work(0, threads);
+            for (auto& t : pool) t.join();
+        }
+        for (size_t i = 0; i < n; ++i) {
+            if (!observed[i]) continue;
+            rollup->add(clusters[i], *observed[i]);
+            hashes.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
+        }
+        batch.clear();
+    };
+
+    m_storage.forEachVisit([&](const StoredVisit& v) {
+        if (v.templateId != id || v.templateVersion != version) return true;
+        if (superseded.count(v.recordId)) return true;
+        batch.push_back(Pending{v.cluster, v.record, v.recordId, v.contentHash});
+        if (batch.size() >= kBatch) flush();
+        return true;
+    });
+    flush();
+
+    m_templateJson = std::move(chosen->jsonText);
+    m_evaluator = std::move(evaluator);
+    m_rollup = std::move(rollup);
+    m_template = std::move(templ);  // after the rollup and evaluator that point into the old one are gone
+    m_register = std::move(units);
+    m_geography = std::move(geography);
+    m_visitHashes = std::move(hashes);
+    m_superseded = std::move(superseded);
+    m_stale = false;
+}
+
+void BaselineService::visitStored(const StoredVisit& visit) {
+    std::lock_guard lock(m_mutex);
+    if (!m_template || visit.templateId != m_template->id) return;
+    if (!visit.parentId.empty()) {
+        // A correction retires a record already in the sums, and moments cannot be taken
+        // apart again: rebuild before the next report.
+        m_superseded.insert(visit.parentId);
+        m_stale = true;
+        return;
+    }
+    if (m_stale || visit.templateVersion != m_template->version) return;
+    if (m_superseded.count(visit.recordId)) return;  // its correction arrived first
+    RecordDecode d = deserializeRecord(
+        std::string_view(reinterpret_cast<const char*>(visit.record.data()), visit.record.size()));
+    if (!d.record) return;
+    m_rollup->add(clusterOf(*d.record, visit), m_evaluator->evaluate(*d.record));
+    m_visitHashes.emplace_back(visit.recordId, visit.contentHash);
+}
+
+void BaselineService::registerChanged() {
+    std::lock_guard lock(m_mutex);
+    // The register only gives weights and places, not sums: reloading it is enough.
+    m_register = m_storage.listRegister();
+    m_geography = report::Geography::fromRegister(m_register);
+}
+
+report::BaselineReport BaselineService::report(report::ReportRequest request) {
+    std::lock_guard lock(m_mutex);
+    if (m_stale) rebuildLocked();
+    else {
+        // `assign` runs in another process than `serve`, so nobody calls registerChanged()
+        // there: the register (weights only, no sums) is read again for every report.
+        std::vector<RegisterUnit> units = m_storage.listRegister();
+        if (units != m_register) {
+            m_register = std::move(units);
+            m_geography = report::Geography::fromRegister(m_register);
+        }
+    }
+    if (request.builtAt == 0) request.builtAt = static_cast<int64_t>(std::time(nullptr));
+    report::InputsHasher hasher;
+    hasher.templateText(m_template->id, m_template->version, m_templateJson);
+    hasher.registerUnits(m_register);
+    hasher.scope(request.scope);
+    for (const auto& [id, hash] : m_visitHashes) hasher.visit(id, hash);
+    request.inputsHash = hasher.hexDigest();
+    report::BaselineReport r = report::buildBaselineReport(*m_rollup, m_geography, request);
+    r.builtAt = request.builtAt;
+    r.inputsHash = request.inputsHash;
+    return r;
+}
+
+report::BaselineRollup BaselineService::rollupSnapshot() {
+    std::lock_guard lock(m_mutex);
+    if (m_stale) rebuildLocked();
+    return *m_rollup;
+}
+
+const report::Geography& BaselineService::geography() {
+    std::lock_guard lock(m_mutex);
+    return m_geography;
+}
+
+uint64_t BaselineService::visitsCounted() {
+    std::lock_guard lock(m_mutex);
+    if (m_stale) rebuildLocked();
+    return m_rollup->visits();
+}
+
+std::optional<report::ReportScope> parseReportScope(std::string_view text, std::string* error) {
+    auto fail = [&](std::string why) -> std::optional<report::ReportScope> {
+        if (error) *error = std::move(why);
+        return std::nullopt;
+    };
+    report::ReportScope scope;
+    if (text == "nation") return scope;
+    size_t colon = text.find(':');
+    if (colon == std::string_view::npos)
+        return fail("scope '" + std::string(text) +
+                    "' is not nation, cluster:CODE, district:NAME, state:NAME or sector:NAME");
+    std::string_view level = text.substr(0, colon), name = text.substr(colon + 1);
+    if (level == "cluster") scope.level = report::ScopeLevel::Cluster;
+    else if (level == "district") scope.level = report::ScopeLevel::District;
+    else if (level == "state") scope.level = report::ScopeLevel::State;
+    else if (level == "sector") scope.level = report::ScopeLevel::Sector;
+    else
+        return fail("scope '" + std::string(text) +
+                    "' is not nation, cluster:CODE, district:NAME, state:NAME or sector:NAME");
+    if (name.empty()) return fail("scope " + std::string(level) + ": needs a name, e.g. " + std::string(level) + ":NAME");
+    scope.name = std::string(name);
+    return scope;
+}
+
+}  // namespace ck::agg
+
+namespace ck::agg {
+
+std::vector<std::string> BaselineService::knownScopes() {
+    std::lock_guard lock(m_mutex);
+    if (m_stale) rebuildLocked();
+    std::set<std::string> clusters, districts, states, sectors;
+    for (const auto& [code, place] : m_geography.clusters) {
+        clusters.insert(code);
+        if (!place.district.empty()) districts.insert(place.district);
+        if (!place.state.empty()) states.insert(place.state);
+        if (!place.sector.empty()) sectors.insert(place.sector);
+    }
+    for (const auto& [code, fieldwork] : m_rollup->fieldwork()) clusters.insert(code);
+    std::vector<std::string> out{"nation"};
+    for (const auto& c : clusters) out.push_back("cluster:" + c);
+    for (const auto& d : districts) out.push_back("district:" + d);
+    for (const auto& s : states) out.push_back("state:" + s);
+    for (const auto& s : sectors) out.push_back("sector:" + s);
+    return out;
+}
+
+}  // namespace ck::agg

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ public:
     report::BaselineRollup rollupSnapshot();
     const report::Geography& geography();
     uint64_t visitsCounted();  // visits in the rollup
+    // Every scope a report can be asked for, as parseReportScope reads them ("nation",
+    // "cluster:tiruppur_knitwear", "state:Tamil Nadu", ...), for error messages.
+    std::vector<std::string> knownScopes();
 
 private:
     void rebuildLocked();
@@ -70,6 +74,7 @@ private:
     std::vector<RegisterUnit> m_register;
     std::vector<std::pair<std::string, std::string>> m_visitHashes;  // record id, content hash (for the inputs hash)
     bool m_stale = false;
+    std::set<std::string> m_superseded;  // record ids some stored correction replaces
 };
 
 // Parses "nation", "cluster:CODE", "district:NAME", "state:NAME", "sector:NAME".
