@@ -96,6 +96,11 @@ public:
     void registerUnits(const std::vector<RegisterUnit>& units);
     void scope(const ReportScope& scope);
     void visit(std::string_view recordId, std::string_view contentHash);
+    // A digest made by another InputsHasher over part of the inputs (one cluster's visits, the
+    // register alone), named; parts are hashed in the order given. This is how the aggregator
+    // keeps a report from hashing every visit again: one digest per cluster, redone only for
+    // the clusters that got new visits.
+    void part(std::string_view name, std::string_view hexDigest);
     std::string hexDigest();  // BLAKE2b-256, lowercase hex
 
 private:

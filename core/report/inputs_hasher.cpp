@@ -57,6 +57,12 @@ void InputsHasher::scope(const ReportScope& s) {
     appendField(m_head, s.name);
 }
 
+void InputsHasher::part(std::string_view name, std::string_view hexDigest) {
+    appendField(m_head, "part");
+    appendField(m_head, name);
+    appendField(m_head, hexDigest);
+}
+
 void InputsHasher::visit(std::string_view recordId, std::string_view contentHash) {
     std::string v;
     appendField(v, recordId);

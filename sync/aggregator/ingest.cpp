@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crypto/sealed_box.h"
+#include "core/form/personal_answers.h"
 #include "core/template/template_loader.h"
 
 namespace ck::agg {
@@ -63,17 +64,6 @@ const char* reasonWord(RefusalReason reason) {
         case RefusalReason::None: break;
     }
     return "refused";
-}
-
-// The record as reports read it: every answer the template marks personal removed, at the
-// top level and inside every repeat instance.
-void stripPersonal(std::vector<ck::Answer>& answers, const Template& survey) {
-    std::erase_if(answers, [&](const ck::Answer& a) {
-        const Question* q = survey.find(a.questionId);
-        return q && q->pii;
-    });
-    for (ck::Answer& a : answers)
-        for (auto& instance : a.instances) stripPersonal(instance, survey);
 }
 
 std::string hexOf(const std::vector<uint8_t>& bytes) { return toHex(bytes.data(), bytes.size()); }
@@ -303,7 +293,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 continue;
             }
             Record& record = std::get<OpenedEnvelope>(opened).record;
-            stripPersonal(record.answers, *use.survey);
+            removePersonalAnswers(record.answers, *use.survey);
             c.ok = true;
             c.visit.recordId = env->recordId;
             c.visit.contentHash = env->contentHash;

@@ -27,6 +27,7 @@
 
 #include "core/crypto/sealed_box.h"
 #include "core/form/form_session.h"
+#include "core/form/personal_answers.h"
 #include "core/register/cluster_register.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
@@ -275,20 +276,6 @@ int answersCommand(const std::vector<std::string>& args) {
     return kOk;
 }
 
-// The record as reports read it: every answer the template marks personal removed, at the
-// top level and inside every repeat instance.
-// KEEP IN STEP with stripPersonal() in sync/aggregator/ingest.cpp, which sits in an anonymous
-// namespace there: the proposed fix is to move it to a shared header (core/template, next to
-// Question::pii) and call that from both places; until then this mirror must not drift.
-void stripPersonal(std::vector<ck::Answer>& answers, const ck::Template& survey) {
-    std::erase_if(answers, [&](const ck::Answer& a) {
-        const ck::Question* q = survey.find(a.questionId);
-        return q && q->pii;
-    });
-    for (ck::Answer& a : answers)
-        for (auto& instance : a.instances) stripPersonal(instance, survey);
-}
-
 struct VisitTask {
     size_t unit;  // index into the register
     ck::Date date;
@@ -451,7 +438,7 @@ int storeCommand(const std::vector<std::string>& args) {
                 v.cluster = unit.cluster;
                 // Synced the evening of the visit: deterministic, so reruns order alike.
                 v.receivedAt = std::max(record.createdAt, record.updatedAt) + 6 * 3600;
-                stripPersonal(record.answers, survey);
+                ck::removePersonalAnswers(record.answers, survey);
                 std::string bytes = ck::serializeRecord(record);
                 v.record.assign(bytes.begin(), bytes.end());
                 batch.push_back(std::move(v));

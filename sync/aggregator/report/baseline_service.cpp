@@ -1,6 +1,7 @@
 #include "sync/aggregator/report/baseline_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <stdexcept>
 #include <thread>
@@ -29,6 +30,10 @@ std::string clusterOf(const Record& record, const StoredVisit& visit) {
     std::string code = answered("cluster");
     if (code == "other") code = answered("cluster_other");
     return code.empty() ? visit.cluster : code;
+}
+
+int64_t steadySeconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 struct Pending {
@@ -81,8 +86,6 @@ void BaselineService::rebuildLocked() {
     auto templ = loaded.survey;
     auto evaluator = std::make_unique<report::IndicatorEvaluator>(*templ);
     auto rollup = std::make_unique<report::BaselineRollup>(*templ);
-    std::vector<RegisterUnit> units = m_storage.listRegister();
-    report::Geography geography = report::Geography::fromRegister(units);
 
     const std::string& id = templ->id;
     const std::string& version = templ->version;
@@ -90,7 +93,9 @@ void BaselineService::rebuildLocked() {
     // Pass 1: which records a correction replaces (any version of this template: a correction
     // made on a newer version still retires the old record). Metadata only, no decoding.
     std::set<std::string> superseded;
+    uint64_t seen = 0;
     m_storage.forEachVisit([&](const StoredVisit& v) {
+        ++seen;
         if (v.templateId == id && !v.parentId.empty()) superseded.insert(v.parentId);
         return true;
     });
@@ -98,7 +103,8 @@ void BaselineService::rebuildLocked() {
     // Pass 2: decode and evaluate in batches on several threads; add to the rollup in storage
     // order on this thread, so the sums are the same as the incremental path's (floating point
     // addition is not associative: merging per-thread rollups would differ in the last bits).
-    std::vector<std::pair<std::string, std::string>> hashes;
+    std::map<std::string, ClusterInputs> inputs;
+    std::unordered_set<std::string> counted;
     std::vector<Pending> batch;
     batch.reserve(kBatch);
     std::vector<std::optional<report::VisitObservations>> observed;
@@ -133,7 +139,8 @@ void BaselineService::rebuildLocked() {
         for (size_t i = 0; i < n; ++i) {
             if (!observed[i]) continue;
             rollup->add(clusters[i], *observed[i]);
-            hashes.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
+            counted.insert(batch[i].recordId);
+            inputs[clusters[i]].visits.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
         }
         batch.clear();
     };
@@ -151,15 +158,19 @@ void BaselineService::rebuildLocked() {
     m_evaluator = std::move(evaluator);
     m_rollup = std::move(rollup);
     m_template = std::move(templ);  // after the rollup and evaluator that point into the old one are gone
-    m_register = std::move(units);
-    m_geography = std::move(geography);
-    m_visitHashes = std::move(hashes);
+    m_inputs = std::move(inputs);
+    m_counted = std::move(counted);
+    m_seen = seen;
     m_superseded = std::move(superseded);
     m_stale = false;
+    loadRegisterLocked();
 }
 
 void BaselineService::visitStored(const StoredVisit& visit) {
     std::lock_guard lock(m_mutex);
+    // A report between the commit and this call may have rebuilt with the visit already in.
+    if (m_counted.count(visit.recordId)) return;
+    ++m_seen;
     if (!m_template || visit.templateId != m_template->id) return;
     if (!visit.parentId.empty()) {
         // A correction retires a record already in the sums, and moments cannot be taken
@@ -173,36 +184,57 @@ void BaselineService::visitStored(const StoredVisit& visit) {
     RecordDecode d = deserializeRecord(
         std::string_view(reinterpret_cast<const char*>(visit.record.data()), visit.record.size()));
     if (!d.record) return;
-    m_rollup->add(clusterOf(*d.record, visit), m_evaluator->evaluate(*d.record));
-    m_visitHashes.emplace_back(visit.recordId, visit.contentHash);
+    std::string cluster = clusterOf(*d.record, visit);
+    m_rollup->add(cluster, m_evaluator->evaluate(*d.record));
+    m_counted.insert(visit.recordId);
+    ClusterInputs& in = m_inputs[cluster];
+    in.visits.emplace_back(visit.recordId, visit.contentHash);
+    in.digest.clear();
 }
 
 void BaselineService::registerChanged() {
     std::lock_guard lock(m_mutex);
     // The register only gives weights and places, not sums: reloading it is enough.
-    m_register = m_storage.listRegister();
-    m_geography = report::Geography::fromRegister(m_register);
+    loadRegisterLocked();
+}
+
+void BaselineService::loadRegisterLocked() {
+    std::vector<RegisterUnit> units = m_storage.listRegister();
+    if (units != m_register || m_registerDigest.empty()) {
+        m_register = std::move(units);
+        m_geography = report::Geography::fromRegister(m_register);
+        report::InputsHasher h;
+        h.registerUnits(m_register);
+        m_registerDigest = h.hexDigest();
+    }
+    m_registerReadAt = steadySeconds();
+}
+
+std::string BaselineService::inputsHashLocked(const report::ReportScope& scope) {
+    report::InputsHasher hasher;
+    hasher.templateText(m_template->id, m_template->version, m_templateJson);
+    hasher.part("register", m_registerDigest);
+    hasher.scope(scope);
+    // Every counted visit, whatever the scope: a cluster's report compares it with its state,
+    // its sector and its peers, so their visits are inputs too.
+    for (auto& [cluster, in] : m_inputs) {
+        if (in.digest.empty()) {
+            report::InputsHasher h;
+            for (const auto& [id, hash] : in.visits) h.visit(id, hash);
+            in.digest = h.hexDigest();
+        }
+        hasher.part("cluster " + cluster, in.digest);
+    }
+    return hasher.hexDigest();
 }
 
 report::BaselineReport BaselineService::report(report::ReportRequest request) {
     std::lock_guard lock(m_mutex);
+    if (!m_stale && m_storage.countVisits() != m_seen) m_stale = true;  // stored by another process
     if (m_stale) rebuildLocked();
-    else {
-        // `assign` runs in another process than `serve`, so nobody calls registerChanged()
-        // there: the register (weights only, no sums) is read again for every report.
-        std::vector<RegisterUnit> units = m_storage.listRegister();
-        if (units != m_register) {
-            m_register = std::move(units);
-            m_geography = report::Geography::fromRegister(m_register);
-        }
-    }
+    else if (steadySeconds() - m_registerReadAt >= m_options.registerMaxAgeSeconds) loadRegisterLocked();
     if (request.builtAt == 0) request.builtAt = static_cast<int64_t>(std::time(nullptr));
-    report::InputsHasher hasher;
-    hasher.templateText(m_template->id, m_template->version, m_templateJson);
-    hasher.registerUnits(m_register);
-    hasher.scope(request.scope);
-    for (const auto& [id, hash] : m_visitHashes) hasher.visit(id, hash);
-    request.inputsHash = hasher.hexDigest();
+    request.inputsHash = inputsHashLocked(request.scope);
     report::BaselineReport r = report::buildBaselineReport(*m_rollup, m_geography, request);
     r.builtAt = request.builtAt;
     r.inputsHash = request.inputsHash;

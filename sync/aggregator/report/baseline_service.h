@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <optional>
+#include <unordered_set>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +29,9 @@ struct BaselineOptions {
     std::string templateId = "cluster-diagnostic";
     std::string templateVersion;  // "" = the newest published version of templateId
     unsigned threads = 2;         // decoding and evaluating stored visits on a rebuild
+    // `assign` runs in its own process, so a serving aggregator cannot be told the register
+    // changed: it reads the register again when its copy is older than this.
+    int64_t registerMaxAgeSeconds = 300;
 };
 
 // Raised when the report cannot be built at all: no such template published, a template that
@@ -72,7 +77,24 @@ private:
     std::unique_ptr<report::BaselineRollup> m_rollup;
     report::Geography m_geography;
     std::vector<RegisterUnit> m_register;
-    std::vector<std::pair<std::string, std::string>> m_visitHashes;  // record id, content hash (for the inputs hash)
+    void loadRegisterLocked();
+    std::string inputsHashLocked(const report::ReportScope& scope);
+
+    int64_t m_registerReadAt = 0;  // steady-clock seconds
+    std::string m_registerDigest;  // InputsHasher digest of the register alone
+    // The inputs hash is built from one digest per cluster, each over that cluster's counted
+    // visits (record id, content hash); a new visit clears only its cluster's digest, so a
+    // report does not hash a million visits again.
+    struct ClusterInputs {
+        std::vector<std::pair<std::string, std::string>> visits;
+        std::string digest;  // "" until computed
+    };
+    std::map<std::string, ClusterInputs> m_inputs;
+    std::unordered_set<std::string> m_counted;  // record ids in the sums
+    // Visits of any template the sums account for (counted, superseded or not estimated).
+    // When storage holds another number, someone else stored visits (`import`, a second
+    // `serve` on the same PostgreSQL): the next report rebuilds.
+    uint64_t m_seen = 0;
     bool m_stale = false;
     std::set<std::string> m_superseded;  // record ids some stored correction replaces
 };
