@@ -83,8 +83,9 @@ std::string figureText(double value, const std::string& unit) {
     if (!std::isfinite(value)) return kNotAvailable;
     if (startsWith(unit, "%")) return groupIndian(value, 1) + unit;  // "34.5%", "-2.5% per year"
     if (startsWith(unit, "INR")) return rupees(value) + unit.substr(3);  // "₹ 4.1 lakh per worker"
+    // An estimated count of units or workers reads as a whole number ("477", not "477.0").
+    if (isCountUnit(unit)) return groupIndian(value, std::fabs(value) >= 10 ? 0 : decimalsFor(value));
     std::string number = groupIndian(value, decimalsFor(value));
-    if (isCountUnit(unit)) return number;
     return number + " " + unit;  // "12.5 days"
 }
 

@@ -871,7 +871,7 @@ BaselineReport Builder::build() {
     report.responded = m_responded;
     switch (scope.level) {
     case ScopeLevel::Cluster: {
-        report.title = clusterName(scope.name) + " (" + scope.name + "): cluster baseline";
+        report.title = clusterName(scope.name) + ": cluster baseline";  // the scope label below gives the code
         report.scopeLabel = "Cluster " + scope.name;
         auto place = m_geo.clusters.find(scope.name);
         if (place != m_geo.clusters.end()) {

@@ -131,7 +131,10 @@ TEST_CASE("the report follows the outline: seven sections in order, none empty",
     CHECK(r.visits == 36);
     CHECK(r.templateId == "cluster-diagnostic");
     CHECK(r.inputsHash == std::string(64, 'a'));
-    CHECK(r.title.find(f.cluster) != std::string::npos);
+    // The title names the cluster as people know it; the scope label gives its code.
+    CHECK(r.title.find(": cluster baseline") != std::string::npos);
+    CHECK(r.title.find(f.cluster) == std::string::npos);
+    CHECK(r.scopeLabel.find(f.cluster) != std::string::npos);
     // The glance says how many of the visited units answered, with the rate.
     const std::string& first = r.sections[0].highlights.front();
     CHECK(first.find(" of 36 units visited answered (") != std::string::npos);
