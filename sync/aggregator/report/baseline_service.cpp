@@ -36,6 +36,9 @@ int64_t steadySeconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The counted set holds 8 bytes per visit instead of the 36-character id.
+uint64_t idKey(std::string_view recordId) { return std::hash<std::string_view>{}(recordId); }
+
 struct Pending {
     std::string cluster;  // the device's cluster (fallback)
     std::vector<uint8_t> record;
@@ -104,7 +107,7 @@ void BaselineService::rebuildLocked() {
     // order on this thread, so the sums are the same as the incremental path's (floating point
     // addition is not associative: merging per-thread rollups would differ in the last bits).
     std::map<std::string, ClusterInputs> inputs;
-    std::unordered_set<std::string> counted;
+    std::unordered_set<uint64_t> counted;
     std::vector<Pending> batch;
     batch.reserve(kBatch);
     std::vector<std::optional<report::VisitObservations>> observed;
@@ -139,7 +142,7 @@ void BaselineService::rebuildLocked() {
         for (size_t i = 0; i < n; ++i) {
             if (!observed[i]) continue;
             rollup->add(clusters[i], *observed[i]);
-            counted.insert(batch[i].recordId);
+            counted.insert(idKey(batch[i].recordId));
             inputs[clusters[i]].visits.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
         }
         batch.clear();
@@ -169,7 +172,7 @@ void BaselineService::rebuildLocked() {
 void BaselineService::visitStored(const StoredVisit& visit) {
     std::lock_guard lock(m_mutex);
     // A report between the commit and this call may have rebuilt with the visit already in.
-    if (m_counted.count(visit.recordId)) return;
+    if (alreadyCountedLocked(visit.recordId)) return;
     ++m_seen;
     if (!m_template || visit.templateId != m_template->id) return;
     if (!visit.parentId.empty()) {
@@ -186,10 +189,19 @@ void BaselineService::visitStored(const StoredVisit& visit) {
     if (!d.record) return;
     std::string cluster = clusterOf(*d.record, visit);
     m_rollup->add(cluster, m_evaluator->evaluate(*d.record));
-    m_counted.insert(visit.recordId);
+    m_counted.insert(idKey(visit.recordId));
     ClusterInputs& in = m_inputs[cluster];
     in.visits.emplace_back(visit.recordId, visit.contentHash);
     in.digest.clear();
+}
+
+bool BaselineService::alreadyCountedLocked(const std::string& recordId) const {
+    if (!m_counted.count(idKey(recordId))) return false;
+    // The key is a 64-bit hash of the id: confirm on a hit (rare: only the race above).
+    for (const auto& [cluster, in] : m_inputs)
+        for (const auto& [id, hash] : in.visits)
+            if (id == recordId) return true;
+    return false;
 }
 
 void BaselineService::registerChanged() {

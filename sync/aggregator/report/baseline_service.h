@@ -90,7 +90,8 @@ private:
         std::string digest;  // "" until computed
     };
     std::map<std::string, ClusterInputs> m_inputs;
-    std::unordered_set<std::string> m_counted;  // record ids in the sums
+    bool alreadyCountedLocked(const std::string& recordId) const;
+    std::unordered_set<uint64_t> m_counted;  // hashes of the record ids in the sums
     // Visits of any template the sums account for (counted, superseded or not estimated).
     // When storage holds another number, someone else stored visits (`import`, a second
     // `serve` on the same PostgreSQL): the next report rebuilds.
