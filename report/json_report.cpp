@@ -17,18 +17,9 @@ using nlohmann::json;
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-// Stable machine words. The core has precisionName()/suppressionName()/scopeLevelName() for
-// people; these are identifiers a script can switch on, so they are spelled here and never
-// change with wording.
-const char* precisionCode(Precision p) {
-    switch (p) {
-    case Precision::Publish: return "publish";
-    case Precision::Caution: return "caution";
-    case Precision::Suppress: return "suppress";
-    }
-    return "suppress";
-}
-
+// Stable machine words a script can switch on. Precision and scope use the core's names
+// ("publish", "caution", "suppress"; "cluster" ... "nation"); suppression reasons get
+// identifiers here, since suppressionName() is worded for people.
 json suppressionCode(Suppression s) {
     switch (s) {
     case Suppression::None: return nullptr;
@@ -39,17 +30,6 @@ json suppressionCode(Suppression s) {
     case Suppression::Secondary: return "secondary";
     }
     return "secondary";
-}
-
-const char* scopeCode(ScopeLevel l) {
-    switch (l) {
-    case ScopeLevel::Cluster: return "cluster";
-    case ScopeLevel::District: return "district";
-    case ScopeLevel::State: return "state";
-    case ScopeLevel::Sector: return "sector";
-    case ScopeLevel::Nation: return "nation";
-    }
-    return "nation";
 }
 
 const char* chartCode(ChartSpec::Kind k) {
@@ -112,7 +92,7 @@ json cellJson(const Cell& cell) {
     c["observations"] = e.observations;
     c["weightedUnits"] = shown ? number(e.weightedUnits) : json(nullptr);
     c["weighted"] = e.weighted;
-    c["precision"] = precisionCode(e.precision);
+    c["precision"] = precisionName(e.precision);
     c["suppression"] = suppressionCode(why);
     Estimate flagged = e;
     flagged.suppression = why;
@@ -125,7 +105,7 @@ json cellJson(const Cell& cell) {
 std::string renderJson(const BaselineReport& report) {
     json j;
     j["title"] = report.title;
-    j["scope"] = {{"level", scopeCode(report.scope.level)}, {"name", report.scope.name}};
+    j["scope"] = {{"level", scopeLevelName(report.scope.level)}, {"name", report.scope.name}};
     j["scopeLabel"] = report.scopeLabel;
     j["template"] = {{"id", report.templateId}, {"version", report.templateVersion}};
     j["builtAt"] = {{"iso", isoUtc(report.builtAt)}, {"unix", report.builtAt}};

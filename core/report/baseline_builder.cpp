@@ -33,6 +33,15 @@ namespace ck::report {
 
 namespace {
 
+// The row whose first figure is the largest among those shown (for a highlight); null if none.
+const Row* largestShown(const Table& t) {
+    const Row* best = nullptr;
+    for (const Row& r : t.rows)
+        if (!r.cells.empty() && r.cells[0].shown() && (!best || r.cells[0].estimate.value > best->cells[0].estimate.value))
+            best = &r;
+    return best;
+}
+
 std::string fmt(double v, int decimals = 1) {
     if (!std::isfinite(v)) return "n/a";
     char buf[64];
@@ -292,9 +301,7 @@ Section Builder::glance() {
                                  noun() + ".");
     for (const Table& t : sec.tables) {
         if (t.id != "glance_size_classes") continue;
-        const Row* best = nullptr;
-        for (const Row& r : t.rows)
-            if (r.cells[0].shown() && (!best || r.cells[0].estimate.value > best->cells[0].estimate.value)) best = &r;
+        const Row* best = largestShown(t);
         if (best) sec.highlights.push_back(best->label + ": " + fmt(best->cells[0].estimate.value) + "% of units.");
     }
     return sec;
@@ -339,9 +346,7 @@ Section Builder::valueChain() {
     t.columns = {"% of units"};
     t.chart = {ChartSpec::Kind::Bars, {0}, "% of units"};
     for (size_t i : topic("value_chain")) t.rows.push_back(indicatorRow(i));
-    const Row* best = nullptr;
-    for (const Row& r : t.rows)
-        if (r.cells[0].shown() && (!best || r.cells[0].estimate.value > best->cells[0].estimate.value)) best = &r;
+    const Row* best = largestShown(t);
     if (best) sec.highlights.push_back("Largest segment: " + best->label + ", " + fmt(best->cells[0].estimate.value) + "% of units.");
     for (const Row& r : t.rows)
         if (r.key.find("design") != std::string::npos && r.cells[0].shown())

@@ -26,21 +26,8 @@ bool kindFits(expr::Type type, ValueKind kind) {
 }
 
 expr::Type fieldType(const Question& q) {
-    switch (q.type) {
-        case QuestionType::Text:
-        case QuestionType::SelectOne:
-        case QuestionType::Photo: return expr::Type::Text;
-        case QuestionType::Integer:
-        case QuestionType::Decimal:
-        case QuestionType::Money:
-        case QuestionType::Percent:
-        case QuestionType::Scale: return expr::Type::Number;
-        case QuestionType::Date: return expr::Type::Date;
-        case QuestionType::SelectMultiple: return expr::Type::Choices;
-        case QuestionType::Gps: return expr::Type::Geo;
-        case QuestionType::Calculate: return q.calculation.present() ? q.calculation.program.type() : expr::Type::Any;
-        default: return expr::Type::Any;
-    }
+    if (q.type == QuestionType::Calculate) return q.calculation.present() ? q.calculation.program.type() : expr::Type::Any;
+    return valueTypeOf(q.type);
 }
 
 const Value kEmpty;

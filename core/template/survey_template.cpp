@@ -102,4 +102,21 @@ std::string recordDictionary(const Template& survey) {
     return out;
 }
 
+expr::Type valueTypeOf(QuestionType t) {
+    switch (t) {
+        case QuestionType::Text:
+        case QuestionType::SelectOne:
+        case QuestionType::Photo: return expr::Type::Text;
+        case QuestionType::Integer:
+        case QuestionType::Decimal:
+        case QuestionType::Money:
+        case QuestionType::Percent:
+        case QuestionType::Scale: return expr::Type::Number;
+        case QuestionType::Date: return expr::Type::Date;
+        case QuestionType::SelectMultiple: return expr::Type::Choices;
+        case QuestionType::Gps: return expr::Type::Geo;
+        default: return expr::Type::Any;
+    }
+}
+
 }  // namespace ck

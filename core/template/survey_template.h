@@ -75,6 +75,10 @@ struct Question {
     bool hasValue() const { return !isContainer() && type != QuestionType::Note; }
 };
 
+// The type of the value a question of this type holds, as expressions see it (a calculation's
+// is its expression's type, known once compiled: Any here).
+expr::Type valueTypeOf(QuestionType t);
+
 enum class IndicatorKind : uint8_t { Share, Mean, Median, Total, Ratio };
 const char* indicatorKindName(IndicatorKind kind);
 

@@ -60,22 +60,6 @@ bool isInteger(std::string_view s) {
     return std::all_of(s.begin() + long(i), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-expr::Type valueTypeOf(QuestionType t) {
-    switch (t) {
-        case QuestionType::Text:
-        case QuestionType::SelectOne:
-        case QuestionType::Photo: return expr::Type::Text;
-        case QuestionType::Integer:
-        case QuestionType::Decimal:
-        case QuestionType::Money:
-        case QuestionType::Percent:
-        case QuestionType::Scale: return expr::Type::Number;
-        case QuestionType::Date: return expr::Type::Date;
-        case QuestionType::SelectMultiple: return expr::Type::Choices;
-        case QuestionType::Gps: return expr::Type::Geo;
-        default: return expr::Type::Any;
-    }
-}
 
 // The Scope every expression of one template entry is compiled in.
 class EntryScope final : public expr::Scope {
