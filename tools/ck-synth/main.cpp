@@ -178,6 +178,23 @@ std::optional<ck::Date> todayUtc() {
     return ck::parseIsoDate(buf);
 }
 
+// The days visits fall on: --days (default 30) days up to --date (default today).
+struct VisitWindow {
+    std::optional<ck::Date> last;
+    int days = 30;
+};
+VisitWindow visitWindowOf(Options& o) {
+    VisitWindow w;
+    w.last = todayUtc();
+    if (auto it = o.values.find("--date"); it != o.values.end()) {
+        w.last = ck::parseIsoDate(it->second);
+        if (!w.last) throw Exit{kUsage, "--date takes a date as YYYY-MM-DD, not '" + it->second + "'"};
+    }
+    if (o.values.count("--days")) w.days = int(parseUnsigned("--days", o.values["--days"], 3650));
+    if (w.days < 1) throw Exit{kUsage, "--days must be at least 1"};
+    return w;
+}
+
 int answersCommand(const std::vector<std::string>& args) {
     Options o = parse(args, {"--register", "--cluster", "--count", "--seed", "--out", "--date", "--days", "--dont-know", "--empty"});
     if (o.help) {
@@ -188,13 +205,9 @@ int answersCommand(const std::vector<std::string>& args) {
     if (!o.values.count("--register")) throw Exit{kUsage, "--register is required (see --help)"};
     if (!o.values.count("--out")) throw Exit{kUsage, "--out is required (see --help)"};
     uint64_t seed = seedOf(o);
-    std::optional<ck::Date> end = todayUtc();
-    if (auto it = o.values.find("--date"); it != o.values.end()) {
-        end = ck::parseIsoDate(it->second);
-        if (!end) throw Exit{kUsage, "--date takes a date as YYYY-MM-DD, not '" + it->second + "'"};
-    }
-    int days = o.values.count("--days") ? int(parseUnsigned("--days", o.values["--days"], 3650)) : 30;
-    if (days < 1) throw Exit{kUsage, "--days must be at least 1"};
+    const VisitWindow window = visitWindowOf(o);
+    const std::optional<ck::Date> end = window.last;
+    const int days = window.days;
 
     const std::string& templatePath = o.positional[0];
     bool xlsx = templatePath.size() > 5 && templatePath.compare(templatePath.size() - 5, 5, ".xlsx") == 0;
@@ -307,13 +320,9 @@ int storeCommand(const std::vector<std::string>& args) {
     unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     int threads = o.values.count("--threads") ? int(parseUnsigned("--threads", o.values["--threads"], 256)) : int(hw);
     if (threads < 1) throw Exit{kUsage, "--threads must be at least 1"};
-    std::optional<ck::Date> end = todayUtc();
-    if (auto it = o.values.find("--date"); it != o.values.end()) {
-        end = ck::parseIsoDate(it->second);
-        if (!end) throw Exit{kUsage, "--date takes a date as YYYY-MM-DD, not '" + it->second + "'"};
-    }
-    int days = o.values.count("--days") ? int(parseUnsigned("--days", o.values["--days"], 3650)) : 30;
-    if (days < 1) throw Exit{kUsage, "--days must be at least 1"};
+    const VisitWindow window = visitWindowOf(o);
+    const std::optional<ck::Date> end = window.last;
+    const int days = window.days;
 
     // The template: its exact text is what gets published.
     const std::string templatePath = o.values["--template"];
