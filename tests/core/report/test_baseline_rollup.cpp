@@ -13,19 +13,15 @@
 #include "core/report/baseline_rollup.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
+#include "tests/core/report/report_test_templates.h"
 
 using namespace ck::report;
 
 namespace {
 
-const std::string kFlagship = std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json";
-const ck::Date kDay = *ck::parseIsoDate("2026-11-20");
-
-std::shared_ptr<const ck::Template> loadFile(const std::string& path) {
-    auto r = ck::loadTemplateJsonFile(path);
-    if (!r.ok()) FAIL(r.errors.front().toString());
-    return r.survey;
-}
+using ck::test::kDay;
+using ck::test::kFlagship;
+using ck::test::loadFile;
 
 // One indicator of every kind; the rollup never evaluates them, it only needs their kinds.
 const char* kKinds = R"json({

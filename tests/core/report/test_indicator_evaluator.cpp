@@ -14,6 +14,7 @@
 #include "core/report/indicator_evaluator.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
+#include "tests/core/report/report_test_templates.h"
 
 using ck::Answer;
 using ck::Record;
@@ -33,14 +34,9 @@ struct StringMaker<Observation> {
 
 namespace {
 
-const std::string kFlagship = std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json";
-const ck::Date kDay = *ck::parseIsoDate("2026-11-20");
-
-std::shared_ptr<const ck::Template> loadFile(const std::string& path) {
-    auto r = ck::loadTemplateJsonFile(path);
-    if (!r.ok()) FAIL(r.errors.front().toString());
-    return r.survey;
-}
+using ck::test::kDay;
+using ck::test::kFlagship;
+using ck::test::loadFile;
 
 std::shared_ptr<const ck::Template> loadText(const std::string& text) {
     auto r = ck::loadTemplateJson(text, "inline.json");
