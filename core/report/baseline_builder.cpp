@@ -150,7 +150,7 @@ private:
 };
 
 Estimate Builder::display(size_t i, const ReportScope& s) const {
-    Estimate e = estimateIndicator(m_rollup, m_geo, s, i);
+    Estimate e = estimateIndicator(m_rollup, m_geo, s, i, m_request.rules);
     if (percentScaled(i)) {
         e.value *= 100;
         e.se *= 100;
@@ -484,8 +484,11 @@ Table Builder::moneyTable() {
     t.id = "comparison_money";
     t.title = byCluster ? "Gross value added and co-investment offered, by cluster"
                         : "Gross value added and co-investment offered, by size class";
-    t.note = "Weighted money totals in INR. A part is hidden when fewer than 3 units make it, when its two largest "
-             "units make more than 85% of it, or when it is too imprecise; then a second part is hidden so "
+    t.note = "Weighted money totals in INR. A part is hidden when fewer than " +
+             std::to_string(m_request.rules.disclosure.minUnits) + " units make it, when its " +
+             std::to_string(m_request.rules.disclosure.dominanceUnits) + " largest units (weighted) make more than " +
+             fmt(100 * m_request.rules.disclosure.dominanceShare) +
+             "% of it, or when it is too imprecise; then a second part is hidden so "
              "that the first cannot be worked out from the total.";
     for (size_t i : cols) t.columns.push_back(label(i) + " (INR)");
 
@@ -500,12 +503,14 @@ Table Builder::moneyTable() {
             Row r;
             r.key = c;
             r.label = clusterName(c);
-            for (size_t i : cols) r.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, {ScopeLevel::Cluster, c}, i)));
+            for (size_t i : cols)
+                r.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, {ScopeLevel::Cluster, c}, i, m_request.rules)));
             t.rows.push_back(std::move(r));
         }
     } else {
         // Inside one cluster the parts are its strata; each is estimated alone with the same
-        // weights estimateIndicator uses (N_h from the register, none when it lists no such stratum).
+        // weights estimateIndicator uses (stratumPopulations).
+        const std::map<StratumKey, double> populations = stratumPopulations(m_rollup, m_geo);
         for (const auto& [key, acc] : m_rollup.strata()) {
             // Visits that were refused carry no size class: they form no part of any total.
             if (key.cluster != m_request.scope.name || acc.responded == 0) continue;
@@ -514,11 +519,11 @@ Table Builder::moneyTable() {
             r.label = key.stratum.empty() ? "(no stratum)" : key.stratum;
             for (size_t i : cols) {
                 StratumSample s;
-                auto n = m_geo.registerUnits.find(key);
-                s.populationUnits = n == m_geo.registerUnits.end() ? 0 : double(std::max<uint64_t>(n->second, acc.responded));
+                s.populationUnits = populations.at(key);
                 s.sampledUnits = acc.responded;
                 s.moments = acc.indicators[i];
-                r.cells.push_back(moneyCell(estimateTotal(std::span<const StratumSample>(&s, 1), m_t.indicators[i].unit == "INR")));
+                r.cells.push_back(moneyCell(estimateTotal(std::span<const StratumSample>(&s, 1), m_t.indicators[i].unit == "INR",
+                                                          m_request.rules.disclosure)));
             }
             t.rows.push_back(std::move(r));
         }
@@ -538,7 +543,7 @@ Table Builder::moneyTable() {
     total.key = "total";
     total.label = "Total (" + scopeTitle(m_request.scope) + ")";
     total.isTotal = true;
-    for (size_t i : cols) total.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, m_request.scope, i)));
+    for (size_t i : cols) total.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, m_request.scope, i, m_request.rules)));
     t.rows.push_back(std::move(total));
     return t;
 }
@@ -695,7 +700,7 @@ Section Builder::dataQuality(const std::vector<Section>& before) {
     flags.id = "dq_precision";
     flags.title = "Precision flags of the figures in this report";
     flags.note = "Published: CV up to 16.5%. Use with caution: CV 16.5-33.3%. Suppressed: CV above 33.3%, fewer than 10 "
-                 "observations, fewer than 3 units, a dominant pair of units, or hidden to protect another cell.";
+                 "observations, too few units, a few dominant units, or hidden to protect another cell.";
     flags.columns = {"Cells"};
     for (auto [key, name, n] : {std::tuple{"published", "Published", published}, std::tuple{"caution", "Use with caution", caution},
                                 std::tuple{"suppressed", "Suppressed", suppressed}}) {
@@ -833,22 +838,34 @@ std::vector<std::string> Builder::methodNotes() const {
     std::vector<std::string> notes;
     if (m_weighted)
         notes.push_back("Weights: each visited unit stands for N/n units of its stratum (size class), where N is the "
-                        "stratum's units in the cluster register and n the responding units visited. A stratum the "
-                        "register does not list weighs 1 per unit.");
+                        "stratum's units in the cluster register and n the responding units visited. Units with no "
+                        "size class (or one the register does not list) stand for themselves only, and their "
+                        "cluster's strata give up as many register units in proportion to their size, so a "
+                        "cluster's weighted units equal its register count.");
     else
         notes.push_back("No cluster register was loaded for this " + noun() + ", so every unit weighs 1: the figures "
                         "describe the sample of " + std::to_string(m_responded) + " responding units only, not the whole " +
                         noun() + ".");
     notes.push_back("Only units that agreed to the interview enter the estimates; the response rate is shown in section 1.");
-    notes.push_back("Intervals are 95% (estimate plus or minus 1.96 standard errors). Shares, means and ratios use "
-                    "ratio estimators with linearised variances; medians use Woodruff's interval. A finite population "
-                    "correction is applied to a stratum where at least 5% of its units were visited.");
+    notes.push_back(std::string("Intervals are 95%. Shares: ") +
+                    (m_request.rules.shareInterval == ShareInterval::Logit
+                         ? "logit intervals (the interval of log(p / (1 - p)), mapped back), which stay within 0-100%"
+                         : "estimate plus or minus 1.96 standard errors, clipped to 0-100%") +
+                    ". Means, ratios and totals: estimate plus or minus 1.96 standard errors, with ratio estimators "
+                    "and linearised variances; medians use Woodruff's interval. A finite population correction is "
+                    "applied to a stratum where at least 5% of its units were visited; a stratum with one visited "
+                    "unit is measured from zero (R survey's \"adjust\" rule).");
     notes.push_back("Precision: a figure with a coefficient of variation (standard error / estimate) up to 16.5% is "
                     "published; from 16.5% to 33.3% it is flagged \"use with caution\"; above 33.3%, or from fewer "
                     "than 10 observations, it is suppressed.");
-    notes.push_back("Disclosure: no figure built from fewer than 3 units is shown; a money total is hidden when its "
-                    "two largest units make more than 85% of it; and where parts add up to a total, a second part is "
-                    "hidden so a suppressed one cannot be worked out.");
+    const DisclosureRules& d = m_request.rules.disclosure;
+    notes.push_back("Disclosure: no figure built from fewer than " + std::to_string(d.minUnits) +
+                    " units is shown; a money total is hidden when its " +
+                    (d.dominanceUnits == 1 ? std::string("largest unit makes")
+                                           : std::to_string(d.dominanceUnits) + " largest units make") +
+                    " (weighted) more than " + fmt(100 * d.dominanceShare) +
+                    "% of it; and where parts add up to a total, a second part is hidden so a suppressed one cannot "
+                    "be worked out.");
     notes.push_back("Shares and percentage ratios are shown in percent; money in Indian rupees (INR).");
     return notes;
 }

@@ -81,6 +81,7 @@ struct ReportRequest {
     std::string language = "en";  // labels from the template in this language (falls back to the default)
     std::string inputsHash;       // computed by the caller from what it read (see InputsHasher)
     size_t peerClusters = 5;      // peers shown in the comparison: same sector, most visits first
+    EstimationRules rules;        // disclosure (n, k) and share intervals: the project's settings
 };
 
 // Builds the report for `request.scope` following TOOLKIT.md's outline. Throws

@@ -113,38 +113,85 @@ bool inScope(const Geography& geo, std::string_view cluster, const ReportScope& 
     }
 }
 
-Estimate estimateIndicator(const BaselineRollup& rollup, const Geography& geo, const ReportScope& scope, size_t index) {
+namespace {
+
+// One cluster's register units N_c and responding units outside the register's strata n_U.
+struct ClusterCounts {
+    uint64_t registerUnits = 0, unclassified = 0;
+};
+
+using StrataIt = std::map<StratumKey, StratumAccumulator>::const_iterator;
+
+// The strata of a cluster are contiguous in both maps (keys sort by cluster first), so this
+// reads only the cluster's own rows: no allocation, nothing per visit.
+ClusterCounts clusterCounts(const BaselineRollup& rollup, const Geography& geo, const std::string& cluster) {
+    ClusterCounts c;
+    for (auto it = geo.registerUnits.lower_bound(StratumKey{cluster, ""});
+         it != geo.registerUnits.end() && it->first.cluster == cluster; ++it)
+        c.registerUnits += it->second;
+    for (auto it = rollup.strata().lower_bound(StratumKey{cluster, ""});
+         it != rollup.strata().end() && it->first.cluster == cluster; ++it)
+        if (it->second.responded > 0 && !geo.registerUnits.count(it->first)) c.unclassified += it->second.responded;
+    return c;
+}
+
+double populationOf(const Geography& geo, const StratumKey& key, uint64_t responded, const ClusterCounts& c) {
+    const double n = double(responded);
+    if (c.registerUnits == 0) return 0.0;  // no register, or a cluster it does not list
+    auto listed = geo.registerUnits.find(key);
+    if (listed == geo.registerUnits.end()) return n;  // no size class, or one the register lacks: taken whole
+    double N = double(listed->second);
+    if (c.unclassified > 0) N *= 1.0 - double(c.unclassified) / double(c.registerUnits);
+    return std::max(N, n);
+}
+
+}  // namespace
+
+std::map<StratumKey, double> stratumPopulations(const BaselineRollup& rollup, const Geography& geo) {
+    std::map<StratumKey, double> out;
+    const std::string* current = nullptr;
+    ClusterCounts counts;
+    for (const auto& [key, acc] : rollup.strata()) {
+        if (acc.responded == 0) continue;
+        if (!current || *current != key.cluster) {
+            current = &key.cluster;
+            counts = clusterCounts(rollup, geo, key.cluster);
+        }
+        out.emplace(key, populationOf(geo, key, acc.responded, counts));
+    }
+    return out;
+}
+
+Estimate estimateIndicator(const BaselineRollup& rollup, const Geography& geo, const ReportScope& scope, size_t index,
+                           const EstimationRules& rules) {
     const Template& t = rollup.templ();
     if (index >= t.indicators.size()) return {};
     const Indicator& ind = t.indicators[index];
-    const bool hasRegister = geo.hasRegister();
 
     std::vector<StratumSample> samples;
+    const std::string* current = nullptr;
+    ClusterCounts counts;
     for (const auto& [key, acc] : rollup.strata()) {
         // A stratum with no responding unit has no n_h to weigh by: it adds nothing.
         if (acc.responded == 0 || !inScope(geo, key.cluster, scope)) continue;
+        if (!current || *current != key.cluster) {
+            current = &key.cluster;
+            counts = clusterCounts(rollup, geo, key.cluster);
+        }
         StratumSample s;
         s.sampledUnits = acc.responded;
         if (index < acc.indicators.size()) s.moments = acc.indicators[index];
         if (index < acc.medianValues.size()) s.values = acc.medianValues[index];
-        if (hasRegister) {
-            auto it = geo.registerUnits.find(key);
-            // Not in the register (a stratum the register does not list, or a visit whose
-            // stratum was missing): its units weigh 1 and keep their sampling variance, which
-            // is populationUnits = 0. Fewer register units than visits (an out-of-date
-            // register): the stratum is taken as enumerated whole, N_h = n_h.
-            if (it != geo.registerUnits.end())
-                s.populationUnits = double(std::max<uint64_t>(it->second, acc.responded));
-        }
+        s.populationUnits = populationOf(geo, key, acc.responded, counts);
         samples.push_back(s);
     }
 
     switch (ind.kind) {
-        case IndicatorKind::Share:
+        case IndicatorKind::Share: return estimateShare(samples, rules.shareInterval, rules.disclosure);
         case IndicatorKind::Mean:
-        case IndicatorKind::Ratio: return estimateRatio(samples);
-        case IndicatorKind::Total: return estimateTotal(samples, ind.unit == "INR");
-        case IndicatorKind::Median: return estimateMedian(samples);
+        case IndicatorKind::Ratio: return estimateRatio(samples, rules.disclosure);
+        case IndicatorKind::Total: return estimateTotal(samples, ind.unit == "INR", rules.disclosure);
+        case IndicatorKind::Median: return estimateMedian(samples, rules.disclosure);
     }
     return {};
 }

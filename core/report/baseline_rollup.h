@@ -90,11 +90,26 @@ struct ReportScope {
 // nation and in itself.
 bool inScope(const Geography& geo, std::string_view cluster, const ReportScope& scope);
 
-// Indicator `index` estimated over the strata of `rollup` inside `scope`, weighted by the
-// register's N_h (see estimation.h for the rules; a stratum the register does not list
-// weighs 1 and one with fewer register units than visits takes N_h = n_h). The kind decides
-// the estimator: share, mean and ratio -> estimateRatio, total -> estimateTotal (money when
-// the unit is "INR"), median -> estimateMedian.
-Estimate estimateIndicator(const BaselineRollup& rollup, const Geography& geo, const ReportScope& scope, size_t index);
+// N_h as the estimates use it, for every stratum of `rollup` with a responding unit
+// (StratumSample::populationUnits: 0 means "no register", weight 1 with sampling variance):
+// * a stratum the register lists: its register units, at least n_h (an out-of-date register
+//   with fewer units than visits is taken as enumerated whole, N_h = n_h);
+// * units with no size class (the template's stratum expression gave nothing) or with a
+//   class the register does not list, in a cluster the register lists: a stratum of their
+//   own, taken whole (N = n: each stands for itself, no sampling variance), and the cluster's
+//   register strata give up as many units in proportion to their size,
+//   N_h' = N_h (1 - n_U / N_c) (n_U such units, N_c the cluster's register units), so the
+//   cluster's weighted units still add up to its register count instead of overstating it by
+//   n_U. A cluster with no such units keeps its register counts exactly;
+// * a cluster the register does not list at all: 0 (the figures describe the sample).
+std::map<StratumKey, double> stratumPopulations(const BaselineRollup& rollup, const Geography& geo);
+
+// Indicator `index` estimated over the strata of `rollup` inside `scope`, weighted by
+// stratumPopulations() (see estimation.h for the rules). The kind decides the estimator:
+// share -> estimateShare (interval by rules.shareInterval), mean and ratio -> estimateRatio,
+// total -> estimateTotal (money, hence the dominance rule, when the unit is "INR"),
+// median -> estimateMedian.
+Estimate estimateIndicator(const BaselineRollup& rollup, const Geography& geo, const ReportScope& scope, size_t index,
+                           const EstimationRules& rules = {});
 
 }  // namespace ck::report

@@ -15,9 +15,9 @@
 // * Units outside the domain. They have x = y = 0, hence z = 0; their effect on the
 //   stratum's sum of squares is added analytically (Chan's merge of a group of n_h - m_h
 //   zeros): SS = SS_domain + m (n - m) / n * ubar^2, u = y - R x.
-// * Single-unit strata. The header's "adjust" rule: (z_h - zbar)^2 N_h^2 (1 - f_h), zbar the
-//   unweighted mean of z over every sampled unit of every stratum. Totals use the same rule
-//   with z = y.
+// * Single-unit strata. The header's "adjust" rule, as R's survey 4.1-1 onestrat() does it:
+//   the stratum's weighted value is not centred, so it adds (N_h z_h)^2 (1 - f_h). Totals use
+//   the same rule with z = y.
 // * Value 0. The CV is undefined (NaN). A zero estimate with se 0 (e.g. a 0% share: no
 //   sampled unit has the attribute) is published as it is, when there are enough
 //   observations: suppressing "0%" among 200 observations as imprecise would hide a real
@@ -26,9 +26,11 @@
 //   A non-zero estimate whose CV cannot be estimated is suppressed as imprecise.
 // * CV boundaries are inclusive (CV = 16.5% publishes, CV = 33.3% is "caution"), with a
 //   relative tolerance of 1e-12 so that rounding in se / value does not move a flag.
-// * After precision (observations, CV), disclosure: fewer than kMinUnits units, then for
-//   money totals dominance (top1 + top2 > 85% of |sum of y| over the sample, unweighted).
-//   A figure suppressed for disclosure keeps its precision flag.
+// * Order of the rules: 1 to minUnits - 1 units (disclosure) first, so a cell of 1 or 2
+//   units says so rather than "too few observations"; then precision (observations, CV);
+//   then for money totals dominance: the n largest weighted contributions w_h |y_i| above k
+//   of the published total |Y| (default n = 2, k = 85%). A figure suppressed for dominance
+//   keeps its precision flag.
 // * Medians: the quantile at q is the smallest value whose cumulative weight reaches q W
 //   (within 1e-12 W for rounding); q is clamped to [0, 1]. Woodruff's SE(p) is the
 //   linearised SE of the weighted share of in-domain units at or below the median, over all
@@ -57,13 +59,11 @@ void Moments::add(double x, double y)
     m2x += dx * (x - meanX);
     m2y += dy * (y - meanY);
     cxy += dx * (y - meanY);
-    const double a = std::fabs(y);
-    if (a > top1) {
-        top2 = top1;
-        top1 = a;
-    } else if (a > top2) {
-        top2 = a;
-    }
+    // Keep the largest |y|, largest first: an insertion into a few slots.
+    double a = std::fabs(y);
+    for (double& t : top)
+        if (a > t)
+            std::swap(a, t);
 }
 
 void Moments::merge(const Moments& other)
@@ -84,10 +84,12 @@ void Moments::merge(const Moments& other)
     meanX += dx * nb / n;
     meanY += dy * nb / n;
     m += other.m;
-    double tops[4] = {top1, top2, other.top1, other.top2};
-    std::sort(tops, tops + 4, [](double a, double b) { return a > b; });
-    top1 = tops[0];
-    top2 = tops[1];
+    for (double t : other.top) {
+        double a = t;
+        for (double& mine : top)
+            if (a > mine)
+                std::swap(a, mine);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -114,6 +116,11 @@ const char* suppressionName(Suppression s)
     case Suppression::Secondary: return "secondary";
     }
     return "";
+}
+
+const char* shareIntervalName(ShareInterval m)
+{
+    return m == ShareInterval::Wald ? "wald" : "logit";
 }
 
 namespace {
@@ -155,15 +162,6 @@ struct Stratum {
 // Linearised variance of R = Y / X (see estimation.h); a total is R = 0, X = 1 (z = y).
 double linearisedVariance(const std::vector<Stratum>& strata, double R, double X)
 {
-    // zbar over every sampled unit, for the single-unit rule.
-    double sumZ = 0, units = 0;
-    for (const Stratum& s : strata) {
-        const Moments& mo = s.moments;
-        sumZ += double(mo.m) * (mo.meanY - R * mo.meanX) / X;
-        units += double(s.design.n);
-    }
-    const double zbar = units > 0 ? sumZ / units : 0;
-
     double variance = 0;
     for (const Stratum& s : strata) {
         const Design& d = s.design;
@@ -173,8 +171,9 @@ double linearisedVariance(const std::vector<Stratum>& strata, double R, double X
         const double n = double(d.n), m = double(mo.m);
         const double uMean = mo.meanY - R * mo.meanX;  // mean of u = y - R x in the domain
         if (d.n == 1) {
+            // survey 4.1's "adjust": the lone unit's weighted value N_h z_h, not centred.
             const double zh = mo.m == 1 ? uMean / X : 0.0;
-            variance += (zh - zbar) * (zh - zbar) * d.population * d.population * d.fpc;
+            variance += zh * zh * d.population * d.population * d.fpc;
             continue;
         }
         const double ssDomain = std::max(0.0, mo.m2y - 2 * R * mo.cxy + R * R * mo.m2x);
@@ -187,11 +186,17 @@ double linearisedVariance(const std::vector<Stratum>& strata, double R, double X
 
 bool atMost(double cv, double bound) { return cv <= bound * (1 + 1e-12); }
 
-// Precision flags, then disclosure (see the file comment).
-void applyRules(Estimate& e, bool money, double top1, double top2, double sumY)
+// Disclosure by unit count, then precision flags, then dominance (see the file comment).
+// `dominant`: the n largest weighted contributions (money totals only, else 0).
+void applyRules(Estimate& e, const DisclosureRules& rules, bool money, double dominant)
 {
     e.cv = (std::isfinite(e.se) && std::isfinite(e.value) && e.value != 0) ? e.se / std::fabs(e.value) : kNaN;
     e.precision = Precision::Suppress;
+    if (e.observations > 0 && e.observations < rules.minUnits) {
+        // Would reveal a unit whatever its precision: this, not the observation count, is why.
+        e.suppression = Suppression::TooFewUnits;
+        return;
+    }
     if (e.observations < kMinObservations) {
         e.suppression = Suppression::TooFewObservations;
         return;
@@ -205,9 +210,7 @@ void applyRules(Estimate& e, bool money, double top1, double top2, double sumY)
         e.precision = atMost(e.cv, kCvPublish) ? Precision::Publish : Precision::Caution;
     }
     e.suppression = Suppression::None;
-    if (e.observations < kMinUnits)
-        e.suppression = Suppression::TooFewUnits;
-    else if (money && top1 + top2 > kDominanceShare * std::fabs(sumY))
+    if (money && dominant > rules.dominanceShare * std::fabs(e.value))
         e.suppression = Suppression::Dominance;
 }
 
@@ -237,7 +240,7 @@ std::vector<Stratum> collect(std::span<const StratumSample> samples, Estimate& e
 // ---------------------------------------------------------------------------------------
 // Ratio and total
 
-Estimate estimateRatio(std::span<const StratumSample> samples)
+Estimate estimateRatio(std::span<const StratumSample> samples, const DisclosureRules& rules)
 {
     Estimate e;
     const std::vector<Stratum> strata = collect(samples, e);
@@ -251,37 +254,61 @@ Estimate estimateRatio(std::span<const StratumSample> samples)
         e.se = std::sqrt(linearisedVariance(strata, e.value, X));
         setInterval(e);
     }
-    applyRules(e, false, 0, 0, 0);
+    applyRules(e, rules, false, 0);
     return e;
 }
 
-Estimate estimateTotal(std::span<const StratumSample> samples, bool money)
+Estimate estimateShare(std::span<const StratumSample> samples, ShareInterval method, const DisclosureRules& rules)
+{
+    Estimate e = estimateRatio(samples, rules);
+    if (!std::isfinite(e.value) || !std::isfinite(e.se))
+        return e;
+    const double p = e.value;
+    if (method == ShareInterval::Wald || p <= 0 || p >= 1 || e.se == 0) {
+        // Wald, clipped to 0-1; a share at an edge has se 0 when every unit agrees.
+        e.low = std::clamp(e.low, 0.0, 1.0);
+        e.high = std::clamp(e.high, 0.0, 1.0);
+        return e;
+    }
+    const double logit = std::log(p / (1 - p));
+    const double seLogit = e.se / (p * (1 - p));
+    auto expit = [](double t) { return 1 / (1 + std::exp(-t)); };
+    e.low = expit(logit - kZ95 * seLogit);
+    e.high = expit(logit + kZ95 * seLogit);
+    return e;
+}
+
+Estimate estimateTotal(std::span<const StratumSample> samples, bool money, const DisclosureRules& rules)
 {
     Estimate e;
     const std::vector<Stratum> strata = collect(samples, e);
-    double Y = 0, sumY = 0;
-    Moments tops;  // only top1 / top2 are used
+    double Y = 0;
+    // The largest weighted contributions w_h |y_i| over all strata (each stratum's own largest
+    // |y| times its weight are its largest contributions).
+    std::vector<double> contributions;
     for (const Stratum& s : strata) {
         Y += s.design.weight * s.moments.sumY();
-        sumY += s.moments.sumY();
-        double t[4] = {tops.top1, tops.top2, s.moments.top1, s.moments.top2};
-        std::sort(t, t + 4, [](double a, double b) { return a > b; });
-        tops.top1 = t[0];
-        tops.top2 = t[1];
+        for (size_t k = 0; k < s.moments.top.size() && k < s.moments.m; ++k)
+            contributions.push_back(s.design.weight * s.moments.top[k]);
     }
+    const size_t n = size_t(std::clamp(rules.dominanceUnits, 1, kMaxDominanceUnits));
+    std::sort(contributions.begin(), contributions.end(), [](double a, double b) { return a > b; });
+    double dominant = 0;
+    for (size_t k = 0; k < n && k < contributions.size(); ++k)
+        dominant += contributions[k];
     if (e.observations > 0 && std::isfinite(Y)) {
         e.value = Y;
         e.se = std::sqrt(linearisedVariance(strata, 0.0, 1.0));
         setInterval(e);
     }
-    applyRules(e, money, tops.top1, tops.top2, sumY);
+    applyRules(e, rules, money, dominant);
     return e;
 }
 
 // ---------------------------------------------------------------------------------------
 // Median
 
-Estimate estimateMedian(std::span<const StratumSample> samples)
+Estimate estimateMedian(std::span<const StratumSample> samples, const DisclosureRules& rules)
 {
     Estimate e;
     struct Weighted {
@@ -310,6 +337,7 @@ Estimate estimateMedian(std::span<const StratumSample> samples)
     e.weightedUnits = W;
 
     if (!all.empty() && W > 0) {
+        // R's qrule "math": the smallest value whose cumulative weight reaches q W.
         auto quantile = [&](double q) {
             const double target = std::clamp(q, 0.0, 1.0) * W - 1e-12 * W;
             double cumulative = 0;
@@ -334,11 +362,13 @@ Estimate estimateMedian(std::span<const StratumSample> samples)
         }
         const double p = below / W;
         const double seP = std::sqrt(linearisedVariance(strata, p, W));
-        e.low = quantile(0.5 - kZ95 * seP);
-        e.high = quantile(0.5 + kZ95 * seP);
+        // Centred on p, the estimated share at or below the median, as R's woodruffCI does
+        // (not on 0.5: with few distinct values the two differ).
+        e.low = quantile(p - kZ95 * seP);
+        e.high = quantile(p + kZ95 * seP);
         e.se = (e.high - e.low) / (2 * kZ95);
     }
-    applyRules(e, false, 0, 0, 0);
+    applyRules(e, rules, false, 0);
     return e;
 }
 

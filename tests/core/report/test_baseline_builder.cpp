@@ -369,7 +369,7 @@ TEST_CASE("the inputs hash ignores visit order and changes with any content", "[
 
 TEST_CASE("a money part hidden alone takes a second part with it", "[report]") {
     // Hand-made visits: clusters a and b have 12 responding units each, c only 2 (fewer than
-    // 10 observations: primary suppression). c's gross value added could then be worked out as
+    // 3 units: primary suppression for disclosure, named as such). c's gross value added could then be worked out as
     // total - a - b, so the smaller of a and b (a: 100..111 against b: 1000..1011) is hidden too.
     const Fixture& f = fixture();
     BaselineRollup rollup(*f.survey);
@@ -390,7 +390,7 @@ TEST_CASE("a money part hidden alone takes a second part with it", "[report]") {
     const Table& money = table(r, "comparison_money");
     REQUIRE(money.rows.size() == 4);
     REQUIRE(money.columns.size() >= 1);
-    CHECK(row(money, "c_pottery").cells[0].suppression == Suppression::TooFewObservations);
+    CHECK(row(money, "c_pottery").cells[0].suppression == Suppression::TooFewUnits);
     CHECK(row(money, "a_pottery").cells[0].suppression == Suppression::Secondary);
     CHECK(row(money, "b_pottery").cells[0].shown());
     CHECK(row(money, "total").cells[0].shown());

@@ -114,8 +114,7 @@ void requireSameSums(const BaselineRollup& a, const BaselineRollup& b) {
             const Moments& p = x.indicators[i];
             const Moments& q = y.indicators[i];
             REQUIRE(p.m == q.m);
-            REQUIRE(p.top1 == q.top1);
-            REQUIRE(p.top2 == q.top2);
+            REQUIRE(p.top == q.top);
             REQUIRE(close(p.meanX, q.meanX));
             REQUIRE(close(p.meanY, q.meanY));
             REQUIRE(close(p.m2x, q.m2x));
@@ -145,7 +144,7 @@ TEST_CASE("rollup: adds visits to their stratum, non-response counts only in vis
     CHECK(micro.indicators[1].m == 2);
     CHECK(micro.indicators[1].sumY() == 4);  // 4 + 0; the refusal's 99 is nowhere
     CHECK(micro.indicators[0].sumY() == 1);
-    CHECK(micro.indicators[3].top1 == 4);
+    CHECK(micro.indicators[3].top[0] == 4);
     REQUIRE(micro.medianValues.size() == 5);
     CHECK(micro.medianValues[2] == std::vector<double>{0, 4});
     CHECK(micro.medianValues[1].empty());  // only median kinds keep values
@@ -342,12 +341,28 @@ TEST_CASE("estimateIndicator: weights from the register, or 1 without one", "[co
     Estimate wmedian = estimateIndicator(r, geo, {}, 2);
     CHECK(wmedian.value == 20);  // weights 10,10,10,10,2,2 over 0,10,20,30,100,300
 
-    // A stratum the register does not list weighs 1; one with fewer register units than
-    // visits takes N_h = n_h (weight 1, enumerated whole).
+    // Units in a stratum the register does not list (here "medium"; likewise no size class)
+    // are a stratum of their own taken whole (weight 1, no variance), and the cluster's
+    // register strata give up those n_U = 2 units in proportion to their size, so c1 still
+    // weighs up to its N_c = 44 register units rather than 46:
+    //   micro N' = 40 (1 - 2/44) = 38.1818, w = 9.545455; small N' = 4 (42/44) = 3.8182, w = 1.909091
+    //   total = 9.545455*60 + 1.909091*400 + 120 = 572.7273 + 763.6364 + 120 = 1456.3636.
     BaselineRollup extra = r;
     for (double a : {50.0, 70.0}) extra.add("c1", visit("medium", a));
     Estimate withExtra = estimateIndicator(extra, geo, {}, 3);
-    CHECK(withExtra.value == Approx(10 * 60.0 + 2 * 400.0 + 120.0));
+    CHECK(withExtra.value == Approx(40.0 * 42 / 44 / 4 * 60 + 4.0 * 42 / 44 / 2 * 400 + 120.0));
+    CHECK(estimateIndicator(extra, geo, {}, 0).weightedUnits == Approx(44));  // a share: sum of w x
+    const std::map<StratumKey, double> pops = stratumPopulations(extra, geo);
+    CHECK(pops.at({"c1", "medium"}) == 2);
+    CHECK(pops.at({"c1", "micro"}) == Approx(40.0 * 42 / 44));
+    // Without such units the register counts stay exact integers.
+    CHECK(stratumPopulations(r, geo).at({"c1", "micro"}) == 40);
+    // A cluster the register does not list: no register for it (0), weight 1 with variance.
+    BaselineRollup stray = r;
+    stray.add("c7", visit("micro", 1));
+    CHECK(stratumPopulations(stray, geo).at({"c7", "micro"}) == 0);
+    // Without any register, every stratum is 0.
+    CHECK(stratumPopulations(r, Geography{}).at({"c1", "small"}) == 0);
     std::vector<ck::RegisterUnit> small = reg;
     small.resize(41);  // 40 micro and a single small unit, but two small ones were visited
     Estimate capped = estimateIndicator(r, Geography::fromRegister(small), {}, 3);
@@ -395,15 +410,23 @@ TEST_CASE("estimateIndicator: flagship visits with and without the register", "[
     CHECK(plain.value > 0.05);
     CHECK(plain.value < 0.95);
 
-    // ... and weighted by N_h / n_h, half the units having been visited.
+    // ... and weighted by N_h / n_h, half the units having been visited. Responding units with
+    // no size class (or one the register lacks) weigh 1 and take their number n_U off their
+    // cluster's register strata in proportion: N_h' = N_h (1 - n_U / N_c).
     std::map<StratumKey, uint64_t> responded;
-    for (const auto& [key, acc] : r.strata()) responded[key] = acc.responded;
+    std::map<std::string, double> clusterUnits, unclassified;
+    for (const auto& [key, acc] : r.strata()) {
+        responded[key] = acc.responded;
+        if (!geo.registerUnits.count(key)) unclassified[key.cluster] += double(acc.responded);
+    }
+    for (const auto& [key, n] : geo.registerUnits) clusterUnits[key.cluster] += double(n);
     double wy = 0, wx = 0;
     for (const auto& v : f.visits) {
         if (!v.obs.responded || !v.obs.values[women].inDomain) continue;
         StratumKey key{v.cluster, v.obs.stratum};
         auto it = geo.registerUnits.find(key);
-        double w = it == geo.registerUnits.end() ? 1.0 : double(std::max(it->second, responded[key])) / double(responded[key]);
+        double N = it == geo.registerUnits.end() ? 0 : double(it->second) * (1 - unclassified[key.cluster] / clusterUnits[key.cluster]);
+        double w = it == geo.registerUnits.end() ? 1.0 : std::max(N, double(responded[key])) / double(responded[key]);
         wy += w * v.obs.values[women].y;
         wx += w * v.obs.values[women].x;
     }

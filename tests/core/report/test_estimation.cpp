@@ -92,8 +92,9 @@ TEST_CASE("Moments merge in any order and any split equals adding one by one", "
     for (auto [x, y] : data)
         ys.push_back(std::fabs(y));
     std::sort(ys.rbegin(), ys.rend());
-    CHECK(serial.top1 == ys[0]);
-    CHECK(serial.top2 == ys[1]);
+    CHECK(serial.top[0] == ys[0]);
+    CHECK(serial.top[1] == ys[1]);
+    CHECK(serial.top[2] == ys[2]);
 
     for (int trial = 0; trial < 20; ++trial) {
         // Random cut points (some chunks empty, some of one unit), merged in a random order.
@@ -135,8 +136,7 @@ TEST_CASE("Moments merge in any order and any split equals adding one by one", "
         CHECK(closeRel(merged.m2x, serial.m2x));
         CHECK(closeRel(merged.m2y, serial.m2y));
         CHECK(closeRel(merged.cxy, serial.cxy));
-        CHECK(merged.top1 == serial.top1);
-        CHECK(merged.top2 == serial.top2);
+        CHECK(merged.top == serial.top);
     }
 }
 
@@ -158,8 +158,9 @@ TEST_CASE("Moments by hand, and bad numbers are ignored", "[report][estimation]"
     CHECK(m.m2y == Approx(26));
     CHECK(m.m2x == Approx(6.0 / 9));
     CHECK(m.cxy == Approx(4));
-    CHECK(m.top1 == 9);
-    CHECK(m.top2 == 4);
+    CHECK(m.top[0] == 9);
+    CHECK(m.top[1] == 4);
+    CHECK(m.top[2] == 2);
     CHECK(m.sumY() == Approx(15));
     CHECK(m.sumX() == Approx(4));
 
@@ -267,22 +268,26 @@ TEST_CASE("A take-all stratum adds to the estimate but not to the variance", "[r
 
 TEST_CASE("A single-unit stratum contributes by the adjust rule", "[report][estimation]")
 {
+    // R's survey 4.1-1 (Debian bookworm), options(survey.lonely.psu = "adjust"): onestrat()
+    // does not centre a stratum with one PSU, so it adds (N_h z_h)^2 (1 - f_h), its weighted
+    // value measured from zero. (The rule used before centred z_h on the unweighted mean of z
+    // over every sampled unit, 3.2 for the total below: A then added only 57.6.)
     // A: N = 10, n = 1, y = 4 (f = 10%, fpc 0.9).  B: N = 40, n = 4, y = 1, 2, 3, 6 (fpc 0.9).
     // Total: Y = 10*4 + 10*12 = 160.
-    //   zbar (z = y, every sampled unit) = (4 + 1 + 2 + 3 + 6) / 5 = 3.2
-    //   A: (4 - 3.2)^2 * 10^2 * 0.9 = 57.6
+    //   A: 4^2 * 10^2 * 0.9 = 1440
     //   B: mean 3, s^2 = (4 + 1 + 0 + 9) / 3 = 14/3; 40^2 * 0.9 * (14/3) / 4 = 1680
-    //   V = 1737.6, SE = 41.6845.
+    //   V = 3120, SE = 55.856960.
     const StratumSample strata[] = {valueStratum(10, 1, {4}), valueStratum(40, 4, {1, 2, 3, 6})};
     const Estimate t = estimateTotal(strata, false);
     CHECK(t.value == Approx(160));
-    CHECK(t.se == Approx(41.6845).epsilon(1e-5));
+    CHECK(t.se == Approx(55.856960).epsilon(1e-6));
     CHECK(t.observations == 5);
     CHECK(t.suppression == Suppression::TooFewObservations);
     CHECK(t.precision == Precision::Suppress);
 
-    // Mean: X = 10 + 40 = 50, R = 160/50 = 3.2, z = (y - 3.2)/50.
-    //   z_A = 0.8/50 = 0.016; z_B = -0.044, -0.024, -0.004, 0.056; zbar = 0 / 5 = 0.
+    // Mean: X = 10 + 40 = 50, R = 160/50 = 3.2, z = (y - 3.2)/50 (the weighted z sum to 0,
+    // so from zero is from their average).
+    //   z_A = 0.8/50 = 0.016; z_B = -0.044, -0.024, -0.004, 0.056.
     //   A: 0.016^2 * 100 * 0.9 = 0.000256 * 90 = 0.02304
     //   B: s_z^2 = (14/3) / 2500; 1600 * 0.9 * s_z^2 / 4 = 0.672
     //   V = 0.69504, SE = 0.833691.
@@ -292,7 +297,7 @@ TEST_CASE("A single-unit stratum contributes by the adjust rule", "[report][esti
 
     // A single-unit stratum whose unit is outside the domain (z_A = 0).
     // A: N = 10, n = 1, nobody in the domain; B as above. X = 40, R = 12/4 = 3,
-    //   z_B = (y - 3)/40 = -0.05, -0.025, 0, 0.075, sum 0 -> zbar 0; A adds (0 - 0)^2 = 0,
+    //   z_B = (y - 3)/40 = -0.05, -0.025, 0, 0.075; A adds 0^2 = 0,
     //   B: (14/3)/1600 * 1600 * 0.9 / 4 = 1.05 -> SE = 1.024695.
     const StratumSample outside[] = {valueStratum(10, 1, {}), valueStratum(40, 4, {1, 2, 3, 6})};
     const Estimate o = estimateRatio(outside);
@@ -374,9 +379,99 @@ TEST_CASE("Money total: dominance, too few units and the order of suppression", 
     const StratumSample spread[] = {valueStratum(5, 5, {1, 1, 1, 1, 1}), valueStratum(5, 5, {100, 100, 100, 100, 100})};
     CHECK(estimateTotal(spread, true).shown());
 
-    // Precision comes first: 9 observations dominated -> too few observations, not dominance.
+    // Weighted contributions, not sample values. A: N = 100, n = 10 (w = 10), ten firms of 10,
+    // each contributing 100: Y_A = 1000. B: take-all (w = 1), 500, 400 and eight of 1: Y_B = 908.
+    // Y = 1908 with SE 0 (no spread within A, B take-all). The two largest contributions,
+    // 500 + 400 = 900, make 47% of Y -> shown. On unweighted values the pair would make
+    // 900 / (100 + 908) = 89% and hide a total that no firm dominates.
+    const StratumSample weighted[] = {valueStratum(100, 10, std::vector<double>(10, 10)),
+                                      valueStratum(10, 10, {500, 400, 1, 1, 1, 1, 1, 1, 1, 1})};
+    const Estimate w = estimateTotal(weighted, true);
+    CHECK(w.value == Approx(1908));
+    CHECK(w.se == 0);
+    CHECK(w.shown());
+
+    // The (n, k) parameters. The dominated 10 firms: the largest alone, 1000 / 1980 = 50.5%.
+    DisclosureRules one;
+    one.dominanceUnits = 1;
+    CHECK(estimateTotal({&dominated, 1}, true, one).shown());  // 50.5% <= 85%
+    one.dominanceShare = 0.5;
+    CHECK(estimateTotal({&dominated, 1}, true, one).suppression == Suppression::Dominance);  // 50.5% > 50%
+    DisclosureRules three;
+    three.dominanceUnits = 3;
+    three.dominanceShare = 0.97;  // 1000 + 900 + 10 = 1910 = 96.5% <= 97%
+    CHECK(estimateTotal({&dominated, 1}, true, three).shown());
+    three.dominanceShare = 0.96;  // 96.5% > 96%
+    CHECK(estimateTotal({&dominated, 1}, true, three).suppression == Suppression::Dominance);
+    // n beyond what Moments keeps is read as kMaxDominanceUnits; n < 1 as 1.
+    DisclosureRules many;
+    many.dominanceUnits = 99;
+    many.dominanceShare = 0.965;  // read as n = 3: 1910 / 1980 = 96.46% <= 96.5% -> shown
+    CHECK(estimateTotal({&dominated, 1}, true, many).shown());
+    DisclosureRules zero;
+    zero.dominanceUnits = 0;
+    zero.dominanceShare = 0.5;
+    CHECK(estimateTotal({&dominated, 1}, true, zero).suppression == Suppression::Dominance);
+
+    // The order: precision comes before dominance, 9 observations dominated -> too few observations.
     const StratumSample nine = valueStratum(9, 9, {1000, 900, 10, 10, 10, 10, 10, 10, 10});
     CHECK(estimateTotal({&nine, 1}, true).suppression == Suppression::TooFewObservations);
+    // But fewer than 3 units is disclosure and comes first: its own label, not "too few
+    // observations" (which would otherwise always win, 2 < 3 < 10).
+    const StratumSample two = valueStratum(2, 2, {1000, 900});
+    CHECK(estimateTotal({&two, 1}, true).suppression == Suppression::TooFewUnits);
+    const StratumSample twoShare = shareStratum(0, 2, 1, 1);
+    CHECK(estimateRatio({&twoShare, 1}).suppression == Suppression::TooFewUnits);
+    const StratumSample threeShare = shareStratum(0, 3, 1, 2);
+    CHECK(estimateRatio({&threeShare, 1}).suppression == Suppression::TooFewObservations);
+    // The unit minimum is a project setting too.
+    DisclosureRules five;
+    five.minUnits = 5;
+    CHECK(estimateRatio({&threeShare, 1}, five).suppression == Suppression::TooFewUnits);
+}
+
+TEST_CASE("Share intervals: logit by default, Wald clipped to 0-1 on request", "[report][estimation]")
+{
+    // p = 0.3 from 50 units, se = sqrt(0.21 / 49) = 0.0654654 (the unstratified case above).
+    // logit p = ln(0.3 / 0.7) = -0.8472979; se(logit) = se / (p (1 - p)) = 0.3117400;
+    // interval expit(-0.8472979 -+ 1.959964 * 0.3117400) = expit(-1.4583 / -0.2363)
+    //   = [0.1887280, 0.4411986]: not symmetric about 0.3, as a share near an edge should be.
+    const StratumSample s = shareStratum(0, 50, 15, 35);
+    const Estimate logit = estimateShare({&s, 1});
+    CHECK(logit.value == Approx(0.3));
+    CHECK(logit.se == Approx(std::sqrt(0.21 / 49)));
+    CHECK(logit.low == Approx(0.1887279748).epsilon(1e-9));
+    CHECK(logit.high == Approx(0.4411986058).epsilon(1e-9));
+    // Same figure, same SE and flags as the ratio estimator; only the interval differs.
+    const Estimate wald = estimateShare({&s, 1}, ShareInterval::Wald);
+    CHECK(wald == estimateRatio({&s, 1}));
+
+    // 1 of 20 (p = 0.05): se = sqrt(0.05 * 0.95 / 19) = 0.05; Wald 0.05 -+ 0.098 goes below 0
+    // and is clipped: [0, 0.148]. The logit interval stays inside (0, 1) by construction:
+    // logit 0.05 = -2.944439, se(logit) = 0.05 / 0.0475 = 1.052632 -> [expit(-5.007560),
+    // expit(-0.881318)] = [0.0066428, 0.2929045].
+    const StratumSample rare = shareStratum(0, 20, 1, 19);
+    const Estimate rw = estimateShare({&rare, 1}, ShareInterval::Wald);
+    CHECK(rw.low == 0);
+    CHECK(rw.high == Approx(0.05 + 1.959963984540054 * 0.05));
+    const Estimate rl = estimateShare({&rare, 1}, ShareInterval::Logit);
+    CHECK(rl.low == Approx(0.0066427854).epsilon(1e-8));
+    CHECK(rl.high == Approx(0.2929045252).epsilon(1e-8));
+    CHECK(rl.low > 0);
+
+    // At the edges (0% or 100%, se 0) both give [p, p].
+    const StratumSample none = shareStratum(0, 20, 0, 20), all = shareStratum(0, 20, 20, 0);
+    for (ShareInterval m : {ShareInterval::Logit, ShareInterval::Wald}) {
+        CHECK(estimateShare({&none, 1}, m).low == 0);
+        CHECK(estimateShare({&none, 1}, m).high == 0);
+        CHECK(estimateShare({&all, 1}, m).low == 1);
+        CHECK(estimateShare({&all, 1}, m).high == 1);
+    }
+    // Nothing in the domain: NaN, no crash.
+    const StratumSample empty = shareStratum(0, 20, 0, 0);
+    CHECK(std::isnan(estimateShare({&empty, 1}).low));
+    CHECK(std::string(shareIntervalName(ShareInterval::Logit)) == "logit");
+    CHECK(std::string(shareIntervalName(ShareInterval::Wald)) == "wald");
 }
 
 TEST_CASE("Weighted median with unequal weights and Woodruff's interval", "[report][estimation]")
@@ -400,24 +495,26 @@ TEST_CASE("Weighted median with unequal weights and Woodruff's interval", "[repo
         // A: N = 20, n = 10, w = 2 (f = 50%, fpc 0.5): 1..10.
         // B: N = 30, n = 10, w = 3 (f = 1/3, fpc 2/3): 3..12.  W = 50, half 25.
         // Cumulative: 1:2 2:4 3:9 4:14 5:19 6:24 7:29 8:34 9:39 ... -> median 7.
-        // Share at or below 7: (2*7 + 3*5) / 50 = 29/50 = 0.58.
+        // Share at or below 7: p = (2*7 + 3*5) / 50 = 29/50 = 0.58.
         // SE(p): z = (y - 0.58)/50, within-stratum variance is that of y (0/1):
         //   A: 7 of 10 -> s^2 = 10*0.21/9; V_A = 20^2 * 0.5 * (2.1/9) / 10 / 2500 = 0.00186667
         //   B: 5 of 10 -> s^2 = 10*0.25/9; V_B = 30^2 * (2/3) * (2.5/9) / 10 / 2500 = 0.00666667
         //   V = 0.00853333, SE(p) = 0.0923760, 1.96 SE = 0.181053.
-        // Quantile 0.318947: target 15.95 -> cumulative 19 at 5 -> low = 5.
-        // Quantile 0.681053: target 34.05 -> cumulative 39 at 9 -> high = 9.
-        // se = (9 - 5) / (2 * 1.959964) = 1.020427; CV = 1.020427 / 7 = 14.58% -> publish.
+        // The interval is centred on p = 0.58 (R's woodruffCI), not on 0.5:
+        // Quantile 0.398947: target 19.95 -> cumulative 24 at 6 -> low = 6.
+        // Quantile 0.761053: target 38.05 -> cumulative 39 at 9 -> high = 9.
+        // se = (9 - 6) / (2 * 1.959964) = 0.765320; CV = 0.765320 / 7 = 10.93% -> publish.
+        // (Centred on 0.5 it was [5, 9], se 1.020427.)
         const std::vector<double> a{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, b{3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
         StratumSample s[2];
         s[0].populationUnits = 20, s[0].sampledUnits = 10, s[0].values = a;
         s[1].populationUnits = 30, s[1].sampledUnits = 10, s[1].values = b;
         const Estimate e = estimateMedian(s);
         CHECK(e.value == 7);
-        CHECK(e.low == 5);
+        CHECK(e.low == 6);
         CHECK(e.high == 9);
-        CHECK(e.se == Approx(1.020427).epsilon(1e-6));
-        CHECK(e.cv == Approx(0.145775).epsilon(1e-5));
+        CHECK(e.se == Approx(0.765320185).epsilon(1e-8));
+        CHECK(e.cv == Approx(0.109331455).epsilon(1e-8));
         CHECK(e.observations == 20);
         CHECK(e.weightedUnits == Approx(50));
         CHECK(e.precision == Precision::Publish);
