@@ -41,6 +41,10 @@ std::variant<DataFolder, std::string> openDataFolder(const fs::path& dir) {
         folder.storageUrl = j.value("storage", std::string());
         folder.hosts = j.value("hosts", std::vector<std::string>{});
         folder.port = j.value("port", folder.port);
+        if (j.contains("report")) {
+            std::string why = parseReportRules(j["report"].dump(), folder.reportRules);
+            if (!why.empty()) return config.string() + ": \"report\": " + why;
+        }
     } catch (const nlohmann::json::exception& e) {
         return config.string() + " is damaged: " + e.what();
     }
@@ -56,6 +60,11 @@ std::string saveDataFolderConfig(const DataFolder& folder) {
     if (!folder.storageUrl.empty() && fs::path(folder.storageUrl) != folder.path) j["storage"] = folder.storageUrl;
     j["hosts"] = folder.hosts;
     j["port"] = folder.port;
+    const report::EstimationRules& r = folder.reportRules;
+    if (r != report::EstimationRules{})
+        j["report"] = {{"min_units", r.disclosure.minUnits},
+                       {"dominance", {{"units", r.disclosure.dominanceUnits}, {"share", r.disclosure.dominanceShare}}},
+                       {"share_interval", report::shareIntervalName(r.shareInterval)}};
     fs::path config = folder.path / kConfigFileName;
     fs::path tmp = folder.path / "config.json.tmp";
     {
@@ -83,6 +92,50 @@ std::variant<ProjectKeys, KeysFailure> unlockDataFolderKeys(const DataFolder& fo
     auto pass = adminPassphrase(false);
     if (auto* err = std::get_if<std::string>(&pass)) return KeysFailure{*err};
     return unlockProjectKeys(folder.path, std::get<0>(pass).first);
+}
+
+std::string parseReportRules(const std::string& jsonText, report::EstimationRules& rules) {
+    report::EstimationRules r;
+    try {
+        auto j = nlohmann::json::parse(jsonText);
+        if (!j.is_object()) return "expected an object like {\"min_units\":3, \"dominance\":{\"units\":2, \"share\":0.85}, \"share_interval\":\"logit\"}";
+        for (const auto& [key, value] : j.items())
+            if (key != "min_units" && key != "dominance" && key != "share_interval")
+                return "unknown setting \"" + key + "\" (known: min_units, dominance, share_interval)";
+        if (j.contains("min_units")) {
+            const auto& v = j["min_units"];
+            if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 100)
+                return "min_units is a whole number of units from 1 to 100";
+            r.disclosure.minUnits = v.get<uint64_t>();
+        }
+        if (j.contains("dominance")) {
+            const auto& d = j["dominance"];
+            if (!d.is_object()) return "dominance is {\"units\": n, \"share\": k}";
+            if (d.contains("units")) {
+                const auto& v = d["units"];
+                if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > report::kMaxDominanceUnits)
+                    return "dominance units (n) is a whole number from 1 to " + std::to_string(report::kMaxDominanceUnits);
+                r.disclosure.dominanceUnits = v.get<int>();
+            }
+            if (d.contains("share")) {
+                const auto& v = d["share"];
+                if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > 1)
+                    return "dominance share (k) is a fraction above 0 and at most 1, e.g. 0.85 for 85%";
+                r.disclosure.dominanceShare = v.get<double>();
+            }
+        }
+        if (j.contains("share_interval")) {
+            const auto& v = j["share_interval"];
+            std::string m = v.is_string() ? v.get<std::string>() : std::string();
+            if (m == "logit") r.shareInterval = report::ShareInterval::Logit;
+            else if (m == "wald") r.shareInterval = report::ShareInterval::Wald;
+            else return "share_interval is \"logit\" or \"wald\"";
+        }
+    } catch (const nlohmann::json::exception& e) {
+        return e.what();
+    }
+    rules = r;
+    return "";
 }
 
 }  // namespace ck::agg

@@ -60,12 +60,17 @@ const char* kUsageText =
     "  ck-synth store --storage URL|FOLDER --template TEMPLATE.json --states N --clusters-per-state N\n"
     "                 --units-per-cluster N --visits-per-cluster N --seed S [--dont-know RATE] [--empty RATE]\n"
     "                 [--refusals RATE] [--threads N] [--date YYYY-MM-DD] [--days N]\n"
+    "                 [--sample CLASS:N|all,...[;CLASS:N|all,...]]\n"
     "      for report scale work: loads a synthetic register into aggregator storage (a data folder,\n"
     "      sqlite:FOLDER or a postgresql:// URL), publishes the template UNSIGNED, and stores\n"
     "      --visits-per-cluster decoded visits per cluster (personal answers removed, as ingest\n"
     "      keeps them; no envelopes), about 8% of them refusals (--refusals). Such storage is for\n"
     "      scale work only, never fieldwork: devices cannot verify the unsigned template. The same\n"
     "      seed gives the same visits, so a second run stores nothing twice.\n"
+    "      --sample draws a stratified sample instead of --visits-per-cluster: N units (or all) of each\n"
+    "      register size class named, in every cluster; designs separated by ';' go to the clusters in\n"
+    "      turn (the first cluster the first design, ...), e.g. \"micro:20,small:all,medium:1;micro:5\"\n"
+    "      gives take-all and single-unit strata and sampling fractions on both sides of 5%.\n"
     "Exit status: 0 success, 1 problems in the template, the register or a visit, 2 usage or I/O error.\n";
 
 struct Options {
@@ -297,12 +302,34 @@ struct VisitTask {
 int storeCommand(const std::vector<std::string>& args) {
     Options o = parse(args, {"--storage", "--template", "--states", "--clusters-per-state", "--units-per-cluster",
                              "--visits-per-cluster", "--seed", "--dont-know", "--empty", "--refusals", "--threads",
-                             "--date", "--days"});
+                             "--date", "--days", "--sample"});
     if (o.help) {
         std::cout << kUsageText;
         return kOk;
     }
     if (!o.positional.empty()) throw Exit{kUsage, "store takes no file names: use --template and --storage (see --help)"};
+    // --sample: per design, size class -> units to visit (-1: all of them).
+    std::vector<std::map<std::string, int64_t>> designs;
+    if (o.values.count("--sample")) {
+        std::stringstream all(o.values["--sample"]);
+        std::string design;
+        while (std::getline(all, design, ';')) {
+            std::map<std::string, int64_t> d;
+            std::stringstream parts(design);
+            std::string part;
+            while (std::getline(parts, part, ',')) {
+                size_t colon = part.find(':');
+                if (colon == std::string::npos || colon == 0)
+                    throw Exit{kUsage, "--sample takes CLASS:N or CLASS:all items separated by ',' (designs by ';'), not '" + part + "'"};
+                std::string cls = part.substr(0, colon), n = part.substr(colon + 1);
+                d[cls] = n == "all" ? -1 : int64_t(parseUnsigned("--sample " + cls, n, 1000000));
+            }
+            if (d.empty()) throw Exit{kUsage, "--sample has an empty design (two ';' in a row?)"};
+            designs.push_back(std::move(d));
+        }
+        if (designs.empty()) throw Exit{kUsage, "--sample needs at least one CLASS:N"};
+        if (!o.values.count("--visits-per-cluster")) o.values["--visits-per-cluster"] = "1";  // unused with --sample
+    }
     if (!o.values.count("--storage")) throw Exit{kUsage, "--storage is required: a data folder, sqlite:FOLDER or a postgresql:// URL"};
     if (!o.values.count("--template")) throw Exit{kUsage, "--template is required (see --help)"};
     int states = requiredCount(o, "--states", 1000);
@@ -387,6 +414,28 @@ int storeCommand(const std::vector<std::string>& args) {
         size_t last = first;
         while (last < reg.size() && reg[last].cluster == reg[first].cluster) ++last;
         ++clusterCount;
+        if (!designs.empty()) {
+            // Stratified: each size class of the design, selection sampling within it.
+            const auto& design = designs[(clusterCount - 1) % designs.size()];
+            const size_t before = tasks.size();
+            for (const auto& [cls, wanted] : design) {
+                std::vector<size_t> members;
+                for (size_t i = first; i < last; ++i)
+                    if (reg[i].stratum == cls) members.push_back(i);
+                size_t needed = wanted < 0 ? members.size() : std::min(members.size(), size_t(wanted));
+                for (size_t k = 0; k < members.size() && needed > 0; ++k) {
+                    double u = double(next() >> 11) * 0x1.0p-53;
+                    if (u * double(members.size() - k) >= double(needed)) continue;
+                    --needed;
+                    tasks.push_back({members[k], ck::Date{end->days - int(next() % uint64_t(days))}});
+                }
+            }
+            // Register order within the cluster, as the unstratified draw gives.
+            std::sort(tasks.begin() + std::ptrdiff_t(before), tasks.end(),
+                      [](const VisitTask& a, const VisitTask& b) { return a.unit < b.unit; });
+            first = last;
+            continue;
+        }
         size_t size = last - first, needed = std::min(size, size_t(perCluster));
         for (size_t i = 0; i < size && needed > 0; ++i) {
             double u = double(next() >> 11) * 0x1.0p-53;

@@ -41,6 +41,7 @@
 #include "sync/aggregator/cli/serve_command.h"
 #include "sync/aggregator/data_folder.h"
 #include "sync/aggregator/ingest.h"
+#include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/tls_certificate.h"
 
 namespace fs = std::filesystem;
@@ -490,11 +491,16 @@ struct ExportSet {
 };
 
 int exportData(const std::vector<std::string>& args) {
-    Options o = parseOptions(args, 1, {"--data", "--out", "--format", "--custodian-key"}, {});
-    if (helpFor(o, "usage: ck-aggregator export --out DIR [--format csv|json|both] [--custodian-key FILE] --data DIR\n"
+    Options o = parseOptions(args, 1, {"--data", "--out", "--format", "--custodian-key", "--template"}, {"--design"});
+    if (helpFor(o, "usage: ck-aggregator export --out DIR [--format csv|json|both] [--custodian-key FILE]\n"
+                   "                            [--design [--template ID[@VERSION]]] --data DIR\n"
                    "Microdata, one row per visit, one file per template version (TEMPLATE-VERSION.csv) and one\n"
                    "per repeat group (TEMPLATE-VERSION.REPEAT.csv, one row per instance). Personal fields are left\n"
-                   "out unless FILE holds the custodian's secret key (64 hex digits).\n"))
+                   "out unless FILE holds the custodian's secret key (64 hex digits).\n"
+                   "--design also writes TEMPLATE-VERSION.design.csv for the baseline report's template (default\n"
+                   "cluster-diagnostic, newest version): each counted visit's stratum, N_h, n_h, weight and\n"
+                   "finite population correction as the report uses them, and every indicator's domain, x and y,\n"
+                   "so that a survey package can redo the report's figures (see README, \"Statistics\").\n"))
         return kOk;
     std::string outDir = o.get("--out"), format = o.get("--format", "both");
     if (outDir.empty() || !o.positional.empty()) throw Exit{kUsage, "export needs --out DIR (see --help)"};
@@ -625,6 +631,28 @@ int exportData(const std::vector<std::string>& args) {
         return true;
     });
     if (!problem.empty()) throw Exit{kRefused, problem};
+
+    if (o.flags.count("--design")) {
+        BaselineOptions options;
+        options.rules = folder.reportRules;
+        if (std::string templ = o.get("--template"); !templ.empty()) {
+            size_t at = templ.find('@');
+            options.templateId = templ.substr(0, at);
+            if (at != std::string::npos) options.templateVersion = templ.substr(at + 1);
+        }
+        try {
+            BaselineService service(*storage, options);
+            auto t = service.rollupSnapshot();
+            const std::string name = t.templ().id + "-" + t.templ().version + ".design.csv";
+            writeFile(fs::path(outDir) / name, service.designCsv());
+            std::cout << "design: " << service.visitsCounted() << " visit(s) of " << t.templ().id << "@"
+                      << t.templ().version << " in " << name << "\n";
+        } catch (const BaselineUnavailable& e) {
+            throw Exit{kRefused, e.what()};
+        }
+    } else if (o.values.count("--template")) {
+        throw Exit{kUsage, "--template goes with --design"};
+    }
 
     for (auto& [key, set] : sets) {
         std::string base = set.survey->id + "-" + set.survey->version;

@@ -35,9 +35,14 @@ constexpr const char* kReportUsage =
     "usage: ck-aggregator report [--data DIR] [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
     "                            [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]]\n"
     "                            [--language en|hi] [--threads N]\n"
+    "                            [--dominance N,K] [--min-units N] [--share-interval logit|wald]\n"
     "Builds the cluster baseline report from the stored visits and writes OUT/<scope>-baseline.<format>\n"
     "(default scope nation, every format, OUT = DIR/reports, template cluster-diagnostic at its newest\n"
     "published version). Prints each file written and the hash of the exact inputs.\n"
+    "Disclosure and intervals follow the project's config.json \"report\" settings (default: a money\n"
+    "total is hidden when its 2 largest weighted units make more than 85% of it, no figure from fewer\n"
+    "than 3 units, logit intervals for shares); --dominance 2,85, --min-units and --share-interval\n"
+    "override them for this run.\n"
     "Reads the storage only: no admin passphrase is needed.\n";
 
 constexpr const char* kTokensUsage =
@@ -94,6 +99,7 @@ void writeText(const fs::path& path, const std::string& text) {
 int reportCommand(const std::vector<std::string>& args) {
     std::string data, scopeText = "nation", formats = "html,xlsx,csv,json", out, templ, language = "en";
     unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    std::string dominance, minUnits, shareInterval;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::string {
@@ -109,6 +115,9 @@ int reportCommand(const std::vector<std::string>& args) {
         else if (a == "--out") out = value();
         else if (a == "--template") templ = value();
         else if (a == "--language") language = value();
+        else if (a == "--dominance") dominance = value();
+        else if (a == "--min-units") minUnits = value();
+        else if (a == "--share-interval") shareInterval = value();
         else if (a == "--threads") {
             std::string v = value();
             char* end = nullptr;
@@ -138,6 +147,34 @@ int reportCommand(const std::vector<std::string>& args) {
     fs::path outDir = out.empty() ? folder.path / "reports" : fs::path(out);
     BaselineOptions options;
     options.threads = threads;
+    options.rules = folder.reportRules;
+    if (!dominance.empty()) {
+        // "N,K": K in percent (85) or as a fraction (0.85).
+        size_t comma = dominance.find(',');
+        char* end1 = nullptr;
+        char* end2 = nullptr;
+        std::string n = dominance.substr(0, comma), k = comma == std::string::npos ? "" : dominance.substr(comma + 1);
+        long units = std::strtol(n.c_str(), &end1, 10);
+        double share = std::strtod(k.c_str(), &end2);
+        if (share > 1) share /= 100;
+        if (n.empty() || k.empty() || *end1 || *end2 || units < 1 || units > report::kMaxDominanceUnits || !(share > 0) ||
+            share > 1)
+            throw Fail{kUsage, "--dominance takes N,K: N the largest units from 1 to " +
+                                   std::to_string(report::kMaxDominanceUnits) + ", K their share in percent (e.g. 2,85)"};
+        options.rules.disclosure.dominanceUnits = int(units);
+        options.rules.disclosure.dominanceShare = share;
+    }
+    if (!minUnits.empty()) {
+        char* end = nullptr;
+        long v = std::strtol(minUnits.c_str(), &end, 10);
+        if (*end || v < 1 || v > 100) throw Fail{kUsage, "--min-units takes a whole number from 1 to 100"};
+        options.rules.disclosure.minUnits = uint64_t(v);
+    }
+    if (!shareInterval.empty()) {
+        if (shareInterval == "logit") options.rules.shareInterval = report::ShareInterval::Logit;
+        else if (shareInterval == "wald") options.rules.shareInterval = report::ShareInterval::Wald;
+        else throw Fail{kUsage, "--share-interval is logit or wald"};
+    }
     if (!templ.empty()) {
         size_t at = templ.find('@');
         options.templateId = templ.substr(0, at);

@@ -171,7 +171,9 @@ int runServe(const std::vector<std::string>& args) {
         // answers 503 until one is published and serve restarted; the protocol is unaffected.
         std::unique_ptr<BaselineService> baseline;
         try {
-            baseline = std::make_unique<BaselineService>(*storage);
+            BaselineOptions baselineOptions;
+            baselineOptions.rules = folder.reportRules;  // the project's disclosure settings
+            baseline = std::make_unique<BaselineService>(*storage, baselineOptions);
         } catch (const BaselineUnavailable& e) {
             std::cerr << "ck-aggregator serve: no baseline report yet: " << e.what() << std::endl;
         }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 #include <thread>
@@ -246,11 +248,88 @@ report::BaselineReport BaselineService::report(report::ReportRequest request) {
     if (m_stale) rebuildLocked();
     else if (steadySeconds() - m_registerReadAt >= m_options.registerMaxAgeSeconds) loadRegisterLocked();
     if (request.builtAt == 0) request.builtAt = static_cast<int64_t>(std::time(nullptr));
+    request.rules = m_options.rules;
     request.inputsHash = inputsHashLocked(request.scope);
+    if (request.rules != report::EstimationRules{}) {
+        // Other rules, other figures: the settings are part of the inputs.
+        report::InputsHasher h;
+        h.part("inputs", request.inputsHash);
+        const report::DisclosureRules& d = request.rules.disclosure;
+        h.part("rules", std::to_string(d.minUnits) + "," + std::to_string(d.dominanceUnits) + "," +
+                            std::to_string(d.dominanceShare) + "," + report::shareIntervalName(request.rules.shareInterval));
+        request.inputsHash = h.hexDigest();
+    }
     report::BaselineReport r = report::buildBaselineReport(*m_rollup, m_geography, request);
     r.builtAt = request.builtAt;
     r.inputsHash = request.inputsHash;
     return r;
+}
+
+namespace {
+
+std::string csvField(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string exact(double v) {
+    if (!std::isfinite(v)) return v > 0 ? "Inf" : v < 0 ? "-Inf" : "";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+}  // namespace
+
+std::string BaselineService::designCsv() {
+    std::lock_guard lock(m_mutex);
+    if (!m_stale && m_storage.countVisits() != m_seen) m_stale = true;
+    if (m_stale) rebuildLocked();
+    loadRegisterLocked();
+    const Template& t = *m_template;
+    const std::map<report::StratumKey, double> populations = report::stratumPopulations(*m_rollup, m_geography);
+
+    std::string out = "record_id,cluster,district,state,sector,stratum,design_stratum,responded,population,sampled,weight,"
+                      "fpc_population";
+    for (const Indicator& ind : t.indicators) out += "," + ind.id + "__d," + ind.id + "__x," + ind.id + "__y";
+    out += "\n";
+    m_storage.forEachVisit([&](const StoredVisit& v) {
+        if (v.templateId != t.id || v.templateVersion != t.version || m_superseded.count(v.recordId)) return true;
+        RecordDecode d = deserializeRecord(std::string_view(reinterpret_cast<const char*>(v.record.data()), v.record.size()));
+        if (!d.record) return true;  // left out of the sums too
+        const std::string cluster = clusterOf(*d.record, v);
+        const report::VisitObservations obs = m_evaluator->evaluate(*d.record);
+        const report::StratumKey key{cluster, obs.stratum};
+        report::ClusterPlace place;
+        if (auto it = m_geography.clusters.find(cluster); it != m_geography.clusters.end()) place = it->second;
+        std::string row = csvField(v.recordId) + "," + csvField(cluster) + "," + csvField(place.district) + "," +
+                          csvField(place.state) + "," + csvField(place.sector) + "," + csvField(obs.stratum) + "," +
+                          csvField(cluster + "/" + obs.stratum) + "," + (obs.responded ? "1" : "0");
+        auto acc = m_rollup->strata().find(key);
+        auto pop = populations.find(key);
+        if (obs.responded && acc != m_rollup->strata().end() && pop != populations.end()) {
+            const double n = double(acc->second.responded), N = pop->second;
+            const bool registered = N > 0;
+            const bool fpc = registered && n / N >= report::kFpcThreshold;
+            row += "," + (registered ? exact(N) : std::string()) + "," + exact(n) + "," + (registered ? exact(N / n) : "1") +
+                   "," + (fpc ? exact(N) : std::string("Inf"));
+        } else {
+            row += ",,,,";
+        }
+        for (size_t i = 0; i < t.indicators.size(); ++i) {
+            const bool in = i < obs.values.size() && obs.values[i].inDomain && std::isfinite(obs.values[i].x) &&
+                            std::isfinite(obs.values[i].y);
+            row += in ? ",1," + exact(obs.values[i].x) + "," + exact(obs.values[i].y) : std::string(",0,,");
+        }
+        out += row + "\n";
+        return true;
+    });
+    return out;
 }
 
 report::BaselineRollup BaselineService::rollupSnapshot() {

@@ -32,6 +32,9 @@ struct BaselineOptions {
     // `assign` runs in its own process, so a serving aggregator cannot be told the register
     // changed: it reads the register again when its copy is older than this.
     int64_t registerMaxAgeSeconds = 300;
+    // The project's disclosure and interval settings (DataFolder::reportRules); every report
+    // this service builds uses them, and they enter its inputs hash.
+    report::EstimationRules rules;
 };
 
 // Raised when the report cannot be built at all: no such template published, a template that
@@ -57,6 +60,17 @@ public:
     // The report for `request.scope` (builtAt, inputs hash filled here). Throws
     // std::invalid_argument for an unknown scope (message lists what is known).
     report::BaselineReport report(report::ReportRequest request);
+
+    // The microdata behind the estimates, one CSV row per counted visit (the template's
+    // version; corrections applied), with the design as the estimates use it, so that another
+    // package (R's survey) can redo every figure: record_id, cluster, district, state, sector,
+    // stratum (the template's stratum text), design_stratum (cluster/stratum), responded (1/0;
+    // only 1 enters estimates), population (N_h used for the weight; empty: no register),
+    // sampled (n_h), weight (N_h / n_h, or 1), fpc_population (N_h where the finite population
+    // correction applies, i.e. n_h / N_h >= 5%, else Inf), then per indicator ID: ID__d (1 when
+    // in the indicator's domain with a usable answer), ID__x and ID__y (empty outside). No
+    // personal answers: indicators read only the de-personalised record.
+    std::string designCsv();
 
     // A copy of the current rollup, for tests (incremental equals rebuild) and benchmarks.
     report::BaselineRollup rollupSnapshot();
