@@ -49,6 +49,13 @@ std::string fmt(double v, int decimals = 1) {
     return buf;
 }
 
+// A settable share as people write it: 0.85 -> "85", 0.875 -> "87.5".
+std::string percentOf(double share) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", 100 * share);
+    return buf;
+}
+
 // Indian money as people say it: lakh (1e5) and crore (1e7).
 std::string inr(double v) {
     if (!std::isfinite(v)) return "n/a";
@@ -487,7 +494,7 @@ Table Builder::moneyTable() {
     t.note = "Weighted money totals in INR. A part is hidden when fewer than " +
              std::to_string(m_request.rules.disclosure.minUnits) + " units make it, when its " +
              std::to_string(m_request.rules.disclosure.dominanceUnits) + " largest units (weighted) make more than " +
-             fmt(100 * m_request.rules.disclosure.dominanceShare) +
+             percentOf(m_request.rules.disclosure.dominanceShare) +
              "% of it, or when it is too imprecise; then a second part is hidden so "
              "that the first cannot be worked out from the total.";
     for (size_t i : cols) t.columns.push_back(label(i) + " (INR)");
@@ -863,7 +870,7 @@ std::vector<std::string> Builder::methodNotes() const {
                     " units is shown; a money total is hidden when its " +
                     (d.dominanceUnits == 1 ? std::string("largest unit makes")
                                            : std::to_string(d.dominanceUnits) + " largest units make") +
-                    " (weighted) more than " + fmt(100 * d.dominanceShare) +
+                    " (weighted) more than " + percentOf(d.dominanceShare) +
                     "% of it; and where parts add up to a total, a second part is hidden so a suppressed one cannot "
                     "be worked out.");
     notes.push_back("Shares and percentage ratios are shown in percent; money in Indian rupees (INR).");

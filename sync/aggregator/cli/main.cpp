@@ -506,6 +506,8 @@ int exportData(const std::vector<std::string>& args) {
     if (outDir.empty() || !o.positional.empty()) throw Exit{kUsage, "export needs --out DIR (see --help)"};
     if (format != "csv" && format != "json" && format != "both") throw Exit{kUsage, "--format takes csv, json or both"};
     bool csv = format != "json", json = format != "csv";
+    if (o.values.count("--template") && !o.flags.count("--design"))
+        throw Exit{kUsage, "--template names the template of --design's file: add --design (see --help)"};
 
     std::vector<uint8_t> custodianPublic;
     SecretBytes custodianSecret;
@@ -650,8 +652,6 @@ int exportData(const std::vector<std::string>& args) {
         } catch (const BaselineUnavailable& e) {
             throw Exit{kRefused, e.what()};
         }
-    } else if (o.values.count("--template")) {
-        throw Exit{kUsage, "--template goes with --design"};
     }
 
     for (auto& [key, set] : sets) {

@@ -205,3 +205,42 @@ TEST_CASE("ck-synth store: bad template, bad storage and bad arguments are refus
     CHECK_THAT(badRate.err, Catch::Contains("--refusals"));
     CHECK_FALSE(fs::exists(dir / "agg"));
 }
+
+TEST_CASE("ck-synth store --sample: a stratified sample by size class, designs by cluster in turn", "[tools][synth]") {
+    fs::path dir = scratch("sample");
+    // 1 state x 3 clusters x 60 units. Cluster 1: 2 micro units and every small one; cluster 2:
+    // 1 medium unit; cluster 3 the first design again. A class the design does not name is not
+    // visited; N larger than the class takes the whole class.
+    auto run = synth("store --storage " + ck::test::shellQuote((dir / "agg").string()) + " --template " +
+                     ck::test::shellQuote(kFlagship) +
+                     " --states 1 --clusters-per-state 3 --units-per-cluster 60 --seed 5 --date 2026-11-20 --days 10"
+                     " --threads 1 --sample 'micro:2,small:all;medium:1,large:5'");
+    INFO(run.all());
+    REQUIRE(run.status == 0);
+    auto storage = ck::agg::openStorage((dir / "agg").string());
+    std::map<std::string, std::map<std::string, size_t>> registerCount;  // cluster -> class -> N
+    std::vector<std::string> clusterOrder;
+    for (const auto& u : storage->listRegister()) {
+        if (registerCount.find(u.cluster) == registerCount.end()) clusterOrder.push_back(u.cluster);
+        ++registerCount[u.cluster][u.stratum];
+    }
+    REQUIRE(clusterOrder.size() == 3);
+    size_t expected = 0;
+    for (size_t c = 0; c < 3; ++c) {
+        const auto& n = registerCount[clusterOrder[c]];
+        auto count = [&](const char* cls) { return n.count(cls) ? n.at(cls) : size_t(0); };
+        expected += c % 2 == 0 ? std::min<size_t>(2, count("micro")) + count("small") : std::min<size_t>(1, count("medium"));
+    }
+    REQUIRE(expected > 0);
+    CHECK(storage->countVisits() == expected);
+    CHECK_THAT(run.out, Catch::Contains("visits: " + std::to_string(expected) + " stored"));
+
+    // Bad designs are refused before anything is stored.
+    for (const char* bad : {"micro", "micro:x", ":3", "micro:2;;small:1", "micro:-1"}) {
+        auto r = synth(smallRun(dir / ("bad" + std::to_string(std::hash<std::string>{}(bad) % 1000)),
+                                std::string(" --sample '") + bad + "'"));
+        INFO(bad << ": " << r.all());
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("--sample"));
+    }
+}

@@ -7,6 +7,8 @@
 
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 #include "core/template/survey_template.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
@@ -206,6 +208,96 @@ TEST_CASE("ck-aggregator report: unknown scope, no visits, no template, unwritab
     CHECK(noTemplate.status == 1);
     CHECK_THAT(noTemplate.err, Catch::Contains("templates publish"));
     CHECK(cli("report", data.parent_path() / "nowhere").status == 2);
+}
+
+TEST_CASE("ck-aggregator report: the project's disclosure and interval settings", "[report][cli]") {
+    auto units = test::testRegister(2, 2, 15, 41);
+    fs::path data = preparedFolder("report-rules", units);
+    storeVisits(data, units, 44, 42);  // not a census: shares have a sampling error
+    fs::path out = data.parent_path() / "out";
+    auto reportJson = [&](const std::string& flags) {
+        auto r = cli("report --format json --out " + shellQuote(out.string()) + flags, data);
+        INFO(r.all());
+        REQUIRE(r.status == 0);
+        return std::make_pair(hashIn(r.out), nlohmann::json::parse(test::readAll(out / "nation-baseline.json")));
+    };
+    auto notes = [](const nlohmann::json& j) { return j.at("methodNotes").dump(); };
+    // The first share row with a sampling error and an interval inside (0, 100).
+    auto firstShare = [](const nlohmann::json& j) {
+        for (const auto& sec : j.at("sections"))
+            for (const auto& t : sec.at("tables"))
+                for (const auto& r : t.at("rows")) {
+                    if (r.at("cells").empty()) continue;
+                    const auto& c = r.at("cells")[0];
+                    if (c.value("kind", std::string()) == "estimate" && c.value("unit", std::string()) == "%" &&
+                        c.at("value").is_number() && c.at("value").get<double>() > 5 && c.at("value").get<double>() < 95 &&
+                        c.at("se").is_number() && c.at("se").get<double>() > 0.5)
+                        return std::make_pair(r.at("key").get<std::string>(), c);
+                }
+        return std::make_pair(std::string(), nlohmann::json());
+    };
+
+    auto [defaultHash, defaults] = reportJson("");
+    CHECK_THAT(notes(defaults), Catch::Contains("2 largest units make (weighted) more than 85%"));
+    CHECK_THAT(notes(defaults), Catch::Contains("fewer than 3 units"));
+    CHECK_THAT(notes(defaults), Catch::Contains("logit intervals"));
+    auto [shareKey, logitCell] = firstShare(defaults);
+    REQUIRE(!shareKey.empty());
+    // Flags that restate the defaults change nothing, not even the inputs hash.
+    CHECK(reportJson(" --dominance 2,85 --min-units 3 --share-interval logit").first == defaultHash);
+
+    // The project's settings in config.json.
+    nlohmann::json config = nlohmann::json::parse(test::readAll(data / "config.json"));
+    config["report"] = {{"min_units", 4}, {"dominance", {{"units", 1}, {"share", 0.5}}}, {"share_interval", "wald"}};
+    std::ofstream(data / "config.json") << config.dump(2);
+    auto [projectHash, project] = reportJson("");
+    CHECK(projectHash != defaultHash);  // other rules, other figures: another inputs hash
+    CHECK_THAT(notes(project), Catch::Contains("largest unit makes (weighted) more than 50%"));
+    CHECK_THAT(notes(project), Catch::Contains("fewer than 4 units"));
+    CHECK_THAT(notes(project), Catch::Contains("clipped to 0-100%"));
+    auto [sameKey, waldCell] = firstShare(project);
+    REQUIRE(sameKey == shareKey);
+    // Same estimate and standard error; the Wald interval is symmetric, the logit one is not.
+    CHECK(waldCell.at("value") == logitCell.at("value"));
+    CHECK(waldCell.at("se") == logitCell.at("se"));
+    const double v = waldCell.at("value"), wl = waldCell.at("low"), wh = waldCell.at("high");
+    const double ll = logitCell.at("low"), lh = logitCell.at("high");
+    CHECK(std::fabs((v - wl) - (wh - v)) < 1e-9 * v);
+    CHECK(std::fabs((v - ll) - (lh - v)) > 1e-6);
+    // A flag overrides the project for one run.
+    CHECK(reportJson(" --share-interval logit --dominance 2,85 --min-units 3").first == defaultHash);
+
+    // Bad settings: a clear refusal naming what to fix.
+    for (const auto& [bad, says] : std::vector<std::pair<nlohmann::json, std::string>>{
+             {{{"dominance", {{"units", 7}}}}, "dominance units"},
+             {{{"dominance", {{"share", 85}}}}, "fraction"},
+             {{{"min_units", 0}}, "min_units"},
+             {{{"share_interval", "exact"}}, "share_interval"},
+             {{{"dominant", 2}}, "unknown setting \"dominant\""},
+             {nlohmann::json("2,85"), "expected an object"}}) {
+        config["report"] = bad;
+        std::ofstream(data / "config.json") << config.dump(2);
+        auto r = cli("report --format json --out " + shellQuote(out.string()), data);
+        INFO(bad.dump() << ": " << r.all());
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("config.json") && Catch::Contains(says));
+    }
+    config.erase("report");
+    std::ofstream(data / "config.json") << config.dump(2);
+    for (const char* flags : {"--dominance 2", "--dominance 0,85", "--dominance 2,150", "--dominance x,85",
+                              "--min-units 0", "--share-interval exact"}) {
+        auto r = cli(std::string("report --format json --out ") + shellQuote(out.string()) + " " + flags, data);
+        INFO(flags << ": " << r.all());
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains(std::string(flags).substr(0, std::string(flags).find(' '))));
+    }
+    // export: --template belongs to --design.
+    auto stray = cliAdmin("export --out " + shellQuote((data.parent_path() / "x").string()) + " --template cluster-diagnostic", data);
+    CHECK(stray.status == 2);
+    CHECK_THAT(stray.err, Catch::Contains("--design"));
+    auto unknown = cliAdmin("export --design --template nosuch --out " + shellQuote((data.parent_path() / "x").string()), data);
+    CHECK(unknown.status == 1);
+    CHECK_THAT(unknown.err, Catch::Contains("nosuch"));
 }
 
 TEST_CASE("report tokens: issue, list, revoke, and GET /v1/report on a real serve, kept current", "[report][cli][server]") {
