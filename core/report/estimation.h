@@ -152,6 +152,8 @@ Estimate estimateTotal(std::span<const StratumSample> strata, bool money, const 
 // svyquantile(interval.type = "mean", df = Inf) makes it: p = the weighted share of units at
 // or below the median, SE(p) its stratified standard error, and the interval the quantiles at
 // p -+ 1.96 SE(p) (clamped to 0-1, where R gives NaN); se = (high - low) / (2 * 1.96).
+// (When the smallest value alone reaches the quantile's share, R 4.1-1's qrule_math returns
+// the second smallest; this returns the smallest, as the rule says.)
 Estimate estimateMedian(std::span<const StratumSample> strata, const DisclosureRules& rules = {});
 
 // Secondary suppression for a table whose cells add up along rows and columns (a "parts and

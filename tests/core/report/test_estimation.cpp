@@ -522,6 +522,20 @@ TEST_CASE("Weighted median with unequal weights and Woodruff's interval", "[repo
     }
 }
 
+TEST_CASE("Median when one value holds more than half the weight", "[report][estimation]")
+{
+    // Values 1, 2, 3 with weights 10, 1, 1 (strata N = 10, 1, 1 of one unit each): W = 12,
+    // half 6; the cumulative weight 10 at value 1 already reaches it -> median 1. (R survey
+    // 4.1-1's qrule_math gives 2 here: its qs() finds no cumulative share <= 0.5, falls back
+    // to index 1 and steps to the next value. The rule as written gives 1.)
+    const std::vector<double> a{1}, b{2}, c{3};
+    StratumSample s[3];
+    s[0].populationUnits = 10, s[0].sampledUnits = 1, s[0].values = a;
+    s[1].populationUnits = 1, s[1].sampledUnits = 1, s[1].values = b;
+    s[2].populationUnits = 1, s[2].sampledUnits = 1, s[2].values = c;
+    CHECK(estimateMedian(s).value == 1);
+}
+
 TEST_CASE("No units in the domain: NaN, too few observations, no crash", "[report][estimation]")
 {
     // 30 firms visited in two strata, none answered.
