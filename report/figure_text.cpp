@@ -98,8 +98,9 @@ std::string suppressionReason(Suppression s) {
         case Suppression::TooFewObservations:
             return "suppressed: fewer than " + std::to_string(kMinObservations) + " firms";
         case Suppression::Imprecise: return "suppressed: too imprecise";
-        case Suppression::TooFewUnits: return "suppressed: fewer than " + std::to_string(kMinUnits) + " firms";
-        case Suppression::Dominance: return "suppressed: one or two firms dominate";
+        // The unit minimum and the dominance (n, k) are project settings: say what, not how many.
+        case Suppression::TooFewUnits: return "suppressed: too few firms to show without revealing one";
+        case Suppression::Dominance: return "suppressed: a few firms dominate";
         case Suppression::Secondary: return "suppressed: would reveal a hidden figure";
     }
     return "suppressed";

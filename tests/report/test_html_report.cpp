@@ -83,6 +83,9 @@ TEST_CASE("Figures in their units, cells, intervals and flags", "[figure_text]")
     CHECK(flagText(few) == "suppressed: fewer than 10 firms");
     CHECK(flagText(ck::test::sampleEstimate(0, 0, 12, Precision::Publish, Suppression::Dominance)).find("dominate") !=
           std::string::npos);
+    // Fewer than the project's unit minimum: said as such, with no count that a setting could make wrong.
+    CHECK(flagText(ck::test::sampleEstimate(5, 1, 2, Precision::Suppress, Suppression::TooFewUnits)) ==
+          "suppressed: too few firms to show without revealing one");
 
     Cell secondary = Cell::ofNumber(5.4e9, "INR");
     secondary.suppression = Suppression::Secondary;
