@@ -261,12 +261,14 @@ TEST_CASE("baseline figures agree with R's survey package to 1e-9", "[report][re
     // The design covers every case the rules distinguish.
     auto micro = csvRecords(readText(designCsv));
     REQUIRE(micro.size() > 300);
-    std::set<std::string> lonely, takeAll, below, above, unclassified, clusters, states;
+    std::set<std::string> lonely, takeAll, below, above, unclassified, clusters, states, districts, sectors;
     for (auto& m : micro) {
         if (m["responded"] != "1") continue;
         const std::string s = m["design_stratum"];
         clusters.insert(m["cluster"]);
         states.insert(m["state"]);
+        districts.insert(m["district"]);
+        sectors.insert(m["sector"]);
         if (m["sampled"] == "1") lonely.insert(s);
         if (m["stratum"].empty()) unclassified.insert(s);
         if (m["fpc_population"] == "Inf") below.insert(s);
@@ -281,7 +283,8 @@ TEST_CASE("baseline figures agree with R's survey package to 1e-9", "[report][re
     REQUIRE(clusters.size() == 6);
     REQUIRE(states.size() == 2);
 
-    // Reports: the nation, both states, and clusters of each design.
+    // Reports: the nation, both states, every cluster, and a district and a sector (a sector
+    // spans states).
     std::map<std::string, std::string> kinds;
     const nlohmann::json templ = nlohmann::json::parse(readText(flagship));  // kept: the loop reads into it
     for (const auto& ind : templ.at("indicators"))
@@ -290,6 +293,8 @@ TEST_CASE("baseline figures agree with R's survey package to 1e-9", "[report][re
     std::vector<std::string> scopes = {"nation"};
     for (const auto& s : states) scopes.push_back("state:" + s);
     for (const auto& c : clusters) scopes.push_back("cluster:" + c);
+    scopes.push_back("district:" + *districts.begin());
+    scopes.push_back("sector:" + *sectors.begin());
     std::vector<Ours> ours;
     for (const auto& scope : scopes) {
         auto rep = aggregator("report --format json --scope " + shellQuote(scope) + " --out " + shellQuote((dir / "reports").string()), data);
@@ -319,7 +324,7 @@ TEST_CASE("baseline figures agree with R's survey package to 1e-9", "[report][re
     CHECK(c.figures >= 100);
     CHECK(c.indicators.size() >= 20);
     CHECK(c.kinds == std::set<std::string>{"share", "mean", "ratio", "total", "median"});
-    CHECK(c.levels == std::set<std::string>{"nation", "state", "cluster"});
+    CHECK(c.levels == std::set<std::string>{"nation", "state", "cluster", "district", "sector"});
 
     // The comparison can fail: the same cluster with Wald share intervals must disagree with
     // R's logit intervals, and each disagreement names the figure.
