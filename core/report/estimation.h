@@ -137,7 +137,7 @@ struct Estimate {
 // options(survey.lonely.psu = "adjust"): its weighted value is not centred on a stratum mean
 // but taken from zero, (N_h z_h)^2 (1 - f_h). For a share, mean or ratio the weighted z sum
 // to zero over all units, so zero is their average; for a total (z = y) this is survey 4.1's
-// rule, not the recentring on Y / (number of strata) that survey 4.4 introduced.
+// rule (4.4 and later are said to recentre a total on Y / number of strata; not checked).
 // A take-all stratum (n_h = N_h) contributes nothing.
 // Flags and the observation rule applied; disclosure (minUnits) applied too.
 Estimate estimateRatio(std::span<const StratumSample> strata, const DisclosureRules& rules = {});
