@@ -6,7 +6,7 @@
 #include <ctime>
 #include <string_view>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 
 namespace ck::report {
 
@@ -267,7 +267,7 @@ std::string renderChart(const Table& t) {
     return svg;
 }
 
-std::string renderCell(const Cell& c) {
+std::string renderCell(const Cell& c, const PageWords& words) {
     switch (c.kind) {
         case Cell::Kind::Empty: return "<td class=\"num\"></td>";
         case Cell::Kind::Text: return "<td>" + esc(c.text) + "</td>";
@@ -278,14 +278,14 @@ std::string renderCell(const Cell& c) {
     std::string out = "<td class=\"num\"><span class=\"v\">" + esc(cellText(c)) + "</span>";
     if (c.kind == Cell::Kind::Estimate) {
         std::string ci = intervalText(c);
-        if (!ci.empty()) out += "<span class=\"ci\">95% CI " + esc(ci) + "</span>";
+        if (!ci.empty()) out += "<span class=\"ci\">" + esc(words.interval) + " " + esc(ci) + "</span>";
         std::string flag = flagText(c.estimate);
         if (!flag.empty()) out += "<span class=\"flag\">" + esc(flag) + "</span>";
     }
     return out + "</td>";
 }
 
-std::string renderTable(const Table& t) {
+std::string renderTable(const Table& t, const PageWords& words) {
     std::string h = "<div class=\"table-block\" id=\"t-" + esc(t.id) + "\">\n<h3>" + esc(t.title) + "</h3>\n";
     if (!t.note.empty()) h += "<p class=\"note\">" + esc(t.note) + "</p>\n";
     h += "<table>\n<thead><tr><th scope=\"col\"></th>";
@@ -295,7 +295,7 @@ std::string renderTable(const Table& t) {
         h += r.isTotal ? "<tr class=\"total\">" : "<tr>";
         h += "<th scope=\"row\">" + esc(r.label) + "</th>";
         // One cell per column: a short row is padded, extra cells are not printed under no heading.
-        for (size_t i = 0; i < t.columns.size(); ++i) h += i < r.cells.size() ? renderCell(r.cells[i]) : "<td></td>";
+        for (size_t i = 0; i < t.columns.size(); ++i) h += i < r.cells.size() ? renderCell(r.cells[i], words) : "<td></td>";
         h += "</tr>\n";
     }
     h += "</tbody>\n</table>\n";
@@ -308,29 +308,33 @@ std::string renderTable(const Table& t) {
 std::string renderHtml(const BaselineReport& r) {
     std::string h;
     h.reserve(64 * 1024);
-    h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    h += "<!DOCTYPE html>\n<html lang=\"" + esc(r.words.language) + "\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     h += "<title>" + esc(r.title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
 
     h += "<header class=\"report-head\">\n<h1>" + esc(r.title) + "</h1>\n";
     if (!r.scopeLabel.empty()) h += "<p class=\"scope\">" + esc(r.scopeLabel) + "</p>\n";
     h += "<dl class=\"facts\">";
-    h += "<dt>Template</dt><dd>" + esc(r.templateId + "@" + r.templateVersion) + "</dd>";
-    h += "<dt>Built</dt><dd>" + esc(utcText(r.builtAt)) + "</dd>";
-    h += "<dt>Units visited</dt><dd>" + esc(groupIndian(double(r.visits), 0)) + "</dd>";
+    h += "<dt>" + esc(r.words.templateLabel) + "</dt><dd>" + esc(r.templateId + "@" + r.templateVersion) + "</dd>";
+    h += "<dt>" + esc(r.words.built) + "</dt><dd>" + esc(utcText(r.builtAt)) + "</dd>";
+    h += "<dt>" + esc(r.words.visited) + "</dt><dd>" + esc(groupIndian(double(r.visits), 0)) + "</dd>";
     std::string answered = groupIndian(double(r.responded), 0);
-    if (r.visits > 0) answered += " (" + groupIndian(100.0 * double(r.responded) / double(r.visits), 1) + "% response)";
-    h += "<dt>Units interviewed</dt><dd>" + esc(answered) + "</dd>";
+    if (r.visits > 0) {
+        std::string rate = groupIndian(100.0 * double(r.responded) / double(r.visits), 1) + "%";
+        std::string said = r.words.response;
+        if (auto at = said.find("{rate}"); at != std::string::npos) said.replace(at, 6, rate);
+        answered += " (" + said + ")";
+    }
+    h += "<dt>" + esc(r.words.interviewed) + "</dt><dd>" + esc(answered) + "</dd>";
     h += "</dl>\n";
     if (r.weighted)
-        h += "<p class=\"banner weighted\">Weighted: figures estimate all units in scope, using the cluster register.</p>\n";
+        h += "<p class=\"banner weighted\">" + esc(r.words.weighted) + "</p>\n";
     else
-        h += "<p class=\"banner sample\">Sample only: no register gave weights, so figures describe the units "
-             "interviewed, not all units in scope.</p>\n";
+        h += "<p class=\"banner sample\">" + esc(r.words.sample) + "</p>\n";
     h += "</header>\n<main>\n";
 
     if (r.sections.empty())
-        h += "<p class=\"nothing\">Nothing to report: no section has figures for this scope yet.</p>\n";
+        h += "<p class=\"nothing\">" + esc(r.words.nothing) + "</p>\n";
     for (const Section& s : r.sections) {
         h += "<section class=\"section\" id=\"s-" + esc(s.id) + "\">\n<h2>" + esc(s.title) + "</h2>\n";
         if (!s.highlights.empty()) {
@@ -338,16 +342,16 @@ std::string renderHtml(const BaselineReport& r) {
             for (const std::string& l : s.highlights) h += "<li>" + esc(l) + "</li>\n";
             h += "</ul>\n";
         }
-        for (const Table& t : s.tables) h += renderTable(t);
+        for (const Table& t : s.tables) h += renderTable(t, r.words);
         h += "</section>\n";
     }
     h += "</main>\n<footer class=\"report-foot\">\n";
     if (!r.methodNotes.empty()) {
-        h += "<h2>Method notes</h2>\n<ul>\n";
+        h += "<h2>" + esc(r.words.methodNotes) + "</h2>\n<ul>\n";
         for (const std::string& n : r.methodNotes) h += "<li>" + esc(n) + "</li>\n";
         h += "</ul>\n";
     }
-    h += "<p class=\"hash\">Inputs hash: <code>" + esc(r.inputsHash.empty() ? "not recorded" : r.inputsHash) +
+    h += "<p class=\"hash\">" + esc(r.words.inputsHash) + ": <code>" + esc(r.inputsHash.empty() ? r.words.notRecorded : r.inputsHash) +
          "</code></p>\n</footer>\n</body>\n</html>\n";
     return h;
 }

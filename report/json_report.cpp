@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 #include "report/tabular_report.h"
 
 namespace ck::report {

@@ -62,6 +62,18 @@ struct Section {
     std::vector<Table> tables;
 };
 
+// The words around the figures a renderer prints (page header, banner, footer), in the
+// report's language; the builder takes them from the template's layout phrases.
+struct PageWords {
+    std::string language = "en";  // the HTML lang attribute
+    std::string templateLabel = "Template", built = "Built", visited = "Units visited", interviewed = "Units interviewed";
+    std::string response = "{rate} response";  // {rate}: "97.2%"
+    std::string weighted = "Weighted: figures estimate all units in scope, using the cluster register.";
+    std::string sample = "Sample only: no register gave weights, so figures describe the units interviewed, not all units in scope.";
+    std::string methodNotes = "Method notes", inputsHash = "Inputs hash", notRecorded = "not recorded", interval = "95% CI";
+    std::string nothing = "Nothing to report: no section has figures for this scope yet.";
+};
+
 struct BaselineReport {
     std::string title;     // "Tiruppur knitwear (tiruppur_knitwear): cluster baseline"
     ReportScope scope;
@@ -73,17 +85,21 @@ struct BaselineReport {
     std::vector<std::string> methodNotes;  // weights, intervals, flags, disclosure, what "sample only" means
     uint64_t visits = 0, responded = 0;
     std::vector<Section> sections;
+    PageWords words;
 };
 
 struct ReportRequest {
     ReportScope scope;
     int64_t builtAt = 0;
-    std::string language = "en";  // labels from the template in this language (falls back to the default)
+    // Headings, notes, sentences and labels in this language of the template (an unknown code
+    // falls back to the template's default language).
+    std::string language = "en";
     std::string inputsHash;       // computed by the caller from what it read (see InputsHasher)
     size_t peerClusters = 5;      // peers shown in the comparison: same sector, most visits first
 };
 
-// Builds the report for `request.scope` following TOOLKIT.md's outline. Throws
+// Builds the report for `request.scope` following the template's report layout (its
+// `report.layout`, or one section per indicator topic; see FORMAT.md). Throws
 // std::invalid_argument with a sentence a person can act on when the scope names nothing
 // the rollup or register knows ("no cluster 'x': known clusters are a, b, c").
 BaselineReport buildBaselineReport(const BaselineRollup& rollup, const Geography& geo, const ReportRequest& request);

@@ -1,7 +1,8 @@
 #pragma once
-// How figures read to people, shared by the HTML and XLSX renderers: Indian digit grouping
-// (12,34,567) and lakh / crore for rupees, percentages to one decimal, and the words for
-// flags and suppressed cells.
+// How figures read to people: Indian digit grouping (12,34,567) and lakh / crore for rupees,
+// percentages to one decimal, and the words for flags and suppressed cells. The one place a
+// figure becomes text: the builder's highlight sentences and every renderer (HTML, CSV, XLSX,
+// JSON) use it, so a page never mixes "INR 1.2 crore" with "₹ 1.2 crore".
 #include <string>
 
 #include "core/report/baseline_report.h"
@@ -17,6 +18,8 @@ std::string figureText(double value, const std::string& unit);
 // The text of a cell: a text, a figure, or for a shown estimate its value; for a hidden
 // cell the reason in a few words ("suppressed: fewer than 10 firms").
 std::string cellText(const Cell& cell);
+// One end of an interval: the unit without its "per ..." tail ("29.5%", "₹ 3.1 lakh").
+std::string intervalEndText(double value, const std::string& unit);
 // "34.5% to 41.2%" for a shown estimate's interval; "" otherwise.
 std::string intervalText(const Cell& cell);
 // "" (publish), "use with caution", or the suppression reason.

@@ -1,4 +1,4 @@
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -124,6 +124,8 @@ std::string cellText(const Cell& cell) {
     if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression);
     return figureText(cell.estimate.value, cell.unit);
 }
+
+std::string intervalEndText(double value, const std::string& unit) { return figureText(value, intervalUnit(unit)); }
 
 std::string intervalText(const Cell& cell) {
     if (cell.kind != Cell::Kind::Estimate || !cell.shown() || !cell.estimate.shown()) return "";
