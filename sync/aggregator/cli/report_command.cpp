@@ -34,10 +34,11 @@ constexpr int kOk = 0, kRefused = 1, kUsage = 2;
 constexpr const char* kReportUsage =
     "usage: ck-aggregator report [--data DIR] [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
     "                            [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]]\n"
-    "                            [--language en|hi] [--threads N]\n"
+    "                            [--language CODE] [--threads N]\n"
     "Builds the cluster baseline report from the stored visits and writes OUT/<scope>-baseline.<format>\n"
     "(default scope nation, every format, OUT = DIR/reports, template cluster-diagnostic at its newest\n"
-    "published version). Prints each file written and the hash of the exact inputs.\n"
+    "published version; --language one of the template's languages, default its first). Prints each\n"
+    "file written and the hash of the exact inputs.\n"
     "Reads the storage only: no admin passphrase is needed.\n";
 
 constexpr const char* kTokensUsage =
@@ -92,7 +93,7 @@ void writeText(const fs::path& path, const std::string& text) {
 }
 
 int reportCommand(const std::vector<std::string>& args) {
-    std::string data, scopeText = "nation", formats = "html,xlsx,csv,json", out, templ, language = "en";
+    std::string data, scopeText = "nation", formats = "html,xlsx,csv,json", out, templ, language;
     unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -129,7 +130,9 @@ int reportCommand(const std::vector<std::string>& args) {
             }
         if (wanted.empty()) throw Fail{kUsage, "--format needs one or more of html,xlsx,csv,json"};
     }
-    if (language != "en" && language != "hi") throw Fail{kUsage, "--language is en or hi"};
+    // Any language the template declares: a new language is template data, not a code change.
+    if (!language.empty() && (language.size() > 32 || language.find_first_of(" \t\n/\\") != std::string::npos))
+        throw Fail{kUsage, "--language needs a language code such as en or hi"};
     std::string scopeError;
     std::optional<report::ReportScope> scope = parseReportScope(scopeText, &scopeError);
     if (!scope) throw Fail{kUsage, scopeError};
@@ -155,6 +158,11 @@ int reportCommand(const std::vector<std::string>& args) {
     if (service->visitsCounted() == 0)
         throw Fail{kRefused, "no visits of template " + options.templateId +
                                  " are stored yet: sync the devices (or `ck-aggregator import` their bundles) first"};
+
+    std::vector<std::string> languages = service->languages();
+    if (language.empty() && !languages.empty()) language = languages.front();
+    if (std::find(languages.begin(), languages.end(), language) == languages.end())
+        throw Fail{kUsage, "--language " + language + ": template " + options.templateId + " is written in " + joined(languages)};
 
     report::ReportRequest request;
     request.scope = *scope;

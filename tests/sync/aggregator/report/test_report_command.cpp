@@ -6,6 +6,9 @@
 #include <curl/curl.h>
 
 #include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "core/template/survey_template.h"
 #include "sync/aggregator/report/baseline_service.h"
@@ -171,6 +174,74 @@ TEST_CASE("ck-aggregator report: writes the four formats for the nation and a cl
     // The same report again: the same inputs hash (nothing but the inputs enter it).
     auto again = cli("report --format json --out " + shellQuote(out.string()), data);
     CHECK(hashIn(again.out) == hash);
+}
+
+TEST_CASE("ck-aggregator report: a second template brings its own report, in English and Hindi", "[report][cli][layout]") {
+    // The brass-ware template published next to nothing else; visits made for it by the same
+    // generator ck-synth uses; the report follows its layout with no code of its own.
+    auto units = test::testRegister(1, 2, 40, 61);
+    fs::path data = preparedFolder("report-brass", units, false);
+    fs::path brassPath = fs::path(CK_SOURCE_DIR) / "survey-templates" / "brassware-diagnostic.json";
+    auto pub = cliAdmin("templates publish " + shellQuote(brassPath.string()), data);
+    INFO(pub.all());
+    REQUIRE(pub.status == 0);
+    test::Flagship brass;
+    brass.json = test::readAll(brassPath);
+    auto loaded = loadTemplateJson(brass.json, "brassware-diagnostic.json");
+    REQUIRE(loaded.ok());
+    brass.survey = loaded.survey;
+    {
+        auto storage = openStorage(data.string());
+        auto outcomes = storage->putVisits(test::generatedVisits(brass, units, 80, 62));
+        REQUIRE(std::count(outcomes.begin(), outcomes.end(), PutOutcome::Stored) == 80);
+    }
+    fs::path out = data.parent_path() / "out";
+    const std::string cluster = units.front().cluster;
+    // Without --template the flagship is asked for, and it is not published here.
+    auto flagship = cli("report --format json --out " + shellQuote(out.string()), data);
+    CHECK(flagship.status == 1);
+    CHECK_THAT(flagship.err, Catch::Contains("cluster-diagnostic"));
+
+    auto en = cli("report --template brassware-diagnostic --scope cluster:" + shellQuote(cluster) + " --format json,html --out " +
+                      shellQuote(out.string()), data);
+    INFO(en.all());
+    REQUIRE(en.status == 0);
+    nlohmann::json j = nlohmann::json::parse(test::readAll(out / ("cluster-" + cluster + "-baseline.json")));
+    CHECK(j["template"]["id"] == "brassware-diagnostic");
+    std::vector<std::string> sections;
+    std::set<std::string> tables;
+    std::string said;
+    for (const auto& s : j["sections"]) {
+        sections.push_back(s["id"]);
+        for (const auto& t : s["tables"]) tables.insert(t["id"].get<std::string>());
+        for (const auto& h : s["highlights"]) said += h.get<std::string>() + "\n";
+    }
+    CHECK(sections == std::vector<std::string>{"glance", "chain", "exports_jobs", "health", "obstacles", "schemes", "comparison",
+                                               "data_quality"});
+    CHECK(tables.count("brass_chain"));
+    CHECK(tables.count("brass_health"));
+    CHECK_FALSE(tables.count("glance_segments"));  // nothing of the flagship's layout
+    CHECK_THAT(said, Catch::Contains("of workshops export at least a tenth of their sales"));
+    CHECK(said.find("INR ") == std::string::npos);
+    std::string html = test::readAll(out / ("cluster-" + cluster + "-baseline.html"));
+    CHECK_THAT(html, Catch::Contains("From scrap to export: the brass-ware chain"));
+    CHECK_THAT(html, Catch::Contains("<html lang=\"en\">"));
+
+    auto hi = cli("report --template brassware-diagnostic --language hi --scope cluster:" + shellQuote(cluster) +
+                      " --format html --out " + shellQuote((out / "hi").string()), data);
+    INFO(hi.all());
+    REQUIRE(hi.status == 0);
+    CHECK(hashIn(hi.out) == hashIn(en.out));  // the same inputs, in another language
+    std::string hiHtml = test::readAll(out / "hi" / ("cluster-" + cluster + "-baseline.html"));
+    CHECK_THAT(hiHtml, Catch::Contains("<html lang=\"hi\">"));
+    CHECK_THAT(hiHtml, Catch::Contains("2. स्क्रैप से निर्यात तक: पीतल उत्पाद शृंखला"));
+    CHECK_THAT(hiHtml, Catch::Contains("पद्धति संबंधी टिप्पणियाँ"));
+    CHECK(hiHtml.find("From scrap to export") == std::string::npos);
+
+    // A language the template does not declare is refused with the ones it does.
+    auto ta = cli("report --template brassware-diagnostic --language ta --format json --out " + shellQuote(out.string()), data);
+    CHECK(ta.status == 2);
+    CHECK_THAT(ta.err, Catch::Contains("--language ta: template brassware-diagnostic is written in en, hi"));
 }
 
 TEST_CASE("ck-aggregator report: unknown scope, no visits, no template, unwritable --out", "[report][cli]") {
