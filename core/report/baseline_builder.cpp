@@ -324,6 +324,13 @@ void Builder::fieldworkFigures() {
     const ReportScope& scope = m_request.scope;
     bool cluster = scope.level == ScopeLevel::Cluster;
     m_figures["scope"] = noun();
+    // The rules the estimator applies, so a note or method note says what the code does.
+    m_figures["cv_publish"] = figureText(100 * kCvPublish, "%");
+    m_figures["cv_caution"] = figureText(100 * kCvCaution, "%");
+    m_figures["min_observations"] = count(kMinObservations);
+    m_figures["min_units"] = count(kMinUnits);
+    m_figures["dominance_share"] = groupIndian(100 * kDominanceShare, 0) + "%";
+    m_figures["fpc_threshold"] = groupIndian(100 * kFpcThreshold, 0) + "%";
     m_figures["visits"] = count(m_visits);
     m_figures["responded"] = count(m_responded);
     if (m_visits) m_figures["response_rate"] = figureText(100.0 * double(m_responded) / double(m_visits), "%");
@@ -825,11 +832,12 @@ std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
 
 std::vector<std::string> Builder::methodNotes() const {
     std::vector<std::string> notes;
-    if (m_weighted) notes.push_back(phrase(Phrase::method_weighted));
-    else notes.push_back(phrase(Phrase::method_unweighted, {{"scope", noun()}, {"responded", count(m_responded)}}));
+    // Method notes name the report figures (the rules' thresholds, the scope) like any text.
+    auto note = [&](Phrase p) { return fill(phrase(p)).value_or(phrase(p)); };
+    notes.push_back(note(m_weighted ? Phrase::method_weighted : Phrase::method_unweighted));
     for (Phrase p : {Phrase::method_responded, Phrase::method_intervals, Phrase::method_precision, Phrase::method_disclosure,
                      Phrase::method_units})
-        notes.push_back(phrase(p));
+        notes.push_back(note(p));
     return notes;
 }
 

@@ -60,7 +60,7 @@ constexpr const char* kReportFigures[] = {
     "scope", "visits", "responded", "response_rate", "register_units", "visited_share", "clusters_in_scope",
     "published", "caution", "suppressed", "officers", "officer_min", "officer_max", "officer_median",
     "first_day", "last_day", "weeks", "empty_strata", "unlisted_strata", "compared_with", "key_indicators",
-    "parts", "against",
+    "parts", "against", "cv_publish", "cv_caution", "min_observations", "min_units", "dominance_share", "fpc_threshold",
 };
 // What `{indicator.field}` may ask for.
 constexpr const char* kIndicatorFields[] = {"label", "low", "high", "interval"};

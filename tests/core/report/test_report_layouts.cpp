@@ -151,6 +151,23 @@ TEST_CASE("headings, notes, sentences and page words follow the language", "[rep
             }
             CHECK(hi.sections[i].highlights.size() == en.sections[i].highlights.size());
         }
+        // Every placeholder of every heading, note and method note was filled, in both languages.
+        for (const BaselineReport* r : {&en, &hi}) {
+            std::string words = r->title + r->scopeLabel;
+            for (const auto& n : r->methodNotes) words += n;
+            for (const Section& s : r->sections) {
+                words += s.title;
+                for (const Table& t : s.tables) {
+                    words += t.title + t.note;
+                    for (const auto& c : t.columns) words += c;
+                }
+            }
+            CHECK(words.find('{') == std::string::npos);
+            CHECK(words.find('}') == std::string::npos);
+        }
+        CHECK_THAT(en.methodNotes, Catch::VectorContains(std::string(
+            "Precision: a figure with a coefficient of variation (standard error / estimate) up to 16.5% is published; from "
+            "16.5% to 33.3% it is flagged \"use with caution\"; above 33.3%, or from fewer than 10 observations, it is suppressed.")));
         CHECK(hi.title.find("बेसलाइन") != std::string::npos);
         CHECK(hi.methodNotes.front() == layout.phrase(ck::ReportPhrase::method_weighted, 1));
         CHECK(hi.words.language == "hi");
