@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/template/report_layout.h"
 #include "core/template/survey_template.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
@@ -242,6 +243,42 @@ TEST_CASE("ck-aggregator report: a second template brings its own report, in Eng
     auto ta = cli("report --template brassware-diagnostic --language ta --format json --out " + shellQuote(out.string()), data);
     CHECK(ta.status == 2);
     CHECK_THAT(ta.err, Catch::Contains("--language ta: template brassware-diagnostic is written in en, hi"));
+}
+
+TEST_CASE("ck-synth store and ck-aggregator report: both templates end to end, nation and cluster", "[report][cli][layout]") {
+    // The real tools only: ck-synth writes a register and visits for the template into a data
+    // folder, ck-aggregator reports them following the template's layout.
+    for (const char* id : {"cluster-diagnostic", "brassware-diagnostic"}) {
+        INFO(id);
+        fs::path root = test::reportScratch(std::string("synth-") + id);
+        fs::path data = root / "data";
+        auto init = cliAdmin("init --test-kdf", data);
+        REQUIRE(init.status == 0);
+        fs::path templ = fs::path(CK_SOURCE_DIR) / "survey-templates" / (std::string(id) + ".json");
+        auto synth = runCommand(shellQuote(CK_SYNTH_BIN) + " store --storage " + shellQuote(data.string()) + " --template " +
+                                shellQuote(templ.string()) +
+                                " --states 2 --clusters-per-state 2 --units-per-cluster 80 --visits-per-cluster 50 --seed 71 --date 2026-11-20");
+        INFO(synth.all());
+        REQUIRE(synth.status == 0);
+        fs::path out = root / "out";
+        auto nation = cli(std::string("report --template ") + id + " --format json,html --out " + shellQuote(out.string()), data);
+        INFO(nation.all());
+        REQUIRE(nation.status == 0);
+        CHECK_THAT(nation.out, Catch::Contains("visits counted: 200"));
+        nlohmann::json j = nlohmann::json::parse(test::readAll(out / "nation-baseline.json"));
+        auto templ2 = loadTemplateJsonFile(templ);
+        REQUIRE(templ2.ok());
+        const ReportLayout& layout = *templ2.survey->report.layout;
+        REQUIRE(j["sections"].size() == layout.sections.size());
+        for (size_t i = 0; i < layout.sections.size(); ++i) {
+            CHECK(j["sections"][i]["id"] == layout.sections[i].id);
+            CHECK(j["sections"][i]["title"].get<std::string>().rfind(std::to_string(i + 1) + ". ", 0) == 0);
+        }
+        std::string html = test::readAll(out / "nation-baseline.html");
+        CHECK(html.find("INR ") == std::string::npos);
+        std::string body = html.substr(html.find("</style>"));  // the CSS before it has braces of its own
+        CHECK(body.find('{') == std::string::npos);
+    }
 }
 
 TEST_CASE("ck-aggregator report: unknown scope, no visits, no template, unwritable --out", "[report][cli]") {
