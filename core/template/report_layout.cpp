@@ -156,7 +156,7 @@ private:
 
     // Every `{...}` in every language's text must name a figure the builder can fill there.
     void checkPlaceholders(const LocalText& text, const std::string& where, const char* key,
-                           std::initializer_list<const char*> local = {}) {
+                           const std::vector<std::string>& local = {}) {
         for (size_t l = 0; l < text.byLanguage.size(); ++l) {
             const std::string& s = text.byLanguage[l];
             for (size_t at = s.find_first_of("{}"); at != std::string::npos; at = s.find_first_of("{}", at + 1)) {
@@ -179,7 +179,7 @@ private:
                 if (field.empty()) {
                     known = m_indicators.count(name) ||
                             std::any_of(std::begin(kReportFigures), std::end(kReportFigures), [&](const char* f) { return name == f; }) ||
-                            std::any_of(local.begin(), local.end(), [&](const char* f) { return name == f; });
+                            std::any_of(local.begin(), local.end(), [&](const std::string& f) { return name == f; });
                     if (!known)
                         m_ctx.error(where, key, "placeholder '{" + name + "}' in the '" + lang +
                                                     "' text names no indicator and no report figure (FORMAT.md lists the figures)");
@@ -195,7 +195,7 @@ private:
     }
 
     LocalText text(const json& obj, const char* key, const std::string& where, bool required,
-                   std::initializer_list<const char*> local = {}) {
+                   const std::vector<std::string>& local = {}) {
         LocalText t = m_ctx.text(obj, key, where, required);
         checkPlaceholders(t, where, key, local);
         return t;
@@ -399,10 +399,9 @@ private:
         std::string where = sectionWhere + ", highlight";
         checkKeys(h, {"text", "otherwise", "when", "largest", "top", "count", "widest_gap", "compare", "table"}, where);
         int kinds = 0;
-        std::initializer_list<const char*> local = {};
-        static constexpr std::initializer_list<const char*> kLargest = {"label", "value"}, kTop = {"list"},
-                                                            kGap = {"label", "first", "second"},
-                                                            kCompare = {"label", "here", "there", "column"};
+        std::vector<std::string> local;
+        static const std::vector<std::string> kLargest = {"label", "value"}, kTop = {"list"}, kGap = {"label", "first", "second"},
+                                              kCompare = {"label", "here", "there", "column"};
         auto tableKey = [&](const char* key) -> bool {
             auto it = h.find(key);
             if (it == h.end()) return false;
@@ -504,6 +503,12 @@ private:
                         continue;
                     }
                     given[k->second] = m_ctx.text(*p, it.key().c_str(), where, true);
+                    // A phrase may use the placeholders its built-in text uses (and any report figure).
+                    std::vector<std::string> own;
+                    std::string_view en = kPhrases[k->second].en;
+                    for (size_t a = en.find('{'); a != std::string_view::npos; a = en.find('{', a + 1))
+                        if (size_t b = en.find('}', a); b != std::string_view::npos) own.emplace_back(en.substr(a + 1, b - a - 1));
+                    checkPlaceholders(given[k->second], where, it.key().c_str(), own);
                 }
             }
         }

@@ -192,6 +192,11 @@ TEST_CASE("layout errors name the section, table or highlight and what to do", "
         CHECK_THAT(e, Catch::Contains("a 'estimates' table has 1 column"));
         CHECK_THAT(e, Catch::Contains("the report names the columns of a 'precision_flags' table"));
     }
+    SECTION("a phrase with a placeholder its built-in text does not have") {
+        json doc = soundTemplate();
+        doc["report"]["layout"]["phrases"] = {{"column_state", T("State: {name}", "राज्य: {state}")}};
+        CHECK_THAT(errorsOf(doc), Catch::Contains("report layout phrases, column_state: placeholder '{state}' in the 'hi' text names no"));
+    }
     SECTION("an unknown condition and an unknown phrase") {
         json doc = soundTemplate();
         highlights(doc)[0]["when"] = "sometimes";
