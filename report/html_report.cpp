@@ -105,14 +105,14 @@ struct Mark {
     std::string why;  // hidden: the reason; missing: "no figure"
 };
 
-Mark markOf(const Cell& c) {
+Mark markOf(const Cell& c, const FigureWords& fw) {
     Mark m;
     if (c.kind != Cell::Kind::Number && c.kind != Cell::Kind::Estimate) {
         m.why = c.kind == Cell::Kind::Text && !c.text.empty() ? c.text : "no figure";
         return m;
     }
     if (!c.shown() || (c.kind == Cell::Kind::Estimate && !c.estimate.shown())) {
-        m.why = cellText(c);
+        m.why = cellText(c, fw);
         return m;
     }
     double v = c.kind == Cell::Kind::Number ? c.number : c.estimate.value;
@@ -220,7 +220,7 @@ std::vector<std::string> wrapText(const std::string& text, double maxWidth, doub
 
 // Horizontal bars (labels stay readable, Devanagari included), in viewBox units so the chart
 // scales to the page and prints sharp.
-std::string renderChart(const Table& t) {
+std::string renderChart(const Table& t, const FigureWords& fw) {
     const ChartSpec& spec = t.chart;
     if (spec.kind == ChartSpec::Kind::None) return "";
     size_t series = spec.kind == ChartSpec::Kind::PairedBars ? 2 : 1;
@@ -246,7 +246,7 @@ std::string renderChart(const Table& t) {
     for (size_t i = 0; i < rows.size(); ++i) {
         for (size_t s = 0; s < series; ++s) {
             size_t c = spec.valueColumns[s];
-            Mark m = c < rows[i]->cells.size() ? markOf(rows[i]->cells[c]) : Mark{false, 0, NAN, NAN, "no figure"};
+            Mark m = c < rows[i]->cells.size() ? markOf(rows[i]->cells[c], fw) : Mark{false, 0, NAN, NAN, "no figure"};
             if (m.drawn) {
                 lo = std::min(lo, m.value);
                 hi = std::max(hi, m.value);
@@ -278,7 +278,7 @@ std::string renderChart(const Table& t) {
         for (size_t s = 0; s < series; ++s) {
             size_t c = spec.valueColumns[s];
             if (marks[i][s].drawn && c < rows[i]->cells.size())
-                longestValue = std::max(longestValue, textWidth(cellText(rows[i]->cells[c]), valueFont));
+                longestValue = std::max(longestValue, textWidth(cellText(rows[i]->cells[c], fw), valueFont));
         }
     }
     const double labelW = std::clamp(longestLabel, 120.0, 300.0);
@@ -383,7 +383,7 @@ std::string renderChart(const Table& t) {
             }
             size_t c = spec.valueColumns[s];
             svg += "<text x=\"" + num(textX) + "\" y=\"" + num(y + barH / 2 + 4) + "\" font-size=\"11\">" +
-                   esc(cellText(rows[i]->cells[c])) + "</text>";
+                   esc(cellText(rows[i]->cells[c], fw)) + "</text>";
         }
         if (!L.why.empty()) svg += lines(L.why, plotX + 4, L.y, L.h, valueFont, " class=\"why\"");
     }
@@ -402,10 +402,10 @@ std::string renderCell(const Cell& c, const PageWords& words) {
         default: break;
     }
     bool hidden = !c.shown() || (c.kind == Cell::Kind::Estimate && !c.estimate.shown());
-    if (hidden) return "<td class=\"num hidden\">" + esc(cellText(c)) + "</td>";
-    std::string out = "<td class=\"num\"><span class=\"v\">" + esc(cellText(c)) + "</span>";
+    if (hidden) return "<td class=\"num hidden\">" + esc(cellText(c, words.figures)) + "</td>";
+    std::string out = "<td class=\"num\"><span class=\"v\">" + esc(cellText(c, words.figures)) + "</span>";
     if (c.kind == Cell::Kind::Estimate) {
-        std::string ci = intervalText(c);
+        std::string ci = intervalText(c, words.figures);
         if (!ci.empty()) out += "<span class=\"ci\">" + esc(words.interval) + " " + esc(ci) + "</span>";
         std::string flag = flagText(c.estimate);
         if (!flag.empty()) out += "<span class=\"flag\">" + esc(flag) + "</span>";
@@ -427,7 +427,7 @@ std::string renderTable(const Table& t, const PageWords& words) {
         h += "</tr>\n";
     }
     h += "</tbody>\n</table>\n";
-    h += renderChart(t);
+    h += renderChart(t, words.figures);
     return h + "</div>\n";
 }
 

@@ -102,6 +102,7 @@ public:
             m_clusterResponded[key.cluster] += acc.responded;
         }
         m_scopeCells.resize(m_t.indicators.size());
+        m_fw = {phrase(Phrase::figure_lakh), phrase(Phrase::figure_crore), phrase(Phrase::figure_to)};
     }
 
     BaselineReport build();
@@ -178,6 +179,7 @@ private:
     std::map<std::string, const Table*> m_built;                   // by table id, once every table is built
     std::map<std::string, std::map<std::string, std::string>> m_short;  // table id -> row key -> short label
     ClusterFieldwork m_work;                                       // fieldwork of the clusters in scope
+    FigureWords m_fw;                                              // lakh, crore, "to" in the language
 };
 
 std::optional<std::string> Builder::lookUp(std::string_view name, const Locals& locals) const {
@@ -196,11 +198,11 @@ std::optional<std::string> Builder::lookUp(std::string_view name, const Locals& 
     const Cell& c = scopeCell(size_t(i));
     if (!c.shown() || !c.estimate.shown()) return std::nullopt;
     const Estimate& e = c.estimate;
-    if (field.empty()) return figureText(e.value, c.unit);
+    if (field.empty()) return figureText(e.value, c.unit, m_fw);
     if (!std::isfinite(e.low) || !std::isfinite(e.high)) return std::nullopt;
-    if (field == "low") return intervalEndText(e.low, c.unit);
-    if (field == "high") return intervalEndText(e.high, c.unit);
-    return intervalText(c);  // "interval"
+    if (field == "low") return intervalEndText(e.low, c.unit, m_fw);
+    if (field == "high") return intervalEndText(e.high, c.unit, m_fw);
+    return intervalText(c, m_fw);  // "interval"
 }
 
 bool Builder::holds(ReportCondition c) const {
@@ -785,7 +787,7 @@ std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
         switch (h.kind) {
             case ReportHighlightKind::Text: say(h.text, {}); break;
             case ReportHighlightKind::Largest:
-                if (const Row* best = largestShown(*table)) say(h.text, {{"label", best->label}, {"value", cellText(best->cells[0])}});
+                if (const Row* best = largestShown(*table)) say(h.text, {{"label", best->label}, {"value", cellText(best->cells[0], m_fw)}});
                 break;
             case ReportHighlightKind::Top: {
                 std::string list;
@@ -794,7 +796,7 @@ std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
                 for (const Row& r : table->rows) {
                     if (n == h.count || r.cells.empty() || !r.cells[0].shown()) break;
                     auto s = shorts.find(r.key);
-                    list += (n ? "; " : "") + (s == shorts.end() ? r.label : s->second) + " " + cellText(r.cells[0]);
+                    list += (n ? "; " : "") + (s == shorts.end() ? r.label : s->second) + " " + cellText(r.cells[0], m_fw);
                     ++n;
                 }
                 if (n) say(h.text, {{"list", list}});
@@ -810,7 +812,7 @@ std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
                     double g = r.cells[0].estimate.value - r.cells[1].estimate.value;
                     if (g > widest) widest = g, gap = &r;
                 }
-                if (gap) say(h.text, {{"label", gap->label}, {"first", cellText(gap->cells[0])}, {"second", cellText(gap->cells[1])}});
+                if (gap) say(h.text, {{"label", gap->label}, {"first", cellText(gap->cells[0], m_fw)}, {"second", cellText(gap->cells[1], m_fw)}});
                 break;
             }
             case ReportHighlightKind::Compare: {
@@ -820,7 +822,7 @@ std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
                     const Estimate &a = r.cells[0].estimate, &b = r.cells[1].estimate;
                     bool apart = a.low > b.high || b.low > a.high;
                     say(apart ? h.text : h.otherwise,
-                        {{"label", r.label}, {"here", cellText(r.cells[0])}, {"there", cellText(r.cells[1])}, {"column", table->columns[1]}});
+                        {{"label", r.label}, {"here", cellText(r.cells[0], m_fw)}, {"there", cellText(r.cells[1], m_fw)}, {"column", table->columns[1]}});
                 }
                 break;
             }
@@ -937,6 +939,7 @@ BaselineReport Builder::build() {
     w.notRecorded = phrase(Phrase::page_not_recorded);
     w.interval = phrase(Phrase::page_interval);
     w.nothing = phrase(Phrase::page_nothing);
+    w.figures = m_fw;
     return report;
 }
 

@@ -10,6 +10,7 @@
 #include "core/register/cluster_register.h"
 #include "core/report/baseline_rollup.h"
 #include "core/report/estimation.h"
+#include "core/report/figure_text_words.h"
 
 namespace ck::report {
 
@@ -72,6 +73,7 @@ struct PageWords {
     std::string sample = "Sample only: no register gave weights, so figures describe the units interviewed, not all units in scope.";
     std::string methodNotes = "Method notes", inputsHash = "Inputs hash", notRecorded = "not recorded", interval = "95% CI";
     std::string nothing = "Nothing to report: no section has figures for this scope yet.";
+    FigureWords figures;  // lakh, crore and "to" inside the figures the page prints
 };
 
 struct BaselineReport {

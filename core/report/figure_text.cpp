@@ -69,20 +69,25 @@ std::string groupIndian(double value, int decimals) {
 
 // The sign goes on the number, after the symbol ("₹ -45,000"), so a column of rupees still
 // lines up on the symbol.
-std::string rupees(double value) {
+const FigureWords& englishFigures() {
+    static const FigureWords words;
+    return words;
+}
+
+std::string rupees(double value, const FigureWords& words) {
     if (!std::isfinite(value)) return kNotAvailable;
     // Thresholds are tested on the rounded figure so that 99,999.6 reads "₹ 1.0 lakh", not
     // "₹ 1,00,000", and 99.96 lakh reads "₹ 1.0 crore", not "₹ 100.0 lakh".
     if (std::fabs(roundTo(value, 0)) < kLakh) return "\u20B9 " + groupIndian(value, 0);
     double lakhs = roundTo(value / kLakh, 1);
-    if (std::fabs(lakhs) < 100.0) return "\u20B9 " + groupIndian(lakhs, 1) + " lakh";
-    return "\u20B9 " + groupIndian(value / kCrore, 1) + " crore";
+    if (std::fabs(lakhs) < 100.0) return "\u20B9 " + groupIndian(lakhs, 1) + " " + words.lakh;
+    return "\u20B9 " + groupIndian(value / kCrore, 1) + " " + words.crore;
 }
 
-std::string figureText(double value, const std::string& unit) {
+std::string figureText(double value, const std::string& unit, const FigureWords& words) {
     if (!std::isfinite(value)) return kNotAvailable;
     if (startsWith(unit, "%")) return groupIndian(value, 1) + unit;  // "34.5%", "-2.5% per year"
-    if (startsWith(unit, "INR")) return rupees(value) + unit.substr(3);  // "₹ 4.1 lakh per worker"
+    if (startsWith(unit, "INR")) return rupees(value, words) + unit.substr(3);  // "₹ 4.1 lakh per worker"
     // An estimated count of units or workers reads as a whole number ("477", not "477.0").
     if (isCountUnit(unit)) return groupIndian(value, std::fabs(value) >= 10 ? 0 : decimalsFor(value));
     std::string number = groupIndian(value, decimalsFor(value));
@@ -115,24 +120,26 @@ std::string intervalUnit(const std::string& unit) {
 
 }  // namespace
 
-std::string cellText(const Cell& cell) {
+std::string cellText(const Cell& cell, const FigureWords& words) {
     if (cell.kind == Cell::Kind::Empty) return "";
     if (cell.kind == Cell::Kind::Text) return cell.text;
     if (!cell.shown()) return suppressionReason(cell.suppression);
-    if (cell.kind == Cell::Kind::Number) return figureText(cell.number, cell.unit);
+    if (cell.kind == Cell::Kind::Number) return figureText(cell.number, cell.unit, words);
     // An estimate can carry its own suppression (the cell copies it, but be safe if not).
     if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression);
-    return figureText(cell.estimate.value, cell.unit);
+    return figureText(cell.estimate.value, cell.unit, words);
 }
 
-std::string intervalEndText(double value, const std::string& unit) { return figureText(value, intervalUnit(unit)); }
+std::string intervalEndText(double value, const std::string& unit, const FigureWords& words) {
+    return figureText(value, intervalUnit(unit), words);
+}
 
-std::string intervalText(const Cell& cell) {
+std::string intervalText(const Cell& cell, const FigureWords& words) {
     if (cell.kind != Cell::Kind::Estimate || !cell.shown() || !cell.estimate.shown()) return "";
     const Estimate& e = cell.estimate;
     if (!std::isfinite(e.low) || !std::isfinite(e.high)) return "";
     std::string u = intervalUnit(cell.unit);
-    return figureText(e.low, u) + " to " + figureText(e.high, u);
+    return figureText(e.low, u, words) + " " + words.to + " " + figureText(e.high, u, words);
 }
 
 std::string flagText(const Estimate& e) {

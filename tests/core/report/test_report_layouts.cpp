@@ -188,8 +188,22 @@ TEST_CASE("money reads one way: the rupee sign in every sentence, Indian groupin
             INFO(b->survey->id << " " << lang << "\n" << s);
             CHECK(s.find("INR ") == std::string::npos);
             CHECK(s.find("\u20B9 ") != std::string::npos);
+            // lakh and crore are words of the language.
+            bool hindi = std::string(lang) == "hi";
+            CHECK((s.find(" lakh") != std::string::npos || s.find(" crore") != std::string::npos) == !hindi);
+            CHECK((s.find(" लाख") != std::string::npos || s.find(" करोड़") != std::string::npos) == hindi);
+            CHECK(r.words.figures.lakh == (hindi ? "लाख" : "lakh"));
         }
     }
+    FigureWords hi{"लाख", "करोड़", "से"};
+    CHECK(figureText(450000, "INR per worker", hi) == "\u20B9 4.5 लाख per worker");
+    Cell c = Cell::ofEstimate(Estimate{}, "%");
+    c.estimate.value = 34.5;
+    c.estimate.low = 30.1;
+    c.estimate.high = 38.0;
+    c.estimate.suppression = c.suppression = Suppression::None;
+    CHECK(intervalText(c, hi) == "30.1% से 38.0%");
+    CHECK(intervalText(c) == "30.1% to 38.0%");
     // The formatter the sentences use is the renderers' one.
     CHECK(figureText(12345678, "INR") == "\u20B9 1.2 crore");
     CHECK(figureText(1234567, "workers") == "12,34,567");
