@@ -407,7 +407,7 @@ std::string renderCell(const Cell& c, const PageWords& words) {
     if (c.kind == Cell::Kind::Estimate) {
         std::string ci = intervalText(c, words.figures);
         if (!ci.empty()) out += "<span class=\"ci\">" + esc(words.interval) + " " + esc(ci) + "</span>";
-        std::string flag = flagText(c.estimate);
+        std::string flag = flagText(c.estimate, words.figures);
         if (!flag.empty()) out += "<span class=\"flag\">" + esc(flag) + "</span>";
     }
     return out + "</td>";

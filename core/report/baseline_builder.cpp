@@ -102,7 +102,9 @@ public:
             m_clusterResponded[key.cluster] += acc.responded;
         }
         m_scopeCells.resize(m_t.indicators.size());
-        m_fw = {phrase(Phrase::figure_lakh), phrase(Phrase::figure_crore), phrase(Phrase::figure_to)};
+        m_fw = {phrase(Phrase::figure_lakh),         phrase(Phrase::figure_crore),     phrase(Phrase::figure_to),
+                phrase(Phrase::figure_caution),      phrase(Phrase::hidden_observations), phrase(Phrase::hidden_imprecise),
+                phrase(Phrase::hidden_units),        phrase(Phrase::hidden_dominance), phrase(Phrase::hidden_secondary)};
     }
 
     BaselineReport build();

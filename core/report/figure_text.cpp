@@ -97,17 +97,20 @@ std::string figureText(double value, const std::string& unit, const FigureWords&
 namespace {
 
 // A few words a reader understands without the method notes.
-std::string suppressionReason(Suppression s) {
+std::string suppressionReason(Suppression s, const FigureWords& words) {
+    auto with = [](std::string text, uint64_t n) {
+        if (auto at = text.find("{n}"); at != std::string::npos) text.replace(at, 3, std::to_string(n));
+        return text;
+    };
     switch (s) {
         case Suppression::None: return "";
-        case Suppression::TooFewObservations:
-            return "suppressed: fewer than " + std::to_string(kMinObservations) + " firms";
-        case Suppression::Imprecise: return "suppressed: too imprecise";
-        case Suppression::TooFewUnits: return "suppressed: fewer than " + std::to_string(kMinUnits) + " firms";
-        case Suppression::Dominance: return "suppressed: one or two firms dominate";
-        case Suppression::Secondary: return "suppressed: would reveal a hidden figure";
+        case Suppression::TooFewObservations: return with(words.tooFewObservations, kMinObservations);
+        case Suppression::Imprecise: return words.imprecise;
+        case Suppression::TooFewUnits: return with(words.tooFewUnits, kMinUnits);
+        case Suppression::Dominance: return words.dominance;
+        case Suppression::Secondary: return words.secondary;
     }
-    return "suppressed";
+    return words.imprecise;
 }
 
 // The unit an interval end is written in: the value's own unit without its "per ..." tail,
@@ -123,10 +126,10 @@ std::string intervalUnit(const std::string& unit) {
 std::string cellText(const Cell& cell, const FigureWords& words) {
     if (cell.kind == Cell::Kind::Empty) return "";
     if (cell.kind == Cell::Kind::Text) return cell.text;
-    if (!cell.shown()) return suppressionReason(cell.suppression);
+    if (!cell.shown()) return suppressionReason(cell.suppression, words);
     if (cell.kind == Cell::Kind::Number) return figureText(cell.number, cell.unit, words);
     // An estimate can carry its own suppression (the cell copies it, but be safe if not).
-    if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression);
+    if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression, words);
     return figureText(cell.estimate.value, cell.unit, words);
 }
 
@@ -142,12 +145,12 @@ std::string intervalText(const Cell& cell, const FigureWords& words) {
     return figureText(e.low, u, words) + " " + words.to + " " + figureText(e.high, u, words);
 }
 
-std::string flagText(const Estimate& e) {
-    if (!e.shown()) return suppressionReason(e.suppression);
+std::string flagText(const Estimate& e, const FigureWords& words) {
+    if (!e.shown()) return suppressionReason(e.suppression, words);
     // Suppress without a suppression reason should not happen (the estimator sets both);
     // if it does, hiding is the safe reading.
-    if (e.precision == Precision::Suppress) return suppressionReason(Suppression::Imprecise);
-    if (e.precision == Precision::Caution) return "use with caution";
+    if (e.precision == Precision::Suppress) return suppressionReason(Suppression::Imprecise, words);
+    if (e.precision == Precision::Caution) return words.caution;
     return "";
 }
 

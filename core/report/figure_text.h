@@ -25,6 +25,6 @@ std::string intervalEndText(double value, const std::string& unit, const FigureW
 // "34.5% to 41.2%" for a shown estimate's interval; "" otherwise.
 std::string intervalText(const Cell& cell, const FigureWords& words = englishFigures());
 // "" (publish), "use with caution", or the suppression reason.
-std::string flagText(const Estimate& e);
+std::string flagText(const Estimate& e, const FigureWords& words = englishFigures());
 
 }  // namespace ck::report

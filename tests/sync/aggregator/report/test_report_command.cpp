@@ -238,6 +238,10 @@ TEST_CASE("ck-aggregator report: a second template brings its own report, in Eng
     CHECK_THAT(hiHtml, Catch::Contains("2. स्क्रैप से निर्यात तक: पीतल उत्पाद शृंखला"));
     CHECK_THAT(hiHtml, Catch::Contains("पद्धति संबंधी टिप्पणियाँ"));
     CHECK(hiHtml.find("From scrap to export") == std::string::npos);
+    // Hidden and flagged cells say why in Hindi too.
+    CHECK_THAT(hiHtml, Catch::Contains("छिपाया गया: "));
+    CHECK(hiHtml.find("suppressed:") == std::string::npos);
+    CHECK(hiHtml.find("use with caution") == std::string::npos);
 
     // A language the template does not declare is refused with the ones it does.
     auto ta = cli("report --template brassware-diagnostic --language ta --format json --out " + shellQuote(out.string()), data);
