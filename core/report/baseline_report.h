@@ -1,8 +1,9 @@
 #pragma once
 // The cluster baseline report as data: sections of tables, each cell a text, a number or an
-// estimate with its interval and flags. The builder decides what the report says (TOOLKIT.md,
-// "Report outline"); the renderers in report/ (HTML, XLSX, CSV, JSON) only decide how it
-// looks, so every format carries the same figures.
+// estimate with its interval and flags. The template's report layout decides what the report
+// says (the flagship's follows TOOLKIT.md, "Report outline") and the builder fills it; the
+// renderers in report/ (HTML, XLSX, CSV, JSON) only decide how it looks, so every format
+// carries the same figures.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,8 +58,8 @@ struct Table {
 };
 
 struct Section {
-    std::string id;     // "glance", "outcomes", "value_chain", "constraints", "convergence", "comparison", "data_quality"
-    std::string title;  // "1. The cluster at a glance"
+    std::string id;     // the layout's section id ("glance", "outcomes", ... in the flagship)
+    std::string title;  // numbered: "1. The cluster at a glance"
     std::vector<std::string> highlights;  // short sentences an executive reads aloud, figures included
     std::vector<Table> tables;
 };
