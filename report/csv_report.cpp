@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 #include "report/tabular_report.h"
 
 namespace ck::report {

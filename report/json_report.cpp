@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 #include "report/tabular_report.h"
 
 namespace ck::report {
@@ -51,7 +51,8 @@ std::string isoUtc(int64_t unixSeconds) {
     return buf;
 }
 
-json cellJson(const Cell& cell) {
+// `text`: the figure as the HTML page prints it (the one formatter, in the report's language).
+json cellJson(const Cell& cell, const FigureWords& words) {
     json c;
     switch (cell.kind) {
     case Cell::Kind::Empty:
@@ -69,6 +70,7 @@ json cellJson(const Cell& cell) {
         c["value"] = shown ? number(cell.number) : json(nullptr);
         c["suppression"] = suppressionCode(cell.suppression);
         c["flag"] = shown ? std::string() : cellText(cell);
+        c["text"] = cellText(cell, words);
         return c;
     }
     case Cell::Kind::Estimate: break;
@@ -97,6 +99,7 @@ json cellJson(const Cell& cell) {
     Estimate flagged = e;
     flagged.suppression = why;
     c["flag"] = flagText(flagged);
+    c["text"] = shown ? cellText(cell, words) : flagText(flagged);
     return c;
 }
 
@@ -107,6 +110,7 @@ std::string renderJson(const BaselineReport& report) {
     j["title"] = report.title;
     j["scope"] = {{"level", scopeLevelName(report.scope.level)}, {"name", report.scope.name}};
     j["scopeLabel"] = report.scopeLabel;
+    j["language"] = report.words.language;
     j["template"] = {{"id", report.templateId}, {"version", report.templateVersion}};
     j["builtAt"] = {{"iso", isoUtc(report.builtAt)}, {"unix", report.builtAt}};
     j["inputsHash"] = report.inputsHash;
@@ -121,7 +125,7 @@ std::string renderJson(const BaselineReport& report) {
             json rows = json::array();
             for (const Row& r : t.rows) {
                 json cells = json::array();
-                for (const Cell& c : r.cells) cells.push_back(cellJson(c));
+                for (const Cell& c : r.cells) cells.push_back(cellJson(c, report.words.figures));
                 rows.push_back({{"key", r.key}, {"label", r.label}, {"isTotal", r.isTotal}, {"cells", std::move(cells)}});
             }
             json chart = nullptr;

@@ -20,7 +20,7 @@
 
 #include <xlsxwriter.h>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 #include "report/tabular_report.h"
 
 namespace ck::report {
@@ -164,23 +164,23 @@ void writeReportSheet(lxw_workbook* wb, const BaselineReport& report, const Form
     lxw_row_t r = 0;
     text(ws, r++, 0, report.title, f.title);
     ++r;
-    auto pair = [&](const char* label, const std::string& value) {
+    auto pair = [&](const std::string& label, const std::string& value) {
         text(ws, r, 0, label, f.bold);
         text(ws, r, 1, value);
         ++r;
     };
     pair("Scope", report.scopeLabel);
     pair("Scope name", report.scope.name);
-    pair("Template", report.templateId + " " + report.templateVersion);
+    pair(report.words.templateLabel, report.templateId + " " + report.templateVersion);
     pair("Built at", isoUtc(report.builtAt));
-    pair("Inputs hash", report.inputsHash);
+    pair(report.words.inputsHash, report.inputsHash);
     pair("Weighted", report.weighted ? "yes: register counts give the weights" : "no: sample only, every unit weighs 1");
-    text(ws, r, 0, "Units visited", f.bold);
+    text(ws, r, 0, report.words.visited, f.bold);
     worksheet_write_number(ws, r++, 1, double(report.visits), nullptr);
-    text(ws, r, 0, "Units interviewed", f.bold);
+    text(ws, r, 0, report.words.interviewed, f.bold);
     worksheet_write_number(ws, r++, 1, double(report.responded), nullptr);
     ++r;
-    text(ws, r++, 0, "Method notes", f.bold);
+    text(ws, r++, 0, report.words.methodNotes, f.bold);
     for (const std::string& note : report.methodNotes) text(ws, r++, 1, note);
     ++r;
     text(ws, r++, 0, "Highlights", f.bold);

@@ -1,25 +1,27 @@
-// What the cluster baseline says: TOOLKIT.md's outline turned into sections of tables, each
-// figure with its interval and flags, for a cluster development executive presenting to firm
-// owners, bankers and a state secretary. The renderers decide only how it looks.
+// What the cluster baseline says: the template's report layout (core/template/report_layout.h)
+// filled with figures, each with its interval and flags, for a cluster development executive
+// presenting to firm owners, bankers and a state secretary. The layout decides which
+// indicators go where and every word; this file only knows how to compute each kind of table
+// and highlight, the same for every template. The renderers decide only how it looks.
 //
 // Readings of the brief a survey statistician would expect (stated here because the header
 // leaves them open):
 // - Shares, and ratios whose unit starts with "%", are shown as percentages (value, se and
 //   interval x100; the CV is scale-free and kept). Means keep the template's unit: a mean of
 //   "% of sales" answers is already in percent.
-// - The response rate in the glance is unweighted (visits responded / visits): it describes
-//   fieldwork, not the cluster. The template's `response_rate` indicator is left out there,
-//   because only responding visits enter estimates and it would read 100%.
+// - The response rate in the fieldwork table is unweighted (visits responded / visits): it
+//   describes fieldwork, not the cluster.
 // - Money totals by part (cluster, or size class inside one cluster) with their total row get
 //   secondary suppression along the columns. When a column's total is itself hidden the
 //   parts are still protected (a little over-suppression rather than a recoverable cell).
-// - Static headings and sentences are in English; indicator and cluster labels follow
-//   request.language from the template.
+// - A highlight sentence is said only when every figure it names is shown: a sentence never
+//   carries a suppressed figure or a gap.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -28,41 +30,30 @@
 #include <vector>
 
 #include "core/report/baseline_report.h"
+#include "core/report/figure_text.h"
+#include "core/template/report_layout.h"
 
 namespace ck::report {
 
 namespace {
 
+using Phrase = ReportPhrase;
+
 // The row whose first figure is the largest among those shown (for a highlight); null if none.
 const Row* largestShown(const Table& t) {
     const Row* best = nullptr;
     for (const Row& r : t.rows)
-        if (!r.cells.empty() && r.cells[0].shown() && (!best || r.cells[0].estimate.value > best->cells[0].estimate.value))
+        if (!r.cells.empty() && r.cells[0].kind == Cell::Kind::Estimate && r.cells[0].shown() &&
+            (!best || r.cells[0].estimate.value > best->cells[0].estimate.value))
             best = &r;
     return best;
 }
 
-std::string fmt(double v, int decimals = 1) {
-    if (!std::isfinite(v)) return "n/a";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
-}
-
-// A settable share as people write it: 0.85 -> "85", 0.875 -> "87.5".
+// A settable share as people write it: 0.85 -> "85%", 0.875 -> "87.5%".
 std::string percentOf(double share) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", 100 * share);
+    std::snprintf(buf, sizeof buf, "%g%%", 100 * share);
     return buf;
-}
-
-// Indian money as people say it: lakh (1e5) and crore (1e7).
-std::string inr(double v) {
-    if (!std::isfinite(v)) return "n/a";
-    double a = std::fabs(v);
-    if (a >= 1e7) return "INR " + fmt(v / 1e7, 1) + " crore";
-    if (a >= 1e5) return "INR " + fmt(v / 1e5, 1) + " lakh";
-    return "INR " + fmt(v, 0);
 }
 
 std::string isoDay(int64_t days) {
@@ -74,42 +65,81 @@ std::string isoDay(int64_t days) {
 }
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool endsWith(std::string_view s, std::string_view p) {
-    return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+
+std::string count(uint64_t n) { return groupIndian(double(n), 0); }
+
+// Fills `{name}` and `{name.field}` from `look`; nullopt when a placeholder has no value here
+// (the loader has already checked every name exists).
+template <class Look>
+std::optional<std::string> fillText(const std::string& text, Look look) {
+    std::string out;
+    out.reserve(text.size() + 32);
+    size_t from = 0;
+    for (size_t at = text.find('{'); at != std::string::npos; at = text.find('{', from)) {
+        size_t end = text.find('}', at);
+        if (end == std::string::npos) break;
+        out.append(text, from, at - from);
+        std::optional<std::string> v = look(std::string_view(text).substr(at + 1, end - at - 1));
+        if (!v) return std::nullopt;
+        out += *v;
+        from = end + 1;
+    }
+    out.append(text, from, std::string::npos);
+    return out;
 }
 
-// Everything the sections share: the rollup, where clusters sit, the scope and the language.
+using Locals = std::map<std::string, std::string, std::less<>>;
+
 class Builder {
 public:
     Builder(const BaselineRollup& rollup, const Geography& geo, const ReportRequest& request)
         : m_rollup(rollup), m_geo(geo), m_request(request), m_t(rollup.templ()) {
         int lang = m_t.languageIndex(request.language);
         m_lang = lang < 0 ? 0 : size_t(lang);
-        for (size_t i = 0; i < m_t.indicators.size(); ++i) m_index[m_t.indicators[i].id] = i;
+        if (m_t.report.layout) {
+            m_layout = m_t.report.layout.get();
+        } else {  // a Template not made by the loader (tests build some by hand)
+            m_ownLayout = defaultReportLayout(m_t);
+            m_layout = &m_ownLayout;
+        }
         for (const ChoiceList& list : m_t.choiceLists)
             if (list.id == "cluster") m_clusterChoices = &list;
         for (const auto& [key, acc] : m_rollup.strata()) {
             m_clusterVisits[key.cluster] += acc.visits;
             m_clusterResponded[key.cluster] += acc.responded;
         }
+        m_scopeCells.resize(m_t.indicators.size());
+        m_fw = {phrase(Phrase::figure_lakh),         phrase(Phrase::figure_crore),     phrase(Phrase::figure_to),
+                phrase(Phrase::figure_caution),      phrase(Phrase::hidden_observations), phrase(Phrase::hidden_imprecise),
+                phrase(Phrase::hidden_units),        phrase(Phrase::hidden_dominance), phrase(Phrase::hidden_secondary)};
     }
 
     BaselineReport build();
 
 private:
+    // ---- words ----
+    const std::string& phrase(Phrase p) const { return m_layout->phrase(p, m_lang); }
+    std::string text(const LocalText& t) const { return t.empty() ? std::string() : t.in(m_lang); }
+    // A phrase with its local placeholders filled ("State: {name}").
+    std::string phrase(Phrase p, const Locals& locals) const { return fill(phrase(p), locals).value_or(phrase(p)); }
+    std::optional<std::string> lookUp(std::string_view name, const Locals& locals) const;
+    std::optional<std::string> fill(const std::string& text, const Locals& locals = {}) const {
+        return fillText(text, [&](std::string_view name) { return lookUp(name, locals); });
+    }
+    // Titles and notes: a placeholder without a value reads as nothing rather than losing the title.
+    std::string heading(const LocalText& t, const Locals& locals = {}) const {
+        return fillText(text(t), [&](std::string_view name) { return lookUp(name, locals).value_or(""); }).value_or("");
+    }
+    bool holds(ReportCondition c) const;
+
     // ---- scope ----
     void checkScope() const;
-    std::string noun() const { return m_request.scope.level == ScopeLevel::Cluster ? "cluster" : scopeLevelName(m_request.scope.level); }
+    std::string noun() const;
     std::string scopeTitle(const ReportScope& s) const;
     std::string clusterName(const std::string& code) const;
     std::vector<std::string> clustersIn(const ReportScope& s) const;
 
     // ---- figures ----
-    const Indicator* indicator(const std::string& id) const {
-        auto it = m_index.find(id);
-        return it == m_index.end() ? nullptr : &m_t.indicators[it->second];
-    }
-    std::string label(size_t i) const { return m_t.indicators[i].label.in(m_lang); }
     bool percentScaled(size_t i) const {
         const Indicator& ind = m_t.indicators[i];
         return ind.kind == IndicatorKind::Share || (ind.kind == IndicatorKind::Ratio && startsWith(ind.unit, "%"));
@@ -118,43 +148,89 @@ private:
     Cell cell(size_t i, const ReportScope& s) const {
         return Cell::ofEstimate(display(i, s), percentScaled(i) ? "%" : m_t.indicators[i].unit);
     }
-    Row indicatorRow(size_t i) const {
-        Row r;
-        r.key = m_t.indicators[i].id;
-        r.label = label(i);
-        r.cells.push_back(cell(i, m_request.scope));
-        return r;
+    const Cell& scopeCell(size_t i) const {
+        if (!m_scopeCells[i]) m_scopeCells[i] = cell(i, m_request.scope);
+        return *m_scopeCells[i];
     }
-    std::vector<size_t> topic(std::string_view t) const {
-        std::vector<size_t> out;
-        for (size_t i = 0; i < m_t.indicators.size(); ++i)
-            if (m_t.indicators[i].topic == t) out.push_back(i);
-        return out;
-    }
-    std::string figure(const Estimate& e, const std::string& unit) const;
+    std::string rowLabel(const ReportRowSpec& r) const;
 
-    // ---- sections ----
-    Section glance();
-    Section outcomes();
-    Section valueChain();
-    Section constraints();
-    Section convergence();
-    Section comparison();
-    Section dataQuality(const std::vector<Section>& before);
-    Table moneyTable();
+    // ---- tables ----
+    std::optional<Table> buildTable(const ReportTableSpec& spec);
+    Table tableHead(const ReportTableSpec& spec) const;
+    Table estimatesTable(const ReportTableSpec& spec);
+    Table pairsTable(const ReportTableSpec& spec);
+    Table fieldworkTable(const ReportTableSpec& spec);
+    Table comparisonTable(const ReportTableSpec& spec);
+    Table clustersTable(const ReportTableSpec& spec);
+    Table moneyTable(const ReportTableSpec& spec);
+    Table officersTable(const ReportTableSpec& spec) const;
+    Table weeksTable(const ReportTableSpec& spec) const;
+    Table strataTable(const ReportTableSpec& spec) const;
+    void tallyFlags(std::vector<Section>& sections);
+    std::vector<std::string> highlights(const ReportSectionSpec& spec);
     std::vector<std::string> methodNotes() const;
+    void fieldworkFigures();
 
     const BaselineRollup& m_rollup;
     const Geography& m_geo;
     const ReportRequest& m_request;
     const Template& m_t;
+    const ReportLayout* m_layout = nullptr;
+    ReportLayout m_ownLayout;
     size_t m_lang = 0;
-    std::map<std::string, size_t> m_index;
     const ChoiceList* m_clusterChoices = nullptr;
     std::map<std::string, uint64_t> m_clusterVisits, m_clusterResponded;
     uint64_t m_visits = 0, m_responded = 0, m_registerUnits = 0;
     bool m_weighted = false;
+    bool m_strataGaps = false;
+    mutable std::vector<std::optional<Cell>> m_scopeCells;                // per indicator, for the report's scope
+    std::map<std::string, std::string, std::less<>> m_figures;    // the report figures placeholders name
+    std::map<std::string, const Table*> m_built;                   // by table id, once every table is built
+    std::map<std::string, std::map<std::string, std::string>> m_short;  // table id -> row key -> short label
+    ClusterFieldwork m_work;                                       // fieldwork of the clusters in scope
+    FigureWords m_fw;                                              // lakh, crore, "to" in the language
 };
+
+std::optional<std::string> Builder::lookUp(std::string_view name, const Locals& locals) const {
+    if (auto it = locals.find(name); it != locals.end()) return it->second;
+    if (auto it = m_figures.find(name); it != m_figures.end()) return it->second;
+    std::string_view field;
+    if (auto dot = name.find('.'); dot != std::string_view::npos) {
+        field = name.substr(dot + 1);
+        name = name.substr(0, dot);
+    }
+    int i = -1;
+    for (size_t k = 0; k < m_t.indicators.size(); ++k)
+        if (m_t.indicators[k].id == name) i = int(k);
+    if (i < 0) return std::nullopt;
+    if (field == "label") return m_t.indicators[size_t(i)].label.in(m_lang);
+    const Cell& c = scopeCell(size_t(i));
+    if (!c.shown() || !c.estimate.shown()) return std::nullopt;
+    const Estimate& e = c.estimate;
+    if (field.empty()) return figureText(e.value, c.unit, m_fw);
+    if (!std::isfinite(e.low) || !std::isfinite(e.high)) return std::nullopt;
+    if (field == "low") return intervalEndText(e.low, c.unit, m_fw);
+    if (field == "high") return intervalEndText(e.high, c.unit, m_fw);
+    return intervalText(c, m_fw);  // "interval"
+}
+
+bool Builder::holds(ReportCondition c) const {
+    bool cluster = m_request.scope.level == ScopeLevel::Cluster;
+    switch (c) {
+        case ReportCondition::Always: return true;
+        case ReportCondition::Visits: return m_visits > 0;
+        case ReportCondition::NoVisits: return m_visits == 0;
+        case ReportCondition::Register: return m_geo.hasRegister() && m_registerUnits > 0;
+        case ReportCondition::NoRegister: return !(m_geo.hasRegister() && m_registerUnits > 0);
+        case ReportCondition::Weighted: return m_weighted;
+        case ReportCondition::Unweighted: return !m_weighted;
+        case ReportCondition::ClusterScope: return cluster;
+        case ReportCondition::WiderScope: return !cluster;
+        case ReportCondition::StrataComplete: return m_geo.hasRegister() && !m_strataGaps;
+        case ReportCondition::StrataGaps: return m_geo.hasRegister() && m_strataGaps;
+    }
+    return false;
+}
 
 Estimate Builder::display(size_t i, const ReportScope& s) const {
     Estimate e = estimateIndicator(m_rollup, m_geo, s, i, m_request.rules);
@@ -167,10 +243,13 @@ Estimate Builder::display(size_t i, const ReportScope& s) const {
     return e;
 }
 
-std::string Builder::figure(const Estimate& e, const std::string& unit) const {
-    if (unit == "INR") return inr(e.value);
-    if (unit == "%") return fmt(e.value) + "%";
-    return fmt(e.value) + " " + unit;
+std::string Builder::rowLabel(const ReportRowSpec& r) const {
+    if (!r.label.empty()) return text(r.label);
+    std::string label = m_t.indicators[size_t(r.indicators.at(0))].label.in(m_lang);
+    // A pair takes its first indicator's label up to the last colon: "MSE-CDP ...: aware" -> "MSE-CDP ...".
+    if (r.indicators.size() == 2)
+        if (auto colon = label.rfind(':'); colon != std::string::npos && colon > 0) label.resize(colon);
+    return label;
 }
 
 void Builder::checkScope() const {
@@ -207,6 +286,17 @@ void Builder::checkScope() const {
     throw std::invalid_argument(msg);
 }
 
+std::string Builder::noun() const {
+    switch (m_request.scope.level) {
+        case ScopeLevel::Cluster: return phrase(Phrase::scope_cluster);
+        case ScopeLevel::District: return phrase(Phrase::scope_district);
+        case ScopeLevel::State: return phrase(Phrase::scope_state);
+        case ScopeLevel::Sector: return phrase(Phrase::scope_sector);
+        case ScopeLevel::Nation: return phrase(Phrase::scope_nation);
+    }
+    return phrase(Phrase::scope_nation);
+}
+
 std::string Builder::clusterName(const std::string& code) const {
     if (m_clusterChoices) {
         int k = m_clusterChoices->indexOf(code);
@@ -220,11 +310,11 @@ std::string Builder::clusterName(const std::string& code) const {
 
 std::string Builder::scopeTitle(const ReportScope& s) const {
     switch (s.level) {
-    case ScopeLevel::Cluster: return clusterName(s.name);
-    case ScopeLevel::District: return "District " + s.name;
-    case ScopeLevel::State: return "State " + s.name;
-    case ScopeLevel::Sector: return "Sector " + s.name + " (national)";
-    case ScopeLevel::Nation: return "India (all clusters)";
+        case ScopeLevel::Cluster: return clusterName(s.name);
+        case ScopeLevel::District: return phrase(Phrase::name_district, {{"name", s.name}});
+        case ScopeLevel::State: return phrase(Phrase::name_state, {{"name", s.name}});
+        case ScopeLevel::Sector: return phrase(Phrase::name_sector, {{"name", s.name}});
+        case ScopeLevel::Nation: return phrase(Phrase::name_nation);
     }
     return s.name;
 }
@@ -239,268 +329,232 @@ std::vector<std::string> Builder::clustersIn(const ReportScope& s) const {
     return out;
 }
 
-Section Builder::glance() {
-    Section sec;
-    sec.id = "glance";
-    sec.title = "1. The " + noun() + " at a glance";
+// The figures every template's sentences may name, known before any table is built (the
+// flag counts and the comparison's are added once their tables exist).
+void Builder::fieldworkFigures() {
+    const ReportScope& scope = m_request.scope;
+    bool cluster = scope.level == ScopeLevel::Cluster;
+    m_figures["scope"] = noun();
+    // The rules the estimator applies, so a note or method note says what the code does.
+    m_figures["cv_publish"] = figureText(100 * kCvPublish, "%");
+    m_figures["cv_caution"] = figureText(100 * kCvCaution, "%");
+    m_figures["min_observations"] = count(kMinObservations);
+    // The disclosure rules and the interval method are the project's settings (ReportRules).
+    const DisclosureRules& rules = m_request.rules.disclosure;
+    m_figures["min_units"] = count(rules.minUnits);
+    m_figures["dominant_units"] = rules.dominanceUnits == 1
+                                      ? phrase(Phrase::dominant_one)
+                                      : phrase(Phrase::dominant_many, {{"n", count(uint64_t(rules.dominanceUnits))}});
+    m_figures["dominance_share"] = percentOf(rules.dominanceShare);
+    m_figures["share_interval"] =
+        phrase(m_request.rules.shareInterval == ShareInterval::Logit ? Phrase::interval_logit : Phrase::interval_wald);
+    m_figures["fpc_threshold"] = groupIndian(100 * kFpcThreshold, 0) + "%";
+    m_figures["visits"] = count(m_visits);
+    m_figures["responded"] = count(m_responded);
+    if (m_visits) m_figures["response_rate"] = figureText(100.0 * double(m_responded) / double(m_visits), "%");
+    if (m_geo.hasRegister() && m_registerUnits) {
+        m_figures["register_units"] = count(m_registerUnits);
+        m_figures["visited_share"] = figureText(100.0 * double(m_visits) / double(m_registerUnits), "%");
+    }
+    if (!cluster) m_figures["clusters_in_scope"] = count(clustersIn(scope).size());
+    m_figures["parts"] = phrase(cluster ? Phrase::parts_stratum : Phrase::parts_cluster);
+    m_figures["against"] = phrase(cluster ? Phrase::against_cluster : Phrase::against_wider);
 
-    Table field;
-    field.id = "glance_fieldwork";
-    field.title = "Units in the register, visited and responding";
-    field.note = "Counts of visits, unweighted. The response rate is visits whose unit answered divided by all visits.";
-    field.columns = {"Value"};
-    auto countRow = [&](std::string key, std::string label, double v, std::string unit) {
+    for (const auto& [c, fw] : m_rollup.fieldwork())
+        if (inScope(m_geo, c, scope)) m_work.merge(fw);
+    if (!m_work.visitsByOfficer.empty()) {
+        std::vector<uint64_t> counts;
+        for (const auto& [o, n] : m_work.visitsByOfficer) counts.push_back(n);
+        std::sort(counts.begin(), counts.end());
+        m_figures["officers"] = count(counts.size());
+        m_figures["officer_min"] = count(counts.front());
+        m_figures["officer_max"] = count(counts.back());
+        m_figures["officer_median"] = count(counts[counts.size() / 2]);
+    }
+    if (!m_work.visitsByDay.empty()) {
+        std::set<int64_t> weeks;
+        for (const auto& [day, n] : m_work.visitsByDay) weeks.insert(day - (((day + 3) % 7) + 7) % 7);
+        m_figures["first_day"] = isoDay(m_work.visitsByDay.begin()->first);
+        m_figures["last_day"] = isoDay(m_work.visitsByDay.rbegin()->first);
+        m_figures["weeks"] = phrase(weeks.size() == 1 ? Phrase::weeks_one : Phrase::weeks_many, {{"count", count(weeks.size())}});
+    }
+    if (m_geo.hasRegister()) {
+        uint64_t empty = 0, unlisted = 0;
+        for (const auto& [key, n] : m_geo.registerUnits) {
+            if (!inScope(m_geo, key.cluster, scope)) continue;
+            auto it = m_rollup.strata().find(key);
+            if (it == m_rollup.strata().end() || it->second.responded == 0) ++empty;
+        }
+        for (const auto& [key, acc] : m_rollup.strata())
+            if (inScope(m_geo, key.cluster, scope) && !m_geo.registerUnits.count(key) && acc.responded > 0) ++unlisted;
+        m_figures["empty_strata"] = count(empty);
+        m_figures["unlisted_strata"] = count(unlisted);
+        m_strataGaps = empty > 0 || unlisted > 0;
+    }
+}
+
+Table Builder::tableHead(const ReportTableSpec& spec) const {
+    Table t;
+    t.id = spec.id;
+    t.title = heading(spec.title);
+    t.note = heading(spec.note);
+    for (const LocalText& c : spec.columns) t.columns.push_back(text(c));
+    switch (spec.chart) {
+        case ReportChartKind::None: break;
+        case ReportChartKind::Bars: t.chart.kind = ChartSpec::Kind::Bars; break;
+        case ReportChartKind::BarsWithIntervals: t.chart.kind = ChartSpec::Kind::BarsWithIntervals; break;
+        case ReportChartKind::PairedBars: t.chart.kind = ChartSpec::Kind::PairedBars; break;
+    }
+    if (spec.chart != ReportChartKind::None) {
+        t.chart.valueColumns = spec.chart == ReportChartKind::PairedBars ? std::vector<size_t>{0, 1} : std::vector<size_t>{0};
+        t.chart.axisLabel = spec.axis.empty() ? (t.columns.empty() ? std::string() : t.columns[0]) : text(spec.axis);
+    }
+    return t;
+}
+
+Table Builder::estimatesTable(const ReportTableSpec& spec) {
+    Table t = tableHead(spec);
+    for (const ReportRowSpec& rs : spec.rows) {
+        Row r;
+        r.key = rs.key;
+        r.label = rowLabel(rs);
+        r.cells.push_back(scopeCell(size_t(rs.indicators[0])));
+        if (!rs.shortLabel.empty()) m_short[spec.id][rs.key] = text(rs.shortLabel);
+        t.rows.push_back(std::move(r));
+    }
+    if (spec.ranked)
+        std::stable_sort(t.rows.begin(), t.rows.end(), [](const Row& a, const Row& b) {
+            bool sa = a.cells[0].shown(), sb = b.cells[0].shown();
+            if (sa != sb) return sa;
+            if (!sa) return false;
+            return a.cells[0].estimate.value > b.cells[0].estimate.value;
+        });
+    return t;
+}
+
+Table Builder::pairsTable(const ReportTableSpec& spec) {
+    Table t = tableHead(spec);
+    for (const ReportRowSpec& rs : spec.rows) {
+        Row r;
+        r.key = rs.key;
+        r.label = rowLabel(rs);
+        for (int i : rs.indicators) r.cells.push_back(scopeCell(size_t(i)));
+        if (!rs.shortLabel.empty()) m_short[spec.id][rs.key] = text(rs.shortLabel);
+        t.rows.push_back(std::move(r));
+    }
+    return t;
+}
+
+Table Builder::fieldworkTable(const ReportTableSpec& spec) {
+    Table t = tableHead(spec);
+    if (t.columns.empty()) t.columns = {phrase(Phrase::column_value)};
+    auto countRow = [&](std::string key, Phrase label, double v, std::string unit) {
         Row r;
         r.key = std::move(key);
-        r.label = std::move(label);
+        r.label = phrase(label);
         r.cells.push_back(Cell::ofNumber(v, std::move(unit)));
-        field.rows.push_back(std::move(r));
+        t.rows.push_back(std::move(r));
     };
     if (m_request.scope.level != ScopeLevel::Cluster) {
         size_t withVisits = 0;
         for (const std::string& c : clustersIn(m_request.scope))
             if (m_clusterVisits.count(c) && m_clusterVisits.at(c) > 0) ++withVisits;
-        countRow("clusters_visited", "Clusters with visits", double(withVisits), "clusters");
+        countRow("clusters_visited", Phrase::fieldwork_clusters, double(withVisits), "clusters");
     }
-    if (m_geo.hasRegister()) countRow("register_units", "Units in the register", double(m_registerUnits), "units");
-    countRow("visits", "Units visited", double(m_visits), "units");
-    countRow("responded", "Units that answered", double(m_responded), "units");
-    double rate = m_visits ? 100.0 * double(m_responded) / double(m_visits) : kNaN;
-    if (m_visits) countRow("response_rate", "Response rate", rate, "%");
-    // The template's other glance figures that are not size classes (e.g. the estimated number
-    // of units) sit with the counts.
-    for (size_t i : topic("glance"))
-        if (m_t.indicators[i].kind != IndicatorKind::Share) field.rows.push_back(indicatorRow(i));
-    sec.tables.push_back(std::move(field));
-
-    Table sizes;
-    sizes.id = "glance_size_classes";
-    sizes.title = "Units by size class";
-    sizes.note = "Share of units in each Udyam size class, weighted, with 95% intervals.";
-    sizes.columns = {"% of units"};
-    sizes.chart = {ChartSpec::Kind::Bars, {0}, "% of units"};
-    for (size_t i : topic("glance"))
-        if (m_t.indicators[i].kind == IndicatorKind::Share && m_t.indicators[i].id != "response_rate")
-            sizes.rows.push_back(indicatorRow(i));
-    if (!sizes.rows.empty()) sec.tables.push_back(std::move(sizes));
-
-    Table segments;
-    segments.id = "glance_segments";
-    segments.title = "Units by value-chain segment";
-    segments.note = "Share of units whose main activity is in each segment, weighted.";
-    segments.columns = {"% of units"};
-    segments.chart = {ChartSpec::Kind::Bars, {0}, "% of units"};
-    for (size_t i : topic("value_chain")) segments.rows.push_back(indicatorRow(i));
-    if (!segments.rows.empty()) sec.tables.push_back(std::move(segments));
-
-    if (m_visits)
-        sec.highlights.push_back(std::to_string(m_responded) + " of " + std::to_string(m_visits) +
-                                 " units visited answered (" + fmt(rate) + "%).");
-    else
-        sec.highlights.push_back("No visits have been received for this " + noun() + " yet.");
-    if (m_geo.hasRegister() && m_registerUnits)
-        sec.highlights.push_back("The register lists " + std::to_string(m_registerUnits) + " units; " +
-                                 std::to_string(m_visits) + " were visited (" +
-                                 fmt(100.0 * double(m_visits) / double(m_registerUnits)) + "%).");
-    if (!m_weighted)
-        sec.highlights.push_back("No cluster register gives weights here: the figures describe the " +
-                                 std::to_string(m_responded) + " responding units of the sample only, not the whole " +
-                                 noun() + ".");
-    for (const Table& t : sec.tables) {
-        if (t.id != "glance_size_classes") continue;
-        const Row* best = largestShown(t);
-        if (best) sec.highlights.push_back(best->label + ": " + fmt(best->cells[0].estimate.value) + "% of units.");
-    }
-    return sec;
-}
-
-Section Builder::outcomes() {
-    Section sec;
-    sec.id = "outcomes";
-    sec.title = "2. Outcomes";
-    Table t;
-    t.id = "outcomes";
-    t.title = "Exports, jobs and productivity";
-    t.note = "Weighted estimates with 95% intervals. Shares are percent of the units (or workers) in each "
-             "indicator's domain; cells flagged \"use with caution\" have a CV between 16.5% and 33.3%.";
-    t.columns = {"Estimate"};
-    for (size_t i : topic("outcomes")) t.rows.push_back(indicatorRow(i));
-    for (const char* id : {"exporter_share", "women_share_jobs", "youth_share_jobs", "quality_job_share", "gva_per_worker"}) {
-        for (const Row& r : t.rows) {
-            if (r.key != id || !r.cells[0].shown()) continue;
-            const Estimate& e = r.cells[0].estimate;
-            std::string interval = r.cells[0].unit == "INR" || endsWith(r.cells[0].unit, "per worker")
-                                       ? inr(e.low) + " to " + inr(e.high)
-                                       : fmt(e.low) + " to " + fmt(e.high);
-            std::string value = endsWith(r.cells[0].unit, "per worker") ? inr(e.value) + " per worker" : figure(e, r.cells[0].unit);
-            sec.highlights.push_back(r.label + ": " + value + " (95% interval " + interval + ").");
-        }
-    }
-    if (sec.highlights.empty()) sec.highlights.push_back("Too few answers to publish the outcome figures for this " + noun() + ".");
-    sec.tables.push_back(std::move(t));
-    return sec;
-}
-
-Section Builder::valueChain() {
-    Section sec;
-    sec.id = "value_chain";
-    sec.title = "3. Value chain";
-    Table t;
-    t.id = "value_chain_segments";
-    t.title = "Share of units per value-chain segment";
-    t.note = "Weighted share of units by main activity, with 95% intervals. Upstream segments make yarn, fabric "
-             "and finish it; design and branding is where most of the value is kept.";
-    t.columns = {"% of units"};
-    t.chart = {ChartSpec::Kind::Bars, {0}, "% of units"};
-    for (size_t i : topic("value_chain")) t.rows.push_back(indicatorRow(i));
-    const Row* best = largestShown(t);
-    if (best) sec.highlights.push_back("Largest segment: " + best->label + ", " + fmt(best->cells[0].estimate.value) + "% of units.");
-    for (const Row& r : t.rows)
-        if (r.key.find("design") != std::string::npos && r.cells[0].shown())
-            sec.highlights.push_back(r.label + ": " + fmt(r.cells[0].estimate.value) + "% of units.");
-    if (sec.highlights.empty()) sec.highlights.push_back("Too few answers to publish segment shares for this " + noun() + ".");
-    sec.tables.push_back(std::move(t));
-    return sec;
-}
-
-Section Builder::constraints() {
-    Section sec;
-    sec.id = "constraints";
-    sec.title = "4. Binding constraints";
-    Table obs;
-    obs.id = "constraints_obstacles";
-    obs.title = "Obstacles ranked by the share of firms rating them major";
-    obs.note = "Ranked by the weighted share of firms calling each a major or very severe obstacle, with 95% "
-               "intervals; overlapping intervals mean the ranking between them is not certain. Suppressed "
-               "obstacles are listed last.";
-    obs.columns = {"% rating it major"};
-    obs.chart = {ChartSpec::Kind::BarsWithIntervals, {0}, "% of firms rating it a major obstacle"};
-    Table other;
-    other.id = "constraints_other";
-    other.title = "Infrastructure, environment, finance, skills and technology";
-    other.note = "Weighted estimates with 95% intervals.";
-    other.columns = {"Estimate"};
-    for (size_t i : topic("constraints")) {
-        const Indicator& ind = m_t.indicators[i];
-        if (startsWith(ind.id, "obs_") && ind.kind == IndicatorKind::Share)
-            obs.rows.push_back(indicatorRow(i));
-        else
-            other.rows.push_back(indicatorRow(i));
-    }
-    std::stable_sort(obs.rows.begin(), obs.rows.end(), [](const Row& a, const Row& b) {
-        bool sa = a.cells[0].shown(), sb = b.cells[0].shown();
-        if (sa != sb) return sa;
-        if (!sa) return false;
-        return a.cells[0].estimate.value > b.cells[0].estimate.value;
-    });
-    int listed = 0;
-    std::string top;
-    for (const Row& r : obs.rows) {
-        if (!r.cells[0].shown() || listed == 3) break;
-        std::string name = r.label;
-        if (endsWith(name, " is a major obstacle")) name.resize(name.size() - std::string(" is a major obstacle").size());
-        top += (listed ? "; " : "") + name + " " + fmt(r.cells[0].estimate.value) + "%";
-        ++listed;
-    }
-    if (listed)
-        sec.highlights.push_back("Top obstacles (share of firms rating them major): " + top + ".");
-    else
-        sec.highlights.push_back("Too few answers to rank the obstacles for this " + noun() + ".");
-    if (!obs.rows.empty()) sec.tables.push_back(std::move(obs));
-    if (!other.rows.empty()) sec.tables.push_back(std::move(other));
-    return sec;
-}
-
-Section Builder::convergence() {
-    Section sec;
-    sec.id = "convergence";
-    sec.title = "5. Convergence with schemes";
-    Table schemes;
-    schemes.id = "convergence_schemes";
-    schemes.title = "Scheme awareness and receipt";
-    schemes.note = "Weighted share of firms aware of each scheme and share that received it, with 95% intervals. "
-                   "The gap between the two is where outreach can help.";
-    schemes.columns = {"Aware", "Received"};
-    schemes.chart = {ChartSpec::Kind::PairedBars, {0, 1}, "% of firms"};
-    Table coinvest;
-    coinvest.id = "convergence_coinvestment";
-    coinvest.title = "Co-investment demand and joint facilities";
-    coinvest.note = "Share of firms willing to co-invest in a common facility, the amount offered in total and "
-                    "per willing firm (median), and use of common facilities.";
-    coinvest.columns = {"Estimate"};
-
-    std::set<size_t> paired;
-    for (size_t i : topic("convergence")) {
-        const std::string& id = m_t.indicators[i].id;
-        if (!startsWith(id, "scheme_") || paired.count(i)) continue;
-        std::string stem = id.substr(0, id.rfind('_'));  // scheme_X
-        const Indicator* aware = indicator(stem + "_aware");
-        const Indicator* reach = indicator(stem + "_reach");
-        if (!aware && !reach) continue;
+    if (m_geo.hasRegister()) countRow("register_units", Phrase::fieldwork_register, double(m_registerUnits), "units");
+    countRow("visits", Phrase::fieldwork_visited, double(m_visits), "units");
+    countRow("responded", Phrase::fieldwork_answered, double(m_responded), "units");
+    if (m_visits) countRow("response_rate", Phrase::fieldwork_rate, 100.0 * double(m_responded) / double(m_visits), "%");
+    for (const ReportRowSpec& rs : spec.rows) {
         Row r;
-        r.key = stem.substr(7);
-        size_t first = aware ? m_index.at(aware->id) : m_index.at(reach->id);
-        r.label = label(first);
-        // "MSE-CDP ...: aware" -> "MSE-CDP ..."; in every language the template puts the status after a colon.
-        if (auto colon = r.label.rfind(':'); colon != std::string::npos && colon > 0) r.label.resize(colon);
-        r.cells.push_back(aware ? cell(m_index.at(aware->id), m_request.scope) : Cell());
-        r.cells.push_back(reach ? cell(m_index.at(reach->id), m_request.scope) : Cell());
-        if (aware) paired.insert(m_index.at(aware->id));
-        if (reach) paired.insert(m_index.at(reach->id));
-        schemes.rows.push_back(std::move(r));
+        r.key = rs.key;
+        r.label = rowLabel(rs);
+        r.cells.push_back(scopeCell(size_t(rs.indicators[0])));
+        t.rows.push_back(std::move(r));
     }
-    for (size_t i : topic("convergence"))
-        if (!paired.count(i)) coinvest.rows.push_back(indicatorRow(i));
+    return t;
+}
 
-    const Row* gap = nullptr;
-    double gapValue = -1;
-    for (const Row& r : schemes.rows) {
-        if (r.cells.size() < 2 || !r.cells[0].shown() || !r.cells[1].shown() || r.cells[0].kind != Cell::Kind::Estimate ||
-            r.cells[1].kind != Cell::Kind::Estimate)
-            continue;
-        double g = r.cells[0].estimate.value - r.cells[1].estimate.value;
-        if (g > gapValue) gapValue = g, gap = &r;
+Table Builder::comparisonTable(const ReportTableSpec& spec) {
+    const ReportScope& scope = m_request.scope;
+    std::vector<std::pair<std::string, ReportScope>> columns{{scopeTitle(scope), scope}};
+    std::string state, sector;
+    if (scope.level == ScopeLevel::Cluster) {
+        auto place = m_geo.clusters.find(scope.name);
+        if (place != m_geo.clusters.end()) {
+            state = place->second.state;
+            sector = place->second.sector;
+        }
+        if (!state.empty()) columns.push_back({phrase(Phrase::column_state, {{"name", state}}), {ScopeLevel::State, state}});
+        if (!sector.empty()) columns.push_back({scopeTitle({ScopeLevel::Sector, sector}), {ScopeLevel::Sector, sector}});
+        if (state.empty() && sector.empty()) columns.push_back({scopeTitle({}), {}});
+        if (!sector.empty()) {
+            std::vector<std::pair<uint64_t, std::string>> peers;
+            for (const auto& [code, place2] : m_geo.clusters)
+                if (code != scope.name && place2.sector == sector && m_clusterResponded.count(code))
+                    peers.push_back({m_clusterVisits[code], code});
+            std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) {
+                return a.first != b.first ? a.first > b.first : a.second < b.second;
+            });
+            if (peers.size() > m_request.peerClusters) peers.resize(m_request.peerClusters);
+            for (const auto& [n, code] : peers)
+                columns.push_back({phrase(Phrase::column_peer, {{"name", clusterName(code)}}), {ScopeLevel::Cluster, code}});
+        }
+    } else if (scope.level == ScopeLevel::District) {
+        for (const auto& [code, place] : m_geo.clusters)
+            if (place.district == scope.name && !place.state.empty()) state = place.state;
+        if (!state.empty()) columns.push_back({phrase(Phrase::column_state, {{"name", state}}), {ScopeLevel::State, state}});
+        columns.push_back({scopeTitle({}), {}});
+    } else if (scope.level != ScopeLevel::Nation) {
+        columns.push_back({scopeTitle({}), {}});
     }
-    if (gap)
-        sec.highlights.push_back("Widest gap between awareness and receipt: " + gap->label + " (" +
-                                 fmt(gap->cells[0].estimate.value) + "% aware, " + fmt(gap->cells[1].estimate.value) +
-                                 "% received).");
-    for (const Row& r : coinvest.rows) {
-        if (!r.cells[0].shown()) continue;
-        if (r.key == "coinvest_share")
-            sec.highlights.push_back(fmt(r.cells[0].estimate.value) + "% of firms would co-invest in a common facility.");
-        if (r.key == "coinvest_total")
-            sec.highlights.push_back("Co-investment offered in total: " + inr(r.cells[0].estimate.value) + ".");
-        if (r.key == "coinvest_median")
-            sec.highlights.push_back("Median offer per willing firm: " + inr(r.cells[0].estimate.value) + ".");
+
+    Table t = tableHead(spec);
+    for (const auto& c : columns) t.columns.push_back(c.first);
+    for (const ReportRowSpec& rs : spec.rows) {
+        size_t i = size_t(rs.indicators[0]);
+        Row r;
+        r.key = rs.key;
+        r.label = rowLabel(rs);
+        r.cells.push_back(scopeCell(i));
+        for (size_t c = 1; c < columns.size(); ++c) r.cells.push_back(cell(i, columns[c].second));
+        t.rows.push_back(std::move(r));
     }
-    if (sec.highlights.empty()) sec.highlights.push_back("Too few answers to publish scheme figures for this " + noun() + ".");
-    if (!schemes.rows.empty()) sec.tables.push_back(std::move(schemes));
-    if (!coinvest.rows.empty()) sec.tables.push_back(std::move(coinvest));
-    return sec;
+    if (!m_figures.count("compared_with")) {
+        m_figures["compared_with"] = t.columns.back();
+        m_figures["key_indicators"] = count(t.rows.size());
+    }
+    return t;
+}
+
+Table Builder::clustersTable(const ReportTableSpec& spec) {
+    Table t = tableHead(spec);
+    t.columns = {phrase(Phrase::column_visits), phrase(Phrase::column_responded)};
+    for (const ReportRowSpec& rs : spec.rows) t.columns.push_back(rowLabel(rs));
+    for (const std::string& c : clustersIn(m_request.scope)) {
+        Row r;
+        r.key = c;
+        r.label = clusterName(c);
+        r.cells.push_back(Cell::ofNumber(double(m_clusterVisits.count(c) ? m_clusterVisits.at(c) : 0), "units"));
+        r.cells.push_back(Cell::ofNumber(double(m_clusterResponded.count(c) ? m_clusterResponded.at(c) : 0), "units"));
+        for (const ReportRowSpec& rs : spec.rows) r.cells.push_back(cell(size_t(rs.indicators[0]), {ScopeLevel::Cluster, c}));
+        t.rows.push_back(std::move(r));
+    }
+    return t;
 }
 
 // Money totals by part with the scope's total as the last row; the parts add up to it, so a
 // hidden part would be recoverable from the total and the other parts: secondary suppression.
-Table Builder::moneyTable() {
-    Table t;
+Table Builder::moneyTable(const ReportTableSpec& spec) {
+    Table t = tableHead(spec);
     std::vector<size_t> cols;
-    for (const char* id : {"gva_total", "coinvest_total"})
-        if (const Indicator* ind = indicator(id)) cols.push_back(m_index.at(ind->id));
+    for (const ReportRowSpec& rs : spec.rows) {
+        cols.push_back(size_t(rs.indicators[0]));
+        t.columns.push_back(phrase(Phrase::money_column, {{"label", rowLabel(rs)}}));
+    }
     bool byCluster = m_request.scope.level != ScopeLevel::Cluster;
-    t.id = "comparison_money";
-    t.title = byCluster ? "Gross value added and co-investment offered, by cluster"
-                        : "Gross value added and co-investment offered, by size class";
-    t.note = "Weighted money totals in INR. A part is hidden when fewer than " +
-             std::to_string(m_request.rules.disclosure.minUnits) + " units make it, when its " +
-             std::to_string(m_request.rules.disclosure.dominanceUnits) + " largest units (weighted) make more than " +
-             percentOf(m_request.rules.disclosure.dominanceShare) +
-             "% of it, or when it is too imprecise; then a second part is hidden so "
-             "that the first cannot be worked out from the total.";
-    for (size_t i : cols) t.columns.push_back(label(i) + " (INR)");
-
-    auto moneyCell = [](const Estimate& e) {
-        Cell c = Cell::ofNumber(e.value, "INR");
+    auto moneyCell = [&](const Estimate& e, size_t i) {
+        Cell c = Cell::ofNumber(e.value, m_t.indicators[i].unit);
         c.suppression = e.suppression;
         return c;
     };
@@ -510,8 +564,7 @@ Table Builder::moneyTable() {
             Row r;
             r.key = c;
             r.label = clusterName(c);
-            for (size_t i : cols)
-                r.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, {ScopeLevel::Cluster, c}, i, m_request.rules)));
+            for (size_t i : cols) r.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, {ScopeLevel::Cluster, c}, i, m_request.rules), i));
             t.rows.push_back(std::move(r));
         }
     } else {
@@ -523,14 +576,14 @@ Table Builder::moneyTable() {
             if (key.cluster != m_request.scope.name || acc.responded == 0) continue;
             Row r;
             r.key = key.stratum;
-            r.label = key.stratum.empty() ? "(no stratum)" : key.stratum;
+            r.label = key.stratum.empty() ? phrase(Phrase::no_stratum) : key.stratum;
             for (size_t i : cols) {
                 StratumSample s;
                 s.populationUnits = populations.at(key);
                 s.sampledUnits = acc.responded;
                 s.moments = acc.indicators[i];
-                r.cells.push_back(moneyCell(estimateTotal(std::span<const StratumSample>(&s, 1), m_t.indicators[i].unit == "INR",
-                                                          m_request.rules.disclosure)));
+                r.cells.push_back(moneyCell(estimateTotal(std::span<const StratumSample>(&s, 1), startsWith(m_t.indicators[i].unit, "INR"),
+                                                          m_request.rules.disclosure), i));
             }
             t.rows.push_back(std::move(r));
         }
@@ -548,191 +601,19 @@ Table Builder::moneyTable() {
     for (auto [r, c] : secondarySuppression(hidden, values, false, true)) t.rows[r].cells[c].suppression = Suppression::Secondary;
     Row total;
     total.key = "total";
-    total.label = "Total (" + scopeTitle(m_request.scope) + ")";
+    total.label = phrase(Phrase::money_total, {{"name", scopeTitle(m_request.scope)}});
     total.isTotal = true;
-    for (size_t i : cols) total.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, m_request.scope, i, m_request.rules)));
+    for (size_t i : cols) total.cells.push_back(moneyCell(estimateIndicator(m_rollup, m_geo, m_request.scope, i, m_request.rules), i));
     t.rows.push_back(std::move(total));
     return t;
 }
 
-Section Builder::comparison() {
-    Section sec;
-    sec.id = "comparison";
-    sec.title = "6. Comparison";
-    const ReportScope& scope = m_request.scope;
-
-    std::vector<size_t> keys;
-    for (const char* id : {"exporter_share", "women_share_jobs", "youth_share_jobs", "quality_job_share", "gva_per_worker",
-                           "certified_share", "coinvest_share"})
-        if (const Indicator* ind = indicator(id)) keys.push_back(m_index.at(ind->id));
-    for (size_t i : topic("comparison"))
-        if (std::find(keys.begin(), keys.end(), i) == keys.end()) keys.push_back(i);
-
-    std::vector<std::pair<std::string, ReportScope>> columns{{scopeTitle(scope), scope}};
-    std::string state, sector;
-    if (scope.level == ScopeLevel::Cluster) {
-        auto place = m_geo.clusters.find(scope.name);
-        if (place != m_geo.clusters.end()) {
-            state = place->second.state;
-            sector = place->second.sector;
-        }
-        if (!state.empty()) columns.push_back({"State: " + state, {ScopeLevel::State, state}});
-        if (!sector.empty()) columns.push_back({"Sector " + sector + " (national)", {ScopeLevel::Sector, sector}});
-        if (state.empty() && sector.empty()) columns.push_back({scopeTitle({}), {}});
-        if (!sector.empty()) {
-            std::vector<std::pair<uint64_t, std::string>> peers;
-            for (const auto& [code, place2] : m_geo.clusters)
-                if (code != scope.name && place2.sector == sector && m_clusterResponded.count(code))
-                    peers.push_back({m_clusterVisits[code], code});
-            std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) {
-                return a.first != b.first ? a.first > b.first : a.second < b.second;
-            });
-            if (peers.size() > m_request.peerClusters) peers.resize(m_request.peerClusters);
-            for (const auto& [n, code] : peers) columns.push_back({"Peer: " + clusterName(code), {ScopeLevel::Cluster, code}});
-        }
-    } else if (scope.level == ScopeLevel::District) {
-        for (const auto& [code, place] : m_geo.clusters)
-            if (place.district == scope.name && !place.state.empty()) state = place.state;
-        if (!state.empty()) columns.push_back({"State: " + state, {ScopeLevel::State, state}});
-        columns.push_back({scopeTitle({}), {}});
-    } else if (scope.level != ScopeLevel::Nation) {
-        columns.push_back({scopeTitle({}), {}});
-    }
-
-    Table cmp;
-    cmp.id = "comparison_key";
-    cmp.title = "Key indicators compared";
-    cmp.note = scope.level == ScopeLevel::Cluster
-                   ? "This cluster against its state, its sector across the country and peer clusters of the same "
-                     "sector (most visits first). Differences inside overlapping intervals may be chance."
-                   : "This " + noun() + " against the nation. Differences inside overlapping intervals may be chance.";
-    for (const auto& c : columns) cmp.columns.push_back(c.first);
-    for (size_t i : keys) {
-        Row r;
-        r.key = m_t.indicators[i].id;
-        r.label = label(i);
-        for (const auto& c : columns) r.cells.push_back(cell(i, c.second));
-        cmp.rows.push_back(std::move(r));
-    }
-    for (const Row& r : cmp.rows) {
-        if (r.cells.size() < 2 || !r.cells[0].shown() || !r.cells[1].shown()) continue;
-        if (r.key != "exporter_share" && r.key != "gva_per_worker") continue;
-        const Estimate &a = r.cells[0].estimate, &b = r.cells[1].estimate;
-        bool apart = a.low > b.high || b.low > a.high;
-        std::string av = r.key == "gva_per_worker" ? inr(a.value) : fmt(a.value) + "%";
-        std::string bv = r.key == "gva_per_worker" ? inr(b.value) : fmt(b.value) + "%";
-        sec.highlights.push_back(r.label + ": " + av + " here against " + bv + " (" + cmp.columns[1] + ")" +
-                                 (apart ? "; the intervals do not overlap." : "; the difference is within the margin of error."));
-    }
-    if (sec.highlights.empty())
-        sec.highlights.push_back("Compared with " + cmp.columns.back() + " on " + std::to_string(keys.size()) + " key indicators.");
-    sec.tables.push_back(std::move(cmp));
-
-    if (scope.level != ScopeLevel::Cluster) {
-        Table list;
-        list.id = "comparison_clusters";
-        list.title = "Clusters in this " + noun();
-        list.note = "Visits and responding units per cluster, with two key indicators.";
-        list.columns = {"Visits", "Responded"};
-        std::vector<size_t> few;
-        for (size_t i : keys)
-            if (few.size() < 2) few.push_back(i);
-        for (size_t i : few) list.columns.push_back(label(i));
-        for (const std::string& c : clustersIn(scope)) {
-            Row r;
-            r.key = c;
-            r.label = clusterName(c);
-            r.cells.push_back(Cell::ofNumber(double(m_clusterVisits.count(c) ? m_clusterVisits.at(c) : 0), "units"));
-            r.cells.push_back(Cell::ofNumber(double(m_clusterResponded.count(c) ? m_clusterResponded.at(c) : 0), "units"));
-            for (size_t i : few) r.cells.push_back(cell(i, {ScopeLevel::Cluster, c}));
-            list.rows.push_back(std::move(r));
-        }
-        sec.highlights.push_back(std::to_string(list.rows.size()) + " clusters lie in this " + noun() + ".");
-        sec.tables.push_back(std::move(list));
-    }
-    Table money = moneyTable();
-    if (!money.columns.empty()) sec.tables.push_back(std::move(money));
-    return sec;
-}
-
-Section Builder::dataQuality(const std::vector<Section>& before) {
-    Section sec;
-    sec.id = "data_quality";
-    sec.title = "7. Data quality";
-    const ReportScope& scope = m_request.scope;
-
-    Table quality;
-    quality.id = "dq_indicators";
-    quality.title = "Interview quality";
-    quality.note = "How the answers were obtained.";
-    quality.columns = {"Estimate"};
-    for (size_t i : topic("data_quality")) quality.rows.push_back(indicatorRow(i));
-
-    uint64_t published = 0, caution = 0, suppressed = 0;
-    Table supp;
-    supp.id = "dq_suppressed";
-    supp.title = "Suppressed cells";
-    supp.note = "Every figure of this report that is not shown, and why.";
-    supp.columns = {"Table", "Column", "Reason"};
-    const size_t kMaxListed = 200;
-    size_t notListed = 0;
-    auto tally = [&](const Table& t) {
-        for (const Row& r : t.rows)
-            for (size_t c = 0; c < r.cells.size(); ++c) {
-                const Cell& cell = r.cells[c];
-                if (cell.kind == Cell::Kind::Estimate && cell.shown())
-                    (cell.estimate.precision == Precision::Caution ? caution : published)++;
-                else if (cell.kind == Cell::Kind::Number && cell.shown() && cell.unit == "INR")
-                    published++;
-                if (cell.shown() || cell.kind == Cell::Kind::Empty) continue;
-                ++suppressed;
-                if (supp.rows.size() >= kMaxListed) {
-                    ++notListed;
-                    continue;
-                }
-                Row row;
-                row.key = t.id + "/" + r.key + "/" + std::to_string(c);
-                row.label = r.label;
-                row.cells = {Cell::ofText(t.title), Cell::ofText(c < t.columns.size() ? t.columns[c] : ""),
-                             Cell::ofText(suppressionName(cell.suppression))};
-                supp.rows.push_back(std::move(row));
-            }
-    };
-    for (const Section& s : before)
-        for (const Table& t : s.tables) tally(t);
-    tally(quality);
-    if (notListed) supp.note += " The first " + std::to_string(kMaxListed) + " are listed; " + std::to_string(notListed) + " more are not.";
-
-    Table flags;
-    flags.id = "dq_precision";
-    flags.title = "Precision flags of the figures in this report";
-    flags.note = "Published: CV up to 16.5%. Use with caution: CV 16.5-33.3%. Suppressed: CV above 33.3%, fewer than 10 "
-                 "observations, too few units, a few dominant units, or hidden to protect another cell.";
-    flags.columns = {"Cells"};
-    for (auto [key, name, n] : {std::tuple{"published", "Published", published}, std::tuple{"caution", "Use with caution", caution},
-                                std::tuple{"suppressed", "Suppressed", suppressed}}) {
-        Row r;
-        r.key = key;
-        r.label = name;
-        r.cells.push_back(Cell::ofNumber(double(n), "cells"));
-        flags.rows.push_back(std::move(r));
-    }
-    sec.highlights.push_back(std::to_string(published) + " figures published, " + std::to_string(caution) +
-                             " flagged \"use with caution\", " + std::to_string(suppressed) + " suppressed.");
-
-    ClusterFieldwork work;
-    for (const auto& [cluster, fw] : m_rollup.fieldwork())
-        if (inScope(m_geo, cluster, scope)) work.merge(fw);
-
-    Table officers;
-    officers.id = "dq_officers";
-    officers.title = "Visits per officer";
-    officers.note = "An officer with far more or far fewer visits than the others, or with unusual answers, is "
-                    "worth a back-check.";
-    officers.columns = {"Visits"};
-    officers.chart = {ChartSpec::Kind::Bars, {0}, "visits"};
+Table Builder::officersTable(const ReportTableSpec& spec) const {
+    Table t = tableHead(spec);
+    t.columns = {phrase(Phrase::column_visits)};
+    if (t.chart.kind != ChartSpec::Kind::None && spec.axis.empty()) t.chart.axisLabel = t.columns[0];
     std::vector<std::pair<uint64_t, std::string>> byOfficer;
-    for (const auto& [o, n] : work.visitsByOfficer) byOfficer.push_back({n, o});
+    for (const auto& [o, n] : m_work.visitsByOfficer) byOfficer.push_back({n, o});
     std::sort(byOfficer.begin(), byOfficer.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
@@ -747,34 +628,26 @@ Section Builder::dataQuality(const std::vector<Section>& before) {
         }
         Row r;
         r.key = byOfficer[k].second.empty() ? "(none)" : byOfficer[k].second;
-        r.label = byOfficer[k].second.empty() ? "(no officer recorded)" : byOfficer[k].second;
+        r.label = byOfficer[k].second.empty() ? phrase(Phrase::no_officer) : byOfficer[k].second;
         r.cells.push_back(Cell::ofNumber(double(byOfficer[k].first), "visits"));
-        officers.rows.push_back(std::move(r));
+        t.rows.push_back(std::move(r));
     }
     if (otherCount) {
         Row r;
         r.key = "(others)";
-        r.label = std::to_string(otherCount) + " other officers";
+        r.label = phrase(Phrase::other_officers, {{"count", count(otherCount)}});
         r.cells.push_back(Cell::ofNumber(double(others), "visits"));
-        officers.rows.push_back(std::move(r));
+        t.rows.push_back(std::move(r));
     }
-    if (!byOfficer.empty()) {
-        std::vector<uint64_t> counts;
-        for (const auto& p : byOfficer) counts.push_back(p.first);
-        std::sort(counts.begin(), counts.end());
-        sec.highlights.push_back(std::to_string(byOfficer.size()) + " officers made between " + std::to_string(counts.front()) +
-                                 " and " + std::to_string(counts.back()) + " visits each (median " +
-                                 std::to_string(counts[counts.size() / 2]) + ").");
-    }
+    return t;
+}
 
-    Table weeks;
-    weeks.id = "dq_weeks";
-    weeks.title = "Visits per week";
-    weeks.note = "Weeks start on Monday. Fieldwork bunched into a few days can mean rushed interviews.";
-    weeks.columns = {"Visits"};
-    weeks.chart = {ChartSpec::Kind::Bars, {0}, "visits"};
+Table Builder::weeksTable(const ReportTableSpec& spec) const {
+    Table t = tableHead(spec);
+    t.columns = {phrase(Phrase::column_visits)};
+    if (t.chart.kind != ChartSpec::Kind::None && spec.axis.empty()) t.chart.axisLabel = t.columns[0];
     std::map<int64_t, uint64_t> byWeek;
-    for (const auto& [day, n] : work.visitsByDay) {
+    for (const auto& [day, n] : m_work.visitsByDay) {
         // 1970-01-01 was a Thursday: day + 3 counts days since a Monday.
         int64_t monday = day - (((day + 3) % 7) + 7) % 7;
         byWeek[monday] += n;
@@ -782,98 +655,208 @@ Section Builder::dataQuality(const std::vector<Section>& before) {
     for (const auto& [monday, n] : byWeek) {
         Row r;
         r.key = isoDay(monday);
-        r.label = "Week of " + isoDay(monday);
+        r.label = phrase(Phrase::week_of, {{"day", isoDay(monday)}});
         r.cells.push_back(Cell::ofNumber(double(n), "visits"));
-        weeks.rows.push_back(std::move(r));
+        t.rows.push_back(std::move(r));
     }
-    if (!work.visitsByDay.empty())
-        sec.highlights.push_back("Fieldwork ran from " + isoDay(work.visitsByDay.begin()->first) + " to " +
-                                 isoDay(work.visitsByDay.rbegin()->first) + " over " + std::to_string(byWeek.size()) +
-                                 (byWeek.size() == 1 ? " week." : " weeks."));
+    return t;
+}
 
-    Table strata;
-    strata.id = "dq_strata";
-    strata.title = "Strata coverage";
-    strata.note = "Strata the register lists but no officer visited are missing from the estimates (their units are "
-                  "not represented); visits in strata the register does not list weigh 1.";
-    strata.columns = {"Register units", "Responding visits", "Issue"};
-    uint64_t emptyStrata = 0, unlisted = 0;
+Table Builder::strataTable(const ReportTableSpec& spec) const {
+    const ReportScope& scope = m_request.scope;
+    Table t = tableHead(spec);
+    t.columns = {phrase(Phrase::column_register_units), phrase(Phrase::column_responding_visits), phrase(Phrase::column_issue)};
+    auto label = [&](const StratumKey& key) {
+        return clusterName(key.cluster) + " / " + (key.stratum.empty() ? phrase(Phrase::no_stratum) : key.stratum);
+    };
     for (const auto& [key, n] : m_geo.registerUnits) {
         if (!inScope(m_geo, key.cluster, scope)) continue;
         auto it = m_rollup.strata().find(key);
         if (it != m_rollup.strata().end() && it->second.responded > 0) continue;
-        ++emptyStrata;
         Row r;
         r.key = key.cluster + "/" + key.stratum;
-        r.label = clusterName(key.cluster) + " / " + (key.stratum.empty() ? "(no stratum)" : key.stratum);
-        r.cells = {Cell::ofNumber(double(n), "units"), Cell::ofNumber(0, "visits"), Cell::ofText("no responding visits")};
-        strata.rows.push_back(std::move(r));
+        r.label = label(key);
+        r.cells = {Cell::ofNumber(double(n), "units"), Cell::ofNumber(0, "visits"), Cell::ofText(phrase(Phrase::strata_no_visits))};
+        t.rows.push_back(std::move(r));
     }
     if (m_geo.hasRegister()) {
         for (const auto& [key, acc] : m_rollup.strata()) {
             // Refusals carry no size class; only responding units in an unlisted stratum are a mismatch.
             if (!inScope(m_geo, key.cluster, scope) || m_geo.registerUnits.count(key) || acc.responded == 0) continue;
-            ++unlisted;
             Row r;
             r.key = key.cluster + "/" + key.stratum;
-            r.label = clusterName(key.cluster) + " / " + (key.stratum.empty() ? "(no stratum)" : key.stratum);
+            r.label = label(key);
             r.cells = {Cell::ofNumber(0, "units"), Cell::ofNumber(double(acc.responded), "visits"),
-                       Cell::ofText("not in the register")};
-            strata.rows.push_back(std::move(r));
+                       Cell::ofText(phrase(Phrase::strata_not_listed))};
+            t.rows.push_back(std::move(r));
         }
-        sec.highlights.push_back(emptyStrata == 0 && unlisted == 0
-                                     ? std::string("Every stratum of the register was visited, and every visit lies in a register stratum.")
-                                     : std::to_string(emptyStrata) + " register strata have no responding visits; " + std::to_string(unlisted) +
-                                           " visited strata are not in the register.");
     }
+    return t;
+}
 
-    if (m_weighted)
-        sec.highlights.push_back("The figures are weighted by the cluster register (units per stratum).");
-    else
-        sec.highlights.push_back("The figures are not weighted: without a cluster register they describe the sample only.");
+// A table with nothing to show is left out (a cluster has no list of clusters; a complete
+// register leaves no strata to flag).
+std::optional<Table> Builder::buildTable(const ReportTableSpec& spec) {
+    Table t;
+    switch (spec.kind) {
+        case ReportTableKind::Estimates: t = estimatesTable(spec); break;
+        case ReportTableKind::Pairs: t = pairsTable(spec); break;
+        case ReportTableKind::Fieldwork: return fieldworkTable(spec);
+        case ReportTableKind::Comparison: t = comparisonTable(spec); break;
+        case ReportTableKind::Clusters:
+            if (m_request.scope.level == ScopeLevel::Cluster) return std::nullopt;
+            t = clustersTable(spec);
+            break;
+        case ReportTableKind::Money: return moneyTable(spec);
+        // Filled by tallyFlags once every other table exists; the head is kept in place.
+        case ReportTableKind::PrecisionFlags:
+        case ReportTableKind::SuppressedCells: return tableHead(spec);
+        case ReportTableKind::Officers: t = officersTable(spec); break;
+        case ReportTableKind::Weeks: t = weeksTable(spec); break;
+        case ReportTableKind::Strata: t = strataTable(spec); break;
+    }
+    if (t.rows.empty()) return std::nullopt;
+    return t;
+}
 
-    sec.tables.push_back(std::move(flags));
-    sec.tables.push_back(std::move(supp));
-    sec.tables.push_back(std::move(officers));
-    sec.tables.push_back(std::move(weeks));
-    if (!strata.rows.empty()) sec.tables.push_back(std::move(strata));
-    if (!quality.rows.empty()) sec.tables.push_back(std::move(quality));
-    return sec;
+// Counts the precision flags of every figure of the report and lists every hidden one, then
+// fills the layout's precision-flag and suppressed-cell tables.
+void Builder::tallyFlags(std::vector<Section>& sections) {
+    std::set<std::string> flagTables;
+    for (const ReportSectionSpec& s : m_layout->sections)
+        for (const ReportTableSpec& t : s.tables)
+            if (t.kind == ReportTableKind::PrecisionFlags || t.kind == ReportTableKind::SuppressedCells) flagTables.insert(t.id);
+
+    uint64_t published = 0, caution = 0, suppressed = 0;
+    std::vector<Row> listed;
+    const size_t kMaxListed = 200;
+    size_t notListed = 0;
+    for (const Section& s : sections)
+        for (const Table& t : s.tables) {
+            if (flagTables.count(t.id)) continue;
+            for (const Row& r : t.rows)
+                for (size_t c = 0; c < r.cells.size(); ++c) {
+                    const Cell& cell = r.cells[c];
+                    if (cell.kind == Cell::Kind::Estimate && cell.shown())
+                        (cell.estimate.precision == Precision::Caution ? caution : published)++;
+                    else if (cell.kind == Cell::Kind::Number && cell.shown() && startsWith(cell.unit, "INR"))
+                        published++;
+                    if (cell.shown() || cell.kind == Cell::Kind::Empty) continue;
+                    ++suppressed;
+                    if (listed.size() >= kMaxListed) {
+                        ++notListed;
+                        continue;
+                    }
+                    Row row;
+                    row.key = t.id + "/" + r.key + "/" + std::to_string(c);
+                    row.label = r.label;
+                    row.cells = {Cell::ofText(t.title), Cell::ofText(c < t.columns.size() ? t.columns[c] : ""),
+                                 Cell::ofText(suppressionName(cell.suppression))};
+                    listed.push_back(std::move(row));
+                }
+        }
+    m_figures["published"] = count(published);
+    m_figures["caution"] = count(caution);
+    m_figures["suppressed"] = count(suppressed);
+
+    for (const ReportSectionSpec& ss : m_layout->sections)
+        for (const ReportTableSpec& spec : ss.tables) {
+            if (!flagTables.count(spec.id)) continue;
+            Table* t = nullptr;
+            for (Section& s : sections)
+                for (Table& candidate : s.tables)
+                    if (candidate.id == spec.id) t = &candidate;
+            if (!t) continue;
+            if (spec.kind == ReportTableKind::PrecisionFlags) {
+                t->columns = {phrase(Phrase::column_cells)};
+                for (auto [key, name, n] : {std::tuple{"published", Phrase::flag_published, published},
+                                            std::tuple{"caution", Phrase::flag_caution, caution},
+                                            std::tuple{"suppressed", Phrase::flag_suppressed, suppressed}}) {
+                    Row r;
+                    r.key = key;
+                    r.label = phrase(name);
+                    r.cells.push_back(Cell::ofNumber(double(n), "cells"));
+                    t->rows.push_back(std::move(r));
+                }
+            } else {
+                t->columns = {phrase(Phrase::column_table), phrase(Phrase::column_column), phrase(Phrase::column_reason)};
+                t->rows = listed;
+                if (notListed)
+                    t->note += (t->note.empty() ? "" : " ") +
+                               phrase(Phrase::suppressed_more, {{"listed", count(kMaxListed)}, {"more", count(notListed)}});
+            }
+        }
+}
+
+std::vector<std::string> Builder::highlights(const ReportSectionSpec& spec) {
+    std::vector<std::string> said;
+    auto say = [&](const LocalText& t, const Locals& locals) {
+        if (auto s = fill(text(t), locals)) said.push_back(std::move(*s));
+    };
+    for (const ReportHighlightSpec& h : spec.highlights) {
+        if (!holds(h.when)) continue;
+        const Table* table = nullptr;
+        if (!h.table.empty()) {
+            auto it = m_built.find(h.table);
+            if (it == m_built.end()) continue;  // left out for this scope: nothing to say about it
+            table = it->second;
+        }
+        switch (h.kind) {
+            case ReportHighlightKind::Text: say(h.text, {}); break;
+            case ReportHighlightKind::Largest:
+                if (const Row* best = largestShown(*table)) say(h.text, {{"label", best->label}, {"value", cellText(best->cells[0], m_fw)}});
+                break;
+            case ReportHighlightKind::Top: {
+                std::string list;
+                size_t n = 0;
+                const auto& shorts = m_short[table->id];
+                for (const Row& r : table->rows) {
+                    if (n == h.count || r.cells.empty() || !r.cells[0].shown()) break;
+                    auto s = shorts.find(r.key);
+                    list += (n ? "; " : "") + (s == shorts.end() ? r.label : s->second) + " " + cellText(r.cells[0], m_fw);
+                    ++n;
+                }
+                if (n) say(h.text, {{"list", list}});
+                break;
+            }
+            case ReportHighlightKind::WidestGap: {
+                const Row* gap = nullptr;
+                double widest = -1;
+                for (const Row& r : table->rows) {
+                    if (r.cells.size() < 2 || !r.cells[0].shown() || !r.cells[1].shown() ||
+                        r.cells[0].kind != Cell::Kind::Estimate || r.cells[1].kind != Cell::Kind::Estimate)
+                        continue;
+                    double g = r.cells[0].estimate.value - r.cells[1].estimate.value;
+                    if (g > widest) widest = g, gap = &r;
+                }
+                if (gap) say(h.text, {{"label", gap->label}, {"first", cellText(gap->cells[0], m_fw)}, {"second", cellText(gap->cells[1], m_fw)}});
+                break;
+            }
+            case ReportHighlightKind::Compare: {
+                const std::string& id = m_t.indicators[size_t(h.indicator)].id;
+                for (const Row& r : table->rows) {
+                    if (r.key != id || r.cells.size() < 2 || !r.cells[0].shown() || !r.cells[1].shown()) continue;
+                    const Estimate &a = r.cells[0].estimate, &b = r.cells[1].estimate;
+                    bool apart = a.low > b.high || b.low > a.high;
+                    say(apart ? h.text : h.otherwise,
+                        {{"label", r.label}, {"here", cellText(r.cells[0], m_fw)}, {"there", cellText(r.cells[1], m_fw)}, {"column", table->columns[1]}});
+                }
+                break;
+            }
+        }
+    }
+    if (said.empty() && !spec.otherwise.empty()) say(spec.otherwise, {});
+    return said;
 }
 
 std::vector<std::string> Builder::methodNotes() const {
     std::vector<std::string> notes;
-    if (m_weighted)
-        notes.push_back("Weights: each visited unit stands for N/n units of its stratum (size class), where N is the "
-                        "stratum's units in the cluster register and n the responding units visited. Units with no "
-                        "size class (or one the register does not list) stand for themselves only, and their "
-                        "cluster's strata give up as many register units in proportion to their size, so a "
-                        "cluster's weighted units equal its register count.");
-    else
-        notes.push_back("No cluster register was loaded for this " + noun() + ", so every unit weighs 1: the figures "
-                        "describe the sample of " + std::to_string(m_responded) + " responding units only, not the whole " +
-                        noun() + ".");
-    notes.push_back("Only units that agreed to the interview enter the estimates; the response rate is shown in section 1.");
-    notes.push_back(std::string("Intervals are 95%. Shares: ") +
-                    (m_request.rules.shareInterval == ShareInterval::Logit
-                         ? "logit intervals (the interval of log(p / (1 - p)), mapped back), which stay within 0-100%"
-                         : "estimate plus or minus 1.96 standard errors, clipped to 0-100%") +
-                    ". Means, ratios and totals: estimate plus or minus 1.96 standard errors, with ratio estimators "
-                    "and linearised variances; medians use Woodruff's interval. A finite population correction is "
-                    "applied to a stratum where at least 5% of its units were visited; a stratum with one visited "
-                    "unit is measured from zero (R survey's \"adjust\" rule).");
-    notes.push_back("Precision: a figure with a coefficient of variation (standard error / estimate) up to 16.5% is "
-                    "published; from 16.5% to 33.3% it is flagged \"use with caution\"; above 33.3%, or from fewer "
-                    "than 10 observations, it is suppressed.");
-    const DisclosureRules& d = m_request.rules.disclosure;
-    notes.push_back("Disclosure: no figure built from fewer than " + std::to_string(d.minUnits) +
-                    " units is shown; a money total is hidden when its " +
-                    (d.dominanceUnits == 1 ? std::string("largest unit makes")
-                                           : std::to_string(d.dominanceUnits) + " largest units make") +
-                    " (weighted) more than " + percentOf(d.dominanceShare) +
-                    "% of it; and where parts add up to a total, a second part is hidden so a suppressed one cannot "
-                    "be worked out.");
-    notes.push_back("Shares and percentage ratios are shown in percent; money in Indian rupees (INR).");
+    // Method notes name the report figures (the rules' thresholds, the scope) like any text.
+    auto note = [&](Phrase p) { return fill(phrase(p)).value_or(phrase(p)); };
+    notes.push_back(note(m_weighted ? Phrase::method_weighted : Phrase::method_unweighted));
+    for (Phrase p : {Phrase::method_responded, Phrase::method_intervals, Phrase::method_precision, Phrase::method_disclosure,
+                     Phrase::method_units})
+        notes.push_back(note(p));
     return notes;
 }
 
@@ -888,6 +871,7 @@ BaselineReport Builder::build() {
     for (const auto& [key, n] : m_geo.registerUnits)
         if (inScope(m_geo, key.cluster, scope)) m_registerUnits += n;
     m_weighted = m_registerUnits > 0;
+    fieldworkFigures();
 
     BaselineReport report;
     report.scope = scope;
@@ -898,48 +882,81 @@ BaselineReport Builder::build() {
     report.weighted = m_weighted;
     report.visits = m_visits;
     report.responded = m_responded;
+    Locals name{{"name", scope.name}};
     switch (scope.level) {
-    case ScopeLevel::Cluster: {
-        report.title = clusterName(scope.name) + ": cluster baseline";  // the scope label below gives the code
-        report.scopeLabel = "Cluster " + scope.name;
-        auto place = m_geo.clusters.find(scope.name);
-        if (place != m_geo.clusters.end()) {
-            if (!place->second.district.empty()) report.scopeLabel += ", " + place->second.district;
-            if (!place->second.state.empty()) report.scopeLabel += ", " + place->second.state;
-        }
-        break;
-    }
-    case ScopeLevel::District: {
-        report.title = scope.name + " district: baseline";
-        report.scopeLabel = "District " + scope.name;
-        for (const auto& [code, place] : m_geo.clusters)
-            if (place.district == scope.name && !place.state.empty()) {
-                report.scopeLabel += ", " + place.state;
-                break;
+        case ScopeLevel::Cluster: {
+            report.title = phrase(Phrase::title_cluster, {{"name", clusterName(scope.name)}});  // the scope label gives the code
+            report.scopeLabel = phrase(Phrase::label_cluster, name);
+            auto place = m_geo.clusters.find(scope.name);
+            if (place != m_geo.clusters.end()) {
+                if (!place->second.district.empty()) report.scopeLabel += ", " + place->second.district;
+                if (!place->second.state.empty()) report.scopeLabel += ", " + place->second.state;
             }
-        break;
-    }
-    case ScopeLevel::State:
-        report.title = scope.name + ": state baseline";
-        report.scopeLabel = "State " + scope.name;
-        break;
-    case ScopeLevel::Sector:
-        report.title = "Sector " + scope.name + ": national baseline";
-        report.scopeLabel = "Sector " + scope.name + ", all states";
-        break;
-    case ScopeLevel::Nation:
-        report.title = "India: national baseline";
-        report.scopeLabel = "India, all clusters";
-        break;
+            break;
+        }
+        case ScopeLevel::District: {
+            report.title = phrase(Phrase::title_district, name);
+            report.scopeLabel = phrase(Phrase::label_district, name);
+            for (const auto& [code, place] : m_geo.clusters)
+                if (place.district == scope.name && !place.state.empty()) {
+                    report.scopeLabel += ", " + place.state;
+                    break;
+                }
+            break;
+        }
+        case ScopeLevel::State:
+            report.title = phrase(Phrase::title_state, name);
+            report.scopeLabel = phrase(Phrase::label_state, name);
+            break;
+        case ScopeLevel::Sector:
+            report.title = phrase(Phrase::title_sector, name);
+            report.scopeLabel = phrase(Phrase::label_sector, name);
+            break;
+        case ScopeLevel::Nation:
+            report.title = phrase(Phrase::title_nation);
+            report.scopeLabel = phrase(Phrase::label_nation);
+            break;
     }
     report.methodNotes = methodNotes();
-    report.sections.push_back(glance());
-    report.sections.push_back(outcomes());
-    report.sections.push_back(valueChain());
-    report.sections.push_back(constraints());
-    report.sections.push_back(convergence());
-    report.sections.push_back(comparison());
-    report.sections.push_back(dataQuality(report.sections));
+
+    // Tables first (highlights may name a table of a later section), then the flag counts
+    // over all of them, then the sentences.
+    std::vector<const ReportSectionSpec*> specs;
+    for (const ReportSectionSpec& ss : m_layout->sections) {
+        Section s;
+        s.id = ss.id;
+        for (const ReportTableSpec& ts : ss.tables)
+            if (std::optional<Table> t = buildTable(ts)) s.tables.push_back(std::move(*t));
+        report.sections.push_back(std::move(s));
+        specs.push_back(&ss);
+    }
+    tallyFlags(report.sections);
+    for (const Section& s : report.sections)
+        for (const Table& t : s.tables) m_built[t.id] = &t;
+    size_t number = 0;
+    for (size_t k = 0; k < report.sections.size(); ++k) {
+        Section& s = report.sections[k];
+        s.highlights = highlights(*specs[k]);
+        if (s.tables.empty() && s.highlights.empty()) continue;
+        s.title = std::to_string(++number) + ". " + heading(specs[k]->title);
+    }
+    std::erase_if(report.sections, [](const Section& s) { return s.tables.empty() && s.highlights.empty(); });
+
+    PageWords& w = report.words;
+    w.language = m_t.languages.empty() ? "en" : m_t.languages[m_lang];
+    w.templateLabel = phrase(Phrase::page_template);
+    w.built = phrase(Phrase::page_built);
+    w.visited = phrase(Phrase::page_visited);
+    w.interviewed = phrase(Phrase::page_interviewed);
+    w.response = phrase(Phrase::page_response);
+    w.weighted = phrase(Phrase::page_weighted);
+    w.sample = phrase(Phrase::page_sample);
+    w.methodNotes = phrase(Phrase::page_method_notes);
+    w.inputsHash = phrase(Phrase::page_inputs_hash);
+    w.notRecorded = phrase(Phrase::page_not_recorded);
+    w.interval = phrase(Phrase::page_interval);
+    w.nothing = phrase(Phrase::page_nothing);
+    w.figures = m_fw;
     return report;
 }
 

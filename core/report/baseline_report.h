@@ -1,8 +1,9 @@
 #pragma once
 // The cluster baseline report as data: sections of tables, each cell a text, a number or an
-// estimate with its interval and flags. The builder decides what the report says (TOOLKIT.md,
-// "Report outline"); the renderers in report/ (HTML, XLSX, CSV, JSON) only decide how it
-// looks, so every format carries the same figures.
+// estimate with its interval and flags. The template's report layout decides what the report
+// says (the flagship's follows TOOLKIT.md, "Report outline") and the builder fills it; the
+// renderers in report/ (HTML, XLSX, CSV, JSON) only decide how it looks, so every format
+// carries the same figures.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/register/cluster_register.h"
 #include "core/report/baseline_rollup.h"
 #include "core/report/estimation.h"
+#include "core/report/figure_text_words.h"
 
 namespace ck::report {
 
@@ -56,10 +58,23 @@ struct Table {
 };
 
 struct Section {
-    std::string id;     // "glance", "outcomes", "value_chain", "constraints", "convergence", "comparison", "data_quality"
-    std::string title;  // "1. The cluster at a glance"
+    std::string id;     // the layout's section id ("glance", "outcomes", ... in the flagship)
+    std::string title;  // numbered: "1. The cluster at a glance"
     std::vector<std::string> highlights;  // short sentences an executive reads aloud, figures included
     std::vector<Table> tables;
+};
+
+// The words around the figures a renderer prints (page header, banner, footer), in the
+// report's language; the builder takes them from the template's layout phrases.
+struct PageWords {
+    std::string language = "en";  // the HTML lang attribute
+    std::string templateLabel = "Template", built = "Built", visited = "Units visited", interviewed = "Units interviewed";
+    std::string response = "{rate} response";  // {rate}: "97.2%"
+    std::string weighted = "Weighted: figures estimate all units in scope, using the cluster register.";
+    std::string sample = "Sample only: no register gave weights, so figures describe the units interviewed, not all units in scope.";
+    std::string methodNotes = "Method notes", inputsHash = "Inputs hash", notRecorded = "not recorded", interval = "95% CI";
+    std::string nothing = "Nothing to report: no section has figures for this scope yet.";
+    FigureWords figures;  // lakh, crore and "to" inside the figures the page prints
 };
 
 struct BaselineReport {
@@ -73,18 +88,22 @@ struct BaselineReport {
     std::vector<std::string> methodNotes;  // weights, intervals, flags, disclosure, what "sample only" means
     uint64_t visits = 0, responded = 0;
     std::vector<Section> sections;
+    PageWords words;
 };
 
 struct ReportRequest {
     ReportScope scope;
     int64_t builtAt = 0;
-    std::string language = "en";  // labels from the template in this language (falls back to the default)
+    // Headings, notes, sentences and labels in this language of the template (an unknown code
+    // falls back to the template's default language).
+    std::string language = "en";
     std::string inputsHash;       // computed by the caller from what it read (see InputsHasher)
     size_t peerClusters = 5;      // peers shown in the comparison: same sector, most visits first
     EstimationRules rules;        // disclosure (n, k) and share intervals: the project's settings
 };
 
-// Builds the report for `request.scope` following TOOLKIT.md's outline. Throws
+// Builds the report for `request.scope` following the template's report layout (its
+// `report.layout`, or one section per indicator topic; see FORMAT.md). Throws
 // std::invalid_argument with a sentence a person can act on when the scope names nothing
 // the rollup or register knows ("no cluster 'x': known clusters are a, b, c").
 BaselineReport buildBaselineReport(const BaselineRollup& rollup, const Geography& geo, const ReportRequest& request);

@@ -93,11 +93,16 @@ struct Indicator {
 
 // How the report reads a visit (FORMAT.md, "report"): the sampling stratum, whether the unit
 // responded, and which questions name the officer and the date of the visit.
+struct ReportLayout;  // core/template/report_layout.h
+
 struct ReportDesign {
     Expression stratum;    // text, matched against the register's stratum column; absent: one stratum
     Expression responded;  // condition; absent: every visit responded
     int officerQuestion = -1;  // index into Template::questions; -1 when none
     int dateQuestion = -1;     // a date question; -1: the record's createdAt
+    // Sections, tables, highlights and their words (`report.layout`, or one built from the
+    // indicators' topics); read once at load, never per report. Never null in a loaded template.
+    std::shared_ptr<const ReportLayout> layout;
 };
 
 struct Template {

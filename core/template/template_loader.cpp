@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/template/report_layout.h"
+
 namespace ck {
 
 using nlohmann::json;
@@ -127,6 +129,7 @@ public:
         // error in one pass; errors that only follow from an unread entry are left out.
         if (!m_t.languages.empty()) compileExpressions();
         if (m_errors.empty()) buildGraph();
+        if (m_errors.empty() && !m_t.report.layout) m_t.report.layout = std::make_shared<const ReportLayout>(defaultReportLayout(m_t));
         result.errors = std::move(m_errors);
         if (result.errors.empty()) result.survey = std::make_shared<const Template>(std::move(m_t));
         return result;
@@ -509,7 +512,13 @@ private:
             error("template", "report", "'report' must be an object (see survey-templates/FORMAT.md)");
             return;
         }
-        checkKeys(e, {"stratum", "responded", "officer", "visit_date"}, where);
+        checkKeys(e, {"stratum", "responded", "officer", "visit_date", "layout"}, where);
+        if (auto l = e.find("layout"); l != e.end()) {
+            // Indicators are read by now: the layout names them (report_layout.cpp).
+            ReportLayoutContext ctx{m_t, [this](std::string w, std::string k, std::string m) { error(std::move(w), std::move(k), std::move(m)); },
+                                    [this](const json& o, const char* k, const std::string& w, bool r) { return readText(o, k, w, r); }};
+            m_t.report.layout = std::make_shared<const ReportLayout>(readReportLayout(*l, ctx));
+        }
         if (auto s = readString(e, "stratum", where, false)) m_reportRaw.calculation = *s;
         if (auto r = readString(e, "responded", where, false)) m_reportRaw.relevant = *r;
         if (auto o = readString(e, "officer", where, false)) m_reportOfficer = *o;

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 #include "report/html_report.h"
 #include "tests/report/sample_report.h"
 

@@ -111,6 +111,9 @@ TEST_CASE("renderJson carries the whole report and reads back", "[tabular][json]
     const json& women = findRow(findTable(j, "outcomes"), "women_share_jobs").at("cells")[0];
     CHECK(women.at("precision") == "caution");
     CHECK(women.at("flag") == "use with caution");
+    // The cell's text is what the HTML page prints (the one formatter).
+    CHECK(women.at("text") == "41.2%");
+    CHECK(findRow(findTable(j, "outcomes"), "gva_per_worker").at("cells")[0].at("text") == "\u20B9 4.1 lakh per worker");
     CHECK(women.at("value").get<double>() == 41.2);
 
     const json& cmp = findTable(j, "comparison");

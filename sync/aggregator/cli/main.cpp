@@ -80,7 +80,7 @@ const char* kUsageText =
     "  audit verify [--expect-head HASH]\n"
     "  status\n"
     "  report [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
-    "         [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]] [--language en|hi]\n"
+    "         [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]] [--language CODE]\n"
     "                         build the cluster baseline report from the stored visits\n"
     "  report-tokens issue --label TEXT | report-tokens list | report-tokens revoke LABEL\n"
     "                         read-only tokens for GET /v1/report\n"

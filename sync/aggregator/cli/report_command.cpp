@@ -34,11 +34,12 @@ constexpr int kOk = 0, kRefused = 1, kUsage = 2;
 constexpr const char* kReportUsage =
     "usage: ck-aggregator report [--data DIR] [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
     "                            [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]]\n"
-    "                            [--language en|hi] [--threads N]\n"
+    "                            [--language CODE] [--threads N]\n"
     "                            [--dominance N,K] [--min-units N] [--share-interval logit|wald]\n"
     "Builds the cluster baseline report from the stored visits and writes OUT/<scope>-baseline.<format>\n"
     "(default scope nation, every format, OUT = DIR/reports, template cluster-diagnostic at its newest\n"
-    "published version). Prints each file written and the hash of the exact inputs.\n"
+    "published version; --language one of the template's languages, default its first). Prints each\n"
+    "file written and the hash of the exact inputs.\n"
     "Disclosure and intervals follow the project's config.json \"report\" settings (default: a money\n"
     "total is hidden when its 2 largest weighted units make more than 85% of it, no figure from fewer\n"
     "than 3 units, logit intervals for shares); --dominance 2,85, --min-units and --share-interval\n"
@@ -97,7 +98,7 @@ void writeText(const fs::path& path, const std::string& text) {
 }
 
 int reportCommand(const std::vector<std::string>& args) {
-    std::string data, scopeText = "nation", formats = "html,xlsx,csv,json", out, templ, language = "en";
+    std::string data, scopeText = "nation", formats = "html,xlsx,csv,json", out, templ, language;
     unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
     std::string dominance, minUnits, shareInterval;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -138,7 +139,9 @@ int reportCommand(const std::vector<std::string>& args) {
             }
         if (wanted.empty()) throw Fail{kUsage, "--format needs one or more of html,xlsx,csv,json"};
     }
-    if (language != "en" && language != "hi") throw Fail{kUsage, "--language is en or hi"};
+    // Any language the template declares: a new language is template data, not a code change.
+    if (!language.empty() && (language.size() > 32 || language.find_first_of(" \t\n/\\") != std::string::npos))
+        throw Fail{kUsage, "--language needs a language code such as en or hi"};
     std::string scopeError;
     std::optional<report::ReportScope> scope = parseReportScope(scopeText, &scopeError);
     if (!scope) throw Fail{kUsage, scopeError};
@@ -192,6 +195,11 @@ int reportCommand(const std::vector<std::string>& args) {
     if (service->visitsCounted() == 0)
         throw Fail{kRefused, "no visits of template " + options.templateId +
                                  " are stored yet: sync the devices (or `ck-aggregator import` their bundles) first"};
+
+    std::vector<std::string> languages = service->languages();
+    if (language.empty() && !languages.empty()) language = languages.front();
+    if (std::find(languages.begin(), languages.end(), language) == languages.end())
+        throw Fail{kUsage, "--language " + language + ": template " + options.templateId + " is written in " + joined(languages)};
 
     report::ReportRequest request;
     request.scope = *scope;

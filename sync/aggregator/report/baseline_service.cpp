@@ -343,6 +343,11 @@ const report::Geography& BaselineService::geography() {
     return m_geography;
 }
 
+std::vector<std::string> BaselineService::languages() {
+    std::lock_guard lock(m_mutex);
+    return m_template ? m_template->languages : std::vector<std::string>{};
+}
+
 uint64_t BaselineService::visitsCounted() {
     std::lock_guard lock(m_mutex);
     if (m_stale) rebuildLocked();

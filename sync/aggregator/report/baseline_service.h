@@ -76,6 +76,8 @@ public:
     report::BaselineRollup rollupSnapshot();
     const report::Geography& geography();
     uint64_t visitsCounted();  // visits in the rollup
+    // The languages of the template the report follows ([0] is its default).
+    std::vector<std::string> languages();
     // Every scope a report can be asked for, as parseReportScope reads them ("nation",
     // "cluster:tiruppur_knitwear", "state:Tamil Nadu", ...), for error messages.
     std::vector<std::string> knownScopes();

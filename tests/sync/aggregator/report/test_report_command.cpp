@@ -6,9 +6,11 @@
 #include <curl/curl.h>
 
 #include <regex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/template/report_layout.h"
 #include "core/template/survey_template.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
@@ -175,6 +177,114 @@ TEST_CASE("ck-aggregator report: writes the four formats for the nation and a cl
     CHECK(hashIn(again.out) == hash);
 }
 
+TEST_CASE("ck-aggregator report: a second template brings its own report, in English and Hindi", "[report][cli][layout]") {
+    // The brass-ware template published next to nothing else; visits made for it by the same
+    // generator ck-synth uses; the report follows its layout with no code of its own.
+    auto units = test::testRegister(1, 2, 40, 61);
+    fs::path data = preparedFolder("report-brass", units, false);
+    fs::path brassPath = fs::path(CK_SOURCE_DIR) / "survey-templates" / "brassware-diagnostic.json";
+    auto pub = cliAdmin("templates publish " + shellQuote(brassPath.string()), data);
+    INFO(pub.all());
+    REQUIRE(pub.status == 0);
+    test::Flagship brass;
+    brass.json = test::readAll(brassPath);
+    auto loaded = loadTemplateJson(brass.json, "brassware-diagnostic.json");
+    REQUIRE(loaded.ok());
+    brass.survey = loaded.survey;
+    {
+        auto storage = openStorage(data.string());
+        auto outcomes = storage->putVisits(test::generatedVisits(brass, units, 80, 62));
+        REQUIRE(std::count(outcomes.begin(), outcomes.end(), PutOutcome::Stored) == 80);
+    }
+    fs::path out = data.parent_path() / "out";
+    const std::string cluster = units.front().cluster;
+    // Without --template the flagship is asked for, and it is not published here.
+    auto flagship = cli("report --format json --out " + shellQuote(out.string()), data);
+    CHECK(flagship.status == 1);
+    CHECK_THAT(flagship.err, Catch::Contains("cluster-diagnostic"));
+
+    auto en = cli("report --template brassware-diagnostic --scope cluster:" + shellQuote(cluster) + " --format json,html --out " +
+                      shellQuote(out.string()), data);
+    INFO(en.all());
+    REQUIRE(en.status == 0);
+    nlohmann::json j = nlohmann::json::parse(test::readAll(out / ("cluster-" + cluster + "-baseline.json")));
+    CHECK(j["template"]["id"] == "brassware-diagnostic");
+    std::vector<std::string> sections;
+    std::set<std::string> tables;
+    std::string said;
+    for (const auto& s : j["sections"]) {
+        sections.push_back(s["id"]);
+        for (const auto& t : s["tables"]) tables.insert(t["id"].get<std::string>());
+        for (const auto& h : s["highlights"]) said += h.get<std::string>() + "\n";
+    }
+    CHECK(sections == std::vector<std::string>{"glance", "chain", "exports_jobs", "health", "obstacles", "schemes", "comparison",
+                                               "data_quality"});
+    CHECK(tables.count("brass_chain"));
+    CHECK(tables.count("brass_health"));
+    CHECK_FALSE(tables.count("glance_segments"));  // nothing of the flagship's layout
+    CHECK_THAT(said, Catch::Contains("of workshops export at least a tenth of their sales"));
+    CHECK(said.find("INR ") == std::string::npos);
+    std::string html = test::readAll(out / ("cluster-" + cluster + "-baseline.html"));
+    CHECK_THAT(html, Catch::Contains("From scrap to export: the brass-ware chain"));
+    CHECK_THAT(html, Catch::Contains("<html lang=\"en\">"));
+
+    auto hi = cli("report --template brassware-diagnostic --language hi --scope cluster:" + shellQuote(cluster) +
+                      " --format html --out " + shellQuote((out / "hi").string()), data);
+    INFO(hi.all());
+    REQUIRE(hi.status == 0);
+    CHECK(hashIn(hi.out) == hashIn(en.out));  // the same inputs, in another language
+    std::string hiHtml = test::readAll(out / "hi" / ("cluster-" + cluster + "-baseline.html"));
+    CHECK_THAT(hiHtml, Catch::Contains("<html lang=\"hi\">"));
+    CHECK_THAT(hiHtml, Catch::Contains("2. स्क्रैप से निर्यात तक: पीतल उत्पाद शृंखला"));
+    CHECK_THAT(hiHtml, Catch::Contains("पद्धति संबंधी टिप्पणियाँ"));
+    CHECK(hiHtml.find("From scrap to export") == std::string::npos);
+    // Hidden and flagged cells say why in Hindi too.
+    CHECK_THAT(hiHtml, Catch::Contains("छिपाया गया: "));
+    CHECK(hiHtml.find("suppressed:") == std::string::npos);
+    CHECK(hiHtml.find("use with caution") == std::string::npos);
+
+    // A language the template does not declare is refused with the ones it does.
+    auto ta = cli("report --template brassware-diagnostic --language ta --format json --out " + shellQuote(out.string()), data);
+    CHECK(ta.status == 2);
+    CHECK_THAT(ta.err, Catch::Contains("--language ta: template brassware-diagnostic is written in en, hi"));
+}
+
+TEST_CASE("ck-synth store and ck-aggregator report: both templates end to end, nation and cluster", "[report][cli][layout]") {
+    // The real tools only: ck-synth writes a register and visits for the template into a data
+    // folder, ck-aggregator reports them following the template's layout.
+    for (const char* id : {"cluster-diagnostic", "brassware-diagnostic"}) {
+        INFO(id);
+        fs::path root = test::reportScratch(std::string("synth-") + id);
+        fs::path data = root / "data";
+        auto init = cliAdmin("init --test-kdf", data);
+        REQUIRE(init.status == 0);
+        fs::path templ = fs::path(CK_SOURCE_DIR) / "survey-templates" / (std::string(id) + ".json");
+        auto synth = runCommand(shellQuote(CK_SYNTH_BIN) + " store --storage " + shellQuote(data.string()) + " --template " +
+                                shellQuote(templ.string()) +
+                                " --states 2 --clusters-per-state 2 --units-per-cluster 80 --visits-per-cluster 50 --seed 71 --date 2026-11-20");
+        INFO(synth.all());
+        REQUIRE(synth.status == 0);
+        fs::path out = root / "out";
+        auto nation = cli(std::string("report --template ") + id + " --format json,html --out " + shellQuote(out.string()), data);
+        INFO(nation.all());
+        REQUIRE(nation.status == 0);
+        CHECK_THAT(nation.out, Catch::Contains("visits counted: 200"));
+        nlohmann::json j = nlohmann::json::parse(test::readAll(out / "nation-baseline.json"));
+        auto templ2 = loadTemplateJsonFile(templ);
+        REQUIRE(templ2.ok());
+        const ReportLayout& layout = *templ2.survey->report.layout;
+        REQUIRE(j["sections"].size() == layout.sections.size());
+        for (size_t i = 0; i < layout.sections.size(); ++i) {
+            CHECK(j["sections"][i]["id"] == layout.sections[i].id);
+            CHECK(j["sections"][i]["title"].get<std::string>().rfind(std::to_string(i + 1) + ". ", 0) == 0);
+        }
+        std::string html = test::readAll(out / "nation-baseline.html");
+        CHECK(html.find("INR ") == std::string::npos);
+        std::string body = html.substr(html.find("</style>"));  // the CSS before it has braces of its own
+        CHECK(body.find('{') == std::string::npos);
+    }
+}
+
 TEST_CASE("ck-aggregator report: unknown scope, no visits, no template, unwritable --out", "[report][cli]") {
     auto units = test::testRegister(1, 2, 12, 31);
     fs::path data = preparedFolder("report-errors", units);
@@ -238,7 +348,7 @@ TEST_CASE("ck-aggregator report: the project's disclosure and interval settings"
     };
 
     auto [defaultHash, defaults] = reportJson("");
-    CHECK_THAT(notes(defaults), Catch::Contains("2 largest units make (weighted) more than 85%"));
+    CHECK_THAT(notes(defaults), Catch::Contains("more than 85% of it comes from its 2 largest units (weighted)"));
     CHECK_THAT(notes(defaults), Catch::Contains("fewer than 3 units"));
     CHECK_THAT(notes(defaults), Catch::Contains("logit intervals"));
     auto [shareKey, logitCell] = firstShare(defaults);
@@ -252,7 +362,7 @@ TEST_CASE("ck-aggregator report: the project's disclosure and interval settings"
     std::ofstream(data / "config.json") << config.dump(2);
     auto [projectHash, project] = reportJson("");
     CHECK(projectHash != defaultHash);  // other rules, other figures: another inputs hash
-    CHECK_THAT(notes(project), Catch::Contains("largest unit makes (weighted) more than 50%"));
+    CHECK_THAT(notes(project), Catch::Contains("more than 50% of it comes from its largest unit (weighted)"));
     CHECK_THAT(notes(project), Catch::Contains("fewer than 4 units"));
     CHECK_THAT(notes(project), Catch::Contains("clipped to 0-100%"));
     auto [sameKey, waldCell] = firstShare(project);

@@ -1,4 +1,4 @@
-#include "report/figure_text.h"
+#include "core/report/figure_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -69,20 +69,25 @@ std::string groupIndian(double value, int decimals) {
 
 // The sign goes on the number, after the symbol ("₹ -45,000"), so a column of rupees still
 // lines up on the symbol.
-std::string rupees(double value) {
+const FigureWords& englishFigures() {
+    static const FigureWords words;
+    return words;
+}
+
+std::string rupees(double value, const FigureWords& words) {
     if (!std::isfinite(value)) return kNotAvailable;
     // Thresholds are tested on the rounded figure so that 99,999.6 reads "₹ 1.0 lakh", not
     // "₹ 1,00,000", and 99.96 lakh reads "₹ 1.0 crore", not "₹ 100.0 lakh".
     if (std::fabs(roundTo(value, 0)) < kLakh) return "\u20B9 " + groupIndian(value, 0);
     double lakhs = roundTo(value / kLakh, 1);
-    if (std::fabs(lakhs) < 100.0) return "\u20B9 " + groupIndian(lakhs, 1) + " lakh";
-    return "\u20B9 " + groupIndian(value / kCrore, 1) + " crore";
+    if (std::fabs(lakhs) < 100.0) return "\u20B9 " + groupIndian(lakhs, 1) + " " + words.lakh;
+    return "\u20B9 " + groupIndian(value / kCrore, 1) + " " + words.crore;
 }
 
-std::string figureText(double value, const std::string& unit) {
+std::string figureText(double value, const std::string& unit, const FigureWords& words) {
     if (!std::isfinite(value)) return kNotAvailable;
     if (startsWith(unit, "%")) return groupIndian(value, 1) + unit;  // "34.5%", "-2.5% per year"
-    if (startsWith(unit, "INR")) return rupees(value) + unit.substr(3);  // "₹ 4.1 lakh per worker"
+    if (startsWith(unit, "INR")) return rupees(value, words) + unit.substr(3);  // "₹ 4.1 lakh per worker"
     // An estimated count of units or workers reads as a whole number ("477", not "477.0").
     if (isCountUnit(unit)) return groupIndian(value, std::fabs(value) >= 10 ? 0 : decimalsFor(value));
     std::string number = groupIndian(value, decimalsFor(value));
@@ -92,18 +97,20 @@ std::string figureText(double value, const std::string& unit) {
 namespace {
 
 // A few words a reader understands without the method notes.
-std::string suppressionReason(Suppression s) {
+std::string suppressionReason(Suppression s, const FigureWords& words) {
+    auto with = [](std::string text, uint64_t n) {
+        if (auto at = text.find("{n}"); at != std::string::npos) text.replace(at, 3, std::to_string(n));
+        return text;
+    };
     switch (s) {
         case Suppression::None: return "";
-        case Suppression::TooFewObservations:
-            return "suppressed: fewer than " + std::to_string(kMinObservations) + " firms";
-        case Suppression::Imprecise: return "suppressed: too imprecise";
-        // The unit minimum and the dominance (n, k) are project settings: say what, not how many.
-        case Suppression::TooFewUnits: return "suppressed: too few firms to show without revealing one";
-        case Suppression::Dominance: return "suppressed: a few firms dominate";
-        case Suppression::Secondary: return "suppressed: would reveal a hidden figure";
+        case Suppression::TooFewObservations: return with(words.tooFewObservations, kMinObservations);
+        case Suppression::Imprecise: return words.imprecise;
+        case Suppression::TooFewUnits: return with(words.tooFewUnits, kMinUnits);
+        case Suppression::Dominance: return words.dominance;
+        case Suppression::Secondary: return words.secondary;
     }
-    return "suppressed";
+    return words.imprecise;
 }
 
 // The unit an interval end is written in: the value's own unit without its "per ..." tail,
@@ -116,30 +123,34 @@ std::string intervalUnit(const std::string& unit) {
 
 }  // namespace
 
-std::string cellText(const Cell& cell) {
+std::string cellText(const Cell& cell, const FigureWords& words) {
     if (cell.kind == Cell::Kind::Empty) return "";
     if (cell.kind == Cell::Kind::Text) return cell.text;
-    if (!cell.shown()) return suppressionReason(cell.suppression);
-    if (cell.kind == Cell::Kind::Number) return figureText(cell.number, cell.unit);
+    if (!cell.shown()) return suppressionReason(cell.suppression, words);
+    if (cell.kind == Cell::Kind::Number) return figureText(cell.number, cell.unit, words);
     // An estimate can carry its own suppression (the cell copies it, but be safe if not).
-    if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression);
-    return figureText(cell.estimate.value, cell.unit);
+    if (!cell.estimate.shown()) return suppressionReason(cell.estimate.suppression, words);
+    return figureText(cell.estimate.value, cell.unit, words);
 }
 
-std::string intervalText(const Cell& cell) {
+std::string intervalEndText(double value, const std::string& unit, const FigureWords& words) {
+    return figureText(value, intervalUnit(unit), words);
+}
+
+std::string intervalText(const Cell& cell, const FigureWords& words) {
     if (cell.kind != Cell::Kind::Estimate || !cell.shown() || !cell.estimate.shown()) return "";
     const Estimate& e = cell.estimate;
     if (!std::isfinite(e.low) || !std::isfinite(e.high)) return "";
     std::string u = intervalUnit(cell.unit);
-    return figureText(e.low, u) + " to " + figureText(e.high, u);
+    return figureText(e.low, u, words) + " " + words.to + " " + figureText(e.high, u, words);
 }
 
-std::string flagText(const Estimate& e) {
-    if (!e.shown()) return suppressionReason(e.suppression);
+std::string flagText(const Estimate& e, const FigureWords& words) {
+    if (!e.shown()) return suppressionReason(e.suppression, words);
     // Suppress without a suppression reason should not happen (the estimator sets both);
     // if it does, hiding is the safe reading.
-    if (e.precision == Precision::Suppress) return suppressionReason(Suppression::Imprecise);
-    if (e.precision == Precision::Caution) return "use with caution";
+    if (e.precision == Precision::Suppress) return suppressionReason(Suppression::Imprecise, words);
+    if (e.precision == Precision::Caution) return words.caution;
     return "";
 }
 
