@@ -36,10 +36,12 @@ using SteadyClock = std::chrono::steady_clock;
 
 thread_local RequestControl* t_control = nullptr;
 
-// A body must keep arriving at this pace (after a grace period) or its worker is freed: an
-// 8 MiB batch over a 32 kbit/s link still makes it, a drip of a byte a second does not.
+// A body must arrive within a grace period plus its size at this pace: an 8 MiB batch over a
+// 32 kbit/s link still makes it. Until then a slow body costs a socket and its bytes, no worker.
 constexpr size_t kMinBodyBytesPerSecond = 4096;
 constexpr std::chrono::seconds kBodyGrace{15};
+constexpr size_t kMaxChunkLine = 1024;     // a chunk-size line, extensions included
+constexpr size_t kMaxTrailerBytes = 8192;
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr std::chrono::seconds kDrainTime{2};
 constexpr size_t kMaxDrainBytes = 1024 * 1024;
@@ -52,9 +54,20 @@ struct Connection {
     // Draining: answered and closing; what the peer still sends is read and dropped for a
     // moment, so the close does not reset the connection before the peer has read the answer
     // (a refusal sent before a body was read would otherwise often be lost).
-    enum class Stage { Handshake, Headers, Draining } stage = Stage::Handshake;
+    enum class Stage { Handshake, Headers, Body, Draining } stage = Stage::Handshake;
     bool closing = false;  // set by a worker: drain, then close
     size_t drained = 0;
+    // Body stage: where the body starts in `buffer`, how it is framed, how far it is read.
+    enum class Framing { Length, Chunked } framing = Framing::Length;
+    size_t bodyStart = 0;
+    size_t bodyLength = 0;  // Length: bytes expected
+    enum class ChunkState { Size, Data, DataEnd, Trailer, Done } chunkState = ChunkState::Size;
+    size_t scan = 0;        // Chunked: how far in `buffer` the chunks are followed
+    size_t chunkLeft = 0;
+    size_t decoded = 0;
+    size_t trailerBytes = 0;
+    int framingRefusal = 0;  // 413 or 400, for the handler to answer
+    size_t charged = 0;      // body bytes counted against the memory budgets
     short events = POLLIN;
     SteadyClock::time_point deadline;
     bool idle = false;    // between requests: waiting for a next request's first byte
@@ -78,9 +91,12 @@ struct Connection {
         buffer.erase(0, served);
         served = 0;
     }
-    bool headersComplete() const {
-        return std::string_view(buffer).substr(served).find("\r\n\r\n") != std::string_view::npos;
+    // Offset in `buffer` just past the blank line ending the headers, or 0.
+    size_t headersEnd() const {
+        size_t at = std::string_view(buffer).substr(served).find("\r\n\r\n");
+        return at == std::string_view::npos ? 0 : served + at + 4;
     }
+    bool headersComplete() const { return headersEnd() != 0; }
 };
 
 enum class Io { Data, WouldBlock, Closed };
@@ -150,52 +166,87 @@ std::string numericAddress(const sockaddr* sa, socklen_t len, int* port) {
     return a;
 }
 
+std::string_view trimmed(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+std::string lowered(std::string_view v) {
+    std::string out(v);
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+// What the front needs from a request's headers to know where its body ends. The handler
+// (server.cpp) reads the same headers again and is the one that refuses; the front only
+// decides how many bytes to wait for, and waits for none when in doubt.
+struct HeaderFacts {
+    bool lengthGiven = false, lengthBad = false;
+    unsigned long long length = 0;
+    bool chunked = false, otherCoding = false, contentCoding = false;
+    size_t expectBegin = 0, expectEnd = 0;  // an "Expect: 100-continue" line, [begin, end) in the buffer
+};
+
+HeaderFacts headerFacts(const std::string& buffer, size_t from, size_t end) {
+    HeaderFacts f;
+    size_t pos = buffer.find("\r\n", from);  // past the request line
+    if (pos == std::string::npos || pos >= end) return f;
+    pos += 2;
+    while (pos < end) {
+        size_t eol = buffer.find("\r\n", pos);
+        if (eol == std::string::npos || eol >= end || eol == pos) break;
+        std::string_view line(buffer.data() + pos, eol - pos);
+        if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+            std::string name = lowered(trimmed(line.substr(0, colon)));
+            std::string value = lowered(trimmed(line.substr(colon + 1)));
+            if (name == "content-length") {
+                bool digits = !value.empty() && value.size() <= 18 &&
+                              std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+                if (f.lengthGiven || !digits) f.lengthBad = true;
+                else f.length = std::stoull(value);
+                f.lengthGiven = true;
+            } else if (name == "transfer-encoding") {
+                if (value == "chunked" && !f.chunked) f.chunked = true;
+                else f.otherCoding = true;
+            } else if (name == "content-encoding") {
+                if (!value.empty() && value != "identity") f.contentCoding = true;
+            } else if (name == "expect" && value == "100-continue") {
+                f.expectBegin = pos;
+                f.expectEnd = eol + 2;
+            }
+        }
+        pos = eol + 2;
+    }
+    return f;
+}
+
+int hexDigit(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
 // One request's view of its connection for httplib: the bytes already read (the header block
 // and what followed it), then the socket, with a deadline on every wait and a cap on the body.
 class ConnectionStream final : public httplib::Stream {
 public:
-    ConnectionStream(Connection& c, const FrontLimits& limits, RequestControl& control)
-        : m_c(c), m_limits(limits), m_control(control) {}
+    ConnectionStream(Connection& c, const FrontLimits& limits) : m_c(c), m_limits(limits) {}
 
     bool failed() const { return m_failed; }
 
-    bool is_readable() const override {
-        if (m_c.served < m_c.buffer.size()) return true;
-        if (m_c.ssl && SSL_pending(m_c.ssl) > 0) return true;
-        return waitFor(m_c.fd, POLLIN, readDeadline());
-    }
+    bool is_readable() const override { return m_c.served < m_c.buffer.size(); }
     bool is_writable() const override { return waitFor(m_c.fd, POLLOUT, SteadyClock::now() + m_limits.ioTimeout); }
 
+    // The event thread read the request whole before a worker got it: there is nothing to
+    // wait for. A read past it (a body httplib expects that was refused unread) fails.
     ssize_t read(char* ptr, size_t size) override {
-        if (m_c.served < m_c.buffer.size()) {
-            size_t n = std::min(size, m_c.buffer.size() - m_c.served);
-            std::memcpy(ptr, m_c.buffer.data() + m_c.served, n);
-            m_c.served += n;
-            return static_cast<ssize_t>(n);
-        }
-        if (m_failed) return -1;
-        // Counted on the wire, before httplib's chunk parser or decoder sees a byte: neither a
-        // chunk-size line that never ends nor any other framing can take more than this.
-        if (m_raw >= m_control.rawBodyCap) {
-            m_control.bodyTooLarge = true;
-            return -1;
-        }
-        size = std::min(size, m_control.rawBodyCap - m_raw);
-        for (;;) {
-            IoResult r = readSome(m_c, ptr, size);
-            if (r.kind == Io::Data) {
-                m_raw += r.bytes;
-                return static_cast<ssize_t>(r.bytes);
-            }
-            if (r.kind == Io::Closed) {
-                m_failed = true;
-                return 0;
-            }
-            if (!waitFor(m_c.fd, r.wait, readDeadline())) {
-                m_failed = true;
-                return -1;
-            }
-        }
+        if (m_c.served >= m_c.buffer.size()) return -1;
+        size_t n = std::min(size, m_c.buffer.size() - m_c.served);
+        std::memcpy(ptr, m_c.buffer.data() + m_c.served, n);
+        m_c.served += n;
+        return static_cast<ssize_t>(n);
     }
 
     ssize_t write(const char* ptr, size_t size) override {
@@ -225,12 +276,8 @@ public:
     socket_t socket() const override { return m_c.fd; }
 
 private:
-    SteadyClock::time_point readDeadline() const { return std::min(SteadyClock::now() + m_limits.ioTimeout, m_control.bodyDeadline); }
-
     Connection& m_c;
     const FrontLimits& m_limits;
-    RequestControl& m_control;
-    size_t m_raw = 0;
     bool m_failed = false;
 };
 
@@ -264,6 +311,8 @@ struct HttpFront::Impl {
     std::map<std::string, size_t> openPerAddress;
     std::map<std::string, size_t> activePerAddress;
     size_t open = 0;
+    size_t bodyBytes = 0;  // body bytes held by connections, in all and per address
+    std::map<std::string, size_t> bodyBytesPerAddress;
     bool workersStop = false;
 
     Impl(RoutedServer& http, FrontLimits limits, std::function<void(const std::string&)> log)
@@ -281,9 +330,34 @@ struct HttpFront::Impl {
         (void)ignored;
     }
 
+    size_t budgetLeft(const Connection& c) {
+        std::lock_guard lock(mutex);
+        size_t global = limits.bodyBudget > bodyBytes ? limits.bodyBudget - bodyBytes : 0;
+        auto it = bodyBytesPerAddress.find(c.address);
+        size_t held = it == bodyBytesPerAddress.end() ? 0 : it->second;
+        size_t own = limits.bodyBudgetPerAddress > held ? limits.bodyBudgetPerAddress - held : 0;
+        return std::min(global, own);
+    }
+    void charge(Connection& c, size_t n) {
+        std::lock_guard lock(mutex);
+        bodyBytes += n;
+        bodyBytesPerAddress[c.address] += n;
+        c.charged += n;
+    }
+    void releaseLocked(Connection& c) {
+        if (c.charged == 0) return;
+        bodyBytes -= c.charged;
+        if (auto it = bodyBytesPerAddress.find(c.address); it != bodyBytesPerAddress.end()) {
+            it->second -= std::min(it->second, c.charged);
+            if (it->second == 0) bodyBytesPerAddress.erase(it);
+        }
+        c.charged = 0;
+    }
+
     void closeConnection(std::unique_ptr<Connection> c) {
         {
             std::lock_guard lock(mutex);
+            releaseLocked(*c);
             --open;
             if (auto it = openPerAddress.find(c->address); it != openPerAddress.end() && --it->second == 0)
                 openPerAddress.erase(it);
@@ -386,15 +460,29 @@ struct HttpFront::Impl {
         }
         char buf[16 * 1024];
         for (;;) {
-            if (c.headersComplete()) return Connection::Next::Ready;
-            if (c.buffer.size() - c.served > limits.maxHeaderBytes) {
-                static const char kTooLarge[] =
-                    "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-                writeSome(c, kTooLarge, sizeof kTooLarge - 1);  // best effort; the socket is closed anyway
-                startDraining(c);
-                return Connection::Next::Wait;
+            size_t cap = sizeof buf;
+            if (c.stage == Connection::Stage::Headers) {
+                if (size_t end = c.headersEnd()) {
+                    Connection::Next next = startBody(c, end);
+                    if (next != Connection::Next::Wait) return next;
+                    continue;  // now reading the body
+                }
+                if (c.buffer.size() - c.served > limits.maxHeaderBytes) {
+                    static const char kTooLarge[] =
+                        "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+                    writeSome(c, kTooLarge, sizeof kTooLarge - 1);  // best effort; the socket is closed anyway
+                    startDraining(c);
+                    return Connection::Next::Wait;
+                }
+            } else {
+                if (bodyDone(c)) return Connection::Next::Ready;
+                cap = std::min(cap, budgetLeft(c));
+                if (cap == 0) {
+                    c.events = 0;  // held back until bodies in flight are answered (the loop looks again)
+                    return Connection::Next::Wait;
+                }
             }
-            IoResult r = readSome(c, buf, sizeof buf);
+            IoResult r = readSome(c, buf, cap);
             if (r.kind == Io::Closed) return Connection::Next::Close;
             if (r.kind == Io::WouldBlock) {
                 c.events = r.wait;
@@ -405,6 +493,101 @@ struct HttpFront::Impl {
                 c.deadline = SteadyClock::now() + limits.headerTimeout;
             }
             c.buffer.append(buf, r.bytes);
+            if (c.stage == Connection::Stage::Body) charge(c, r.bytes);
+        }
+    }
+
+    // Headers in: how much body to read. None when the headers alone get the request refused
+    // (a content-coding, an odd transfer-coding, a bad or too large length): the handler says why.
+    Connection::Next startBody(Connection& c, size_t end) {
+        HeaderFacts f = headerFacts(c.buffer, c.served, end);
+        if (f.contentCoding || f.otherCoding || f.lengthBad || (f.chunked && f.lengthGiven) ||
+            (f.lengthGiven && f.length > limits.maxBodyBytes))
+            return Connection::Next::Ready;
+        if (!f.chunked && f.length == 0) return Connection::Next::Ready;
+        if (f.expectEnd) {
+            // The body is read here, so "go on" is said here; the line goes, or httplib would say it again.
+            c.buffer.erase(f.expectBegin, f.expectEnd - f.expectBegin);
+            end -= f.expectEnd - f.expectBegin;
+            static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            writeSome(c, kContinue, sizeof kContinue - 1);
+        }
+        c.stage = Connection::Stage::Body;
+        c.framing = f.chunked ? Connection::Framing::Chunked : Connection::Framing::Length;
+        c.bodyStart = c.scan = end;
+        c.bodyLength = static_cast<size_t>(f.length);
+        c.chunkState = Connection::ChunkState::Size;
+        c.chunkLeft = c.decoded = c.trailerBytes = 0;
+        c.framingRefusal = 0;
+        c.events = POLLIN;
+        size_t expected = f.chunked ? limits.maxBodyBytes : c.bodyLength;
+        c.deadline = SteadyClock::now() + kBodyGrace + std::chrono::seconds(expected / kMinBodyBytesPerSecond);
+        return bodyDone(c) ? Connection::Next::Ready : Connection::Next::Wait;
+    }
+
+    // Has the body arrived whole (or been refused: framingRefusal)? Follows chunks as they come.
+    bool bodyDone(Connection& c) {
+        if (c.framing == Connection::Framing::Length) return c.buffer.size() - c.bodyStart >= c.bodyLength;
+        auto refuse = [&](int status) {
+            c.framingRefusal = status;
+            return true;
+        };
+        if (c.buffer.size() - c.bodyStart > limits.rawBodyCap) return refuse(413);
+        using S = Connection::ChunkState;
+        for (;;) {
+            switch (c.chunkState) {
+                case S::Size: {
+                    size_t eol = c.buffer.find("\r\n", c.scan);
+                    if (eol == std::string::npos) return c.buffer.size() - c.scan > kMaxChunkLine ? refuse(400) : false;
+                    if (eol - c.scan > kMaxChunkLine) return refuse(400);
+                    size_t i = c.scan, size = 0, digits = 0;
+                    for (int v; i < eol && (v = hexDigit(c.buffer[i])) >= 0; ++i) {
+                        if (++digits > 15) return refuse(413);
+                        size = size * 16 + static_cast<size_t>(v);
+                    }
+                    if (digits == 0 || (i < eol && c.buffer[i] != ';' && c.buffer[i] != ' ' && c.buffer[i] != '\t'))
+                        return refuse(400);
+                    c.scan = eol + 2;
+                    if (size == 0) {
+                        c.chunkState = S::Trailer;
+                        break;
+                    }
+                    if (c.decoded + size > limits.maxBodyBytes) return refuse(413);
+                    c.chunkLeft = size;
+                    c.chunkState = S::Data;
+                    break;
+                }
+                case S::Data: {
+                    size_t take = std::min(c.buffer.size() - c.scan, c.chunkLeft);
+                    c.scan += take;
+                    c.chunkLeft -= take;
+                    c.decoded += take;
+                    if (c.chunkLeft > 0) return false;
+                    c.chunkState = S::DataEnd;
+                    break;
+                }
+                case S::DataEnd:
+                    if (c.buffer.size() - c.scan < 2) return false;
+                    if (c.buffer.compare(c.scan, 2, "\r\n") != 0) return refuse(400);
+                    c.scan += 2;
+                    c.chunkState = S::Size;
+                    break;
+                case S::Trailer: {
+                    size_t eol = c.buffer.find("\r\n", c.scan);
+                    if (eol == std::string::npos) return c.buffer.size() - c.scan > kMaxTrailerBytes ? refuse(400) : false;
+                    if (eol == c.scan) {
+                        c.scan += 2;
+                        c.chunkState = S::Done;
+                        return true;
+                    }
+                    c.trailerBytes += eol + 2 - c.scan;
+                    if (c.trailerBytes > kMaxTrailerBytes) return refuse(400);
+                    c.scan = eol + 2;
+                    break;
+                }
+                case S::Done:
+                    return true;
+            }
         }
     }
 
@@ -472,7 +655,7 @@ struct HttpFront::Impl {
 
     void eventLoop() {
         std::vector<pollfd> fds;
-        std::vector<Connection*> polled;
+        std::vector<Connection*> polled, nudged;
         while (!stopping) {
             std::vector<std::unique_ptr<Connection>> back;
             {
@@ -493,7 +676,17 @@ struct HttpFront::Impl {
             polled.clear();
             fds.push_back({wakeFd, POLLIN, 0});
             fds.push_back({full ? -1 : listenFd, POLLIN, 0});
+            nudged.clear();
             for (auto& c : waiting) {
+                // Bytes OpenSSL already holds never show on the socket; a body held back for
+                // memory may go on once others are answered: both are looked at without waiting.
+                bool pending = c->ssl && c->events == POLLIN && c->stage != Connection::Stage::Draining &&
+                               c->stage != Connection::Stage::Handshake && SSL_pending(c->ssl) > 0;
+                bool heldBack = c->stage == Connection::Stage::Body && c->events == 0 && budgetLeft(*c) > 0;
+                if (pending || heldBack) {
+                    nudged.push_back(c.get());
+                    next = now;
+                }
                 fds.push_back({c->fd, c->events, 0});
                 polled.push_back(c.get());
                 next = std::min(next, c->deadline);
@@ -501,7 +694,8 @@ struct HttpFront::Impl {
             for (auto& [address, queue] : deferred)
                 for (auto& c : queue) next = std::min(next, c->deadline);
             long long timeout = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
-            int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(timeout + 1, 0, 1000)));
+            int n = ::poll(fds.data(), fds.size(),
+                           nudged.empty() ? static_cast<int>(std::clamp<long long>(timeout + 1, 0, 1000)) : 0);
             if (n < 0 && errno != EINTR) {
                 log("connection loop: poll failed: " + std::string(std::strerror(errno)));
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -514,9 +708,17 @@ struct HttpFront::Impl {
                     (void)ignored;
                 }
                 if (fds[1].revents & POLLIN) acceptAll();
-                for (size_t i = 0; i < polled.size(); ++i)
-                    if (fds[i + 2].revents) polled[i]->next = advance(*polled[i]);
+                for (size_t i = 0; i < polled.size(); ++i) {
+                    short revents = fds[i + 2].revents;
+                    if (!revents) continue;
+                    if (polled[i]->events == 0 && (revents & (POLLERR | POLLHUP | POLLNVAL)))
+                        polled[i]->next = Connection::Next::Close;  // gone while held back
+                    else
+                        polled[i]->next = advance(*polled[i]);
+                }
             }
+            for (Connection* c : nudged)
+                if (c->next == Connection::Next::Wait) c->next = advance(*c);
             now = SteadyClock::now();
             for (auto it = waiting.begin(); it != waiting.end();) {
                 Connection::Next next = (*it)->next;
@@ -544,10 +746,9 @@ struct HttpFront::Impl {
     // carry another request.
     bool serveOne(Connection& c) {
         RequestControl control;
-        control.rawBodyCap = limits.rawBodyCap;
-        control.bodyDeadline = SteadyClock::now() + kBodyGrace +
-                               std::chrono::seconds(limits.rawBodyCap / kMinBodyBytesPerSecond);
-        ConnectionStream stream(c, limits, control);
+        control.framingRefusal = c.framingRefusal;
+        c.framingRefusal = 0;
+        ConnectionStream stream(c, limits);
         bool closed = false, ok = false;
         t_control = &control;
         try {
@@ -572,9 +773,11 @@ struct HttpFront::Impl {
                 work.pop_front();
             }
             bool keep = serveOne(*c);
+            c->compact();
             std::string address = c->address;
             {
                 std::lock_guard lock(mutex);
+                releaseLocked(*c);
                 if (auto it = activePerAddress.find(address); it != activePerAddress.end() && --it->second == 0)
                     activePerAddress.erase(it);
                 if (!stopping) {

@@ -5,10 +5,11 @@
 // it is accepted, so a handful of sockets that never finish their TLS handshake or headers
 // (30 s each) starve every device, and it knows no per-address cap. Here one event thread
 // accepts, refuses an address past its cap, runs TLS handshakes and collects request headers
-// without blocking (short deadlines for each), and only a request whose whole header block has
-// arrived reaches a worker. Workers read the body with a deadline and a byte cap, and an
-// address has at most a few requests in workers at once, so idle or dripping connections from
-// one address leave the workers to everyone else.
+// and reads each request whole (headers, then the body by Content-Length or by following its
+// chunks) without blocking, with deadlines for each stage and caps on the bytes and on the
+// memory all bodies in flight hold. Only a complete request reaches a worker, and an address
+// has at most a few requests in workers at once: idle or dripping connections cost a socket
+// and their bytes, never a worker.
 //
 // Private to the server (server.cpp): it needs httplib.h. Owns its sockets, TLS sessions and
 // threads; the httplib::Server (its routes and handlers) is the caller's and must outlive it.
@@ -32,7 +33,10 @@ public:
 };
 
 struct FrontLimits : ConnectionLimits {
-    size_t rawBodyCap = 16 * 1024 * 1024 + 65536;  // body bytes read off the wire, framing included
+    size_t maxBodyBytes = 8 * 1024 * 1024;          // decoded body; a chunked body past it is refused
+    size_t rawBodyCap = 16 * 1024 * 1024 + 65536;   // body bytes read off the wire, framing included
+    size_t bodyBudget = 64 * 1024 * 1024;           // bodies held in memory at once, in all
+    size_t bodyBudgetPerAddress = 16 * 1024 * 1024; // ... and from one address
     size_t workers = 8;
 };
 
@@ -41,9 +45,9 @@ struct FrontLimits : ConnectionLimits {
 struct RequestControl {
     bool bodyComplete = false;  // the body was read to its end: the connection can be reused
     bool closeAfter = false;    // close the connection after the response
-    bool bodyTooLarge = false;  // the stream refused to read past its raw byte cap
-    size_t rawBodyCap = 0;      // bytes the stream reads for this request's body at most
-    std::chrono::steady_clock::time_point bodyDeadline = std::chrono::steady_clock::time_point::max();
+    // Set by the front when it stopped reading the body: 413 (a chunked body past
+    // maxBodyBytes or rawBodyCap) or 400 (broken chunked framing). The handler refuses.
+    int framingRefusal = 0;
 };
 RequestControl* currentRequest();
 

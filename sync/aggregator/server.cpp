@@ -336,7 +336,6 @@ struct Server::Impl {
                 body.append(data, n);
                 return true;
             });
-            if (control && control->bodyTooLarge) tooLarge = true;
             if (!read || tooLarge) {
                 res.set_header("Connection", "close");
                 if (control) control->closeAfter = true;
@@ -426,13 +425,14 @@ struct Server::Impl {
                                       std::to_string(options.maxBodyBytes) + " bytes); send smaller batches.");
             }
             const bool hasBody = chunked || length > 0;
-            if (control) {
-                // The body's deadline: a grace period, then at least 4 KiB a second.
-                size_t expected = chunked ? options.maxBodyBytes : static_cast<size_t>(length);
-                control->bodyDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(15) +
-                                        std::chrono::seconds(expected / 4096);
-                if (!hasBody) control->bodyComplete = true;
-            }
+            if (control && control->framingRefusal == 413)
+                return refuse(413, proto::ErrorCode::BodyTooLarge,
+                              "The request is larger than this aggregator accepts (" +
+                                  std::to_string(options.maxBodyBytes) + " bytes); send smaller batches.");
+            if (control && control->framingRefusal != 0)
+                return refuse(400, proto::ErrorCode::MalformedBody,
+                              "The request's chunked body is broken; send the frame with its Content-Length.");
+            if (control && !hasBody) control->bodyComplete = true;
             if (req.method == "POST" && !chunked && !hasLength)
                 return refuse(411, proto::ErrorCode::MalformedBody,
                               "The request has no Content-Length; send the frame with its length.");
@@ -500,7 +500,11 @@ void Server::start() {
     limits.workers = static_cast<size_t>(std::max(1, o.threads));
     // Chunk-size lines and their CRLFs cost bytes too; twice the body leaves room for any
     // sane chunking and still bounds what one request can make the server read.
+    limits.maxBodyBytes = o.maxBodyBytes;
     limits.rawBodyCap = 2 * o.maxBodyBytes + 64 * 1024;
+    // Bodies are read whole before a worker takes them; these bound the memory that costs.
+    limits.bodyBudgetPerAddress = limits.rawBodyCap;
+    limits.bodyBudget = std::max<size_t>(64u * 1024 * 1024, 4 * limits.rawBodyCap);
     try {
         d.front = std::make_unique<HttpFront>(*d.http, limits, o.tls ? o.certificateFile : std::filesystem::path(),
                                               o.tls ? o.keyFile : std::filesystem::path(),
