@@ -42,7 +42,8 @@ constexpr size_t kMinBodyBytesPerSecond = 4096;
 constexpr std::chrono::seconds kBodyGrace{15};
 constexpr size_t kMaxChunkLine = 1024;     // a chunk-size line, extensions included
 constexpr size_t kMaxTrailerBytes = 8192;
-constexpr int kMaxRequestsPerConnection = 1000;
+// As httplib had it (CPPHTTPLIB_KEEPALIVE_MAX_COUNT): a connection is renewed every few requests.
+constexpr int kMaxRequestsPerConnection = 5;
 constexpr std::chrono::seconds kDrainTime{2};
 constexpr size_t kMaxDrainBytes = 1024 * 1024;
 

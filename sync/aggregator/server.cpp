@@ -21,6 +21,7 @@
 #include "sync/aggregator/http_front.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
+#include "tools/terminal/terminal_text.h"
 
 namespace ck::agg {
 
@@ -460,7 +461,9 @@ struct Server::Impl {
         });
         // One line per request: no key, code or record content ever reaches it.
         s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-            std::string line = utcNow() + " " + req.remote_addr + " " + req.method + " " + req.path + " " +
+            // The method and path are the sender's text: escaped, so a log read on a terminal obeys none of it.
+            std::string line = utcNow() + " " + req.remote_addr + " " + terminalSafe(req.method) + " " +
+                               terminalSafe(req.path) + " " +
                                std::to_string(res.status) + (t_note.errorCode.empty() ? "" : " " + t_note.errorCode) +
                                " device=" + (t_note.deviceId.empty() ? "-" : t_note.deviceId) +
                                " records=" + std::to_string(t_note.records) + " in=" + std::to_string(std::max(req.body.size(), t_note.bodyBytes)) +
@@ -493,7 +496,7 @@ void Server::start() {
     d.http = std::make_unique<RoutedServer>();
     d.http->set_payload_max_length(o.maxBodyBytes);
     d.http->set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(o.limits.idleTimeout.count() / 1000)));
-    d.http->set_keep_alive_max_count(1000);
+    d.http->set_keep_alive_max_count(5);  // as the front renews them (http_front.cpp)
     d.routes();
     FrontLimits limits;
     static_cast<ConnectionLimits&>(limits) = o.limits;

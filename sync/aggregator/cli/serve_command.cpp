@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -129,6 +130,18 @@ int runServe(const std::vector<std::string>& args) {
         return 2;
     }
     DataFolder& folder = std::get<DataFolder>(opened);
+    // A folder made by an older version (or copied with cp) may be readable by others: the
+    // storage, its journal files and the report tokens hold data; make them the operator's only.
+    {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        fs::permissions(folder.path, fs::perms::owner_all, fs::perm_options::replace, ec);
+        for (const char* name : {"aggregator.db", "aggregator.db-wal", "aggregator.db-shm", "report-tokens.json",
+                                 "keys.ck", "tls-key.pem"})
+            if (fs::exists(folder.path / name, ec))
+                fs::permissions(folder.path / name, fs::perms::owner_read | fs::perms::owner_write,
+                                fs::perm_options::replace, ec);
+    }
     options.address = "127.0.0.1";
     options.port = folder.port;
     if (!listen.empty() && !parseListen(listen, options.address, options.port))
