@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <brotli/encode.h>
@@ -36,6 +37,8 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace ck::test::faults;
+using ck::test::runCommand;
+using ck::test::shellQuote;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -475,4 +478,71 @@ TEST_CASE("edge: an old signed request replayed many times does not lock its dev
     INFO((r.error() ? r.error()->message : std::string()));
     CHECK(r.status == 200);
     CHECK(server.terminate() == 0);
+}
+
+namespace {
+
+unsigned modeOf(const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_CASE("edge: files that hold data are the operator's only: 0600, folders 0700", "[faults][edge]") {
+    // The usual shell umask, which would leave everything readable by every local user.
+    const mode_t previous = ::umask(022);
+    fs::path dir = scratchFor("modes");
+    fs::path data = dir / "aggregator";
+    initAggregator(data);
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    auto issued = runCommand(aggregatorCommand(data, "report-tokens issue --label auditor"));
+    INFO(issued.all());
+    REQUIRE(issued.status == 0);
+    {
+        ck::test::AggregatorProcess server(CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
+        REQUIRE(server.start());
+        ck::Store store = officerStore(dir / "officer.ckstore", 3);
+        ck::sync::ServerAddress address{"https://127.0.0.1:" + std::to_string(server.port()), slip.tlsPin};
+        REQUIRE(std::holds_alternative<ck::EnrolmentDone>(ck::enrolDevice(store, address, slip.code, "modes tablet")));
+        ck::sync::SyncClient client(address);
+        REQUIRE(std::holds_alternative<ck::SyncSummary>(ck::syncNow(store, client)));
+        // While serve has the storage open, its write-ahead log and shared memory exist too.
+        CHECK(modeOf(data) == 0700);
+        for (const char* name : {"aggregator.db", "aggregator.db-wal", "aggregator.db-shm", "report-tokens.json",
+                                 "keys.ck", "tls-key.pem"}) {
+            INFO(name);
+            REQUIRE(fs::exists(data / name));
+            CHECK(modeOf(data / name) == 0600);
+        }
+        CHECK(server.terminate() == 0);
+    }
+    auto exported = runCommand(aggregatorCommand(data, "export --out " + shellQuote((dir / "export").string())));
+    INFO(exported.all());
+    REQUIRE(exported.status == 0);
+    CHECK(modeOf(dir / "export") == 0700);
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir / "export")) {
+        INFO(e.path());
+        CHECK(modeOf(e.path()) == 0600);
+        ++files;
+    }
+    CHECK(files >= 2);
+
+    // A folder left loose (made by an older version, or copied) is tightened when serve starts.
+    fs::permissions(data, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
+    fs::permissions(data / "aggregator.db", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                                fs::perms::others_read);
+    fs::permissions(data / "report-tokens.json", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    {
+        ck::test::AggregatorProcess server(CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
+        REQUIRE(server.start());
+        CHECK(modeOf(data) == 0700);
+        CHECK(modeOf(data / "aggregator.db") == 0600);
+        CHECK(modeOf(data / "report-tokens.json") == 0600);
+        CHECK(server.terminate() == 0);
+    }
+    ::umask(previous);
 }
