@@ -546,3 +546,62 @@ TEST_CASE("edge: files that hold data are the operator's only: 0600, folders 070
     }
     ::umask(previous);
 }
+
+TEST_CASE("edge: a batch of enormous record ids is refused whole and writes nothing", "[faults][edge]") {
+    fs::path dir = scratchFor("long-ids");
+    fs::path data = dir / "aggregator";
+    initAggregator(data);
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    ck::test::AggregatorProcess server(CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
+    REQUIRE(server.start());
+    std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+    ck::test::TestDevice device = ck::test::newTestDevice();
+    ck::proto::EnrolRequest enrol{slip.code, device.publicKey, "Tab", ck::agg::systemClock(), {}};
+    enrol.signature = device.sign()(ck::proto::signingBytes(enrol));
+    ck::test::RawReply r = ck::test::rawPost(url + "/v1/enrol", enrol);
+    REQUIRE(r.status == 200);
+    auto enrolled = r.reply<ck::proto::EnrolReply>();
+    REQUIRE(enrolled);
+
+    // One real sealed visit, sent 1,000 times under ids of 60,000 bytes: compressed, the
+    // request is small; opened, every refusal and audit row would carry its id (60 MB).
+    ck::Record record = ck::test::visitRecord(1, "2026.1");
+    ck::SealInput in;
+    in.record = &record;
+    in.personalFields = {"udyam_number"};
+    in.aggregatorPublicKey = enrolled->ingestPublicKey;
+    in.signingSecretKey = &device.secretKey;
+    in.signingPublicKey = device.publicKey;
+    ck::proto::WireEnvelope wire = ck::proto::toWire(ck::sealEnvelope(in));
+    ck::proto::UploadBatch batch;
+    batch.devicePublicKey = device.publicKey;
+    batch.sentAt = ck::agg::systemClock();
+    for (int i = 0; i < 1000; ++i) {
+        wire.recordId = std::to_string(i) + std::string(60'000, 'A');
+        batch.envelopes.push_back(wire);
+    }
+    batch.signature = device.sign()(ck::proto::signingBytes(batch));
+    std::vector<uint8_t> frame = ck::proto::encodeFrame(batch);
+    INFO("request body: " << frame.size() << " bytes");
+    REQUIRE(frame.size() < 8u << 20);
+
+    auto storageBytes = [&] {
+        uintmax_t n = 0;
+        for (const char* name : {"aggregator.db", "aggregator.db-wal"})
+            if (fs::exists(data / name)) n += fs::file_size(data / name);
+        return n;
+    };
+    const uintmax_t before = storageBytes();
+    r = ck::test::rawPost(url + "/v1/upload", frame);
+    CHECK(r.status == 400);
+    CHECK(r.error());
+    if (r.error()) {
+        CHECK(r.error()->code == ck::proto::ErrorCode::MalformedBody);
+        CHECK(r.error()->message.size() < 1024);
+    }
+    const uintmax_t after = storageBytes();
+    INFO("storage files: " << before << " bytes before, " << after << " after");
+    std::cout << "1,000 ids of 60,000 bytes: storage " << before << " bytes before, " << after << " after" << std::endl;
+    CHECK(after < before + (1u << 20));
+    CHECK(server.terminate() == 0);
+}
