@@ -459,8 +459,10 @@ struct Server::Impl {
         s.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
             sendError(res, makeError(proto::ErrorCode::ServerError, "The aggregator failed on this request; tell its operator."));
         });
-        // One line per request: no key, code or record content ever reaches it.
-        s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+        // One line per request: no key, code or record content ever reaches it. Written by the
+        // post-routing hook, which httplib runs just before it sends the response (its logger
+        // runs after), so the line is there by the time the client has its answer.
+        s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
             // The method and path are the sender's text: escaped, so a log read on a terminal obeys none of it.
             std::string line = utcNow() + " " + req.remote_addr + " " + terminalSafe(req.method) + " " +
                                terminalSafe(req.path) + " " +
