@@ -641,8 +641,13 @@ struct HttpFront::Impl {
         c->events = POLLIN;
         c->idle = c->buffer.empty();
         c->deadline = SteadyClock::now() + (c->idle ? limits.idleTimeout : limits.headerTimeout);
-        if (c->headersComplete()) ready(std::move(c));
-        else waiting.push_back(std::move(c));
+        // A next request may already be here (pipelined, or in OpenSSL's buffer): its body is
+        // read like any other before it goes to a worker.
+        switch (advance(*c)) {
+            case Connection::Next::Ready: ready(std::move(c)); break;
+            case Connection::Next::Close: closeConnection(std::move(c)); break;
+            case Connection::Next::Wait: waiting.push_back(std::move(c)); break;
+        }
     }
 
     void logRefusals(SteadyClock::time_point now) {

@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "  --listen ADDR:PORT   where to listen (default 127.0.0.1 and the folder's port; [::1]:PORT for IPv6)\n"
     "  --storage URL        postgresql://... or a folder, instead of the data folder's configured storage\n"
     "  --http               plain HTTP (only on a loopback address unless --allow-plain-http)\n"
-    "  --threads N          worker threads (default 4)\n"
+    "  --threads N          worker threads for complete requests (default 8)\n"
     "  --rate R --burst B   per device: R requests a second sustained, bursts of B (default 20 and 40)\n"
     "  --max-body-bytes N   largest request body accepted (default 8388608)\n"
     "The admin passphrase comes from CK_ADMIN_PASSPHRASE or is asked on the terminal.\n";
