@@ -22,6 +22,7 @@
 #include "sync/protocol/messages.h"
 #include "tests/support/command_run.h"
 #include "tests/support/spreadsheet_check.h"
+#include "tools/terminal/terminal_text.h"
 
 using namespace ck;
 using ck::test::runCommand;
@@ -451,4 +452,17 @@ TEST_CASE("ck-aggregator: device-chosen text never drives the terminal or a spre
     auto device = cli.run("import /dev/zero");
     CHECK(device.status == 1);
     CHECK_THAT(device.err, Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("terminalSafe: controls, broken UTF-8 and direction overrides are shown, not obeyed", "[sync][agg][cli]") {
+    CHECK(terminalSafe("Tab 7") == "Tab 7");
+    CHECK(terminalSafe("सूक्ष्म Tiruppur") == "सूक्ष्म Tiruppur");  // real text stays as it is
+    CHECK(terminalSafe("a\x1b[2Jb") == "a\\x1b[2Jb");
+    CHECK(terminalSafe("\r\n\t\x7f") == "\\x0d\\x0a\\x09\\x7f");
+    CHECK(terminalSafe("\xc2\x9b" "31m") == "\\u{9b}31m");        // the one-byte CSI of C1
+    CHECK(terminalSafe("\xe2\x80\xae" "txt.exe") == "\\u{202e}txt.exe");
+    CHECK(terminalSafe("\xc0\xaf") == "\\xc0\\xaf");              // overlong '/': not UTF-8
+    CHECK(terminalSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");     // a surrogate
+    CHECK(terminalSafe("\xe2\x82") == "\\xe2\\x82");              // cut short
+    CHECK(terminalSafe("C:\\x1b") == "C:\\\\x1b");                // a shown escape is never a sent one
 }
