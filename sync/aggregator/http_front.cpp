@@ -373,7 +373,11 @@ struct HttpFront::Impl {
             int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 if (errno == EINTR || errno == ECONNABORTED) continue;
-                return;  // EAGAIN, or out of descriptors: the next round tries again
+                // Out of descriptors: the listening socket stays readable, so wait a little
+                // rather than spin; the next round tries again.
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                return;
             }
             int port = 0;
             std::string address = numericAddress(reinterpret_cast<sockaddr*>(&ss), len, &port);
@@ -758,7 +762,8 @@ struct HttpFront::Impl {
         bool closed = false, ok = false;
         t_control = &control;
         try {
-            ok = http.process_request(stream, false, closed, nullptr);
+            // The last request a connection may carry is answered with "Connection: close".
+            ok = http.process_request(stream, c.requests + 1 >= kMaxRequestsPerConnection, closed, nullptr);
         } catch (...) {
             ok = false;  // httplib answers handler exceptions itself; anything else ends the connection
         }
