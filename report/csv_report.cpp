@@ -1,28 +1,20 @@
 // The report in long format, one line per cell, for spreadsheets and scripts (RFC 4180:
-// CRLF line ends, fields with a comma, quote or line break quoted, quotes doubled). Numbers
+// CRLF line ends, fields with a comma, quote or line break quoted, quotes doubled; text that
+// a spreadsheet would run as a formula gets a leading apostrophe, see csv_text.h). Numbers
 // are written in the shortest form that reads back to the same double; hidden figures and
 // NaN are empty fields.
 #include <charconv>
 #include <cmath>
 
 #include "core/report/figure_text.h"
+#include "report/csv_text.h"
 #include "report/tabular_report.h"
 
 namespace ck::report {
 namespace {
 
-void field(std::string& out, std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out += s;
-        return;
-    }
-    out += '"';
-    for (char ch : s) {
-        if (ch == '"') out += '"';
-        out += ch;
-    }
-    out += '"';
-}
+// Text cells: quoted as RFC 4180 says, and never a formula (csv_text.h).
+void field(std::string& out, std::string_view s) { appendCsvField(out, s); }
 
 void num(std::string& out, double v) {
     if (!std::isfinite(v)) return;

@@ -42,6 +42,14 @@ bool isIdentifier(std::string_view s) {
     });
 }
 
+bool isTemplateVersion(std::string_view s) {
+    if (s.empty() || s.size() > 64 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+    if (s.find("..") != std::string_view::npos) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
+}
+
 bool isTemplateId(std::string_view s) {
     if (s.empty() || s.size() > 128) return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
@@ -234,7 +242,13 @@ private:
             m_t.id = *id;
         }
         if (auto v = readString(doc, "version", where, true)) {
+            // Versions name files (exports, template folders) and travel in every record: no
+            // path characters, no "..", nothing a file name or a terminal would take otherwise.
             if (v->empty()) error(where, "version", "the version must not be empty");
+            else if (!isTemplateVersion(*v))
+                error(where, "version",
+                      "not a valid version (up to 64 letters, digits, '.', '-' and '_', starting with a letter "
+                      "or digit, no '..')");
             m_t.version = *v;
         }
         auto langs = doc.find("languages");

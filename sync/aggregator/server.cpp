@@ -14,11 +14,14 @@
 
 // Debian's libcpp-httplib is built with CPPHTTPLIB_OPENSSL_SUPPORT; its pkg-config Cflags
 // define it (and the zlib/brotli switches), so this header matches the compiled library.
+// httplib parses and routes requests; HttpFront owns the sockets (see http_front.h for why).
 #include <httplib.h>
 
 #include "report/html_report.h"
+#include "sync/aggregator/http_front.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
+#include "tools/terminal/terminal_text.h"
 
 namespace ck::agg {
 
@@ -83,6 +86,7 @@ private:
 struct RequestNote {
     std::string deviceId;
     size_t records = 0;
+    size_t bodyBytes = 0;
     std::string errorCode;
 };
 thread_local RequestNote t_note;
@@ -121,10 +125,28 @@ struct Signed {
     const std::vector<uint8_t>* publicKey = nullptr;
     const std::vector<uint8_t>* signature = nullptr;
     std::vector<uint8_t> bytes;
+    int64_t sentAt = 0;
 };
 template <class M>
 Signed signedPart(const M& m) {
-    return Signed{&m.devicePublicKey, &m.signature, proto::signingBytes(m)};
+    return Signed{&m.devicePublicKey, &m.signature, proto::signingBytes(m), m.sentAt};
+}
+
+// A header's value without surrounding blanks, in lower case (HTTP tokens are case-blind).
+std::string token(std::string v) {
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    size_t start = 0;
+    while (start < v.size() && (v[start] == ' ' || v[start] == '\t')) ++start;
+    v.erase(0, start);
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+}
+
+// Printable ASCII only, for a header value quoted back in a refusal.
+std::string shown(const std::string& v) {
+    std::string out;
+    for (char c : v.substr(0, 40)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
 }
 
 size_t recordsIn(const proto::Message& m) {
@@ -147,10 +169,9 @@ struct Server::Impl {
     ServerOptions options;
     RateLimiter deviceLimiter;
     RateLimiter addressLimiter;  // requests no device key vouches for: enrolment, bad signatures
-    std::unique_ptr<httplib::Server> http;
-    std::thread thread;
+    std::unique_ptr<RoutedServer> http;
+    std::unique_ptr<HttpFront> front;
     int boundPort = 0;
-    std::atomic<bool> listenDone{false};
     std::mutex logMutex;
 
     void log(const std::string& line) {
@@ -162,10 +183,15 @@ struct Server::Impl {
         }
     }
 
-    // Rate limit: by device when the request carries a good signature of an enrolled,
-    // unrevoked device; by client address otherwise. Returns the refusal, if any.
+    // Rate limit: by device when the request carries a good, fresh signature of an enrolled,
+    // unrevoked device; by client address otherwise. A stale request (an old signed batch
+    // copied off a stick and replayed) is charged to whoever sends it, never to the device
+    // that signed it, so a replay cannot lock the real device out. Returns the refusal, if any.
     std::optional<proto::ErrorReply> admit(const httplib::Request& req, const Signed* sig) {
-        if (sig && proto::verifySignature(sig->bytes, *sig->signature, *sig->publicKey)) {
+        const int64_t now = options.clock ? options.clock() : systemClock();
+        const bool fresh = sig && sig->sentAt >= now - proto::kMaxClockSkewSeconds &&
+                           sig->sentAt <= now + proto::kMaxClockSkewSeconds;
+        if (fresh && proto::verifySignature(sig->bytes, *sig->signature, *sig->publicKey)) {
             if (std::optional<DeviceRow> device = ingest.deviceFor(*sig->publicKey)) {
                 t_note.deviceId = device->deviceId;
                 if (uint32_t wait = deviceLimiter.take(device->deviceId))
@@ -183,8 +209,9 @@ struct Server::Impl {
     }
 
     template <class Request, class Call>
-    void serve(const httplib::Request& req, httplib::Response& res, proto::MessageType expected, Call call) {
-        auto decoded = proto::decodeFrame(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+    void serve(const httplib::Request& req, const std::string& body, httplib::Response& res,
+               proto::MessageType expected, Call call) {
+        auto decoded = proto::decodeFrame(reinterpret_cast<const uint8_t*>(body.data()), body.size());
         if (auto* failure = std::get_if<proto::FrameFailure>(&decoded)) {
             if (std::optional<proto::ErrorReply> refused = admit(req, nullptr)) return sendError(res, *refused);
             return sendError(res, proto::errorFor(*failure));
@@ -292,6 +319,41 @@ struct Server::Impl {
         }
     }
 
+    // A protocol endpoint: the body read through a receiver that counts bytes as they arrive
+    // (after any decoding httplib would do), so no request holds more than maxBodyBytes
+    // whatever its framing; then decoded and answered by serve().
+    template <class Request, class Call>
+    void postFrame(const std::string& path, proto::MessageType expected, Call call) {
+        http->Post(path, [this, expected, call](const httplib::Request& req, httplib::Response& res,
+                                                const httplib::ContentReader& reader) {
+            RequestControl* control = currentRequest();
+            std::string body;
+            bool tooLarge = false;
+            bool read = reader([&](const char* data, size_t n) {
+                if (body.size() + n > options.maxBodyBytes) {
+                    tooLarge = true;
+                    return false;
+                }
+                body.append(data, n);
+                return true;
+            });
+            if (!read || tooLarge) {
+                res.set_header("Connection", "close");
+                if (control) control->closeAfter = true;
+                if (tooLarge)
+                    return sendError(res, makeError(proto::ErrorCode::BodyTooLarge,
+                                                    "The request is larger than this aggregator accepts (" +
+                                                        std::to_string(options.maxBodyBytes) +
+                                                        " bytes); send smaller batches."));
+                return sendError(res, makeError(proto::ErrorCode::MalformedBody,
+                                                "The request body did not arrive whole (cut off, or too slow)."));
+            }
+            if (control) control->bodyComplete = true;
+            t_note.bodyBytes = body.size();
+            serve<Request>(req, body, res, expected, call);
+        });
+    }
+
     void routes() {
         using proto::MessageType;
         httplib::Server& s = *http;
@@ -301,52 +363,82 @@ struct Server::Impl {
                             "text/plain");
         });
         s.Get("/v1/report", [this](const httplib::Request& req, httplib::Response& res) { serveReport(req, res); });
-        s.Post("/v1/enrol", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::EnrolRequest>(req, res, MessageType::EnrolRequest,
+        postFrame<proto::EnrolRequest>("/v1/enrol", MessageType::EnrolRequest,
                                        [this](const proto::EnrolRequest& r) { return ingest.enrol(r); });
-        });
-        s.Post("/v1/upload", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::UploadBatch>(req, res, MessageType::UploadBatch,
+        postFrame<proto::UploadBatch>("/v1/upload", MessageType::UploadBatch,
                                       [this](const proto::UploadBatch& r) { return ingest.upload(r); });
-        });
-        s.Post("/v1/updates", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::UpdatesRequest>(req, res, MessageType::UpdatesRequest,
+        postFrame<proto::UpdatesRequest>("/v1/updates", MessageType::UpdatesRequest,
                                          [this](const proto::UpdatesRequest& r) { return ingest.updates(r); });
-        });
-        s.Post("/v1/chunks/query", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::ChunkQuery>(req, res, MessageType::ChunkQuery,
+        postFrame<proto::ChunkQuery>("/v1/chunks/query", MessageType::ChunkQuery,
                                      [this](const proto::ChunkQuery& r) { return ingest.queryChunks(r); });
-        });
-        s.Post("/v1/chunks", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::ChunkUpload>(req, res, MessageType::ChunkUpload,
+        postFrame<proto::ChunkUpload>("/v1/chunks", MessageType::ChunkUpload,
                                       [this](const proto::ChunkUpload& r) { return ingest.putChunk(r); });
-        });
-        s.Post("/v1/attachments", [this](const httplib::Request& req, httplib::Response& res) {
-            serve<proto::AttachmentCommit>(req, res, MessageType::AttachmentCommit,
+        postFrame<proto::AttachmentCommit>("/v1/attachments", MessageType::AttachmentCommit,
                                            [this](const proto::AttachmentCommit& r) { return ingest.commitAttachment(r); });
-        });
 
-        // Before the body is read: a declared length above the limit is refused at once and
-        // the connection closed, so an oversized body is never taken in.
+        // Before the body is read. What the protocol never sends is refused here, with the
+        // connection closed so the body is never taken in: a content-coding (frames are
+        // compressed inside; a gzip or brotli body is how a few hundred bytes become a
+        // gigabyte), a transfer-coding other than chunked, both chunked and a length (the
+        // request smuggling shape), and a declared length above the limit. Chunked bodies are
+        // capped while read (postFrame and the front's raw byte cap).
         s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
             t_note = RequestNote{};
-            if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
-            if (!req.has_header("Content-Length")) {
+            RequestControl* control = currentRequest();
+            auto refuse = [&](int status, proto::ErrorCode code, std::string message) {
                 res.set_header("Connection", "close");
-                sendError(res, makeError(proto::ErrorCode::MalformedBody,
-                                         "The request has no Content-Length; send the frame with its length."));
+                if (control) control->closeAfter = true;
+                sendError(res, makeError(code, std::move(message)));
+                res.status = status;
                 return httplib::Server::HandlerResponse::Handled;
+            };
+            for (size_t i = 0, n = req.get_header_value_count("Content-Encoding"); i < n; ++i) {
+                std::string coding = token(req.get_header_value("Content-Encoding", i));
+                if (!coding.empty() && coding != "identity")
+                    return refuse(415, proto::ErrorCode::MalformedBody,
+                                  "This aggregator takes no Content-Encoding (got '" + shown(coding) +
+                                      "'): send the frame as it is; it is compressed inside.");
             }
-            const std::string& declared = req.get_header_value("Content-Length");
-            char* end = nullptr;
-            unsigned long long length = std::strtoull(declared.c_str(), &end, 10);
-            if (declared.empty() || *end != '\0' || length > options.maxBodyBytes) {
-                res.set_header("Connection", "close");
-                sendError(res, makeError(proto::ErrorCode::BodyTooLarge,
-                                         "The request is larger than this aggregator accepts (" +
-                                             std::to_string(options.maxBodyBytes) + " bytes); send smaller batches."));
-                return httplib::Server::HandlerResponse::Handled;
+            const bool hasLength = req.has_header("Content-Length");
+            const size_t codings = req.get_header_value_count("Transfer-Encoding");
+            bool chunked = false;
+            for (size_t i = 0; i < codings; ++i) {
+                std::string coding = token(req.get_header_value("Transfer-Encoding", i));
+                if (coding != "chunked" || chunked)
+                    return refuse(501, proto::ErrorCode::MalformedBody,
+                                  "This aggregator takes no Transfer-Encoding but chunked (got '" + shown(coding) +
+                                      "'); send the frame with its Content-Length.");
+                chunked = true;
             }
+            if (chunked && hasLength)
+                return refuse(400, proto::ErrorCode::MalformedBody,
+                              "The request has both Content-Length and chunked Transfer-Encoding; send one.");
+            unsigned long long length = 0;
+            if (hasLength) {
+                const std::string& declared = req.get_header_value("Content-Length");
+                char* end = nullptr;
+                length = std::strtoull(declared.c_str(), &end, 10);
+                if (declared.empty() || *end != '\0' || declared[0] == '-' || req.get_header_value_count("Content-Length") > 1)
+                    return refuse(400, proto::ErrorCode::MalformedBody, "The request's Content-Length is not one number.");
+                if (length > options.maxBodyBytes)
+                    return refuse(413, proto::ErrorCode::BodyTooLarge,
+                                  "The request is larger than this aggregator accepts (" +
+                                      std::to_string(options.maxBodyBytes) + " bytes); send smaller batches.");
+            }
+            const bool hasBody = chunked || length > 0;
+            if (control && control->framingRefusal == 413)
+                return refuse(413, proto::ErrorCode::BodyTooLarge,
+                              "The request is larger than this aggregator accepts (" +
+                                  std::to_string(options.maxBodyBytes) + " bytes); send smaller batches.");
+            if (control && control->framingRefusal != 0)
+                return refuse(400, proto::ErrorCode::MalformedBody,
+                              "The request's chunked body is broken; send the frame with its Content-Length.");
+            if (control && !hasBody) control->bodyComplete = true;
+            if (req.method == "POST" && !chunked && !hasLength)
+                return refuse(411, proto::ErrorCode::MalformedBody,
+                              "The request has no Content-Length; send the frame with its length.");
+            if (req.method != "POST" && hasBody)
+                return refuse(400, proto::ErrorCode::MalformedBody, "Only POST requests carry a body here.");
             return httplib::Server::HandlerResponse::Unhandled;
         });
         // Anything that ends in an error status without a frame of ours (no such endpoint,
@@ -367,12 +459,16 @@ struct Server::Impl {
         s.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
             sendError(res, makeError(proto::ErrorCode::ServerError, "The aggregator failed on this request; tell its operator."));
         });
-        // One line per request: no key, code or record content ever reaches it.
-        s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-            std::string line = utcNow() + " " + req.remote_addr + " " + req.method + " " + req.path + " " +
+        // One line per request: no key, code or record content ever reaches it. Written by the
+        // post-routing hook, which httplib runs just before it sends the response (its logger
+        // runs after), so the line is there by the time the client has its answer.
+        s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+            // The method and path are the sender's text: escaped, so a log read on a terminal obeys none of it.
+            std::string line = utcNow() + " " + req.remote_addr + " " + terminalSafe(req.method) + " " +
+                               terminalSafe(req.path) + " " +
                                std::to_string(res.status) + (t_note.errorCode.empty() ? "" : " " + t_note.errorCode) +
                                " device=" + (t_note.deviceId.empty() ? "-" : t_note.deviceId) +
-                               " records=" + std::to_string(t_note.records) + " in=" + std::to_string(req.body.size()) +
+                               " records=" + std::to_string(t_note.records) + " in=" + std::to_string(std::max(req.body.size(), t_note.bodyBytes)) +
                                " out=" + std::to_string(res.body.size());
             log(line);
             t_note = RequestNote{};  // a request that fails before routing must not inherit this one's
@@ -398,53 +494,32 @@ void Server::start() {
             if (p.empty() || !std::filesystem::exists(p))
                 throw std::runtime_error("cannot read the TLS certificate or key " + p.string() +
                                          ": run `ck-aggregator init` or check the data folder");
-        auto ssl = std::make_unique<httplib::SSLServer>(o.certificateFile.c_str(), o.keyFile.c_str());
-        if (!ssl->is_valid())
-            throw std::runtime_error("cannot load the TLS certificate " + o.certificateFile.string() + " with key " +
-                                     o.keyFile.string() + ": unreadable, or the key does not match");
-        d.http = std::move(ssl);
-    } else {
-        d.http = std::make_unique<httplib::Server>();
     }
-    // httplib's default also sets SO_REUSEPORT, which would let a second server share the
-    // port silently; only SO_REUSEADDR (a quick restart after a stop) is wanted.
-    d.http->set_socket_options([](int sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    size_t threads = static_cast<size_t>(std::max(1, o.threads));
-    d.http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    d.http = std::make_unique<RoutedServer>();
     d.http->set_payload_max_length(o.maxBodyBytes);
-    d.http->set_read_timeout(std::chrono::seconds(30));
-    // A device sends its batches back to back, so a short keep-alive keeps the connection
-    // reused; it also bounds how long stop() waits for idle connections to notice.
-    d.http->set_keep_alive_timeout(2);
-    d.http->set_write_timeout(std::chrono::seconds(30));
+    d.http->set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(o.limits.idleTimeout.count() / 1000)));
+    d.http->set_keep_alive_max_count(5);  // as the front renews them (http_front.cpp)
     d.routes();
-
-    if (o.port == 0) {
-        d.boundPort = d.http->bind_to_any_port(o.address);
-        if (d.boundPort <= 0) {
-            d.http.reset();
-            throw std::runtime_error("cannot listen on " + o.address + ": no such local address");
-        }
-    } else {
-        if (!d.http->bind_to_port(o.address, o.port)) {
-            d.http.reset();
-            throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) +
-                                     ": the port is in use or the address is not this machine's");
-        }
-        d.boundPort = o.port;
+    FrontLimits limits;
+    static_cast<ConnectionLimits&>(limits) = o.limits;
+    limits.workers = static_cast<size_t>(std::max(1, o.threads));
+    // Chunk-size lines and their CRLFs cost bytes too; twice the body leaves room for any
+    // sane chunking and still bounds what one request can make the server read.
+    limits.maxBodyBytes = o.maxBodyBytes;
+    limits.rawBodyCap = 2 * o.maxBodyBytes + 64 * 1024;
+    // Bodies are read whole before a worker takes them; these bound the memory that costs.
+    limits.bodyBudgetPerAddress = limits.rawBodyCap;
+    limits.bodyBudget = std::max<size_t>(64u * 1024 * 1024, 4 * limits.rawBodyCap);
+    try {
+        d.front = std::make_unique<HttpFront>(*d.http, limits, o.tls ? o.certificateFile : std::filesystem::path(),
+                                              o.tls ? o.keyFile : std::filesystem::path(),
+                                              [&d](const std::string& line) { d.log(utcNow() + " " + line); });
+        d.boundPort = d.front->listen(o.address, o.port);
+    } catch (...) {
+        d.front.reset();
+        d.http.reset();
+        throw;
     }
-    d.listenDone = false;
-    d.thread = std::thread([&d] {
-        d.http->listen_after_bind();
-        d.listenDone = true;
-    });
-    // httplib's stop() does nothing until the accept loop runs: wait for it, so that a stop()
-    // right after start() cannot leave the thread listening forever.
-    for (int i = 0; i < 5000 && !d.http->is_running() && !d.listenDone; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     d.log(utcNow() + " listening on " + std::string(o.tls ? "https://" : "http://") + o.address + ":" +
           std::to_string(d.boundPort));
 }
@@ -454,10 +529,9 @@ int Server::port() const { return m_impl->boundPort; }
 void Server::stop() {
     Impl& d = *m_impl;
     if (!d.http) return;
-    // listen_after_bind may not have reached its loop yet; stop() closes the listening socket
-    // either way, and the thread pool's shutdown lets requests in flight finish.
-    d.http->stop();
-    if (d.thread.joinable()) d.thread.join();
+    // Stops accepting and closes idle connections; requests in workers finish first.
+    if (d.front) d.front->stop();
+    d.front.reset();
     d.http.reset();
 }
 

@@ -33,6 +33,10 @@ constexpr size_t kSealBytes = crypto_box_SEALBYTES;
 constexpr size_t kMaxSealedBytes = kMaxRecordBytes + crypto_box_SEALBYTES;
 // Ids, labels, messages, assignment rows: far above any real one, low enough to bound input.
 constexpr size_t kMaxText = 64u * 1024;
+// Record, attachment and template ids and versions: what newRecordId() and a template make
+// is far shorter. Every refusal and audit row repeats an id, so a longer one is refused with
+// the whole frame, before it can be written anywhere (1,000 ids of 64 KiB each would be 64 MB).
+constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxTemplateJson = 16u * 1024 * 1024;
 // List lengths beyond those the byte count already bounds: each item of these lists can be
 // a few bytes on the wire but a hundred in memory, so they get a cap of their own.
@@ -285,11 +289,11 @@ void get(In& in, WireEnvelope& m) {
     const uint64_t format = in.varint("an envelope's format");
     if (!knownEnvelopeFormat(format)) throw DecodeError("an envelope's format is unknown");
     m.format = static_cast<uint32_t>(format);
-    in.text(m.recordId, "a record id", kMaxText);
+    in.text(m.recordId, "a record id", kMaxIdBytes);
     if (m.recordId.empty()) throw DecodeError("a record id is empty");
-    in.text(m.parentId, "a parent id", kMaxText);
-    in.text(m.templateId, "a template id", kMaxText);
-    in.text(m.templateVersion, "a template version", kMaxText);
+    in.text(m.parentId, "a parent id", kMaxIdBytes);
+    in.text(m.templateId, "a template id", kMaxIdBytes);
+    in.text(m.templateVersion, "a template version", kMaxIdBytes);
     hashOrNothing(in, m.mainHash, "a record's main hash");
     hashOrNothing(in, m.contentHash, "a record's content hash");
     sealedPart(in, m.sealedRecord, "a sealed record", false);
@@ -471,8 +475,8 @@ void put(Out& o, const AttachmentCommit& m) {
 void get(In& in, AttachmentCommit& m) {
     in.fixed(m.devicePublicKey, "the device key", kKeyBytes);
     m.sentAt = in.i64();
-    in.text(m.recordId, "the record id", kMaxText);
-    in.text(m.attachmentId, "the attachment id", kMaxText);
+    in.text(m.recordId, "the record id", kMaxIdBytes);
+    in.text(m.attachmentId, "the attachment id", kMaxIdBytes);
     in.text(m.mediaType, "the media type", kMaxText);
     m.totalBytes = in.varint("the attachment size");
     getHashes(in, m.chunkHashes, "the chunk list");
@@ -513,7 +517,7 @@ void get(In& in, Receipt& m) {
     m.createdAt = in.i64();
     m.entries.resize(in.count("the receipt", 2 + 1 + 3, kMaxReceiptEntries));
     for (auto& e : m.entries) {
-        in.text(e.recordId, "a receipt's record id", kMaxText);
+        in.text(e.recordId, "a receipt's record id", kMaxIdBytes);
         if (e.recordId.empty()) throw DecodeError("a receipt's record id is empty");
         in.text(e.contentHash, "a receipt's content hash", kHashHexChars);
         if (!e.contentHash.empty() && !isHashHex(e.contentHash)) {

@@ -28,6 +28,7 @@ public:
     // Where the server's stderr (its request log) goes; default /dev/null. Set before start().
     void setLogFile(std::string path) { m_logFile = std::move(path); }
     bool running() const { return m_pid > 0; }
+    pid_t pid() const { return m_pid; }  // for reading /proc/PID (memory, descriptors)
     int port() const { return m_port; }
     std::string url() const { return m_url; }  // "https://127.0.0.1:PORT" as it printed
     const std::string& output() const { return m_output; }  // stdout so far (up to "ready")

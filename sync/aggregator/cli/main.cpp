@@ -19,6 +19,9 @@
 // Exit status: 0 success; 1 refused (wrong passphrase, a bad row, a broken audit chain ...);
 // 2 usage or I/O error.
 #include <sodium.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -37,12 +40,14 @@
 #include "core/crypto/sealed_box.h"
 #include "core/record/record_json.h"
 #include "core/template/template_loader.h"
+#include "report/csv_text.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/cli/serve_command.h"
 #include "sync/aggregator/data_folder.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/tls_certificate.h"
+#include "tools/terminal/terminal_text.h"
 
 namespace fs = std::filesystem;
 using namespace ck;
@@ -130,11 +135,62 @@ std::string readFile(const fs::path& path) {
     return s.str();
 }
 
+// At most `limit` bytes of a file, read a piece at a time: a file past the limit (or a device
+// or pipe that never ends) is refused before it is held whole.
+std::string readFileAtMost(const fs::path& path, size_t limit, const std::string& what) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Exit{kUsage, path.string() + ": cannot read the file: " + std::strerror(errno)};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Exit{kRefused, path.string() + ": not a regular file"};
+    }
+    auto tooLarge = [&](unsigned long long size) {
+        ::close(fd);
+        return Exit{kRefused, path.string() + " is " + std::to_string(size) + " bytes; " + what + " holds at most " +
+                                  std::to_string(limit) + " bytes"};
+    };
+    if (static_cast<unsigned long long>(st.st_size) > limit) throw tooLarge(static_cast<unsigned long long>(st.st_size));
+    std::string bytes;
+    char buf[64 * 1024];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            throw Exit{kUsage, path.string() + ": cannot read the file: " + std::strerror(errno)};
+        }
+        if (n == 0) break;
+        if (bytes.size() + static_cast<size_t>(n) > limit) throw tooLarge(bytes.size() + static_cast<size_t>(n));
+        bytes.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return bytes;
+}
+
+// Files this command writes hold survey data or receipts: readable by the operator only,
+// whatever the umask (0600; an existing file keeps its owner but gets the mode).
 void writeFile(const fs::path& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) throw Exit{kUsage, path.string() + ": cannot write the file"};
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw Exit{kUsage, path.string() + ": cannot write the file: " + std::strerror(errno)};
+    bool ok = ::fchmod(fd, 0600) == 0;
+    for (size_t done = 0; ok && done < bytes.size();) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ok = false;
+        else done += static_cast<size_t>(n);
+    }
+    if (::close(fd) != 0) ok = false;
+    if (!ok) throw Exit{kUsage, path.string() + ": cannot write the file"};
+}
+
+// A folder of the operator's only (0700): the data folder, an export.
+void makePrivateFolder(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Exit{kUsage, dir.string() + ": cannot create the folder: " + ec.message()};
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) throw Exit{kUsage, dir.string() + ": cannot make the folder private: " + ec.message()};
 }
 
 std::string timeText(int64_t t) { return t ? formatUtc(t) : std::string("-"); }
@@ -196,9 +252,7 @@ int init(const std::vector<std::string>& args) {
         return kOk;
     if (!o.positional.empty()) throw Exit{kUsage, "init takes no words, only options (see --help)"};
     fs::path dir = dataDir(o);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw Exit{kUsage, dir.string() + ": cannot create the folder: " + ec.message()};
+    makePrivateFolder(dir);
     if (fs::exists(dir / "config.json") || fs::exists(dir / "keys.ck"))
         throw Exit{kRefused, dir.string() + " is already an aggregator data folder: refusing to replace its keys"};
 
@@ -298,7 +352,8 @@ int devices(const std::vector<std::string>& args) {
         auto rows = storage->listDevices();
         for (const auto& d : rows)
             std::cout << d.deviceId << "  " << (d.revokedAt ? "revoked " + timeText(d.revokedAt) : std::string("active"))
-                      << "  officer: " << d.officer << "  cluster: " << d.cluster << "  label: " << d.label
+                      << "  officer: " << terminalSafe(d.officer) << "  cluster: " << terminalSafe(d.cluster)
+                      << "  label: " << terminalSafe(d.label)
                       << "  enrolled: " << timeText(d.enrolledAt) << "\n";
         std::cout << rows.size() << " device(s)\n";
         return kOk;
@@ -327,7 +382,8 @@ int templates(const std::vector<std::string>& args) {
         auto storage = openFolderStorage(folder);
         auto rows = storage->listTemplates();
         for (const auto& t : rows)
-            std::cout << t.templateId << "  " << t.version << "  published " << timeText(t.publishedAt) << "\n";
+            std::cout << terminalSafe(t.templateId) << "  " << terminalSafe(t.version) << "  published "
+                      << timeText(t.publishedAt) << "\n";
         std::cout << rows.size() << " template version(s)\n";
         return kOk;
     }
@@ -406,7 +462,7 @@ int importBundleFile(const std::vector<std::string>& args) {
         return kOk;
     if (o.positional.size() != 1) throw Exit{kUsage, "import takes one bundle file (see --help)"};
     const std::string& file = o.positional[0];
-    std::string bytes = readFile(file);
+    std::string bytes = readFileAtMost(file, proto::kMaxFrameBytes, "a bundle");
     auto decoded = proto::decodeFrame(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (auto* f = std::get_if<proto::FrameFailure>(&decoded)) throw Exit{kRefused, file + ": " + f->message};
     auto* bundle = std::get_if<proto::Bundle>(&std::get<proto::Message>(decoded));
@@ -427,15 +483,18 @@ int importBundleFile(const std::vector<std::string>& args) {
         else if (e.ack.status == proto::AckStatus::Duplicate) ++duplicate;
         else {
             ++refused;
-            std::cerr << e.recordId << ": refused: " << e.ack.message << "\n";
+            std::cerr << terminalSafe(e.recordId) << ": refused: " << terminalSafe(e.ack.message) << "\n";
         }
     }
     if (std::string out = o.get("--receipt"); !out.empty()) {
         auto frame = proto::encodeFrame(receipt);
         writeFile(out, std::string(frame.begin(), frame.end()));
     }
-    std::cout << "bundle from " << (bundle->createdBy.empty() ? "(unnamed)" : bundle->createdBy) << ": " << stored
-              << " stored, " << duplicate << " duplicate, " << refused << " refused\n";
+    // Who made the bundle is whatever the bundle says (it is not signed): shown as its claim,
+    // escaped. The visits themselves are signed by their device, which the receipt names.
+    std::cout << "bundle (claims to be from "
+              << (bundle->createdBy.empty() ? std::string("nobody") : "\"" + terminalSafe(bundle->createdBy) + "\"")
+              << "): " << stored << " stored, " << duplicate << " duplicate, " << refused << " refused\n";
     return refused ? kRefused : kOk;
 }
 
@@ -448,11 +507,11 @@ std::string cellText(const Value& v) {
     return v.toString();
 }
 
+// Answers are device-chosen text: quoted, and never a formula when a spreadsheet opens it.
 std::string csvCell(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
+    std::string out;
+    report::appendCsvField(out, s);
+    return out;
 }
 
 std::string csvRow(const std::vector<std::string>& cells) {
@@ -531,9 +590,7 @@ int exportData(const std::vector<std::string>& args) {
 
     DataFolder folder = openFolder(o);
     auto storage = openFolderStorage(folder);
-    std::error_code ec;
-    fs::create_directories(outDir, ec);
-    if (ec) throw Exit{kUsage, outDir + ": cannot create the folder: " + ec.message()};
+    makePrivateFolder(outDir);
 
     std::map<std::string, ExportSet> sets;  // "id@version"
     size_t personalOpened = 0, personalFailed = 0, total = 0;
@@ -656,6 +713,10 @@ int exportData(const std::vector<std::string>& args) {
 
     for (auto& [key, set] : sets) {
         std::string base = set.survey->id + "-" + set.survey->version;
+        // The loader allows no path characters in ids and versions; a storage written by an
+        // older version might still hold one, and it must not name a file outside --out.
+        if (base.find_first_of("/\\") != std::string::npos || base.find("..") != std::string::npos)
+            throw Exit{kRefused, "template " + terminalSafe(key) + " has a name that cannot be a file name"};
         if (csv) {
             writeFile(fs::path(outDir) / (base + ".csv"), set.visitsCsv);
             for (auto& [qi, text] : set.repeatCsv)
@@ -685,7 +746,7 @@ int audit(const std::vector<std::string>& args) {
     DataFolder folder = openFolder(o);
     auto storage = openFolderStorage(folder);
     AuditReport report = verifyAuditChain(*storage);
-    for (const auto& p : report.problems) std::cout << "BROKEN: " << p.message << "\n";
+    for (const auto& p : report.problems) std::cout << "BROKEN: " << terminalSafe(p.message) << "\n";
     std::cout << report.entries << " audit entries, head " << report.headHash << "\n";
     bool ok = report.problems.empty();
     if (std::string expected = o.get("--expect-head"); !expected.empty()) {
@@ -757,6 +818,9 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Everything this command creates (the storage and its -wal/-shm, tokens, exports, keys)
+    // holds survey data or secrets: the operator's only, whatever the shell's umask.
+    ::umask(077);
     try {
         ensureSodium();
         return run(std::vector<std::string>(argv + 1, argv + argc));

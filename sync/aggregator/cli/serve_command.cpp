@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,7 +30,7 @@ constexpr const char* kUsage =
     "  --listen ADDR:PORT   where to listen (default 127.0.0.1 and the folder's port; [::1]:PORT for IPv6)\n"
     "  --storage URL        postgresql://... or a folder, instead of the data folder's configured storage\n"
     "  --http               plain HTTP (only on a loopback address unless --allow-plain-http)\n"
-    "  --threads N          worker threads (default 4)\n"
+    "  --threads N          worker threads for complete requests (default 8)\n"
     "  --rate R --burst B   per device: R requests a second sustained, bursts of B (default 20 and 40)\n"
     "  --max-body-bytes N   largest request body accepted (default 8388608)\n"
     "The admin passphrase comes from CK_ADMIN_PASSPHRASE or is asked on the terminal.\n";
@@ -129,6 +130,18 @@ int runServe(const std::vector<std::string>& args) {
         return 2;
     }
     DataFolder& folder = std::get<DataFolder>(opened);
+    // A folder made by an older version (or copied with cp) may be readable by others: the
+    // storage, its journal files and the report tokens hold data; make them the operator's only.
+    {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        fs::permissions(folder.path, fs::perms::owner_all, fs::perm_options::replace, ec);
+        for (const char* name : {"aggregator.db", "aggregator.db-wal", "aggregator.db-shm", "report-tokens.json",
+                                 "keys.ck", "tls-key.pem"})
+            if (fs::exists(folder.path / name, ec))
+                fs::permissions(folder.path / name, fs::perms::owner_read | fs::perms::owner_write,
+                                fs::perm_options::replace, ec);
+    }
     options.address = "127.0.0.1";
     options.port = folder.port;
     if (!listen.empty() && !parseListen(listen, options.address, options.port))

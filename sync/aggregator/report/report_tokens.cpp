@@ -1,7 +1,11 @@
 #include "sync/aggregator/report/report_tokens.h"
 
 #include <sodium.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <fstream>
 #include <sstream>
@@ -76,10 +80,18 @@ std::string ReportTokens::save(const std::vector<ReportTokenRow>& rows) const {
     std::filesystem::path tmp = m_file;
     tmp += ".tmp-" + std::to_string(::getpid());
     {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(text.data(), std::streamsize(text.size()));
-        out.flush();
-        if (!out) {
+        // 0600 from the start: the file names who may read the report (the tokens are hashed,
+        // the labels are not), so it is the operator's only, whatever the umask.
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0;
+        for (size_t done = 0; ok && done < text.size();) {
+            ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) ok = false;
+            else done += static_cast<size_t>(n);
+        }
+        if (fd >= 0 && ::close(fd) != 0) ok = false;
+        if (!ok) {
             std::error_code ec;
             std::filesystem::remove(tmp, ec);
             return tmp.string() + ": cannot write the report tokens file";

@@ -368,3 +368,23 @@ TEST_CASE("a broken report design is refused with the key at fault", "[core][tem
         CHECK_THAT(onlyError(doc), Catch::Contains("'report' must be an object"));
     }
 }
+
+TEST_CASE("template versions are names, never paths", "[core][template]") {
+    auto withVersion = [](const std::string& v) {
+        return loadTemplateJson(R"({"id": "mini", "version": ")" + v + R"(", "languages": ["en"], "title": "M",
+          "sections": [{"id": "s", "label": "S", "questions": [{"id": "a", "type": "integer", "label": "A"}]}]})",
+                                "mini.json");
+    };
+    for (const std::string v : {"2026.1", "1", "v1-rc_2", "20260101"}) {
+        INFO(v);
+        CHECK(withVersion(v).survey);
+    }
+    for (const std::string& v : std::vector<std::string>{"../../etc", "a/b", "a\\\\b", ".hidden", "1..2", "1 beta", "-1", std::string(65, '1')}) {
+        INFO(v);
+        auto r = withVersion(v);
+        CHECK_FALSE(r.survey);
+        bool named = false;
+        for (const auto& e : r.errors) named |= e.message.find("not a valid version") != std::string::npos;
+        CHECK(named);
+    }
+}

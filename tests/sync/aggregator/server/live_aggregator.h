@@ -117,6 +117,7 @@ struct LiveAggregator {
         o.certificateFile = cert.certificateFile;
         o.keyFile = cert.keyFile;
         o.threads = 4;
+        o.clock = [this] { return agg::systemClock() + clockOffset.load(); };
         o.ratePerSecond = 1000;
         o.rateBurst = 1000;
         o.log = [this](const std::string& line) {

@@ -2,8 +2,11 @@
 // ErrorReply, the limits, plain HTTP off loopback, and a stop() with requests in flight.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -178,11 +181,21 @@ TEST_CASE("Server: a declared length above the limit is answered without waiting
     CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
     CHECK(took < std::chrono::milliseconds(1500));
 
-    // A body with no length at all (chunked) is refused too, rather than read without bound.
+    // A chunked body is read only up to the limit: one chunk larger than the limit is refused
+    // with 413 as soon as the limit is passed, without waiting for the rest.
+    std::string chunk(70 * 1024, 'x');
+    started = std::chrono::steady_clock::now();
     answer = rawExchange(agg.port(),
-                         "POST /v1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                         "POST /v1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "100000\r\n" + chunk,
                          std::chrono::milliseconds(3000));
-    CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+    took = std::chrono::steady_clock::now() - started;
+    CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(took < std::chrono::milliseconds(1500));
+    // A POST with no length and no chunks would be read to the end of the connection: refused.
+    answer = rawExchange(agg.port(), "POST /v1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                         std::chrono::milliseconds(3000));
+    CHECK(answer.rfind("HTTP/1.1 411", 0) == 0);
 }
 
 TEST_CASE("Server: unknown, revoked and badly signed devices get 401/403", "[sync][server]") {
@@ -361,4 +374,88 @@ TEST_CASE("Server: stop() with requests in flight finishes cleanly", "[sync][ser
     // The port no longer answers.
     test::RawReply after = rawPost(url + "/v1/upload", batches[0]);
     CHECK(after.status == 0);
+}
+
+namespace {
+
+// A plain TCP connection to the server; true when the server closes it within `within`.
+bool closedByServerWithin(int fd, std::chrono::milliseconds within) {
+    timeval tv{static_cast<time_t>(within.count() / 1000), static_cast<suseconds_t>((within.count() % 1000) * 1000)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n == 0) return true;  // an answer (431, ...) may come first; then the close
+        if (n < 0) return errno == ECONNRESET;
+    }
+}
+
+int openTcp(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    return fd;
+}
+
+}  // namespace
+
+TEST_CASE("Server: handshake, header and idle deadlines close what does not move; an address is capped",
+          "[sync][server]") {
+    LiveAggregator agg(kSuite);
+    agg::ServerOptions o = agg.options();
+    o.limits.handshakeTimeout = std::chrono::milliseconds(600);
+    o.limits.headerTimeout = std::chrono::milliseconds(600);
+    o.limits.maxConnectionsPerAddress = 3;
+    agg.start(o);
+
+    SECTION("a TCP connection that never starts its TLS handshake") {
+        int fd = openTcp(agg.port());
+        auto started = std::chrono::steady_clock::now();
+        CHECK(closedByServerWithin(fd, std::chrono::seconds(5)));
+        auto took = std::chrono::steady_clock::now() - started;
+        CHECK(took >= std::chrono::milliseconds(400));
+        CHECK(took < std::chrono::seconds(3));
+        ::close(fd);
+    }
+    SECTION("the fourth connection from one address is closed at once; the others are held") {
+        int a = openTcp(agg.port()), b = openTcp(agg.port()), c = openTcp(agg.port());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        int d = openTcp(agg.port());
+        auto started = std::chrono::steady_clock::now();
+        CHECK(closedByServerWithin(d, std::chrono::seconds(5)));
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(300));
+        for (int fd : {a, b, c, d}) ::close(fd);
+        // Once they are gone, the address is served again.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::string error;
+        CHECK(test::pinnedGet(agg.url() + "/v1/hello", agg.cert.publicKeyPin, &error).find("clusterkit-aggregator") == 0);
+    }
+}
+
+TEST_CASE("Server: plain HTTP headers that drip in are cut at the header deadline", "[sync][server]") {
+    LiveAggregator agg(kSuite);
+    agg::ServerOptions o = agg.options();
+    o.tls = false;
+    o.limits.headerTimeout = std::chrono::milliseconds(800);
+    agg.start(o);
+    int fd = openTcp(agg.port());
+    auto started = std::chrono::steady_clock::now();
+    bool closed = false;
+    // A byte every 100 ms: each arrives well inside any per-read timeout, the whole never does.
+    for (int i = 0; i < 60 && !closed; ++i) {
+        const char byte = "GET /v1/hello HTTP/1.1\r\nX: "[std::min(i, 26)];
+        if (::send(fd, &byte, 1, MSG_NOSIGNAL) != 1) closed = true;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) {
+            char c;
+            if (::recv(fd, &c, 1, MSG_DONTWAIT) <= 0) closed = true;
+        }
+    }
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(closed);
+    CHECK(took < std::chrono::seconds(3));
+    ::close(fd);
 }
