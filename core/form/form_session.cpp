@@ -126,13 +126,17 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
             return {};
         case QuestionType::Integer:
             if (v.kind() != ValueKind::Number) return wrongType("a whole number");
-            if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > 9.0e15)
+            if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > kMaxNumberAnswer)
                 return fail(AnswerStatus::WrongType, "'" + q.id + "' takes a whole number");
             return {};
         case QuestionType::Decimal:
         case QuestionType::Money:
             if (v.kind() != ValueKind::Number) return wrongType("a number");
             if (!std::isfinite(v.asNumber())) return fail(AnswerStatus::OutOfRange, "'" + q.id + "' takes a finite number");
+            // Beyond this, doubles no longer hold whole rupees exactly and sums in reports lose
+            // smaller answers entirely: no real turnover or quantity is this large.
+            if (std::fabs(v.asNumber()) > kMaxNumberAnswer)
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is too large (at most 9e15 either way)");
             return {};
         case QuestionType::Percent:
             if (v.kind() != ValueKind::Number) return wrongType("a percentage");
