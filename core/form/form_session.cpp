@@ -306,6 +306,7 @@ void FormSession::markDependentsOf(int question, int instance) {
 }
 
 void FormSession::settle() {
+    if (m_deferSettle) return;  // restore(): everything marked is settled once, at the end
     // Value state first, in evaluation order, so everything a question reads is final
     // before it is computed; checks read values only, so they come last.
     while (!m_valueQueue.empty()) {
@@ -574,6 +575,10 @@ std::vector<std::string> FormSession::restore(const Record& record) {
         problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
     m_recordId = record.id;
     m_createdAt = record.createdAt;
+    // Answers are taken one by one but settled together: each question that depends on any
+    // of them is computed once, in evaluation order, not once per answer (the aggregator
+    // restores every visit it receives).
+    m_deferSettle = true;
     auto setOne = [&](const Answer& a, int instance) {
         int q = m_t->indexOf(a.questionId);
         if (q < 0) {
@@ -598,6 +603,8 @@ std::vector<std::string> FormSession::restore(const Record& record) {
             for (const auto& child : inst) setOne(child, i);
         }
     }
+    m_deferSettle = false;
+    settle();
     m_updatedAt = record.updatedAt;
     return problems;
 }

@@ -170,6 +170,7 @@ private:
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
     mutable std::vector<Value> m_scratch;
+    bool m_deferSettle = false;  // inside restore(): settle once at its end
 };
 
 }  // namespace ck

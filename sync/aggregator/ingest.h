@@ -25,6 +25,7 @@
 #include <string>
 #include <variant>
 
+#include "core/form/form_session.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/project_keys.h"
 #include "sync/aggregator/storage.h"
@@ -55,6 +56,18 @@ struct IngestOptions {
 
 template <class T>
 using Answer = std::variant<T, proto::ErrorReply>;
+
+// Server-side validation, by the engine the device itself runs (FormSession). `blank` is a
+// new session of the record's template whose today() is visitDay(record) (so a date rule
+// judges the visit as the device did on the day it was finished); blankSession makes one.
+// Returns "" when the record holds, else its first problem for the officer. On success
+// `recomputed` is the record as the session makes it: calculations recomputed here, not
+// taken from the device. With `personalSealedApart` the personal answers went to the
+// custodian, not to the aggregator: their absence is not a missing answer.
+Date visitDay(const Record& record);
+FormSession blankSession(std::shared_ptr<const Template> survey, Date today);
+std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
+                                       Record& recomputed);
 
 class IngestService {
 public:
