@@ -1,7 +1,12 @@
 #include "sync/aggregator/report/baseline_service.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <ctime>
 #include <stdexcept>
 #include <thread>
@@ -61,6 +66,23 @@ void BaselineService::rebuild() {
 }
 
 void BaselineService::rebuildLocked() {
+    // A rebuild is report work, ingest is people waiting: it runs on a thread of its own at
+    // the lowest CPU priority (Linux nice is per thread; its decoding threads inherit it), so
+    // on a busy two-core server uploads keep their CPU while a report is rebuilt.
+    std::exception_ptr failure;
+    std::thread worker([&] {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+        try {
+            rebuildNowLocked();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    worker.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+void BaselineService::rebuildNowLocked() {
     // Everything queued so far is committed, so the walk below reads it: drop the queue.
     // What arrives during the walk is queued and applied after (alreadyCounted skips it
     // when the walk saw it).

@@ -71,7 +71,8 @@ public:
     std::vector<std::string> knownScopes();
 
 private:
-    void rebuildLocked();
+    void rebuildLocked();     // m_mutex held: rebuildNowLocked on a low-priority thread
+    void rebuildNowLocked();
     void applyQueuedLocked();  // m_mutex held: applies what visitStored queued
     void applyLocked(const StoredVisit& visit);
     AggregatorStorage& m_storage;
