@@ -9,6 +9,10 @@
 //   slow link: 500 ten-question visits through a link shaped to 50 kbit/s, 600 ms round trip
 //              and 3% segment loss (tests/support/link_proxy.h): time to sync them all.
 //
+//   validate:  the server-side check of each opened record against its template (FormSession
+//              restore + validate + the record made again), one thread; CK_BENCH_VALIDATE_PARTS=1
+//              prints its parts.
+//
 //   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link]
 #include <sys/resource.h>
 
@@ -16,6 +20,7 @@
 #include <optional>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -190,6 +195,32 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
         }
         double validateUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
                             double(std::max<size_t>(1, opened.size()));
+        // The parts: a copy of the blank session, restore, validate, the record made again.
+        if (std::getenv("CK_BENCH_VALIDATE_PARTS")) {
+            double copyUs = 0, restoreUs = 0, validUs = 0, recordUs = 0;
+            uint64_t evals = 0;
+            for (const Record& r : opened) {
+                auto c0 = Clock::now();
+                FormSession s2 = *blank;
+                auto c1 = Clock::now();
+                uint64_t e0 = s2.evaluationCount();
+                (void)s2.restore(r);
+                evals += s2.evaluationCount() - e0;
+                auto c2 = Clock::now();
+                (void)s2.validate();
+                auto c3 = Clock::now();
+                (void)s2.toRecord();
+                auto c4 = Clock::now();
+                copyUs += std::chrono::duration<double, std::micro>(c1 - c0).count();
+                restoreUs += std::chrono::duration<double, std::micro>(c2 - c1).count();
+                validUs += std::chrono::duration<double, std::micro>(c3 - c2).count();
+                recordUs += std::chrono::duration<double, std::micro>(c4 - c3).count();
+            }
+            double k = double(std::max<size_t>(1, opened.size()));
+            std::printf("validate parts: copy %.0f, restore %.0f, validate %.0f, toRecord %.0f us/record; evaluations %llu\n",
+                        copyUs / k, restoreUs / k, validUs / k, recordUs / k,
+                        (unsigned long long)(evals / std::max<size_t>(1, opened.size())));
+        }
         std::printf("ingest %-10s one thread: signature check %.0f us/record, open (check + unseal + decompress + parse) "
                     "%.0f us/record (%zu of %zu ok), validate against the template %.0f us/record (%zu of %zu valid)\n",
                     name, verifyUs, openUs, ok, 2 * n, validateUs, valid, opened.size());
