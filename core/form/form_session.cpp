@@ -193,7 +193,7 @@ AnswerResult FormSession::setAnswer(int question, int instance, Value v) {
     NodeState& st = state(question, instance);
     if (st.answer == v) return {};
     st.answer = std::move(v);
-    m_updatedAt = unixNow();
+    if (!m_deferSettle) m_updatedAt = unixNow();  // restore() sets the record's own time
     markValue(question, instance);
     markCheck(question, instance);
     settle();

@@ -128,14 +128,6 @@ std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& r
 
 namespace {
 
-const FormSession& blankFor(std::map<std::pair<const Template*, int32_t>, FormSession>& blanks,
-                            const std::shared_ptr<const Template>& survey, const Record& record) {
-    Date day = visitDay(record);
-    auto key = std::make_pair(survey.get(), day.days);
-    auto it = blanks.find(key);
-    if (it == blanks.end()) it = blanks.emplace(key, blankSession(survey, day)).first;
-    return it->second;
-}
 
 // The cluster code a record answers (the flagship's `cluster`, or its specify-other text),
 // "" when it answers none.
@@ -188,6 +180,20 @@ std::shared_ptr<const Template> IngestService::templateFor(const std::string& id
     std::lock_guard lock(m_templatesMutex);
     m_templates.emplace(key, loaded.survey);
     return loaded.survey;
+}
+
+std::shared_ptr<const FormSession> IngestService::sharedBlank(const std::shared_ptr<const Template>& survey, Date day) {
+    auto key = std::make_pair(survey.get(), day.days);
+    {
+        std::lock_guard lock(m_blanksMutex);
+        auto it = m_blanks.find(key);
+        if (it != m_blanks.end()) return it->second;
+    }
+    // Only read (copied) once made: several threads may copy one at once.
+    auto made = std::make_shared<const FormSession>(blankSession(survey, day));
+    std::lock_guard lock(m_blanksMutex);
+    if (m_blanks.size() >= 256) m_blanks.clear();  // visits of many days: start again
+    return m_blanks.emplace(key, made).first->second;
 }
 
 std::optional<DeviceRow> IngestService::deviceFor(const std::vector<uint8_t>& publicKey) {
@@ -338,8 +344,16 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
 
     std::vector<Checked> checked(batch.envelopes.size());
     auto checkRange = [&](size_t from, size_t to) {
-        // Blank sessions per template and visit day, made once per batch and thread.
-        std::map<std::pair<const Template*, int32_t>, FormSession> blanks;
+        // Blank sessions per template and visit day: shared by every batch (making one
+        // evaluates the whole template twice), looked up once per batch and thread.
+        std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> blanks;
+        auto blankFor = [&](const std::shared_ptr<const Template>& survey, const Record& record) -> const FormSession& {
+            Date day = visitDay(record);
+            auto key = std::make_pair(survey.get(), day.days);
+            auto it = blanks.find(key);
+            if (it == blanks.end()) it = blanks.emplace(key, sharedBlank(survey, day)).first;
+            return *it->second;
+        };
         for (size_t i = from; i < to; ++i) {
             const proto::WireEnvelope& w = batch.envelopes[i];
             Checked& c = checked[i];
@@ -393,7 +407,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             }
             Record& opened_record = std::get<OpenedEnvelope>(opened).record;
             Record record;
-            if (std::string why = checkRecordAgainstTemplate(blankFor(blanks, use.survey, opened_record), opened_record,
+            if (std::string why = checkRecordAgainstTemplate(blankFor(use.survey, opened_record), opened_record,
                                                           !env->sealedPersonal.empty(), record);
                 !why.empty()) {
                 refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +

@@ -110,6 +110,9 @@ private:
                                              std::vector<std::string>* contentHashes = nullptr);
     std::shared_ptr<const Template> templateFor(const std::string& id, const std::string& version);
     void signHead();  // refreshes the signed audit head, when there is a head file
+    // A blank session of `survey` with today() = `day`, kept for later batches (templates stay
+    // cached in m_templates, so their addresses are stable keys).
+    std::shared_ptr<const FormSession> sharedBlank(const std::shared_ptr<const Template>& survey, Date day);
 
     AggregatorStorage& m_storage;
     const ProjectKeys& m_keys;
@@ -120,6 +123,8 @@ private:
     std::function<void(const StoredVisit&)> m_onStored;
     std::unique_ptr<AuditHeadSigner> m_headSigner;
     std::atomic<int64_t> m_lastChunkSweep{0};
+    std::mutex m_blanksMutex;
+    std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> m_blanks;
 };
 
 }  // namespace ck::agg
