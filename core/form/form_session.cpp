@@ -126,13 +126,17 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
             return {};
         case QuestionType::Integer:
             if (v.kind() != ValueKind::Number) return wrongType("a whole number");
-            if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > 9.0e15)
+            if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > kMaxNumberAnswer)
                 return fail(AnswerStatus::WrongType, "'" + q.id + "' takes a whole number");
             return {};
         case QuestionType::Decimal:
         case QuestionType::Money:
             if (v.kind() != ValueKind::Number) return wrongType("a number");
             if (!std::isfinite(v.asNumber())) return fail(AnswerStatus::OutOfRange, "'" + q.id + "' takes a finite number");
+            // Beyond this, doubles no longer hold whole rupees exactly and sums in reports lose
+            // smaller answers entirely: no real turnover or quantity is this large.
+            if (std::fabs(v.asNumber()) > kMaxNumberAnswer)
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is too large (at most 9e15 either way)");
             return {};
         case QuestionType::Percent:
             if (v.kind() != ValueKind::Number) return wrongType("a percentage");
@@ -189,7 +193,7 @@ AnswerResult FormSession::setAnswer(int question, int instance, Value v) {
     NodeState& st = state(question, instance);
     if (st.answer == v) return {};
     st.answer = std::move(v);
-    m_updatedAt = unixNow();
+    if (!m_deferSettle) m_updatedAt = unixNow();  // restore() sets the record's own time
     markValue(question, instance);
     markCheck(question, instance);
     settle();
@@ -302,6 +306,7 @@ void FormSession::markDependentsOf(int question, int instance) {
 }
 
 void FormSession::settle() {
+    if (m_deferSettle) return;  // restore(): everything marked is settled once, at the end
     // Value state first, in evaluation order, so everything a question reads is final
     // before it is computed; checks read values only, so they come last.
     while (!m_valueQueue.empty()) {
@@ -570,6 +575,10 @@ std::vector<std::string> FormSession::restore(const Record& record) {
         problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
     m_recordId = record.id;
     m_createdAt = record.createdAt;
+    // Answers are taken one by one but settled together: each question that depends on any
+    // of them is computed once, in evaluation order, not once per answer (the aggregator
+    // restores every visit it receives).
+    m_deferSettle = true;
     auto setOne = [&](const Answer& a, int instance) {
         int q = m_t->indexOf(a.questionId);
         if (q < 0) {
@@ -594,6 +603,8 @@ std::vector<std::string> FormSession::restore(const Record& record) {
             for (const auto& child : inst) setOne(child, i);
         }
     }
+    m_deferSettle = false;
+    settle();
     m_updatedAt = record.updatedAt;
     return problems;
 }

@@ -58,6 +58,8 @@ struct Progress {
 
 // Longest text answer accepted (a field note; photos are attachments, not text).
 inline constexpr size_t kMaxTextAnswerBytes = 64 * 1024;
+// Largest magnitude of a number answer (whole numbers, decimals, money).
+inline constexpr double kMaxNumberAnswer = 9.0e15;
 
 class FormSession {
 public:
@@ -168,6 +170,7 @@ private:
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
     mutable std::vector<Value> m_scratch;
+    bool m_deferSettle = false;  // inside restore(): settle once at its end
 };
 
 }  // namespace ck

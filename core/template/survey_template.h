@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/expr/expression.h"
@@ -139,7 +141,12 @@ struct Template {
 
 private:
     friend class TemplateLoader;
-    std::map<std::string, int, std::less<>> m_byId;
+    // Hashed: the aggregator looks up every answer of every visit it validates.
+    struct IdHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+    };
+    std::unordered_map<std::string, int, IdHash, std::equal_to<>> m_byId;
 };
 
 // The zstd dictionary records of this template are compressed with inside sealed envelopes

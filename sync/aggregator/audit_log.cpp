@@ -1,10 +1,18 @@
 #include "sync/aggregator/audit_log.h"
 
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
 #include <unordered_set>
+
+#include "core/crypto/sealed_box.h"
+#include "core/record/record.h"
 
 namespace ck::agg {
 
@@ -27,13 +35,23 @@ void absorbText(crypto_generichash_state& st, std::string_view s) {
     crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
 }
 
-// A visit is accounted for when a "stored" entry names its record id and content hash.
-std::string visitKey(std::string_view recordId, std::string_view contentHash) {
+void absorbBytes(crypto_generichash_state& st, const std::vector<uint8_t>& b) {
+    absorbText(st, std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
+// A visit is accounted for when a "stored" entry names its device and record id.
+std::string visitKey(std::string_view deviceId, std::string_view recordId) {
     std::string k;
-    k.reserve(recordId.size() + 1 + contentHash.size());
-    k.append(recordId).push_back('\n');
-    k.append(contentHash);
+    k.reserve(deviceId.size() + 1 + recordId.size());
+    k.append(deviceId).push_back('\n');
+    k.append(recordId);
     return k;
+}
+
+std::string hexDigest(crypto_generichash_state& st) {
+    std::array<unsigned char, 32> out{};
+    crypto_generichash_final(&st, out.data(), out.size());
+    return toHex(out.data(), out.size());
 }
 
 }  // namespace
@@ -56,6 +74,24 @@ std::string auditHash(const AuditEntry& e) {
     return std::string(hex.data(), 64);
 }
 
+std::string visitAuditDetail(const StoredVisit& v) {
+    static constexpr char kDomain[] = "clusterkit/visit-row/v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 32);
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain), sizeof kDomain);
+    absorbText(st, v.deviceId);
+    absorbText(st, v.recordId);
+    absorbText(st, v.contentHash);
+    absorbText(st, v.parentId);
+    absorbText(st, v.templateId);
+    absorbText(st, v.templateVersion);
+    absorbText(st, v.cluster);
+    absorbU64(st, static_cast<uint64_t>(v.receivedAt));
+    absorbBytes(st, v.envelope);
+    absorbBytes(st, v.record);
+    return v.contentHash + " row " + hexDigest(st);
+}
+
 AuditEntry chainEntry(const AuditEntry* previous, const AuditEvent& event) {
     AuditEntry e;
     e.seq = previous ? previous->seq + 1 : 1;
@@ -69,19 +105,136 @@ AuditEntry chainEntry(const AuditEntry* previous, const AuditEvent& event) {
     return e;
 }
 
-AuditReport verifyAuditChain(AggregatorStorage& storage) { return verifyAuditChain(storage, {}); }
+std::vector<uint8_t> auditHeadSigningBytes(uint64_t seq, std::string_view hash, int64_t signedAt) {
+    static constexpr char kDomain[] = "clusterkit/audit-head/v1";
+    std::vector<uint8_t> out(kDomain, kDomain + sizeof kDomain);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(seq >> (8 * i)));
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(signedAt) >> (8 * i)));
+    out.insert(out.end(), hash.begin(), hash.end());
+    return out;
+}
 
-AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expectedHead) {
+namespace {
+
+// The head file: four lines a person can read, "clusterkit audit head v1", "seq N",
+// "signed-at UNIX", "hash HEX", "signature HEX".
+std::string formatHead(const SignedAuditHead& h) {
+    return "clusterkit audit head v1\nseq " + std::to_string(h.seq) + "\nsigned-at " + std::to_string(h.signedAt) +
+           "\nhash " + h.hash + "\nsignature " + toHex(h.signature.data(), h.signature.size()) + "\n";
+}
+
+std::optional<SignedAuditHead> parseHead(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, line) || line != "clusterkit audit head v1") return std::nullopt;
+    SignedAuditHead h;
+    std::string sig;
+    bool haveSeq = false, haveAt = false;
+    while (std::getline(in, line)) {
+        auto sp = line.find(' ');
+        if (sp == std::string::npos) return std::nullopt;
+        std::string key = line.substr(0, sp), value = line.substr(sp + 1);
+        try {
+            if (key == "seq") h.seq = std::stoull(value), haveSeq = true;
+            else if (key == "signed-at") h.signedAt = std::stoll(value), haveAt = true;
+            else if (key == "hash") h.hash = value;
+            else if (key == "signature") sig = value;
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    if (!haveSeq || !haveAt || h.hash.size() != 64 || sig.size() != 2 * crypto_sign_BYTES) return std::nullopt;
+    h.signature.resize(crypto_sign_BYTES);
+    size_t got = 0;
+    if (sodium_hex2bin(h.signature.data(), h.signature.size(), sig.data(), sig.size(), nullptr, &got, nullptr) != 0 ||
+        got != crypto_sign_BYTES)
+        return std::nullopt;
+    return h;
+}
+
+}  // namespace
+
+AuditHeadSigner::AuditHeadSigner(std::filesystem::path file, const SecretBytes& signingSecretKey)
+    : m_file(std::move(file)), m_secret(crypto_sign_SECRETKEYBYTES) {
+    if (signingSecretKey.size() != crypto_sign_SECRETKEYBYTES)
+        throw std::invalid_argument("the audit head needs the 64-byte Ed25519 signing key");
+    std::memcpy(m_secret.data(), signingSecretKey.data(), crypto_sign_SECRETKEYBYTES);
+}
+
+void AuditHeadSigner::refresh(AggregatorStorage& storage, int64_t now) {
+    std::lock_guard lock(m_mutex);
+    std::optional<AuditEntry> head = storage.auditHead();
+    if (!head || head->seq <= m_written) return;
+    SignedAuditHead h{head->seq, head->hash, now, std::vector<uint8_t>(crypto_sign_BYTES)};
+    std::vector<uint8_t> bytes = auditHeadSigningBytes(h.seq, h.hash, h.signedAt);
+    crypto_sign_detached(h.signature.data(), nullptr, bytes.data(), bytes.size(), m_secret.data());
+    // Another process on the same data folder may have written a newer head meanwhile: keep it.
+    {
+        std::ifstream in(m_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        if (auto onFile = parseHead(text.str()); onFile && onFile->seq > h.seq) {
+            m_written = onFile->seq;
+            return;
+        }
+    }
+    std::filesystem::path tmp = m_file;
+    tmp += ".tmp-" + std::to_string(::getpid());
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << formatHead(h);
+        if (!out.flush()) throw StorageFailure("cannot write the audit head file " + tmp.string());
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, m_file, ec);
+    if (ec) throw StorageFailure("cannot replace the audit head file " + m_file.string() + ": " + ec.message());
+    m_written = h.seq;
+}
+
+AuditReport verifyAuditChain(AggregatorStorage& storage) { return verifyAuditChain(storage, {}, nullptr); }
+
+AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expectedHead, const AuditHeadCheck* head) {
     AuditReport report;
     uint64_t expectedSeq = 1;
     std::string prevHash = kAuditGenesis;
     bool expectedHeadSeen = expectedHead.empty();
-    std::unordered_set<std::string> storedVisits;
+    // Per (device, record id): the detail of its "stored" entry, and whether a visit answered it.
+    struct Stored {
+        std::string detail;
+        uint64_t seq = 0;
+        bool seen = false;
+    };
+    std::unordered_map<std::string, Stored> storedVisits;
     // Stop listing after this many: a wholesale rewrite would otherwise print millions of lines.
     constexpr size_t kMaxProblems = 1000;
     auto problem = [&](uint64_t seq, std::string message) {
         if (report.problems.size() < kMaxProblems) report.problems.push_back({seq, std::move(message)});
     };
+    std::optional<SignedAuditHead> signedHead;
+    bool headFileMissing = false;
+    if (head) {
+        std::ifstream in(head->file);
+        if (!in) {
+            headFileMissing = true;  // a problem only when the log has entries (checked below)
+        } else {
+            std::stringstream text;
+            text << in.rdbuf();
+            signedHead = parseHead(text.str());
+            if (!signedHead) {
+                problem(0, "the signed head file " + head->file.string() + " is damaged or not a head file");
+            } else {
+                std::vector<uint8_t> bytes = auditHeadSigningBytes(signedHead->seq, signedHead->hash, signedHead->signedAt);
+                if (head->signingPublicKey.size() != crypto_sign_PUBLICKEYBYTES ||
+                    crypto_sign_verify_detached(signedHead->signature.data(), bytes.data(), bytes.size(),
+                                                head->signingPublicKey.data()) != 0) {
+                    problem(signedHead->seq, "the signed head file " + head->file.string() +
+                                                 " is not signed by this project's key (forged or replaced)");
+                    signedHead.reset();
+                }
+            }
+        }
+    }
+    bool signedHeadFound = false;
 
     storage.forEachAudit([&](const AuditEntry& e) {
         ++report.entries;
@@ -103,7 +256,10 @@ AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expect
                                "edited or moved)");
         }
         if (!expectedHeadSeen && e.hash == expectedHead) expectedHeadSeen = true;
-        if (e.action == "stored") storedVisits.insert(visitKey(e.subject, e.detail));
+        if (signedHead && e.seq == signedHead->seq) {
+            if (e.hash == signedHead->hash) signedHeadFound = true;
+        }
+        if (e.action == "stored") storedVisits[visitKey(e.actor, e.subject)] = Stored{e.detail, e.seq, false};
         prevHash = e.hash;
         expectedSeq = std::max(expectedSeq, e.seq + 1);
         return true;
@@ -115,13 +271,46 @@ AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expect
                                  " noted earlier is not in the log (entries at its end were deleted, or the "
                                  "log was replaced)");
     }
-    storage.forEachVisit([&](const StoredVisit& v) {
-        if (!storedVisits.count(visitKey(v.recordId, v.contentHash))) {
-            problem(0, "visit " + v.recordId + " (content " + v.contentHash +
-                           ") has no \"stored\" entry in the log (added behind the log's back)");
+    if (headFileMissing && report.entries > 0) {
+        problem(0, "the signed head file " + head->file.string() +
+                       " is missing: it was deleted (it is written by every command that unlocks the keys: "
+                       "serve, enrol, templates publish, import)");
+    }
+    if (signedHead) {
+        if (!signedHeadFound) {
+            problem(signedHead->seq, "the log does not hold the head signed at " + formatUtc(signedHead->signedAt) +
+                                         " (entry " + std::to_string(signedHead->seq) + ", hash " + signedHead->hash +
+                                         "): the log was rewritten and its hashes recomputed, or entries were deleted");
+        } else if (expectedSeq - 1 > signedHead->seq) {
+            report.notes.push_back(std::to_string(expectedSeq - 1 - signedHead->seq) + " entries after entry " +
+                                   std::to_string(signedHead->seq) +
+                                   " are not yet under a signed head (commands that do not unlock the keys add "
+                                   "entries; `serve` and `import` sign the head when they next write)");
         }
+    }
+    storage.forEachVisit([&](const StoredVisit& v) {
+        auto it = storedVisits.find(visitKey(v.deviceId, v.recordId));
+        if (it == storedVisits.end()) {
+            problem(0, "visit " + v.recordId + " of " + v.deviceId + " (content " + v.contentHash +
+                           ") has no \"stored\" entry in the log (added behind the log's back)");
+            return true;
+        }
+        it->second.seen = true;
+        const std::string& detail = it->second.detail;
+        // Entries written before row digests existed name the content hash alone.
+        bool matches = detail.find(' ') == std::string::npos ? detail == v.contentHash : detail == visitAuditDetail(v);
+        if (!matches)
+            problem(it->second.seq, "visit " + v.recordId + " of " + v.deviceId +
+                                        " is not the visit entry " + std::to_string(it->second.seq) +
+                                        " recorded as stored (rewritten behind the log's back)");
         return true;
     });
+    for (const auto& [key, stored] : storedVisits) {
+        if (stored.seen) continue;
+        std::string device = key.substr(0, key.find('\n')), record = key.substr(key.find('\n') + 1);
+        problem(stored.seq, "visit " + record + " of " + device + ", stored at entry " + std::to_string(stored.seq) +
+                                ", is no longer in the database (deleted behind the log's back)");
+    }
     return report;
 }
 

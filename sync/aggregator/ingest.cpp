@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crypto/sealed_box.h"
+#include "core/form/form_session.h"
 #include "core/form/personal_answers.h"
 #include "core/template/template_loader.h"
 
@@ -75,11 +76,94 @@ struct Checked {
     StoredVisit visit;     // when ok
 };
 
+// A record id as it may appear in the audit log: bounded, and only the characters plainId
+// allows (anything else as '?'), so a hostile id neither fills the database nor the terminal.
+std::string auditId(std::string_view id) {
+    std::string out;
+    for (unsigned char c : id.substr(0, 128))
+        out.push_back(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' ? char(c) : '?');
+    if (id.size() > 128) out += "...(" + std::to_string(id.size()) + " bytes)";
+    return out;
+}
+
+std::string andMore(size_t n) { return n > 1 ? " (and " + std::to_string(n - 1) + " more)" : ""; }
+
+}  // namespace
+
+Date visitDay(const Record& record) {
+    return Date{int32_t(std::clamp<int64_t>(record.updatedAt, 0, int64_t(1) << 40) / 86400)};
+}
+
+FormSession blankSession(std::shared_ptr<const Template> survey, Date today) {
+    FormSession session(std::move(survey), "blank", 1);
+    session.setToday(today);
+    return session;
+}
+
+std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
+                                       Record& recomputed) {
+    // A copy of a blank session costs a fraction of a new one (no expression is evaluated).
+    FormSession session = blank;
+    const Template& t = session.survey();
+    std::vector<std::string> taken = session.restore(record);
+    if (!taken.empty()) return taken.front() + andMore(taken.size());
+    std::vector<Problem> open = session.validate();
+    if (personalSealedApart)
+        std::erase_if(open, [&](const Problem& p) {
+            return p.kind == ProblemKind::Required && p.at.question >= 0 && t.questions[size_t(p.at.question)].pii;
+        });
+    if (!open.empty()) {
+        const Problem& p = open.front();
+        const char* kind = p.kind == ProblemKind::Required     ? "needs an answer"
+                           : p.kind == ProblemKind::Constraint ? "breaks its rule"
+                                                               : "holds a choice that is not available";
+        return "'" + p.questionId + "' " + kind + (p.message.empty() ? "" : " (" + p.message + ")") +
+               andMore(open.size());
+    }
+    recomputed = session.toRecord();
+    recomputed.updatedAt = record.updatedAt;
+    recomputed.parentId = record.parentId;
+    return "";
+}
+
+namespace {
+
+
+// The cluster code a record answers (the flagship's `cluster`, or its specify-other text),
+// "" when it answers none.
+std::string answeredCluster(const Record& record) {
+    auto answered = [&](const char* id) -> std::string {
+        const ck::Answer* a = record.find(id);
+        return a && !a->isRepeat && !a->value.isMissing() ? a->value.toString() : std::string();
+    };
+    std::string code = answered("cluster");
+    if (code == "other") code = answered("cluster_other");
+    return code;
+}
+
 }  // namespace
 
 IngestService::IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options, Clock clock)
     : m_storage(storage), m_keys(keys), m_options(std::move(options)), m_clock(std::move(clock)) {
     ensureSodium();
+    if (!m_options.auditHeadFile.empty())
+        m_headSigner = std::make_unique<AuditHeadSigner>(m_options.auditHeadFile, m_keys.signingSecretKey);
+}
+
+void IngestService::signHead() {
+    if (!m_headSigner) return;
+    try {
+        m_headSigner->refresh(m_storage, m_clock());
+    } catch (const std::exception&) {
+        // What was stored stays stored; the next change signs a head covering this one, and
+        // `audit verify` says how many entries no signed head covers yet.
+    }
+}
+
+uint64_t IngestService::sweepChunks() {
+    int64_t now = m_clock();
+    m_lastChunkSweep.store(now);
+    return m_storage.dropUncommittedChunks(now - m_options.chunkMaxAgeSeconds);
 }
 
 std::shared_ptr<const Template> IngestService::templateFor(const std::string& id, const std::string& version) {
@@ -96,6 +180,20 @@ std::shared_ptr<const Template> IngestService::templateFor(const std::string& id
     std::lock_guard lock(m_templatesMutex);
     m_templates.emplace(key, loaded.survey);
     return loaded.survey;
+}
+
+std::shared_ptr<const FormSession> IngestService::sharedBlank(const std::shared_ptr<const Template>& survey, Date day) {
+    auto key = std::make_pair(survey.get(), day.days);
+    {
+        std::lock_guard lock(m_blanksMutex);
+        auto it = m_blanks.find(key);
+        if (it != m_blanks.end()) return it->second;
+    }
+    // Only read (copied) once made: several threads may copy one at once.
+    auto made = std::make_shared<const FormSession>(blankSession(survey, day));
+    std::lock_guard lock(m_blanksMutex);
+    if (m_blanks.size() >= 256) m_blanks.clear();  // visits of many days: start again
+    return m_blanks.emplace(key, made).first->second;
 }
 
 std::optional<DeviceRow> IngestService::deviceFor(const std::vector<uint8_t>& publicKey) {
@@ -183,7 +281,10 @@ Answer<proto::EnrolReply> IngestService::enrol(const proto::EnrolRequest& reques
     candidate.enrolledAt = now;
     DeviceRow enrolled;
     RedeemOutcome outcome = m_storage.redeemEnrolmentCode(codeHash(request.code), candidate, now, &enrolled);
-    if (outcome == RedeemOutcome::Enrolled) return reply(enrolled);
+    if (outcome == RedeemOutcome::Enrolled) {
+        signHead();
+        return reply(enrolled);
+    }
 
     if (outcome == RedeemOutcome::AlreadyUsed || outcome == RedeemOutcome::KeyAlreadyEnrolled) {
         // A device that enrolled but lost the reply (a cut connection) asks again: it proved it
@@ -213,7 +314,9 @@ Answer<proto::EnrolReply> IngestService::enrol(const proto::EnrolRequest& reques
 }
 
 Answer<proto::UploadReply> IngestService::upload(const proto::UploadBatch& batch) {
-    return uploadChecked(batch, true);
+    auto answer = uploadChecked(batch, true);
+    signHead();
+    return answer;
 }
 
 Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch& batch, bool checkFreshness,
@@ -241,6 +344,16 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
 
     std::vector<Checked> checked(batch.envelopes.size());
     auto checkRange = [&](size_t from, size_t to) {
+        // Blank sessions per template and visit day: shared by every batch (making one
+        // evaluates the whole template twice), looked up once per batch and thread.
+        std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> blanks;
+        auto blankFor = [&](const std::shared_ptr<const Template>& survey, const Record& record) -> const FormSession& {
+            Date day = visitDay(record);
+            auto key = std::make_pair(survey.get(), day.days);
+            auto it = blanks.find(key);
+            if (it == blanks.end()) it = blanks.emplace(key, sharedBlank(survey, day)).first;
+            return *it->second;
+        };
         for (size_t i = from; i < to; ++i) {
             const proto::WireEnvelope& w = batch.envelopes[i];
             Checked& c = checked[i];
@@ -292,7 +405,25 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 }
                 continue;
             }
-            Record& record = std::get<OpenedEnvelope>(opened).record;
+            Record& opened_record = std::get<OpenedEnvelope>(opened).record;
+            Record record;
+            if (std::string why = checkRecordAgainstTemplate(blankFor(use.survey, opened_record), opened_record,
+                                                          !env->sealedPersonal.empty(), record);
+                !why.empty()) {
+                refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +
+                                                      " version " + w.templateVersion + ": " + why +
+                                                      "; it cannot be accepted");
+                continue;
+            }
+            // Reports group visits by the cluster the aggregator enrolled the device for, never
+            // by what a device answers: an answer naming another cluster would move figures.
+            if (std::string answered = answeredCluster(record); !answered.empty() && answered != device.cluster) {
+                refuse(RefusalReason::BadContent,
+                       "visit " + w.recordId + " records cluster '" + answered + "', but this device is enrolled for '" +
+                           device.cluster + "': the coordinator must enrol the device for that cluster before its "
+                           "visits there can count");
+                continue;
+            }
             removePersonalAnswers(record.answers, *use.survey);
             c.ok = true;
             c.visit.recordId = env->recordId;
@@ -328,6 +459,31 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                                                                : std::string();
         }
     }
+    // Within the batch: an id repeated is answered here (the same content: Duplicate; other
+    // content: Conflict) and stored once; and a correction must name a visit of this same
+    // device (earlier in this batch, or stored), or any device could retire anyone's visit.
+    std::map<std::string, size_t> firstInBatch;  // record id -> index of its first good envelope
+    std::vector<std::pair<size_t, size_t>> repeats;  // (index, index of the first)
+    for (size_t i = 0; i < n; ++i) {
+        if (!checked[i].ok) continue;
+        const StoredVisit& v = checked[i].visit;
+        if (auto it = firstInBatch.find(v.recordId); it != firstInBatch.end()) {
+            repeats.emplace_back(i, it->second);
+            checked[i].ok = false;
+            continue;
+        }
+        if (!v.parentId.empty() && !firstInBatch.count(v.parentId) &&
+            !m_storage.findDeviceVisit(device.deviceId, v.parentId)) {
+            checked[i].ok = false;
+            checked[i].ack.status = AckStatus::Refused;
+            checked[i].ack.reason = RefusalReason::BadContent;
+            checked[i].ack.message = "visit " + v.recordId + " is a correction of visit " + v.parentId +
+                                     ", which this device has not sent: a device can correct only its own visits "
+                                     "(send the visit it corrects first)";
+            continue;
+        }
+        firstInBatch.emplace(v.recordId, i);
+    }
     std::vector<StoredVisit> good;
     std::vector<size_t> goodIndex;
     for (size_t i = 0; i < n; ++i)
@@ -340,12 +496,51 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
 
     proto::UploadReply reply;
     reply.acks.resize(n);
+    // Refusals to the log: one entry each up to the cap, then one entry for the rest.
+    std::vector<AuditEvent> refusals;
+    size_t unlogged = 0;
+    auto logRefusal = [&](const std::string& recordId, const char* reason) {
+        if (refusals.size() < m_options.maxRefusalAuditRows)
+            refusals.push_back(AuditEvent{now, "refused", device.deviceId, auditId(recordId), reason});
+        else
+            ++unlogged;
+    };
+    std::vector<size_t> goodPosition(n, SIZE_MAX);
+    for (size_t k = 0; k < goodIndex.size(); ++k) goodPosition[goodIndex[k]] = k;
+    for (const auto& [i, first] : repeats) {
+        proto::RecordAck& ack = checked[i].ack;
+        const StoredVisit& v = checked[i].visit;
+        const StoredVisit& f = good[goodPosition[first]];
+        if (v.contentHash == f.contentHash) {
+            ack = {};  // Duplicate below, once its first copy's outcome is known
+            ack.status = AckStatus::Duplicate;
+        } else {
+            ack.status = AckStatus::Refused;
+            ack.reason = RefusalReason::Conflict;
+            ack.message = "visit " + v.recordId + " appears twice in this batch with different answers: a correction "
+                          "must be a new visit that names this one as its parent";
+        }
+    }
     for (size_t i = 0; i < n; ++i)
         if (!checked[i].ok) {
             reply.acks[i] = checked[i].ack;
-            m_storage.appendAudit(
-                AuditEvent{now, "refused", device.deviceId, batch.envelopes[i].recordId, reasonWord(checked[i].ack.reason)});
+            if (checked[i].ack.status == AckStatus::Refused)
+                logRefusal(batch.envelopes[i].recordId, reasonWord(checked[i].ack.reason));
         }
+    for (const auto& [i, first] : repeats) {
+        // A repeat of a visit that was itself refused (a conflict with what is on file) is refused too.
+        size_t k = goodPosition[first];
+        if (reply.acks[i].status == AckStatus::Duplicate && k < outcomes.size() && outcomes[k] == PutOutcome::Conflict) {
+            reply.acks[i].status = AckStatus::Refused;
+            reply.acks[i].reason = RefusalReason::Conflict;
+            reply.acks[i].message = "visit " + good[k].recordId +
+                                    " was already received with different answers: a correction must be a new visit "
+                                    "that names this one as its parent";
+        }
+    }
+    if (unlogged) refusals.push_back(AuditEvent{now, "refused", device.deviceId, "upload",
+                                                std::to_string(unlogged) + " more envelopes refused in this request"});
+    for (const AuditEvent& e : refusals) m_storage.appendAudit(e);
     for (size_t k = 0; k < goodIndex.size(); ++k) {
         proto::RecordAck& ack = reply.acks[goodIndex[k]];
         switch (k < outcomes.size() ? outcomes[k] : PutOutcome::Conflict) {
@@ -436,7 +631,12 @@ Answer<proto::Ok> IngestService::putChunk(const proto::ChunkUpload& upload) {
         return error(ErrorCode::BodyTooLarge, "a chunk may hold at most " + std::to_string(proto::kMaxChunkBytes) +
                                                   " bytes; this one holds " + std::to_string(upload.data.size()));
     // Named by its own hash here: a chunk cannot be stored under another chunk's name.
-    m_storage.putChunk(proto::chunkHash(upload.data.data(), upload.data.size()), upload.data);
+    int64_t now = m_clock();
+    m_storage.putChunk(proto::chunkHash(upload.data.data(), upload.data.size()), upload.data, now);
+    // Now and then, chunks never committed go: they cost disk and no attachment needs them.
+    int64_t last = m_lastChunkSweep.load();
+    if (now - last >= m_options.chunkSweepEverySeconds && m_lastChunkSweep.compare_exchange_strong(last, now))
+        m_storage.dropUncommittedChunks(now - m_options.chunkMaxAgeSeconds);
     return proto::Ok{};
 }
 
@@ -446,11 +646,19 @@ Answer<proto::Ok> IngestService::commitAttachment(const proto::AttachmentCommit&
                                       proto::signingBytes(commit), commit.signature, true);
     if (check.error) return *check.error;
     const DeviceRow& device = *check.device;
-    auto visit = m_storage.findVisit(commit.recordId);
-    if (!visit || visit->deviceId != device.deviceId)
+    auto visit = m_storage.findDeviceVisit(device.deviceId, commit.recordId);
+    if (!visit)
         return error(ErrorCode::UnknownAttachment,
                      "attachment " + commit.attachmentId + " names visit " + commit.recordId +
                          ", which this device has not sent: send the visit first, then its attachments");
+    // A list naming one chunk many times would make a huge attachment of one small chunk.
+    {
+        std::set<std::vector<uint8_t>> distinct(commit.chunkHashes.begin(), commit.chunkHashes.end());
+        if (distinct.size() != commit.chunkHashes.size())
+            return error(ErrorCode::MalformedBody, "attachment " + auditId(commit.attachmentId) +
+                                                       " names the same chunk more than once: each chunk of a photo "
+                                                       "is different; send the attachment again");
+    }
     uint64_t total = 0;
     size_t missing = 0;
     for (const auto& h : commit.chunkHashes) {
@@ -473,6 +681,7 @@ Answer<proto::Ok> IngestService::commitAttachment(const proto::AttachmentCommit&
                       commit.totalBytes, commit.chunkHashes, now};
     m_storage.putAttachment(row, AuditEvent{now, "attachment", device.deviceId, commit.recordId,
                                             commit.attachmentId + " " + std::to_string(total) + " bytes"});
+    signHead();
     return proto::Ok{};
 }
 
@@ -506,9 +715,10 @@ Answer<proto::Receipt> IngestService::importBundle(const proto::Bundle& bundle) 
             receipt.entries.push_back(std::move(entry));
         }
     }
-    m_storage.appendAudit(AuditEvent{now, "import", "operator", bundle.createdBy.empty() ? "bundle" : bundle.createdBy,
+    m_storage.appendAudit(AuditEvent{now, "import", "operator", bundle.createdBy.empty() ? "bundle" : auditId(bundle.createdBy),
                                      std::to_string(stored) + " stored, " + std::to_string(duplicate) + " duplicate, " +
                                          std::to_string(refused) + " refused"});
+    signHead();
     // Signed with the key devices already trust for templates: only this aggregator can tell
     // a device its visits arrived.
     receipt.signature = proto::signerFor(m_keys.signingSecretKey)(proto::signingBytes(receipt));
@@ -531,6 +741,7 @@ std::string IngestService::issueEnrolmentCode(std::string_view officer, std::str
     // The audit names who may enrol, never the code or its hash.
     m_storage.addEnrolmentCode(row, AuditEvent{now, "enrolment code", "operator", std::string(officer),
                                                "cluster " + std::string(cluster) + ", valid until " + formatUtc(row.expiresAt)});
+    signHead();
     return code;
 }
 
@@ -558,6 +769,7 @@ std::variant<PublishedTemplate, std::string> IngestService::publishTemplate(std:
     if (!m_storage.putTemplate(p, AuditEvent{p.publishedAt, "published", "operator", p.templateId + "@" + p.version,
                                              contentHash(jsonText)}))
         return "template " + t.id + " version " + t.version + " is already published: give the new one a new version";
+    signHead();
     return p;
 }
 

@@ -6,10 +6,18 @@
 // Upload: the batch signature must verify under a known, unrevoked device key; then each
 // envelope on its own: signed by that same device (BadSignature), a published template
 // version (UnknownTemplate), opens with the ingest key (CannotOpen) to the record its header
-// names (BadContent). Good ones are stored with their personal answers removed (the template
-// marks them pii); they stay only inside the sealed envelope kept as evidence. Refusals are
-// appended to the audit log and answered with a reason the officer can read.
+// names (BadContent), and the record meets its template as the device's own FormSession
+// judges it: types, choices, ranges, constraints, required answers, finite numbers of sane
+// size (BadContent, naming the question). A correction must correct one of the device's own
+// visits; a visit's cluster is the one the device was enrolled for (an answer naming another
+// is refused, since reports group by it). Good ones are stored with their personal answers
+// removed (the template marks them pii) and calculations recomputed here; the personal
+// answers stay only inside the sealed envelope kept as evidence. Refusals are appended to the
+// audit log (at most IngestOptions::maxRefusalAuditRows per request, ids bounded) and
+// answered with a reason the officer can read.
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +25,8 @@
 #include <string>
 #include <variant>
 
+#include "core/form/form_session.h"
+#include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/project_keys.h"
 #include "sync/aggregator/storage.h"
 #include "sync/protocol/messages.h"
@@ -33,10 +43,31 @@ int64_t systemClock();
 struct IngestOptions {
     std::string aggregatorName = "ClusterKit aggregator";
     size_t feedPageSize = 200;  // feed items per Updates reply
+    // Refusals written to the audit log one by one per request; the rest go in one summary
+    // entry (a request of 40,000 refused envelopes must not write 40,000 rows).
+    size_t maxRefusalAuditRows = 20;
+    // Chunks no attachment names are deleted this long after they arrived (a photo upload
+    // abandoned half-way, or chunks sent only to fill the disk).
+    int64_t chunkMaxAgeSeconds = 2 * 24 * 3600;
+    int64_t chunkSweepEverySeconds = 600;  // how often putChunk looks for such chunks
+    // When set: the signed audit head (audit_log.h) is written here after every change.
+    std::filesystem::path auditHeadFile;
 };
 
 template <class T>
 using Answer = std::variant<T, proto::ErrorReply>;
+
+// Server-side validation, by the engine the device itself runs (FormSession). `blank` is a
+// new session of the record's template whose today() is visitDay(record) (so a date rule
+// judges the visit as the device did on the day it was finished); blankSession makes one.
+// Returns "" when the record holds, else its first problem for the officer. On success
+// `recomputed` is the record as the session makes it: calculations recomputed here, not
+// taken from the device. With `personalSealedApart` the personal answers went to the
+// custodian, not to the aggregator: their absence is not a missing answer.
+Date visitDay(const Record& record);
+FormSession blankSession(std::shared_ptr<const Template> survey, Date today);
+std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
+                                       Record& recomputed);
 
 class IngestService {
 public:
@@ -69,6 +100,8 @@ public:
     // server's pool is busy: the observer locks for itself). Set before serving.
     void onStored(std::function<void(const StoredVisit&)> observer) { m_onStored = std::move(observer); }
     const IngestOptions& options() const { return m_options; }  // the name GET /v1/hello shows
+    // Deletes uncommitted chunks older than options().chunkMaxAgeSeconds; returns how many.
+    uint64_t sweepChunks();
 
 private:
     // upload() with the freshness check optional (a bundle's batches may be days old); fills
@@ -76,6 +109,10 @@ private:
     Answer<proto::UploadReply> uploadChecked(const proto::UploadBatch& batch, bool checkFreshness,
                                              std::vector<std::string>* contentHashes = nullptr);
     std::shared_ptr<const Template> templateFor(const std::string& id, const std::string& version);
+    void signHead();  // refreshes the signed audit head, when there is a head file
+    // A blank session of `survey` with today() = `day`, kept for later batches (templates stay
+    // cached in m_templates, so their addresses are stable keys).
+    std::shared_ptr<const FormSession> sharedBlank(const std::shared_ptr<const Template>& survey, Date day);
 
     AggregatorStorage& m_storage;
     const ProjectKeys& m_keys;
@@ -84,6 +121,10 @@ private:
     std::mutex m_templatesMutex;
     std::map<std::string, std::shared_ptr<const Template>> m_templates;  // "id@version"
     std::function<void(const StoredVisit&)> m_onStored;
+    std::unique_ptr<AuditHeadSigner> m_headSigner;
+    std::atomic<int64_t> m_lastChunkSweep{0};
+    std::mutex m_blanksMutex;
+    std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> m_blanks;
 };
 
 }  // namespace ck::agg

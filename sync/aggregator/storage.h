@@ -6,8 +6,12 @@
 //
 // Contract for every backend:
 //  - Each mutating call is one transaction: it happens whole or not at all.
-//  - putVisits is idempotent on (recordId, contentHash): the same visit twice is Duplicate,
-//    another content under a known id is Conflict; neither changes the stored visit.
+//  - A visit is known by (deviceId, recordId): record ids are chosen by devices and can be
+//    read off anyone's USB bundle, so one device's id never touches another device's visit
+//    (the same id from two devices is two visits, kept apart).
+//  - putVisits is idempotent on (deviceId, recordId, contentHash): the same visit twice is
+//    Duplicate, another content under an id the device already used is Conflict; neither
+//    changes the stored visit.
 //  - Every call that changes what was received or who may send (visits, refusals, enrolment,
 //    revocation, publication, register loads, bundle imports) appends to the audit log in the
 //    same transaction. The log is a hash chain (audit_log.h); appends are serialised across
@@ -107,6 +111,7 @@ struct AttachmentRow {
     std::vector<std::vector<uint8_t>> chunkHashes;
     int64_t committedAt = 0;
 };
+// Attachments are known by (deviceId, attachmentId), like visits.
 
 // An audit entry. `hash` = BLAKE2b-256 over prevHash and the fields (audit_log.h); the first
 // entry's prevHash is 64 zeros.
@@ -147,11 +152,15 @@ public:
 
     // --- visits ---
     // One transaction for the whole batch: outcomes in input order; an audit entry per visit
-    // ("stored" or "duplicate", or "refused" for Conflict with detail "conflict").
+    // ("stored" with detail visitAuditDetail(), "duplicate" with the content hash, or
+    // "refused" for Conflict with detail "conflict").
     virtual std::vector<PutOutcome> putVisits(const std::vector<StoredVisit>& visits) = 0;
+    // The first received visit with that record id, whichever device sent it.
     virtual std::optional<StoredVisit> findVisit(std::string_view recordId) = 0;
+    // That device's visit with that record id.
+    virtual std::optional<StoredVisit> findDeviceVisit(std::string_view deviceId, std::string_view recordId) = 0;
     virtual uint64_t countVisits() = 0;
-    // Every stored visit in receivedAt, recordId order; return false from fn to stop.
+    // Every stored visit in receivedAt, recordId, deviceId order; return false from fn to stop.
     virtual void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) = 0;
 
     // --- templates, register, comments: and the feed devices read ---
@@ -170,10 +179,15 @@ public:
                                             size_t limit) = 0;
 
     // --- attachments ---
-    virtual void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data) = 0;  // idempotent
+    // Idempotent. A chunk no attachment names yet is "uncommitted": dropUncommittedChunks
+    // removes those stored before a time, so chunks sent and never committed do not pile up.
+    virtual void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data, int64_t storedAt) = 0;
     virtual std::vector<bool> haveChunks(const std::vector<std::vector<uint8_t>>& hashes) = 0;
     virtual std::optional<std::vector<uint8_t>> readChunk(const std::vector<uint8_t>& hash) = 0;
-    virtual void putAttachment(const AttachmentRow& row, const AuditEvent& audit) = 0;  // idempotent on attachmentId
+    // Idempotent on (deviceId, attachmentId); marks the chunks it names committed.
+    virtual void putAttachment(const AttachmentRow& row, const AuditEvent& audit) = 0;
+    // Deletes uncommitted chunks stored before `storedBefore`; returns how many.
+    virtual uint64_t dropUncommittedChunks(int64_t storedBefore) = 0;
     virtual std::vector<AttachmentRow> attachmentsOf(std::string_view recordId) = 0;
 
     // --- audit log ---
@@ -181,7 +195,14 @@ public:
     // Every entry in seq order; return false from fn to stop.
     virtual void forEachAudit(const std::function<bool(const AuditEntry&)>& fn) = 0;
     virtual uint64_t countAudit() = 0;
+    // The last entry (the chain's head), if any.
+    virtual std::optional<AuditEntry> auditHead() = 0;
 };
+
+// What a "stored" audit entry says of a visit: its content hash, then a digest of the row as
+// stored (device, ids, template, cluster, arrival, envelope and record bytes), so `audit
+// verify` notices a stored visit rewritten behind the log's back. "HASH row DIGEST".
+std::string visitAuditDetail(const StoredVisit& visit);
 
 // "postgresql://..." or "postgres://..." -> PostgresStorage; "sqlite:PATH", or a plain path
 // -> SqliteStorage on the folder PATH (aggregator.db inside it, created when missing).

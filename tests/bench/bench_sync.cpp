@@ -9,12 +9,18 @@
 //   slow link: 500 ten-question visits through a link shaped to 50 kbit/s, 600 ms round trip
 //              and 3% segment loss (tests/support/link_proxy.h): time to sync them all.
 //
+//   validate:  the server-side check of each opened record against its template (FormSession
+//              restore + validate + the record made again), one thread; CK_BENCH_VALIDATE_PARTS=1
+//              prints its parts.
+//
 //   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link]
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -133,7 +139,7 @@ struct Aggregator {
             }
         }
         proto::EnrolRequest req;
-        req.code = ingest->issueEnrolmentCode("Bench Officer", "Tiruppur knitwear", 3600);
+        req.code = ingest->issueEnrolmentCode("Bench Officer", "tiruppur_knitwear", 3600);
         req.devicePublicKey = device.publicKey;
         req.deviceLabel = "bench";
         req.sentAt = agg::systemClock();
@@ -171,9 +177,53 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
             ok += std::holds_alternative<OpenedEnvelope>(openEnvelope(envelopes[i], aggregator.keys.ingestPublicKey,
                                                                      aggregator.keys.ingestSecretKey, dictionary));
         double openUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(n);
+        // Server-side validation against the template (a copy of a blank FormSession, restore,
+        // validate, the record made again), as ingest does it for every opened record.
+        std::vector<Record> opened;
+        for (size_t i = 0; i < n; ++i) {
+            auto o = openEnvelope(envelopes[i], aggregator.keys.ingestPublicKey, aggregator.keys.ingestSecretKey,
+                                  dictionary);
+            if (auto* r = std::get_if<OpenedEnvelope>(&o)) opened.push_back(r->record);
+        }
+        size_t valid = 0;
+        t0 = Clock::now();
+        std::optional<FormSession> blank;
+        for (const Record& r : opened) {
+            if (!blank) blank = agg::blankSession(survey, agg::visitDay(r));
+            Record again;
+            valid += agg::checkRecordAgainstTemplate(*blank, r, false, again).empty();
+        }
+        double validateUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
+                            double(std::max<size_t>(1, opened.size()));
+        // The parts: a copy of the blank session, restore, validate, the record made again.
+        if (std::getenv("CK_BENCH_VALIDATE_PARTS")) {
+            double copyUs = 0, restoreUs = 0, validUs = 0, recordUs = 0;
+            uint64_t evals = 0;
+            for (const Record& r : opened) {
+                auto c0 = Clock::now();
+                FormSession s2 = *blank;
+                auto c1 = Clock::now();
+                uint64_t e0 = s2.evaluationCount();
+                (void)s2.restore(r);
+                evals += s2.evaluationCount() - e0;
+                auto c2 = Clock::now();
+                (void)s2.validate();
+                auto c3 = Clock::now();
+                (void)s2.toRecord();
+                auto c4 = Clock::now();
+                copyUs += std::chrono::duration<double, std::micro>(c1 - c0).count();
+                restoreUs += std::chrono::duration<double, std::micro>(c2 - c1).count();
+                validUs += std::chrono::duration<double, std::micro>(c3 - c2).count();
+                recordUs += std::chrono::duration<double, std::micro>(c4 - c3).count();
+            }
+            double k = double(std::max<size_t>(1, opened.size()));
+            std::printf("validate parts: copy %.0f, restore %.0f, validate %.0f, toRecord %.0f us/record; evaluations %llu\n",
+                        copyUs / k, restoreUs / k, validUs / k, recordUs / k,
+                        (unsigned long long)(evals / std::max<size_t>(1, opened.size())));
+        }
         std::printf("ingest %-10s one thread: signature check %.0f us/record, open (check + unseal + decompress + parse) "
-                    "%.0f us/record (%zu of %zu ok)\n",
-                    name, verifyUs, openUs, ok, 2 * n);
+                    "%.0f us/record (%zu of %zu ok), validate against the template %.0f us/record (%zu of %zu valid)\n",
+                    name, verifyUs, openUs, ok, 2 * n, validateUs, valid, opened.size());
     }
     auto sign = proto::signerFor(device.secretKey);
     std::vector<double> rate, cpuPerRecord;

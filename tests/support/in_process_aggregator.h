@@ -25,7 +25,7 @@ namespace ck::test {
 
 struct InProcessAggregator {
     static constexpr const char* kAdminPassphrase = "aggregator-admin-2026";
-    static constexpr const char* kCluster = "tiruppur-knitwear";
+    static constexpr const char* kCluster = "tiruppur_knitwear";
 
     std::filesystem::path dir;
     agg::ProjectKeys keys;

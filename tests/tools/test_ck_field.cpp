@@ -266,7 +266,7 @@ TEST_CASE("ck-field: enrol, sync, comments, bundle and receipt against a real ck
     INFO(init.all);
     REQUIRE(init.status == 0);
     REQUIRE(aggregator("templates publish " + kFlagship + " --data " + a).status == 0);
-    Run slip = aggregator("enrol --data " + a + " --officer Priya --cluster tiruppur-knitwear");
+    Run slip = aggregator("enrol --data " + a + " --officer Priya --cluster tiruppur_knitwear");
     INFO(slip.all);
     REQUIRE(slip.status == 0);
     const std::string code = slipField(slip.out, "code");
@@ -287,7 +287,7 @@ TEST_CASE("ck-field: enrol, sync, comments, bundle and receipt against a real ck
     Run enrol = run("enrol " + d + " --server " + serve.url + " --pin " + serve.pin + " --code " + code + " --label 'Tab 3'");
     INFO(enrol.all);
     REQUIRE(enrol.status == 0);
-    CHECK_THAT(enrol.out, Catch::Contains("enrolled as dev-") && Catch::Contains("tiruppur-knitwear"));
+    CHECK_THAT(enrol.out, Catch::Contains("enrolled as dev-") && Catch::Contains("tiruppur_knitwear"));
     // The officer compares the fingerprints with the slip's.
     std::smatch fp;
     REQUIRE(std::regex_search(slip.out, fp, std::regex(R"(ingest key:\s+([0-9a-f]{4}( [0-9a-f]{4}){7}))")));

@@ -232,6 +232,7 @@ PublicKeys publicKeys(const DataFolder& folder) {
 IngestOptions ingestOptions(const DataFolder& folder) {
     IngestOptions options;
     options.aggregatorName = folder.name;
+    options.auditHeadFile = folder.path / kAuditHeadFileName;
     return options;
 }
 
@@ -745,8 +746,11 @@ int audit(const std::vector<std::string>& args) {
     if (o.positional.size() != 1 || o.positional[0] != "verify") throw Exit{kUsage, "audit takes `verify` (see --help)"};
     DataFolder folder = openFolder(o);
     auto storage = openFolderStorage(folder);
-    AuditReport report = verifyAuditChain(*storage);
+    // The head file must be signed by this project's key and name an entry of the chain.
+    AuditHeadCheck head{folder.path / kAuditHeadFileName, publicKeys(folder).signingPublicKey};
+    AuditReport report = verifyAuditChain(*storage, {}, &head);
     for (const auto& p : report.problems) std::cout << "BROKEN: " << terminalSafe(p.message) << "\n";
+    for (const auto& n : report.notes) std::cout << "note: " << terminalSafe(n) << "\n";
     std::cout << report.entries << " audit entries, head " << report.headHash << "\n";
     bool ok = report.problems.empty();
     if (std::string expected = o.get("--expect-head"); !expected.empty()) {

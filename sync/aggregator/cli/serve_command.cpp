@@ -171,7 +171,9 @@ int runServe(const std::vector<std::string>& args) {
         std::unique_ptr<AggregatorStorage> storage = openStorage(folder.storageUrl);
         IngestOptions ingestOptions;
         ingestOptions.aggregatorName = folder.name;
+        ingestOptions.auditHeadFile = folder.path / kAuditHeadFileName;
         IngestService ingest(*storage, keys, ingestOptions);
+        ingest.sweepChunks();  // what an earlier run left uncommitted and old
         std::string pin;
         if (options.tls) {
             CertificateInfo cert = readCertificate(folder.path);

@@ -1,14 +1,20 @@
 #include "sync/aggregator/report/baseline_service.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <ctime>
 #include <stdexcept>
 #include <thread>
 
 #include "core/record/record.h"
+#include "report/csv_text.h"
 #include "core/template/template_loader.h"
 
 namespace ck::agg {
@@ -19,20 +25,21 @@ namespace {
 // small enough that a million stored visits never sit in memory at once.
 constexpr size_t kBatch = 4096;
 
-// The cluster a visit counts for: the record's own `cluster` answer (the register's cluster
-// code, as the flagship template asks it), else the cluster the device was enrolled for.
-// The answer wins because an officer may visit a neighbouring cluster with the same tablet.
-// A cluster the choice list does not name is answered "other" with its code in
-// `cluster_other` (the flagship's specify-other pattern).
-std::string clusterOf(const Record& record, const StoredVisit& visit) {
-    auto answered = [&](const char* id) -> std::string {
-        const Answer* a = record.find(id);
-        return a && !a->isRepeat && !a->value.isMissing() ? a->value.toString() : std::string();
-    };
-    std::string code = answered("cluster");
-    if (code == "other") code = answered("cluster_other");
-    return code.empty() ? visit.cluster : code;
+// The cluster a visit counts for is the one the aggregator enrolled its device for (stored
+// with the visit at ingest), never an answer the device chose: ingest refuses a visit whose
+// `cluster` answer names another, so the two agree for every visit stored since.
+
+// Visits are known by (device, record id): ids are the devices' own, and one device's id
+// must never retire or hide another device's visit.
+std::string visitKey(std::string_view deviceId, std::string_view recordId) {
+    std::string k(deviceId);
+    k.push_back('\n');
+    k.append(recordId);
+    return k;
 }
+
+// Visits waiting for the report side at most; past this the report rebuilds instead.
+constexpr size_t kMaxQueued = 20000;
 
 int64_t steadySeconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -42,9 +49,9 @@ int64_t steadySeconds() {
 uint64_t idKey(std::string_view recordId) { return std::hash<std::string_view>{}(recordId); }
 
 struct Pending {
-    std::string cluster;  // the device's cluster (fallback)
+    std::string cluster;  // the device's enrolled cluster
     std::vector<uint8_t> record;
-    std::string recordId, contentHash;
+    std::string recordId, contentHash, deviceId;
 };
 
 }  // namespace
@@ -62,6 +69,31 @@ void BaselineService::rebuild() {
 }
 
 void BaselineService::rebuildLocked() {
+    // A rebuild is report work, ingest is people waiting: it runs on a thread of its own at
+    // the lowest CPU priority (Linux nice is per thread; its decoding threads inherit it), so
+    // on a busy two-core server uploads keep their CPU while a report is rebuilt.
+    std::exception_ptr failure;
+    std::thread worker([&] {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+        try {
+            rebuildNowLocked();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    worker.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+void BaselineService::rebuildNowLocked() {
+    // Everything queued so far is committed, so the walk below reads it: drop the queue.
+    // What arrives during the walk is queued and applied after (alreadyCounted skips it
+    // when the walk saw it).
+    {
+        std::lock_guard queue(m_queueMutex);
+        m_queue.clear();
+        m_queueOverflow = false;
+    }
     // The template: the version asked for, else the newest published one of the id.
     std::optional<PublishedTemplate> chosen;
     if (!m_options.templateVersion.empty()) {
@@ -101,7 +133,7 @@ void BaselineService::rebuildLocked() {
     uint64_t seen = 0;
     m_storage.forEachVisit([&](const StoredVisit& v) {
         ++seen;
-        if (v.templateId == id && !v.parentId.empty()) superseded.insert(v.parentId);
+        if (v.templateId == id && !v.parentId.empty()) superseded.insert(visitKey(v.deviceId, v.parentId));
         return true;
     });
 
@@ -127,9 +159,7 @@ void BaselineService::rebuildLocked() {
                     std::string_view(reinterpret_cast<const char*>(batch[i].record.data()), batch[i].record.size()));
                 // A stored record that no longer decodes is left out rather than stopping the report.
                 if (!d.record) continue;
-                StoredVisit meta;
-                meta.cluster = batch[i].cluster;
-                clusters[i] = clusterOf(*d.record, meta);
+                clusters[i] = batch[i].cluster;
                 observed[i] = evaluator->evaluate(*d.record);
             }
         };
@@ -144,7 +174,7 @@ void BaselineService::rebuildLocked() {
         for (size_t i = 0; i < n; ++i) {
             if (!observed[i]) continue;
             rollup->add(clusters[i], *observed[i]);
-            counted.insert(idKey(batch[i].recordId));
+            counted.insert(idKey(visitKey(batch[i].deviceId, batch[i].recordId)));
             inputs[clusters[i]].visits.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
         }
         batch.clear();
@@ -152,8 +182,8 @@ void BaselineService::rebuildLocked() {
 
     m_storage.forEachVisit([&](const StoredVisit& v) {
         if (v.templateId != id || v.templateVersion != version) return true;
-        if (superseded.count(v.recordId)) return true;
-        batch.push_back(Pending{v.cluster, v.record, v.recordId, v.contentHash});
+        if (superseded.count(visitKey(v.deviceId, v.recordId))) return true;
+        batch.push_back(Pending{v.cluster, v.record, v.recordId, v.contentHash, v.deviceId});
         if (batch.size() >= kBatch) flush();
         return true;
     });
@@ -172,37 +202,87 @@ void BaselineService::rebuildLocked() {
 }
 
 void BaselineService::visitStored(const StoredVisit& visit) {
-    std::lock_guard lock(m_mutex);
-    // A report between the commit and this call may have rebuilt with the visit already in.
-    if (alreadyCountedLocked(visit.recordId)) return;
+    // Ingest never waits on the report: the visit is queued (a short lock of its own), and
+    // applied now only when no report holds the rollup; else the report side applies it.
+    {
+        std::lock_guard queue(m_queueMutex);
+        if (m_queue.size() >= kMaxQueued) {
+            // Nobody has drained the queue for a long while (a very long rebuild): a rebuild
+            // reads every visit anyway, so stop holding them.
+            m_queue.clear();
+            m_queueOverflow = true;
+        } else if (!m_queueOverflow) {
+            StoredVisit q;
+            q.recordId = visit.recordId;
+            q.contentHash = visit.contentHash;
+            q.parentId = visit.parentId;
+            q.templateId = visit.templateId;
+            q.templateVersion = visit.templateVersion;
+            q.deviceId = visit.deviceId;
+            q.cluster = visit.cluster;
+            q.receivedAt = visit.receivedAt;
+            q.record = visit.record;  // the envelope is not needed here
+            m_queue.push_back(std::move(q));
+        }
+    }
+    std::unique_lock lock(m_mutex, std::try_to_lock);
+    if (lock.owns_lock()) applyQueuedLocked();
+}
+
+size_t BaselineService::queuedVisits() {
+    std::lock_guard queue(m_queueMutex);
+    return m_queue.size();
+}
+
+void BaselineService::applyQueuedLocked() {
+    std::vector<StoredVisit> queued;
+    bool overflow = false;
+    {
+        std::lock_guard queue(m_queueMutex);
+        queued.swap(m_queue);
+        overflow = m_queueOverflow;
+        m_queueOverflow = false;
+    }
+    if (overflow) {
+        m_stale = true;  // some visits were never queued: read them all before the next report
+        return;
+    }
+    for (const StoredVisit& v : queued) applyLocked(v);
+}
+
+void BaselineService::applyLocked(const StoredVisit& visit) {
+    // A rebuild between the commit and now may have read the visit already.
+    if (alreadyCountedLocked(visit)) return;
     ++m_seen;
     if (!m_template || visit.templateId != m_template->id) return;
     if (!visit.parentId.empty()) {
         // A correction retires a record already in the sums, and moments cannot be taken
         // apart again: rebuild before the next report.
-        m_superseded.insert(visit.parentId);
+        m_superseded.insert(visitKey(visit.deviceId, visit.parentId));
         m_stale = true;
         return;
     }
     if (m_stale || visit.templateVersion != m_template->version) return;
-    if (m_superseded.count(visit.recordId)) return;  // its correction arrived first
+    if (m_superseded.count(visitKey(visit.deviceId, visit.recordId))) return;  // its correction arrived first
     RecordDecode d = deserializeRecord(
         std::string_view(reinterpret_cast<const char*>(visit.record.data()), visit.record.size()));
     if (!d.record) return;
-    std::string cluster = clusterOf(*d.record, visit);
+    const std::string& cluster = visit.cluster;
     m_rollup->add(cluster, m_evaluator->evaluate(*d.record));
-    m_counted.insert(idKey(visit.recordId));
+    m_counted.insert(idKey(visitKey(visit.deviceId, visit.recordId)));
     ClusterInputs& in = m_inputs[cluster];
     in.visits.emplace_back(visit.recordId, visit.contentHash);
     in.digest.clear();
 }
 
-bool BaselineService::alreadyCountedLocked(const std::string& recordId) const {
-    if (!m_counted.count(idKey(recordId))) return false;
-    // The key is a 64-bit hash of the id: confirm on a hit (rare: only the race above).
-    for (const auto& [cluster, in] : m_inputs)
-        for (const auto& [id, hash] : in.visits)
-            if (id == recordId) return true;
+bool BaselineService::alreadyCountedLocked(const StoredVisit& visit) const {
+    if (!m_counted.count(idKey(visitKey(visit.deviceId, visit.recordId)))) return false;
+    // The key is a 64-bit hash: confirm on a hit (rare: only the race above), in the visit's
+    // own cluster (a device's visits all count for its enrolled cluster).
+    auto it = m_inputs.find(visit.cluster);
+    if (it == m_inputs.end()) return false;
+    for (const auto& [id, hash] : it->second.visits)
+        if (id == visit.recordId && hash == visit.contentHash) return true;
     return false;
 }
 
@@ -244,6 +324,7 @@ std::string BaselineService::inputsHashLocked(const report::ReportScope& scope) 
 
 report::BaselineReport BaselineService::report(report::ReportRequest request) {
     std::lock_guard lock(m_mutex);
+    applyQueuedLocked();
     if (!m_stale && m_storage.countVisits() != m_seen) m_stale = true;  // stored by another process
     if (m_stale) rebuildLocked();
     else if (steadySeconds() - m_registerReadAt >= m_options.registerMaxAgeSeconds) loadRegisterLocked();
@@ -267,14 +348,11 @@ report::BaselineReport BaselineService::report(report::ReportRequest request) {
 
 namespace {
 
+// Record ids and place names come from devices and registers: quoted and never a formula.
 std::string csvField(const std::string& text) {
-    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
+    std::string out;
+    report::appendCsvField(out, text);
+    return out;
 }
 
 std::string exact(double v) {
@@ -288,6 +366,7 @@ std::string exact(double v) {
 
 std::string BaselineService::designCsv() {
     std::lock_guard lock(m_mutex);
+    applyQueuedLocked();
     if (!m_stale && m_storage.countVisits() != m_seen) m_stale = true;
     if (m_stale) rebuildLocked();
     loadRegisterLocked();
@@ -299,10 +378,10 @@ std::string BaselineService::designCsv() {
     for (const Indicator& ind : t.indicators) out += "," + ind.id + "__d," + ind.id + "__x," + ind.id + "__y";
     out += "\n";
     m_storage.forEachVisit([&](const StoredVisit& v) {
-        if (v.templateId != t.id || v.templateVersion != t.version || m_superseded.count(v.recordId)) return true;
+        if (v.templateId != t.id || v.templateVersion != t.version || m_superseded.count(visitKey(v.deviceId, v.recordId))) return true;
         RecordDecode d = deserializeRecord(std::string_view(reinterpret_cast<const char*>(v.record.data()), v.record.size()));
         if (!d.record) return true;  // left out of the sums too
-        const std::string cluster = clusterOf(*d.record, v);
+        const std::string& cluster = v.cluster;  // the device's enrolment, as the sums use
         const report::VisitObservations obs = m_evaluator->evaluate(*d.record);
         const report::StratumKey key{cluster, obs.stratum};
         report::ClusterPlace place;
@@ -334,6 +413,7 @@ std::string BaselineService::designCsv() {
 
 report::BaselineRollup BaselineService::rollupSnapshot() {
     std::lock_guard lock(m_mutex);
+    applyQueuedLocked();
     if (m_stale) rebuildLocked();
     return *m_rollup;
 }
@@ -350,6 +430,7 @@ std::vector<std::string> BaselineService::languages() {
 
 uint64_t BaselineService::visitsCounted() {
     std::lock_guard lock(m_mutex);
+    applyQueuedLocked();
     if (m_stale) rebuildLocked();
     return m_rollup->visits();
 }
@@ -384,6 +465,7 @@ namespace ck::agg {
 
 std::vector<std::string> BaselineService::knownScopes() {
     std::lock_guard lock(m_mutex);
+    applyQueuedLocked();
     if (m_stale) rebuildLocked();
     std::set<std::string> clusters, districts, states, sectors;
     for (const auto& [code, place] : m_geography.clusters) {

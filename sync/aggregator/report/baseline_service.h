@@ -4,8 +4,9 @@
 // ingested, and builds reports from it for `ck-aggregator report` and for GET /v1/report.
 //
 // Which visits count: those of one template id (the newest published version by default);
-// a correction (a record whose parentId names another) replaces the record it names, so a
-// superseded record is left out. Visits of other versions are counted for the data-quality
+// a correction (a record whose parentId names another of the same device) replaces the
+// record it names, so a superseded record is left out. A visit counts for the cluster its
+// device was enrolled for (StoredVisit::cluster), never for a cluster it answers. Visits of other versions are counted for the data-quality
 // notes but not estimated.
 #include <cstdint>
 #include <memory>
@@ -50,10 +51,13 @@ public:
 
     // Reads everything again (template, register, all visits). Safe to call any time.
     void rebuild();
-    // A visit just stored (ingest calls this after its transaction commits): updates the
-    // rollup in O(indicators), or, for a correction, marks it for a rebuild before the next
-    // report. Visits of other templates are ignored.
+    // A visit just stored (ingest calls this after its transaction commits). Never waits on
+    // a report or a rebuild: the visit is queued and applied at once when the rollup is free,
+    // else by the report side before it next reads the rollup. Applying updates the rollup
+    // in O(indicators), or, for a correction, marks it for a rebuild before the next report.
+    // Visits of other templates are ignored.
     void visitStored(const StoredVisit& visit);
+    size_t queuedVisits();  // waiting to be applied (tests)
     // The register changed (`assign`): reload it before the next report.
     void registerChanged();
 
@@ -83,7 +87,10 @@ public:
     std::vector<std::string> knownScopes();
 
 private:
-    void rebuildLocked();
+    void rebuildLocked();     // m_mutex held: rebuildNowLocked on a low-priority thread
+    void rebuildNowLocked();
+    void applyQueuedLocked();  // m_mutex held: applies what visitStored queued
+    void applyLocked(const StoredVisit& visit);
     AggregatorStorage& m_storage;
     BaselineOptions m_options;
     std::mutex m_mutex;
@@ -106,14 +113,18 @@ private:
         std::string digest;  // "" until computed
     };
     std::map<std::string, ClusterInputs> m_inputs;
-    bool alreadyCountedLocked(const std::string& recordId) const;
-    std::unordered_set<uint64_t> m_counted;  // hashes of the record ids in the sums
+    bool alreadyCountedLocked(const StoredVisit& visit) const;
+    std::unordered_set<uint64_t> m_counted;  // hashes of (device, record id) of the visits in the sums
     // Visits of any template the sums account for (counted, superseded or not estimated).
     // When storage holds another number, someone else stored visits (`import`, a second
     // `serve` on the same PostgreSQL): the next report rebuilds.
     uint64_t m_seen = 0;
     bool m_stale = false;
-    std::set<std::string> m_superseded;  // record ids some stored correction replaces
+    std::set<std::string> m_superseded;  // (device, record id) keys some stored correction replaces
+    // visitStored's queue: its own lock, never held while a report works.
+    std::mutex m_queueMutex;
+    std::vector<StoredVisit> m_queue;
+    bool m_queueOverflow = false;
 };
 
 // Parses "nation", "cluster:CODE", "district:NAME", "state:NAME", "sector:NAME".

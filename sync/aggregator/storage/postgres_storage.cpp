@@ -20,7 +20,7 @@ namespace ck::agg {
 namespace {
 
 // The schema this build writes and reads; a database with a newer one is refused.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: visits and attachments keyed by (device, id)
 // Advisory lock keys (any 64-bit constants no other application is likely to pick):
 // one serialises schema creation between processes starting together, the other every
 // append to the audit chain (and the feed, whose sequence must commit in order too).
@@ -131,6 +131,23 @@ CREATE TABLE IF NOT EXISTS audit (
   prev_hash text NOT NULL,
   hash text NOT NULL
 );
+)sql";
+
+// Version 1 -> 2 (as sqlite_storage.cpp): visits and attachments keyed by (device, id), so an
+// id read off another device's bundle never touches that device's visit; chunks note their
+// arrival and whether an attachment names them (those on file count as committed). A new
+// database is made as version 1 and migrated, so both paths are one path.
+const char* const kMigrateTo2Sql = R"sql(
+ALTER TABLE visits DROP CONSTRAINT visits_pkey;
+ALTER TABLE visits ADD PRIMARY KEY (device_id, record_id);
+DROP INDEX IF EXISTS visits_by_arrival;
+CREATE INDEX visits_by_arrival ON visits (received_at, record_id COLLATE "C", device_id COLLATE "C");
+CREATE INDEX visits_by_record ON visits (record_id);
+ALTER TABLE attachments DROP CONSTRAINT attachments_pkey;
+ALTER TABLE attachments ADD PRIMARY KEY (device_id, attachment_id);
+ALTER TABLE chunks ADD COLUMN stored_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN committed boolean NOT NULL DEFAULT true;
+CREATE INDEX chunks_uncommitted ON chunks (stored_at) WHERE NOT committed;
 )sql";
 
 // --- wire helpers: every parameter and result travels in binary format ---
@@ -368,6 +385,7 @@ public:
 
     std::vector<PutOutcome> putVisits(const std::vector<StoredVisit>& visits) override;
     std::optional<StoredVisit> findVisit(std::string_view recordId) override;
+    std::optional<StoredVisit> findDeviceVisit(std::string_view deviceId, std::string_view recordId) override;
     uint64_t countVisits() override;
     void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) override;
 
@@ -382,7 +400,8 @@ public:
     std::vector<FeedItem> feedSince(uint64_t cursor, std::string_view cluster, std::string_view deviceId,
                                     size_t limit) override;
 
-    void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data) override;
+    void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data, int64_t storedAt) override;
+    uint64_t dropUncommittedChunks(int64_t storedBefore) override;
     std::vector<bool> haveChunks(const std::vector<std::vector<uint8_t>>& hashes) override;
     std::optional<std::vector<uint8_t>> readChunk(const std::vector<uint8_t>& hash) override;
     void putAttachment(const AttachmentRow& row, const AuditEvent& audit) override;
@@ -391,6 +410,7 @@ public:
     void appendAudit(const AuditEvent& event) override;
     void forEachAudit(const std::function<bool(const AuditEntry&)>& fn) override;
     uint64_t countAudit() override;
+    std::optional<AuditEntry> auditHead() override;
 
 private:
     // A pooled connection, handed back when the lease ends (dropped when it broke).
@@ -432,6 +452,8 @@ private:
     static void appendFeed(Connection& c, const std::vector<FeedItem>& items);
 
     void createSchema();
+    // Inside createSchema's transaction: brings a database of `version` up to this build's.
+    static void migrateFrom(Connection& c, int version);
 
     Target m_target;
     std::string m_description;
@@ -627,6 +649,8 @@ void PostgresStorage::createSchema() {
                                      "): upgrade ck-aggregator before pointing it at this database");
             }
             if (version == kSchemaVersion) return;
+            migrateFrom(c, version);
+            return;
         } else {
             // Tables of ours without ck_meta: another program's database, or a hand-made one.
             Result taken = c.exec(
@@ -640,10 +664,15 @@ void PostgresStorage::createSchema() {
             }
         }
         c.run(kSchemaSql);
-        c.exec("INSERT INTO ck_meta (key, value) VALUES ('application', 'clusterkit-aggregator'), "
-               "('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-               Params().text(std::to_string(kSchemaVersion)));
+        migrateFrom(c, 1);
     });
+}
+
+void PostgresStorage::migrateFrom(Connection& c, int version) {
+    if (version < 2) c.run(kMigrateTo2Sql);
+    c.exec("INSERT INTO ck_meta (key, value) VALUES ('application', 'clusterkit-aggregator'), "
+           "('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+           Params().text(std::to_string(kSchemaVersion)));
 }
 
 // --- audit and feed ---
@@ -723,6 +752,16 @@ void PostgresStorage::forEachAudit(const std::function<bool(const AuditEntry&)>&
             }
         },
         &called);
+}
+
+std::optional<AuditEntry> PostgresStorage::auditHead() {
+    return run(Mode::ReadOnce, [&](Connection& c) -> std::optional<AuditEntry> {
+        Result r = c.exec(
+            "SELECT seq, at, action, actor, subject, detail, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT 1");
+        if (r.rows() == 0) return std::nullopt;
+        return AuditEntry{static_cast<uint64_t>(r.int64(0, 0)), r.int64(0, 1), r.text(0, 2), r.text(0, 3),
+                          r.text(0, 4), r.text(0, 5), r.text(0, 6), r.text(0, 7)};
+    });
 }
 
 uint64_t PostgresStorage::countAudit() {
@@ -833,10 +872,17 @@ bool PostgresStorage::revokeDevice(std::string_view deviceId, int64_t now, const
 
 std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit>& visits) {
     if (visits.empty()) return {};
-    // The first occurrence of each record id is the one to insert; sorted by id, so that two
-    // processes inserting overlapping batches lock rows in the same order (no deadlock).
-    std::map<std::string_view, const StoredVisit*> firstById;
-    for (const StoredVisit& v : visits) firstById.emplace(v.recordId, &v);
+    // The first occurrence of each (device, record id) is the one to insert; sorted, so that
+    // two processes inserting overlapping batches lock rows in the same order (no deadlock).
+    using Key = std::pair<std::string_view, std::string_view>;  // device, record id
+    std::map<Key, const StoredVisit*> firstById;
+    for (const StoredVisit& v : visits) firstById.emplace(Key{v.deviceId, v.recordId}, &v);
+    auto keyOf = [](std::string_view device, std::string_view id) {
+        std::string k(device);
+        k.push_back('\n');
+        k.append(id);
+        return k;
+    };
 
     return run(Mode::Transaction, [&](Connection& c) {
         std::vector<std::string_view> recordId, contentHash, parentId, templateId, templateVersion, deviceId, cluster;
@@ -869,7 +915,7 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
             "SELECT r, h, p, t, tv, d, cl, ra::bigint, e, rec FROM unnest($1::text[], $2::text[], $3::text[], "
             "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[]) "
             "AS u(r, h, p, t, tv, d, cl, ra, e, rec) "
-            "ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            "ON CONFLICT (device_id, record_id) DO NOTHING RETURNING device_id, record_id",
             Params()
                 .textArray(recordId)
                 .textArray(contentHash)
@@ -882,21 +928,26 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
                 .byteaArray(envelopes)
                 .byteaArray(records));
         std::unordered_set<std::string> stored;
-        for (int i = 0; i < inserted.rows(); ++i) stored.insert(inserted.text(i, 0));
+        for (int i = 0; i < inserted.rows(); ++i) stored.insert(keyOf(inserted.text(i, 0), inserted.text(i, 1)));
 
-        // The content already on file for every id we did not insert just now.
-        std::vector<std::string_view> known;
-        for (std::string_view id : recordId) {
-            if (!stored.count(std::string(id))) known.push_back(id);
+        // The content already on file for every (device, id) we did not insert just now.
+        std::vector<std::string_view> knownDevice, knownId;
+        for (const auto& [key, v] : firstById) {
+            if (!stored.count(keyOf(key.first, key.second))) {
+                knownDevice.push_back(key.first);
+                knownId.push_back(key.second);
+            }
         }
         std::unordered_map<std::string, std::string> hashOnFile;
-        if (!known.empty()) {
-            Result r = c.exec("SELECT record_id, content_hash FROM visits WHERE record_id = ANY($1::text[])",
-                              Params().textArray(known));
-            for (int i = 0; i < r.rows(); ++i) hashOnFile[r.text(i, 0)] = r.text(i, 1);
+        if (!knownId.empty()) {
+            Result r = c.exec("SELECT v.device_id, v.record_id, v.content_hash FROM visits v "
+                              "JOIN unnest($1::text[], $2::text[]) AS k(d, r) ON v.device_id = k.d AND v.record_id = k.r",
+                              Params().textArray(knownDevice).textArray(knownId));
+            for (int i = 0; i < r.rows(); ++i) hashOnFile[keyOf(r.text(i, 0), r.text(i, 1))] = r.text(i, 2);
         }
-        for (const auto& [id, v] : firstById) {
-            if (stored.count(std::string(id))) hashOnFile[std::string(id)] = v->contentHash;
+        for (const auto& [key, v] : firstById) {
+            std::string k = keyOf(key.first, key.second);
+            if (stored.count(k)) hashOnFile[k] = v->contentHash;
         }
 
         std::vector<PutOutcome> outcomes;
@@ -904,10 +955,11 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
         std::unordered_set<std::string> storedNow;
         for (const StoredVisit& v : visits) {
             PutOutcome outcome;
-            if (stored.count(v.recordId) && storedNow.insert(v.recordId).second) {
+            std::string k = keyOf(v.deviceId, v.recordId);
+            if (stored.count(k) && storedNow.insert(k).second) {
                 outcome = PutOutcome::Stored;
-                events.push_back({v.receivedAt, "stored", v.deviceId, v.recordId, v.contentHash});
-            } else if (hashOnFile[v.recordId] == v.contentHash) {
+                events.push_back({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
+            } else if (hashOnFile[k] == v.contentHash) {
                 outcome = PutOutcome::Duplicate;
                 events.push_back({v.receivedAt, "duplicate", v.deviceId, v.recordId, v.contentHash});
             } else {
@@ -932,8 +984,20 @@ StoredVisit visitFrom(const Result& r, int i) {
 
 std::optional<StoredVisit> PostgresStorage::findVisit(std::string_view recordId) {
     return run(Mode::ReadOnce, [&](Connection& c) -> std::optional<StoredVisit> {
-        Result r = c.exec((std::string("SELECT ") + kVisitColumns + " FROM visits WHERE record_id = $1").c_str(),
+        Result r = c.exec((std::string("SELECT ") + kVisitColumns +
+                           " FROM visits WHERE record_id = $1 ORDER BY received_at, device_id COLLATE \"C\" LIMIT 1")
+                              .c_str(),
                           Params().text(recordId));
+        if (r.rows() == 0) return std::nullopt;
+        return visitFrom(r, 0);
+    });
+}
+
+std::optional<StoredVisit> PostgresStorage::findDeviceVisit(std::string_view deviceId, std::string_view recordId) {
+    return run(Mode::ReadOnce, [&](Connection& c) -> std::optional<StoredVisit> {
+        Result r = c.exec(
+            (std::string("SELECT ") + kVisitColumns + " FROM visits WHERE device_id = $1 AND record_id = $2").c_str(),
+            Params().text(deviceId).text(recordId));
         if (r.rows() == 0) return std::nullopt;
         return visitFrom(r, 0);
     });
@@ -948,7 +1012,7 @@ void PostgresStorage::forEachVisit(const std::function<bool(const StoredVisit&)>
     bool called = false;
     run(Mode::Snapshot, [&](Connection& c) {
         c.run((std::string("DECLARE visit_walk NO SCROLL CURSOR FOR SELECT ") + kVisitColumns +
-               " FROM visits ORDER BY received_at, record_id COLLATE \"C\"")
+               " FROM visits ORDER BY received_at, record_id COLLATE \"C\", device_id COLLATE \"C\"")
                   .c_str());
         const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM visit_walk";
         for (;;) {
@@ -1091,10 +1155,20 @@ std::vector<FeedItem> PostgresStorage::feedSince(uint64_t cursor, std::string_vi
 
 // --- attachments ---
 
-void PostgresStorage::putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data) {
+void PostgresStorage::putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data, int64_t storedAt) {
     run(Mode::ReadOnce, [&](Connection& c) {
-        c.exec("INSERT INTO chunks (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
-               Params().bytes(hash).bytes(data));
+        c.exec("INSERT INTO chunks (hash, data, stored_at, committed) VALUES ($1, $2, $3, false) "
+               "ON CONFLICT (hash) DO NOTHING",
+               Params().bytes(hash).bytes(data).int64(storedAt));
+    });
+}
+
+uint64_t PostgresStorage::dropUncommittedChunks(int64_t storedBefore) {
+    return run(Mode::ReadOnce, [&](Connection& c) {
+        Result r = c.exec("WITH gone AS (DELETE FROM chunks WHERE NOT committed AND stored_at < $1 RETURNING 1) "
+                          "SELECT count(*) FROM gone",
+                          Params().int64(storedBefore));
+        return static_cast<uint64_t>(r.int64(0, 0));
     });
 }
 
@@ -1122,7 +1196,7 @@ void PostgresStorage::putAttachment(const AttachmentRow& row, const AuditEvent& 
     run(Mode::Transaction, [&](Connection& c) {
         Result r = c.exec("INSERT INTO attachments (attachment_id, record_id, device_id, media_type, total_bytes, "
                           "chunk_hashes, committed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                          "ON CONFLICT (attachment_id) DO NOTHING RETURNING 1",
+                          "ON CONFLICT (device_id, attachment_id) DO NOTHING RETURNING 1",
                           Params()
                               .text(row.attachmentId)
                               .text(row.recordId)
@@ -1131,7 +1205,10 @@ void PostgresStorage::putAttachment(const AttachmentRow& row, const AuditEvent& 
                               .int64(static_cast<int64_t>(row.totalBytes))
                               .byteaArray(row.chunkHashes)
                               .int64(row.committedAt));
-        if (r.rows() > 0) appendAuditLocked(c, {audit});
+        if (r.rows() == 0) return;  // committed before: a resend
+        c.exec("UPDATE chunks SET committed = true WHERE hash = ANY($1::bytea[]) AND NOT committed",
+               Params().byteaArray(row.chunkHashes));
+        appendAuditLocked(c, {audit});
     });
 }
 

@@ -215,6 +215,39 @@ PRAGMA application_id = 1128483143;
 )sql";
 constexpr const char* kApplication = "clusterkit-aggregator";
 
+// Version 1 -> 2. Visits and attachments are keyed by (device, id): an id read off another
+// device's USB bundle no longer collides with that device's visit. Chunks note when they
+// arrived and whether an attachment names them, so uncommitted ones can be cleaned up
+// (chunks already on file count as committed: nothing old is deleted).
+// A new database is made as version 1 and then migrated, so both paths are one path.
+constexpr const char* kMigrateTo2 = R"sql(
+CREATE TABLE visits_v2 (
+  record_id TEXT NOT NULL, content_hash TEXT NOT NULL, parent_id TEXT NOT NULL, template_id TEXT NOT NULL,
+  template_version TEXT NOT NULL, device_id TEXT NOT NULL, cluster TEXT NOT NULL, received_at INTEGER NOT NULL,
+  envelope BLOB NOT NULL, record BLOB NOT NULL, PRIMARY KEY (device_id, record_id));
+INSERT INTO visits_v2 (record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,
+  received_at, envelope, record)
+  SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster, received_at,
+  envelope, record FROM visits;
+DROP TABLE visits;
+ALTER TABLE visits_v2 RENAME TO visits;
+CREATE INDEX visits_by_arrival ON visits (received_at, record_id, device_id);
+CREATE INDEX visits_by_record ON visits (record_id);
+CREATE TABLE attachments_v2 (
+  attachment_id TEXT NOT NULL, record_id TEXT NOT NULL, device_id TEXT NOT NULL, media_type TEXT NOT NULL,
+  total_bytes INTEGER NOT NULL, chunk_hashes BLOB NOT NULL, committed_at INTEGER NOT NULL,
+  PRIMARY KEY (device_id, attachment_id));
+INSERT INTO attachments_v2 SELECT attachment_id, record_id, device_id, media_type, total_bytes, chunk_hashes,
+  committed_at FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_v2 RENAME TO attachments;
+CREATE INDEX attachments_by_record ON attachments (record_id);
+ALTER TABLE chunks ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN committed INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX chunks_uncommitted ON chunks (committed, stored_at);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
+
 // Chunk hash lists: each hash as u32 LE length + bytes (hashes need not all be one size).
 std::vector<uint8_t> packHashes(const std::vector<std::vector<uint8_t>>& hashes) {
     std::vector<uint8_t> out;
@@ -405,8 +438,18 @@ public:
         std::lock_guard lock(m_mutex);
         auto st = m_c.cached(
             "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"
-            " received_at, envelope, record FROM visits WHERE record_id = ?");
+            " received_at, envelope, record FROM visits WHERE record_id = ? ORDER BY received_at, device_id LIMIT 1");
         st->bind(1, recordId);
+        if (!st->step()) return std::nullopt;
+        return readVisit(*st);
+    }
+
+    std::optional<StoredVisit> findDeviceVisit(std::string_view deviceId, std::string_view recordId) override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached(
+            "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"
+            " received_at, envelope, record FROM visits WHERE device_id = ? AND record_id = ?");
+        st->bind(1, deviceId).bind(2, recordId);
         if (!st->step()) return std::nullopt;
         return readVisit(*st);
     }
@@ -423,7 +466,7 @@ public:
         // storage, and a long export holds neither the mutex nor a read snapshot.
         bool first = true;
         int64_t lastAt = 0;
-        std::string lastId;
+        std::string lastId, lastDevice;
         for (;;) {
             std::vector<StoredVisit> page;
             {
@@ -432,19 +475,20 @@ public:
                 auto st = first ? m_c.cached(
                                       "SELECT record_id, content_hash, parent_id, template_id, template_version,"
                                       " device_id, cluster, received_at, envelope, record FROM visits"
-                                      " ORDER BY received_at, record_id LIMIT 128")
+                                      " ORDER BY received_at, record_id, device_id LIMIT 128")
                                 : m_c.cached(
                                       "SELECT record_id, content_hash, parent_id, template_id, template_version,"
                                       " device_id, cluster, received_at, envelope, record FROM visits"
-                                      " WHERE received_at >= ?1 AND (received_at > ?1 OR record_id > ?2)"
-                                      " ORDER BY received_at, record_id LIMIT 128");
-                if (!first) st->bind(1, lastAt).bind(2, lastId);
+                                      " WHERE (received_at, record_id, device_id) > (?1, ?2, ?3)"
+                                      " ORDER BY received_at, record_id, device_id LIMIT 128");
+                if (!first) st->bind(1, lastAt).bind(2, lastId).bind(3, lastDevice);
                 while (st->step()) page.push_back(readVisit(*st));
             }
             if (page.empty()) return;
             first = false;
             lastAt = page.back().receivedAt;
             lastId = page.back().recordId;
+            lastDevice = page.back().deviceId;
             for (const auto& v : page) {
                 if (!fn(v)) return;
             }
@@ -571,10 +615,17 @@ public:
     }
 
     // --- attachments ---
-    void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data) override {
+    void putChunk(const std::vector<uint8_t>& hash, const std::vector<uint8_t>& data, int64_t storedAt) override {
         std::lock_guard lock(m_mutex);
-        auto st = m_c.cached("INSERT OR IGNORE INTO chunks (hash, data) VALUES (?, ?)");
-        st->bindBlob(1, hash).bindBlob(2, data).run();
+        auto st = m_c.cached("INSERT OR IGNORE INTO chunks (hash, data, stored_at, committed) VALUES (?, ?, ?, 0)");
+        st->bindBlob(1, hash).bindBlob(2, data).bind(3, storedAt).run();
+    }
+
+    uint64_t dropUncommittedChunks(int64_t storedBefore) override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached("DELETE FROM chunks WHERE committed = 0 AND stored_at < ?");
+        st->bind(1, storedBefore).run();
+        return uint64_t(m_c.changes());
     }
 
     std::vector<bool> haveChunks(const std::vector<std::vector<uint8_t>>& hashes) override {
@@ -606,6 +657,10 @@ public:
         st->bind(1, row.attachmentId).bind(2, row.recordId).bind(3, row.deviceId).bind(4, row.mediaType);
         st->bind(5, int64_t(row.totalBytes)).bindBlob(6, packHashes(row.chunkHashes)).bind(7, row.committedAt).run();
         if (m_c.changes() == 0) return;  // committed before: a resend
+        for (const auto& h : row.chunkHashes) {
+            auto mark = m_c.cached("UPDATE chunks SET committed = 1 WHERE hash = ? AND committed = 0");
+            mark->bindBlob(1, h).run();
+        }
         Chain chain(m_c);
         chain.append(audit);
         tx.commit();
@@ -662,6 +717,15 @@ public:
                 if (!fn(e)) return;
             }
         }
+    }
+
+    std::optional<AuditEntry> auditHead() override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached(
+            "SELECT seq, at, action, actor, subject, detail, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT 1");
+        if (!st->step()) return std::nullopt;
+        return AuditEntry{uint64_t(st->int64(0)), st->int64(1), st->text(2), st->text(3), st->text(4),
+                          st->text(5), st->text(6), st->text(7)};
     }
 
     uint64_t countAudit() override {
@@ -746,8 +810,8 @@ private:
         for (const auto& v : visits) {
             std::optional<std::string> known;
             {
-                auto st = m_c.cached("SELECT content_hash FROM visits WHERE record_id = ?");
-                st->bind(1, v.recordId);
+                auto st = m_c.cached("SELECT content_hash FROM visits WHERE device_id = ? AND record_id = ?");
+                st->bind(1, v.deviceId).bind(2, v.recordId);
                 if (st->step()) known = st->text(0);
             }
             if (!known) {
@@ -757,7 +821,7 @@ private:
                 st->bind(1, v.recordId).bind(2, v.contentHash).bind(3, v.parentId).bind(4, v.templateId);
                 st->bind(5, v.templateVersion).bind(6, v.deviceId).bind(7, v.cluster).bind(8, v.receivedAt);
                 st->bindBlob(9, v.envelope).bindBlob(10, v.record).run();
-                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId, v.contentHash});
+                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
                 out.push_back(PutOutcome::Stored);
             } else if (*known == v.contentHash) {
                 chain.append({v.receivedAt, "duplicate", v.deviceId, v.recordId, v.contentHash});
@@ -817,7 +881,7 @@ private:
             }
             return names;
         };
-        auto checkMeta = [&] {
+        auto checkMeta = [&]() -> int {
             std::string application, version;
             {
                 auto st = m_c.cached("SELECT key, value FROM meta WHERE key IN ('application', 'schema_version')");
@@ -839,12 +903,14 @@ private:
                                      std::to_string(kSqliteSchemaVersion) +
                                      "): run the newer ck-aggregator, or restore a backup made for this version");
             }
+            return v;
         };
+        int version = 0;
         auto classify = [&](const std::vector<std::string>& names) {
             bool hasMeta = false;
             for (const auto& n : names) hasMeta = hasMeta || n == "meta";
             if (hasMeta) {
-                checkMeta();
+                version = checkMeta();
                 return true;
             }
             if (!names.empty()) {
@@ -866,12 +932,16 @@ private:
         // Each checkpoint costs fsyncs of its own: with 4 KB visits the default (1000 pages)
         // checkpointed every few batches. 8192 pages (32 MB) amortises them.
         m_c.exec("PRAGMA wal_autocheckpoint = 8192");
-        if (ready) return;
+        if (ready && version == kSqliteSchemaVersion) return;
         WriteTransaction tx(m_c);
-        if (classify(tables())) return;  // another process created it while we waited
-        m_c.exec(kSchema);
-        auto st = m_c.cached("INSERT INTO meta (key, value) VALUES ('application', ?), ('schema_version', ?)");
-        st->bind(1, kApplication).bind(2, std::to_string(kSqliteSchemaVersion)).run();
+        // Read again under the write lock: another process may have created or migrated it.
+        if (!classify(tables())) {
+            m_c.exec(kSchema);
+            auto st = m_c.cached("INSERT INTO meta (key, value) VALUES ('application', ?), ('schema_version', '1')");
+            st->bind(1, kApplication).run();
+            version = 1;
+        }
+        if (version < 2) m_c.exec(kMigrateTo2);
         tx.commit();
     }
 

@@ -64,7 +64,7 @@ TEST_CASE("SyncClient: enrol, upload 250 visits in batches, again as duplicates,
     const auto& reply = std::get<proto::EnrolReply>(enrolled);
     CHECK(reply.ingestPublicKey == agg.keys.ingestPublicKey);
     CHECK(reply.templateSigningPublicKey == agg.keys.signingPublicKey);
-    CHECK(reply.cluster == "Tiruppur");
+    CHECK(reply.cluster == test::kLiveCluster);
 
     auto envelopes = agg.visits(250, device);
     std::vector<sync::SyncProgress> seen;
@@ -100,7 +100,7 @@ TEST_CASE("SyncClient: enrol, upload 250 visits in batches, again as duplicates,
     // The same record id with other answers: refused, with a reason the officer can read.
     Record changed = test::visitRecord(7, agg.templateVersion);
     changed.id = envelopes[0].recordId;
-    changed.answers[2].value = Value::number(999);
+    changed.updatedAt += 60;  // other content under the same id, still a valid visit
     auto conflict = client.upload({agg.seal(changed, device)}, device.publicKey, device.sign());
     REQUIRE(std::holds_alternative<std::vector<sync::UploadOutcome>>(conflict));
     const auto& ack = std::get<std::vector<sync::UploadOutcome>>(conflict)[0].ack;
@@ -182,7 +182,7 @@ TEST_CASE("SyncClient: updates bring the published template, signed, and the reg
     agg.start();
     sync::SyncClient client({agg.url(), agg.cert.publicKeyPin}, quickRetry());
     test::TestDevice device = enrolThrough(client, agg);
-    agg.storage->putRegister({{"TPR-0042", "Sri Murugan Knits", "Tiruppur", "Tiruppur", "Tamil Nadu", "micro", "textiles"},
+    agg.storage->putRegister({{"TPR-0042", "Sri Murugan Knits", test::kLiveCluster, "Tiruppur", "Tamil Nadu", "micro", "textiles"},
                               {"LDH-0001", "Not ours", "Ludhiana", "Ludhiana", "Punjab", "small", "textiles"}},
                              agg::AuditEvent{agg::systemClock(), "register", "operator", "register.csv", "2 units"});
 

@@ -72,8 +72,10 @@ inline EnrolmentSlip enrolmentSlip(const fs::path& data, const std::string& offi
 }
 
 // An officer's store at `file` (its folder must exist) with `count` finished visits (the same
-// answers, each its own visit).
-inline ck::Store officerStore(const fs::path& file, int count) {
+// answers, each its own visit). `cluster`: the cluster the device is enrolled for, answered
+// in each visit (a listed choice, else "other" and its name): the aggregator refuses visits
+// that answer another cluster than the device's.
+inline ck::Store officerStore(const fs::path& file, int count, const std::string& cluster = "tiruppur_knitwear") {
     auto created = ck::Store::create(file, kOfficer, kOfficer, ck::kFastKdf);
     REQUIRE(created.ok());
     ck::Store store = std::move(created).value();
@@ -86,6 +88,10 @@ inline ck::Store officerStore(const fs::path& file, int count) {
         auto session = store.startVisit("cluster-diagnostic");
         REQUIRE(session.ok());
         REQUIRE(ck::applyAnswersJson(session.value(), answers).empty());
+        if (!session.value().setAnswer("cluster", ck::Value::text(cluster)).ok()) {
+            REQUIRE(session.value().setAnswer("cluster", ck::Value::text("other")).ok());
+            REQUIRE(session.value().setAnswer("cluster_other", ck::Value::text(cluster)).ok());
+        }
         auto done = store.finalise(session.value().recordId(), session.value());
         REQUIRE(done.ok());
     }

@@ -88,7 +88,7 @@ struct Device {
 Device enrolledDevice(const TwoServers& s, int k, const std::string& url) {
     fs::path folder = s.dir / ("device-" + std::to_string(k));
     fs::create_directories(folder);
-    Device d{officerStore(folder / "officer.ckstore", kVisitsPerDevice), {}};
+    Device d{officerStore(folder / "officer.ckstore", kVisitsPerDevice, kClusters[size_t(k)]), {}};
     auto enrolled = ck::enrolDevice(d.store, {url, s.slips[k].tlsPin}, s.slips[k].code, "tablet " + std::to_string(k));
     if (auto* e = std::get_if<std::string>(&enrolled)) FAIL("enrolment of device " << k << ": " << *e);
     d.deviceId = std::get<ck::EnrolmentDone>(enrolled).deviceId;

@@ -33,7 +33,7 @@ fs::path scratchFor(const std::string& name) { return scratch("sync_faults", nam
 // An aggregator data folder with the flagship template published; returns an enrolment code.
 std::string prepareAggregator(const fs::path& data) {
     initAggregator(data);
-    return enrolmentSlip(data, "Priya", "Tiruppur knitwear").code;
+    return enrolmentSlip(data, "Priya", "tiruppur_knitwear").code;
 }
 
 std::string tlsPin(const fs::path& data) { return enrolmentSlip(data, "X", "Y").tlsPin; }

@@ -191,6 +191,10 @@ TEST_CASE("ck-aggregator: init, enrol, publish, assign, import, export, audit", 
     for (int i = 0; i < 3; ++i) {
         FormSession session(survey, newRecordId(), bundle.createdAt - 3600);
         (void)applyAnswersJson(session, answers);
+        // The cluster the device is enrolled for (not one of the template's listed clusters):
+        // a visit answering another cluster is refused at ingest.
+        REQUIRE(session.setAnswer("cluster", Value::text("other")).ok());
+        REQUIRE(session.setAnswer("cluster_other", Value::text("kanchipuram_silk")).ok());
         Record r = session.toRecord();
         recordIds.push_back(r.id);
         SealInput in;

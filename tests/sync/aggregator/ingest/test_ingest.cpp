@@ -756,3 +756,35 @@ TEST_CASE("throughput: batches of 100 flagship visits (signature + open + strip 
     // measured figure is printed above.
     CHECK(perSecond > 500);
 }
+
+TEST_CASE("attachments: chunks never committed are deleted after their age, committed ones stay", "[sync][agg][ingest]") {
+    Aggregator agg("chunk-sweep");
+    Device tab;
+    agg.enrol(tab);
+    Record r = agg.record("Unit", 4);
+    REQUIRE(agg.upload(tab.batch({agg.seal(r, tab)}, agg.now)).acks[0].status == proto::AckStatus::Stored);
+    auto put = [&](const std::vector<uint8_t>& data) {
+        proto::ChunkUpload u{tab.publicKey, agg.now, data, {}};
+        u.signature = sign(proto::signingBytes(u), tab.secretKey);
+        REQUIRE(std::holds_alternative<proto::Ok>(agg.ingest->putChunk(u)));
+        return proto::chunkHash(data.data(), data.size());
+    };
+    auto kept = put(std::vector<uint8_t>(500, 1));
+    auto abandoned = put(std::vector<uint8_t>(500, 2));
+    proto::AttachmentCommit c{tab.publicKey, agg.now, r.id, "photo-1", "image/jpeg", 500, {kept}, {}};
+    c.signature = sign(proto::signingBytes(c), tab.secretKey);
+    REQUIRE(std::holds_alternative<proto::Ok>(agg.ingest->commitAttachment(c)));
+
+    // A day later nothing is old enough yet; three days later the abandoned chunk is gone.
+    agg.now += 24 * 3600;
+    auto young = put(std::vector<uint8_t>(500, 3));
+    CHECK(agg.storage->haveChunks({kept, abandoned, young}) == std::vector<bool>{true, true, true});
+    agg.now += 2 * 24 * 3600;
+    put(std::vector<uint8_t>(500, 4));  // any chunk upload sweeps, at most every 10 minutes
+    CHECK(agg.storage->haveChunks({kept, abandoned, young}) == std::vector<bool>{true, false, true});
+    CHECK(agg.ingest->sweepChunks() == 0);
+    agg.now += 3 * 24 * 3600;
+    CHECK(agg.ingest->sweepChunks() == 2);  // the young one and the one that swept
+    CHECK(agg.storage->readChunk(kept) == std::vector<uint8_t>(500, 1));
+    CHECK(agg.storage->attachmentsOf(r.id).size() == 1);
+}

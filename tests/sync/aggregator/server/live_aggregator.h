@@ -17,8 +17,13 @@
 
 #include <curl/curl.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/crypto/envelope.h"
+#include "core/form/answers_json.h"
+#include "core/form/form_session.h"
 #include "core/record/record.h"
+#include "core/template/template_loader.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/project_keys.h"
 #include "sync/aggregator/server.h"
@@ -57,24 +62,29 @@ inline TestDevice newTestDevice() {
     return d;
 }
 
-// A 10-question visit of the published cluster-diagnostic template.
+// The cluster LiveAggregator's codes enrol devices for (a choice of the flagship's list:
+// the aggregator refuses visits that answer another cluster than the device's).
+inline constexpr const char* kLiveCluster = "tiruppur_knitwear";
+
+// A complete visit of the published cluster-diagnostic template (the answers of
+// tests/data/answers/knitwear-complete.json, which meet every rule of the template; the
+// aggregator refuses visits that do not), made distinct by `n`.
 inline Record visitRecord(int n, const std::string& templateVersion) {
-    Record r;
-    r.id = newRecordId();
-    r.templateId = "cluster-diagnostic";
+    static const std::shared_ptr<const Template> survey = [] {
+        auto loaded = loadTemplateJson(readText(std::filesystem::path(CK_SOURCE_DIR) /
+                                                "survey-templates/cluster-diagnostic.json"),
+                                       "cluster-diagnostic.json");
+        if (!loaded.ok()) throw std::runtime_error("the flagship template does not load");
+        return loaded.survey;
+    }();
+    static const nlohmann::json answers =
+        nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers/knitwear-complete.json"));
+    FormSession session(survey, newRecordId(), 1795000000 + int64_t(n) * 60);
+    session.setToday(Date{int32_t((1795000000 + int64_t(n) * 60) / 86400)});
+    if (!applyAnswersJson(session, answers).empty()) throw std::runtime_error("knitwear-complete.json does not apply");
+    Record r = session.toRecord();
     r.templateVersion = templateVersion;
-    r.createdAt = 1795000000 + n * 60;
     r.updatedAt = r.createdAt + 1500;
-    r.answers.push_back({"consent", Value::text("yes"), false, {}});
-    r.answers.push_back({"year_started", Value::number(2004 + n % 15), false, {}});
-    r.answers.push_back({"turnover", Value::number(1850000 + n * 1000), false, {}});
-    r.answers.push_back({"shifts", Value::number(1 + n % 3), false, {}});
-    r.answers.push_back({"working_days", Value::number(300), false, {}});
-    r.answers.push_back({"capacity_util", Value::number(60 + n % 30), false, {}});
-    r.answers.push_back({"certs", Value::choices({"udyam", "gst"}), false, {}});
-    r.answers.push_back({"rejection_rate", Value::number(n % 5), false, {}});
-    r.answers.push_back({"nic_code", Value::text("13911"), false, {}});
-    r.answers.push_back({"udyam_number", Value::text("UDYAM-TN-26-0012345"), false, {}});
     return r;
 }
 
@@ -148,7 +158,7 @@ struct LiveAggregator {
         return n;
     }
 
-    std::string code(int validSeconds = 3600) { return ingest->issueEnrolmentCode("Priya S", "Tiruppur", validSeconds); }
+    std::string code(int validSeconds = 3600) { return ingest->issueEnrolmentCode("Priya S", kLiveCluster, validSeconds); }
 
     // Enrolled directly through the IngestService (the server tests' devices).
     TestDevice enrolledDevice() {

@@ -197,7 +197,7 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         StoredVisit a = visit("rec-a", 1, 1000);
         REQUIRE(s.putVisits({a}) == std::vector<PutOutcome>{PutOutcome::Stored});
 
-        StoredVisit changed = visit("rec-a", 2, 2000, "dev-00000002");
+        StoredVisit changed = visit("rec-a", 2, 2000);
         StoredVisit b = visit("rec-b", 3, 1001);
         auto outcomes = s.putVisits({b, a, changed, b});
         REQUIRE(outcomes == std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Duplicate, PutOutcome::Conflict,
@@ -223,7 +223,8 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         REQUIRE(entries.size() == 5);
         CHECK(entries[0].action == "stored");
         CHECK(entries[0].subject == "rec-a");
-        CHECK(entries[0].detail == a.contentHash);
+        CHECK(entries[0].detail == visitAuditDetail(a));
+        CHECK(entries[0].detail.rfind(a.contentHash + " row ", 0) == 0);
         CHECK(entries[0].actor == a.deviceId);
         CHECK(entries[1].action == "stored");
         CHECK(entries[2].action == "duplicate");
@@ -231,6 +232,38 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(entries[3].subject == "rec-a");
         CHECK(entries[3].detail == "conflict");
         CHECK(entries[4].action == "duplicate");
+        requireIntact(s);
+    }
+
+    SECTION("visits: one record id from two devices is two visits; neither device's upload touches the other's") {
+        // The squatter read the id off the rightful device's USB bundle and sent it first.
+        StoredVisit squat = visit("rec-read-off-a-stick", 7, 1000, "dev-squatter");
+        StoredVisit rightful = visit("rec-read-off-a-stick", 8, 1001, "dev-rightful");
+        REQUIRE(s.putVisits({squat}) == std::vector<PutOutcome>{PutOutcome::Stored});
+        REQUIRE(s.putVisits({rightful}) == std::vector<PutOutcome>{PutOutcome::Stored});
+        // Each device's resend is its own Duplicate; other content under its own id its own Conflict.
+        CHECK(s.putVisits({rightful, squat}) == std::vector<PutOutcome>{PutOutcome::Duplicate, PutOutcome::Duplicate});
+        CHECK(s.putVisits({visit("rec-read-off-a-stick", 9, 1002, "dev-squatter")}) ==
+              std::vector<PutOutcome>{PutOutcome::Conflict});
+        CHECK(s.countVisits() == 2);
+        auto mine = s.findDeviceVisit("dev-rightful", "rec-read-off-a-stick");
+        REQUIRE(mine);
+        CHECK(mine->contentHash == rightful.contentHash);
+        CHECK(mine->envelope == rightful.envelope);
+        auto theirs = s.findDeviceVisit("dev-squatter", "rec-read-off-a-stick");
+        REQUIRE(theirs);
+        CHECK(theirs->contentHash == squat.contentHash);
+        CHECK_FALSE(s.findDeviceVisit("dev-nobody", "rec-read-off-a-stick"));
+        CHECK(s.findVisit("rec-read-off-a-stick")->deviceId == "dev-squatter");  // the first received
+        // Both in one batch, the other way round.
+        StoredVisit x1 = visit("rec-x", 1, 1100, "dev-b"), x2 = visit("rec-x", 2, 1100, "dev-a");
+        CHECK(s.putVisits({x1, x2}) == std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Stored});
+        int walked = 0;
+        s.forEachVisit([&](const StoredVisit& v) {
+            walked += v.recordId == "rec-x";
+            return true;
+        });
+        CHECK(walked == 2);
         requireIntact(s);
     }
 
@@ -367,9 +400,9 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
     SECTION("chunks and attachments: content-addressed, idempotent") {
         std::vector<uint8_t> h1(32, 0x11), h2(32, 0x22), h3(32, 0x33);
         std::vector<uint8_t> d1(70'000, 0xab), d2 = bytes("the second and last chunk");
-        s.putChunk(h1, d1);
-        s.putChunk(h1, d1);
-        s.putChunk(h2, d2);
+        s.putChunk(h1, d1, 100);
+        s.putChunk(h1, d1, 100);
+        s.putChunk(h2, d2, 100);
         CHECK(s.haveChunks({h1, h3, h2}) == std::vector<bool>{true, false, true});
         CHECK(s.haveChunks({}).empty());
         REQUIRE(s.readChunk(h1));
@@ -391,6 +424,28 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(s.attachmentsOf("rec-2").empty());
         CHECK(s.countAudit() == 1);
         requireIntact(s);
+
+        // Another device's attachment under the same id is its own: the first is not hidden.
+        AttachmentRow other{"rec-1", "att-1", "dev-00000002", "image/png", d2.size(), {h2}, 600};
+        s.putAttachment(other, op("attachment", "att-1"));
+        auto both = s.attachmentsOf("rec-1");
+        REQUIRE(both.size() == 2);
+        CHECK(s.countAudit() == 2);
+    }
+
+    SECTION("chunks: uncommitted ones are dropped after their age; committed ones stay") {
+        std::vector<uint8_t> kept(32, 0x44), stale(32, 0x55), young(32, 0x66);
+        s.putChunk(kept, bytes("a photo's only chunk"), 1000);
+        s.putChunk(stale, bytes("sent and never committed"), 1000);
+        s.putChunk(young, bytes("sent a moment ago"), 5000);
+        s.putAttachment({"rec-1", "att-1", "dev-00000001", "image/jpeg", 20, {kept}, 1500}, op("attachment", "att-1"));
+        CHECK(s.dropUncommittedChunks(1000) == 0);  // nothing before 1000
+        CHECK(s.dropUncommittedChunks(4000) == 1);
+        CHECK(s.haveChunks({kept, stale, young}) == std::vector<bool>{true, false, true});
+        CHECK(s.dropUncommittedChunks(4000) == 0);
+        CHECK(s.dropUncommittedChunks(9000) == 1);
+        CHECK(s.haveChunks({kept, young}) == std::vector<bool>{true, false});
+        CHECK(*s.readChunk(kept) == bytes("a photo's only chunk"));
     }
 
     SECTION("audit: the chain is intact after every kind of change, and verify sees tampering") {
@@ -452,6 +507,20 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
             AuditReport r = verifyAuditChain(s);
             REQUIRE(r.problems.size() == 1);
             CHECK(mentions(r, "rec-2"));
+        }
+        SECTION("a visit's stored record rewritten, its content hash left as it was") {
+            rawSql("UPDATE visits SET cluster = 'a-cluster-it-never-was' WHERE record_id = 'rec-3'");
+            AuditReport r = verifyAuditChain(s);
+            REQUIRE(r.problems.size() == 1);
+            CHECK(mentions(r, "rec-3"));
+            CHECK(mentions(r, "rewritten"));
+        }
+        SECTION("a stored visit deleted") {
+            rawSql("DELETE FROM visits WHERE record_id = 'rec-1'");
+            AuditReport r = verifyAuditChain(s);
+            REQUIRE(r.problems.size() == 1);
+            CHECK(mentions(r, "rec-1"));
+            CHECK(mentions(r, "deleted"));
         }
     }
 

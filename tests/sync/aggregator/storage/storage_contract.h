@@ -12,7 +12,7 @@
 // bypassing the storage: the audit tests tamper through it. The statements it receives use
 // only these names, which every backend's schema must therefore share:
 //   audit (seq, detail)            the audit log, one row per entry
-//   visits (record_id, content_hash)
+//   visits (record_id, content_hash, cluster)
 #include <functional>
 #include <memory>
 #include <string_view>

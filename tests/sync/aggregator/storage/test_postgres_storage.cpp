@@ -181,6 +181,59 @@ TEST_CASE("PostgreSQL storage: a database from a newer ClusterKit is refused and
     CHECK(queryText(url, "SELECT count(*) FROM visits") == "1");
 }
 
+// Version 1's schema as ClusterKit wrote it before visits were keyed by device.
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE ck_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE enrolment_codes (code_hash text PRIMARY KEY, officer text NOT NULL, cluster text NOT NULL,
+  issued_at bigint NOT NULL, expires_at bigint NOT NULL, used_at bigint NOT NULL DEFAULT 0,
+  used_by_device text NOT NULL DEFAULT '');
+CREATE TABLE devices (device_id text PRIMARY KEY, public_key bytea NOT NULL UNIQUE, label text NOT NULL,
+  officer text NOT NULL, cluster text NOT NULL, enrolled_at bigint NOT NULL, revoked_at bigint NOT NULL DEFAULT 0);
+CREATE TABLE visits (record_id text PRIMARY KEY, content_hash text NOT NULL, parent_id text NOT NULL,
+  template_id text NOT NULL, template_version text NOT NULL, device_id text NOT NULL, cluster text NOT NULL,
+  received_at bigint NOT NULL, envelope bytea NOT NULL, record bytea NOT NULL);
+CREATE INDEX visits_by_arrival ON visits (received_at, record_id COLLATE "C");
+CREATE TABLE templates (template_id text NOT NULL, version text NOT NULL, json_text text NOT NULL,
+  signature bytea NOT NULL, published_at bigint NOT NULL, PRIMARY KEY (template_id, version));
+CREATE TABLE register_units (unit_id text PRIMARY KEY, name text NOT NULL, cluster text NOT NULL,
+  district text NOT NULL, state text NOT NULL, stratum text NOT NULL, sector text NOT NULL);
+CREATE TABLE comments (id bigserial PRIMARY KEY, record_id text NOT NULL, text text NOT NULL, at bigint NOT NULL);
+CREATE INDEX comments_by_record ON comments (record_id, id);
+CREATE TABLE feed (seq bigint PRIMARY KEY, kind bigint NOT NULL, cluster text NOT NULL, device_id text NOT NULL,
+  key text NOT NULL);
+CREATE TABLE chunks (hash bytea PRIMARY KEY, data bytea NOT NULL);
+CREATE TABLE attachments (attachment_id text PRIMARY KEY, record_id text NOT NULL, device_id text NOT NULL,
+  media_type text NOT NULL, total_bytes bigint NOT NULL, chunk_hashes bytea[] NOT NULL, committed_at bigint NOT NULL);
+CREATE INDEX attachments_by_record ON attachments (record_id, attachment_id COLLATE "C");
+CREATE TABLE audit (seq bigint PRIMARY KEY, at bigint NOT NULL, action text NOT NULL, actor text NOT NULL,
+  subject text NOT NULL, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
+INSERT INTO ck_meta VALUES ('application', 'clusterkit-aggregator'), ('schema_version', '1');
+INSERT INTO visits VALUES ('rec-old', 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '',
+  'cluster-diagnostic', '1.0.0', 'dev-rightful', 'A', 10, '\x0102', '\x0304');
+INSERT INTO chunks VALUES ('\x0909', '\x010203');
+)sql";
+
+TEST_CASE("PostgreSQL storage: a version 1 database is migrated; its visits stay and ids are then per device",
+          "[sync][storage][postgres]") {
+    std::string url = PostgresCluster::shared().freshDatabase();
+    runSql(url, kSchemaVersion1);
+    auto s = openStorage(url);
+    CHECK(queryText(url, "SELECT value FROM ck_meta WHERE key = 'schema_version'") == "2");
+    CHECK(s->countVisits() == 1);
+    auto old = s->findDeviceVisit("dev-rightful", "rec-old");
+    REQUIRE(old);
+    CHECK(old->envelope == std::vector<uint8_t>{1, 2});
+    CHECK(old->record == std::vector<uint8_t>{3, 4});
+    CHECK(s->dropUncommittedChunks(1'000'000) == 0);  // chunks from before count as committed
+    CHECK(s->readChunk({9, 9}) == std::vector<uint8_t>{1, 2, 3});
+    StoredVisit squat = visit("rec-old", 20, 30);
+    squat.deviceId = "dev-squatter";
+    CHECK(s->putVisits({squat}) == std::vector<PutOutcome>{PutOutcome::Stored});
+    CHECK(s->findDeviceVisit("dev-rightful", "rec-old")->contentHash == std::string(64, 'c'));
+    s.reset();
+    CHECK(openStorage(url)->countVisits() == 2);  // opened again: nothing migrated twice
+}
+
 TEST_CASE("PostgreSQL storage: a database that belongs to another program is refused untouched",
           "[sync][storage][postgres]") {
     std::string url = PostgresCluster::shared().freshDatabase();

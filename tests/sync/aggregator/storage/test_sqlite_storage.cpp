@@ -98,7 +98,7 @@ TEST_CASE("SQLite storage: data written survives closing and reopening the folde
         REQUIRE(s->redeemEnrolmentCode("code", d, 5, nullptr) == RedeemOutcome::Enrolled);
         REQUIRE(s->putVisits({visit("rec-1", 10), visit("rec-2", 11)}).size() == 2);
         REQUIRE(s->putTemplate({"t", "1", "{}", {1}, 3}, {3, "published", "operator", "t@1", ""}));
-        s->putChunk({9}, {1, 2, 3});
+        s->putChunk({9}, {1, 2, 3}, 4);
         head = verifyAuditChain(*s).headHash;
     }
     auto s = openStorage(folder.string());  // a plain path means SQLite too
@@ -124,8 +124,75 @@ TEST_CASE("SQLite storage: a database from a newer ClusterKit is refused and lef
     CHECK(msg.find("newer ClusterKit") != std::string::npos);
     CHECK(msg.find("schema version 99") != std::string::npos);
     CHECK(msg.find(folder.string()) != std::string::npos);
-    runSql(folder / kSqliteFileName, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    runSql(folder / kSqliteFileName, "UPDATE meta SET value = '" + std::to_string(kSqliteSchemaVersion) +
+                                         "' WHERE key = 'schema_version'");
     CHECK(openSqliteStorage(folder)->countVisits() == 1);  // nothing was lost by the refusal
+}
+
+// Version 1's schema exactly as ClusterKit wrote it before visits were keyed by device.
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE devices (
+  device_id TEXT PRIMARY KEY, public_key BLOB NOT NULL UNIQUE, label TEXT NOT NULL, officer TEXT NOT NULL,
+  cluster TEXT NOT NULL, enrolled_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE enrolment_codes (
+  code_hash TEXT PRIMARY KEY, officer TEXT NOT NULL, cluster TEXT NOT NULL, issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL DEFAULT 0, used_by_device TEXT NOT NULL DEFAULT '');
+CREATE TABLE visits (
+  record_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, parent_id TEXT NOT NULL, template_id TEXT NOT NULL,
+  template_version TEXT NOT NULL, device_id TEXT NOT NULL, cluster TEXT NOT NULL, received_at INTEGER NOT NULL,
+  envelope BLOB NOT NULL, record BLOB NOT NULL);
+CREATE INDEX visits_by_arrival ON visits (received_at, record_id);
+CREATE TABLE templates (
+  template_id TEXT NOT NULL, version TEXT NOT NULL, json_text TEXT NOT NULL, signature BLOB NOT NULL,
+  published_at INTEGER NOT NULL, PRIMARY KEY (template_id, version));
+CREATE TABLE register_units (
+  unit_id TEXT PRIMARY KEY, name TEXT NOT NULL, cluster TEXT NOT NULL, district TEXT NOT NULL,
+  state TEXT NOT NULL, stratum TEXT NOT NULL, sector TEXT NOT NULL);
+CREATE TABLE comments (
+  id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX comments_by_record ON comments (record_id);
+CREATE TABLE feed (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, cluster TEXT NOT NULL,
+  device_id TEXT NOT NULL, key TEXT NOT NULL);
+CREATE TABLE chunks (hash BLOB PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE attachments (
+  attachment_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, device_id TEXT NOT NULL, media_type TEXT NOT NULL,
+  total_bytes INTEGER NOT NULL, chunk_hashes BLOB NOT NULL, committed_at INTEGER NOT NULL);
+CREATE INDEX attachments_by_record ON attachments (record_id);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL,
+  subject TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+PRAGMA application_id = 1128483143;
+INSERT INTO meta (key, value) VALUES ('application', 'clusterkit-aggregator'), ('schema_version', '1');
+INSERT INTO visits VALUES ('rec-old', 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '',
+  'cluster-diagnostic', '1.0.0', 'dev-rightful', 'A', 10, X'0102', X'0304');
+INSERT INTO chunks VALUES (X'0909', X'010203');
+)sql";
+
+TEST_CASE("SQLite storage: a version 1 data folder is migrated; its visits stay and ids are then per device",
+          "[sync][storage]") {
+    fs::path folder = scratch("migrate-v1");
+    fs::create_directories(folder);
+    runSql(folder / kSqliteFileName, kSchemaVersion1);
+    auto s = openSqliteStorage(folder);
+    CHECK(s->countVisits() == 1);
+    auto old = s->findDeviceVisit("dev-rightful", "rec-old");
+    REQUIRE(old);
+    CHECK(old->envelope == std::vector<uint8_t>{1, 2});
+    CHECK(old->record == std::vector<uint8_t>{3, 4});
+    // A chunk from before counts as committed: the cleanup never deletes old data.
+    CHECK(s->dropUncommittedChunks(1'000'000) == 0);
+    CHECK(s->readChunk({9, 9}) == std::vector<uint8_t>{1, 2, 3});
+    // The id from another device is now its own visit, not a conflict with the old one.
+    StoredVisit squat = visit("rec-old", 20, std::string(64, 'd'));
+    squat.deviceId = "dev-squatter";
+    CHECK(s->putVisits({squat}) == std::vector<PutOutcome>{PutOutcome::Stored});
+    CHECK(s->findDeviceVisit("dev-rightful", "rec-old")->contentHash == std::string(64, 'c'));
+    s.reset();
+    // Opened again: already version 2, nothing migrated twice.
+    auto again = openSqliteStorage(folder);
+    CHECK(again->countVisits() == 2);
 }
 
 TEST_CASE("SQLite storage: a file that is not a ClusterKit aggregator database is refused untouched",
