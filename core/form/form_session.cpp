@@ -74,6 +74,7 @@ FormSession::FormSession(std::shared_ptr<const Template> survey, std::string rec
     m_dirtyValue.resize(n);
     m_dirtyCheck.resize(n);
     computeEverything();
+    applyRepeatCounts();  // a constant count ("3") makes its rows at once
 }
 
 int FormSession::stateIndex(int question, int instance) const {
@@ -97,6 +98,7 @@ void FormSession::setToday(Date today) {
     if (today == m_today) return;
     m_today = today;
     computeEverything();
+    applyRepeatCounts();
 }
 
 // ---- answers -------------------------------------------------------------------------------
@@ -319,6 +321,42 @@ void FormSession::settle() {
         DirtySet d = std::exchange(m_dirtyCheck[size_t(q)], {});
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) { recomputeChecks(q, i); });
     }
+    if (!m_applyingCounts) applyRepeatCounts();
+}
+
+// A repeat with a repeat_count has as many instances as the count says (none while it is
+// not relevant or the count is missing): instances are added at the end and, as in ODK
+// Collect, removed from the end when the count goes down. Adding and removing settle again;
+// the flag keeps that from coming back here, and a count that reads its own repeat is a
+// cycle the loader refuses, so a few passes always suffice.
+void FormSession::applyRepeatCounts() {
+    if (!m_t || std::none_of(m_t->questions.begin(), m_t->questions.end(),
+                             [](const Question& q) { return q.repeatCount.present(); }))
+        return;
+    m_applyingCounts = true;
+    for (int pass = 0; pass < 4; ++pass) {
+        bool changed = false;
+        for (const Question& q : m_t->questions) {
+            if (q.type != QuestionType::Repeat || !q.repeatCount.present()) continue;
+            int target = 0;
+            if (state(q.index, 0).relevant) {
+                ++m_evaluations;
+                Value count = q.repeatCount.program.evaluate(Context(*this, 0));
+                if (count.kind() == ValueKind::Number && count.asNumber() >= 1)
+                    target = int(std::min(std::floor(count.asNumber()), double(kMaxRepeatCount)));
+            }
+            while (m_instances[size_t(q.index)] < target) {
+                addInstance(q.index);
+                changed = true;
+            }
+            while (m_instances[size_t(q.index)] > target) {
+                (void)removeInstance(q.index, m_instances[size_t(q.index)] - 1);
+                changed = true;
+            }
+        }
+        if (!changed) break;
+    }
+    m_applyingCounts = false;
 }
 
 bool FormSession::recomputeValue(int question, int instance) {
@@ -570,6 +608,8 @@ std::vector<std::string> FormSession::restore(const Record& record) {
         problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
     m_recordId = record.id;
     m_createdAt = record.createdAt;
+    // The stored instances come back as they were; counts apply once every answer is in.
+    m_applyingCounts = true;
     auto setOne = [&](const Answer& a, int instance) {
         int q = m_t->indexOf(a.questionId);
         if (q < 0) {
@@ -594,6 +634,8 @@ std::vector<std::string> FormSession::restore(const Record& record) {
             for (const auto& child : inst) setOne(child, i);
         }
     }
+    m_applyingCounts = false;
+    applyRepeatCounts();
     m_updatedAt = record.updatedAt;
     return problems;
 }

@@ -58,6 +58,8 @@ struct Progress {
 
 // Longest text answer accepted (a field note; photos are attachments, not text).
 inline constexpr size_t kMaxTextAnswerBytes = 64 * 1024;
+// Most instances a repeat_count makes (a count of 1e9 typed by mistake must not exhaust memory).
+inline constexpr int kMaxRepeatCount = 500;
 
 class FormSession {
 public:
@@ -147,6 +149,7 @@ private:
     void markDependentsOf(int question, int instance);
     void markAggregatorsOf(int repeat);
     void settle();
+    void applyRepeatCounts();
     bool recomputeValue(int question, int instance);
     void recomputeChecks(int question, int instance);
     void computeEverything();
@@ -167,6 +170,7 @@ private:
     std::vector<int> m_valueQueue;  // min-heap of ranks
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
+    bool m_applyingCounts = false;
     mutable std::vector<Value> m_scratch;
 };
 

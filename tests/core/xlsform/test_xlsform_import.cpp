@@ -3,6 +3,7 @@
 #include <zip.h>
 
 #include "bilingual_form.h"
+#include "core/form/form_session.h"
 #include "core/xlsform/xlsform_import.h"
 #include "core/xlsform/xlsx_reader.h"
 #include "xlsx_fixture.h"
@@ -191,51 +192,151 @@ TEST_CASE("Sparse sheets: blank rows, blank columns, a header below empty rows",
     CHECK(good.surveyRows.at("remarks") == 5);
 }
 
-TEST_CASE("Unsupported question types are reported by name, sheet and row", "[core][xlsform]") {
-    const std::vector<std::string> metadata = {"start", "end", "today", "deviceid", "username",
+TEST_CASE("Types ClusterKit cannot record are refused by name; metadata rows are skipped with a warning", "[core][xlsform]") {
+    const std::vector<std::string> metadata = {"start", "end", "deviceid", "username",
                                                "phonenumber", "audit", "simserial", "subscriberid"};
-    const std::vector<std::string> others = {"barcode", "range", "rank", "time", "dateTime", "geotrace",
-                                             "geoshape", "audio", "video", "file", "acknowledge", "hidden",
-                                             "xml-external", "trigger", "select_one_from_file"};
+    const std::vector<std::string> refused = {"range", "rank", "time", "dateTime", "geotrace", "geoshape", "audio",
+                                              "video", "file", "acknowledge", "hidden", "xml-external", "trigger",
+                                              "select_one_from_file"};
     std::vector<Row> rows = {{"text", "ok", "Fine"}};
     for (const std::string& type : metadata)
-        rows.push_back({type, type + "_q", "L"});
-    for (const std::string& type : others)
+        rows.push_back({type, type + "_q"});
+    rows.push_back({"today", "visit_day"});
+    for (const std::string& type : refused)
         rows.push_back({type, "q_" + std::to_string(rows.size()), "L"});
-    rows.push_back({"select_one yes_no or_other", "other_q", "L"});
     rows.push_back({"select_one", "no_list", "L"});
     rows.push_back({"frobnicate", "unknown_q", "L"});
 
     XlsFormImport result = importSheets("types.xlsx", surveyOnly(rows));
     CHECK_FALSE(result.document);
     INFO(allProblems(result));
-    REQUIRE(result.errors.size() == metadata.size() + others.size() + 3);
-
+    REQUIRE(result.errors.size() == refused.size() + 2);
     size_t i = 0;
-    for (const std::string& type : metadata) {
-        const XlsFormProblem& p = result.errors[i++];
+    const int firstRefused = int(metadata.size()) + 4;  // header, "ok", the metadata rows, today
+    for (const std::string& type : refused) {
+        const XlsFormProblem& p = result.errors[i];
         CHECK(p.sheet == "survey");
-        CHECK(p.row == int(i) + 2);  // header on row 1, "ok" on row 2
+        CHECK(p.row == firstRefused + int(i));
         CHECK(p.column == "type");
-        CHECK(p.message.find("'" + type + "' is not supported: ") == 0);
-        CHECK(p.message.find("remove the row") != std::string::npos);
+        CHECK(p.message.find("type '" + type + "' is not supported: ") == 0);
+        ++i;
     }
-    CHECK(shown(result.errors[0]) ==
-          "types.xlsx: survey row 3, column 'type': 'start' is not supported: ClusterKit records created/updated "
-          "times itself; remove the row");
-    for (const std::string& type : others) {
-        const XlsFormProblem& p = result.errors[i++];
-        CHECK(p.row == int(i) + 2);
-        std::string lowerType = type == "dateTime" ? "datetime" : type;
-        CHECK(p.message == "type '" + lowerType + "' is not supported by ClusterKit");
-    }
-    CHECK(result.errors[i++].message.find("'or_other' is not supported") == 0);
+    CHECK(shown(result.errors[refused.size() - 1]) ==
+          "types.xlsx: survey row " + std::to_string(firstRefused + int(refused.size()) - 1) +
+              ", column 'type': type 'select_one_from_file' is not supported: ClusterKit reads choices only from the "
+              "choices sheet; copy the file's rows there and use 'select_one LIST'");
     CHECK(result.errors[i++].message.find("needs the name of a choice list") != std::string::npos);
     CHECK(result.errors[i].message == "unknown type 'frobnicate'");
     CHECK(result.errors[i].row == int(rows.size()) + 1);
+
+    // Every metadata row but `today` is a warning at its row, never an error.
+    REQUIRE(result.warnings.size() >= metadata.size());
+    for (size_t m = 0; m < metadata.size(); ++m) {
+        INFO(metadata[m]);
+        CHECK(result.warnings[m].row == int(m) + 3);
+        CHECK(result.warnings[m].message.find("metadata '" + metadata[m] + "' is skipped: ") == 0);
+    }
+    CHECK(shown(result.warnings[0]) ==
+          "types.xlsx: survey row 3, column 'type': metadata 'start' is skipped: each record keeps the time it was "
+          "created and last changed");
 }
 
-TEST_CASE("Columns ClusterKit does not read are reported when they hold a value", "[core][xlsform]") {
+TEST_CASE("Metadata: today becomes a calculation; the rest are skipped and the form loads", "[core][xlsform]") {
+    TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+        "metadata.xlsx", surveyOnly({{"start", "start"},
+                                     {"end", "end"},
+                                     {"today", "today"},
+                                     {"deviceid", "deviceid"},
+                                     {"audit", "audit"},
+                                     {"date", "opened", "Opened on"},
+                                     {"note", "n", "Today is ${today}"}})));
+    std::string all;
+    for (const auto& e : loaded.errors) all += e.toString() + "\n";
+    INFO(all);
+    REQUIRE(loaded.ok());
+    const Question* today = loaded.survey->find("today");
+    REQUIRE(today);
+    CHECK(today->type == QuestionType::Calculate);
+    CHECK(today->calculation.present());
+    CHECK_FALSE(loaded.survey->find("start"));
+    CHECK_FALSE(loaded.survey->find("deviceid"));
+    CHECK(loaded.warnings.size() == 4);
+}
+
+TEST_CASE("Type spellings pyxform accepts: aliases, legacy selects, or_other", "[core][xlsform]") {
+    XlsFormImport result = importSheets(
+        "aliases.xlsx",
+        {{"survey",
+          {{"type", "name", "label"},
+           {"string", "a", "A"},
+           {"photo", "b", "B"},
+           {"gps", "c", "C"},
+           {"phone number", "d", "D"},
+           {"select one from yn", "e", "E"},
+           {"select all that apply from yn", "f", "F"},
+           {"select all that apply yn", "g", "G"},
+           {"Select_One yn or_other", "h", "H"},
+           {"barcode", "i", "I"},
+           {"add integer prompt", "j", "J"},
+           {"begin_group", "grp", "Group"},
+           {"int", "k", "K"},
+           {"end_group"}}},
+         {"choices", {{"list name", "name", "label"}, {"yn", "yes", "Yes"}, {"yn", "no", "No"}}},
+         minimalSettings()});
+    INFO(allProblems(result));
+    REQUIRE(result.document);
+    const json& doc = *result.document;
+    const json& main = doc["sections"][0]["questions"];
+    auto typeOf = [&](const std::string& id) {
+        for (const json& q : main)
+            if (q["id"] == id)
+                return q["type"].get<std::string>();
+        return std::string("(absent)");
+    };
+    CHECK(typeOf("a") == "text");
+    CHECK(typeOf("b") == "photo");
+    CHECK(typeOf("c") == "gps");
+    CHECK(typeOf("d") == "text");
+    CHECK(typeOf("e") == "select_one");
+    CHECK(typeOf("f") == "select_multiple");
+    CHECK(typeOf("g") == "select_multiple");
+    CHECK(typeOf("h") == "select_one");
+    CHECK(typeOf("i") == "text");
+    CHECK(typeOf("j") == "integer");
+    CHECK(doc["sections"][1]["questions"][0]["type"] == "integer");
+    // or_other: an 'other' choice and a text question asked when it is chosen.
+    CHECK(typeOf("h_other") == "text");
+    for (const json& q : main)
+        if (q["id"] == "h_other")
+            CHECK(q["relevant"] == "selected(${h}, 'other')");
+    CHECK(doc["choices"]["yn"].back()["name"] == "other");
+    CHECK(doc["choices"]["yn"].size() == 3);
+    // Changes of meaning are said: phone number and barcode become typed text.
+    std::string warnings;
+    for (const XlsFormProblem& w : result.warnings)
+        warnings += w.toString() + "\n";
+    CHECK_THAT(warnings, Catch::Contains("row 5, column 'type': 'phone number' is read as a text question"));
+    CHECK_THAT(warnings, Catch::Contains("row 10, column 'type': 'barcode' is read as a text question"));
+
+    TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx("aliases-load.xlsx", {{"survey", {{"type", "name", "label"}, {"select_one yn or_other", "h", "H"}}},
+         {"choices", {{"list_name", "name", "label"}, {"yn", "yes", "Yes"}, {"yn", "no", "No"}}}, minimalSettings()}));
+    REQUIRE(loaded.ok());
+    FormSession session(loaded.survey);
+    const int other = loaded.survey->indexOf("h_other");
+    REQUIRE(other >= 0);
+    CHECK_FALSE(session.isRelevant(other));
+    REQUIRE(session.setAnswer("h", Value::text("other")).ok());
+    CHECK(session.isRelevant(other));
+
+    SECTION("a misspelt or_other is still an error") {
+        XlsFormImport bad = importSheets("aliases-bad.xlsx", {{"survey", {{"type", "name", "label"}, {"select_one yn or_others", "h", "H"}}},
+             {"choices", {{"list_name", "name", "label"}, {"yn", "yes", "Yes"}}}, minimalSettings()});
+        REQUIRE(bad.errors.size() == 1);
+        CHECK(bad.errors[0].message == "unexpected 'or_others' after the list name in 'select_one yn'");
+    }
+}
+
+TEST_CASE("Columns ClusterKit does not read are ignored with a warning when they hold a value", "[core][xlsform]") {
     XlsFormImport result = importSheets(
         "columns.xlsx",
         {{"survey",
@@ -247,12 +348,13 @@ TEST_CASE("Columns ClusterKit does not read are reported when they hold a value"
            {"end repeat"},
            {"text", "c", "C", {}, "yes"}}},
          minimalSettings()});
-    CHECK_FALSE(result.document);
     INFO(allProblems(result));
-    REQUIRE(result.errors.size() == 10);
+    REQUIRE(result.document);
+    REQUIRE(result.errors.empty());
+    CHECK(result.warnings.size() == 8);
     auto expect = [&](const std::string& column, int row, const std::string& start) {
         const XlsFormProblem* p = nullptr;
-        for (const XlsFormProblem& e : result.errors)
+        for (const XlsFormProblem& e : result.warnings)
             if (e.column == column)
                 p = &e;
         INFO(column);
@@ -261,41 +363,72 @@ TEST_CASE("Columns ClusterKit does not read are reported when they hold a value"
         CHECK(p->row == row);
         CHECK(p->message.find(start) == 0);
     };
-    expect("repeat_count", 3, "column 'repeat_count' is not supported by ClusterKit");
-    expect("read_only", 4, "column 'read_only' is not supported by ClusterKit; clear it (values in rows 4, 6)");
+    expect("read_only", 4, "column 'read_only' is not supported by ClusterKit; its values are ignored (values in rows 4, 6)");
     expect("default", 4, "column 'default' is not supported");
-    expect("media::image", 4, "column 'media::image' is not supported");
     expect("bind::oc:itemgroup", 4, "column 'bind::oc:itemgroup' is not supported");
     expect("guidance_hint", 4, "column 'guidance_hint' is not supported");
     expect("parameters", 4, "column 'parameters' is not supported");
     expect("body::accuracyThreshold", 4, "column 'body::accuracyThreshold' is not supported");
-    expect("Colour", 4, "unknown column 'Colour'; the survey sheet reads type, name, label");
+    expect("Colour", 4, "unknown column 'Colour' is ignored; the survey sheet reads type, name, label");
     expect("relevant::hi", 4, "unknown column 'relevant::hi'");
+    // repeat_count and media::image are read.
+    const json& repeat = (*result.document)["sections"][0]["questions"][1];
+    CHECK(repeat["repeat_count"] == "3");
+    CHECK(repeat["questions"][0]["image"] == json::parse(R"({"en": "b.png"})"));
 }
 
-TEST_CASE("Settings: form_id and version are required; other columns are reported", "[core][xlsform]") {
+TEST_CASE("Settings: form_id and version default as in pyxform; other keys are warnings", "[core][xlsform]") {
     std::vector<Row> rows = {{"type", "name", "label"}, {"text", "a", "A"}};
-    SECTION("missing form_id and version") {
+    SECTION("no settings sheet: the file name and the last-saved time") {
+        XlsFormImport result = importSheets("My Form (v2).xlsx", {{"survey", rows}});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["id"] == "My_Form__v2_");
+        const std::string version = (*result.document)["version"];
+        CHECK(version.size() == 12);
+        CHECK(version.find_first_not_of("0123456789") == std::string::npos);
+        CHECK(version.substr(0, 2) == "20");
+        REQUIRE(result.warnings.size() == 1);
+        CHECK(result.warnings[0].message.find("has no settings sheet: form_id 'My_Form__v2_'") == 0);
+    }
+    SECTION("missing form_id and version in a settings sheet") {
         XlsFormImport result =
             importSheets("settings1.xlsx", {{"survey", rows}, {"settings", {{"form_title"}, {"Title"}}}});
-        CHECK_FALSE(result.document);
-        REQUIRE(result.errors.size() == 2);
-        CHECK(shown(result.errors[0]) ==
-              "settings1.xlsx: settings row 2, column 'form_id': the form has no form_id (the template's id)");
-        CHECK(result.errors[1].column == "version");
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["id"] == "settings1");
+        REQUIRE(result.warnings.size() == 2);
+        CHECK(shown(result.warnings[0]) ==
+              "settings1.xlsx: settings row 2, column 'form_id': no form_id; the file name gives it: 'settings1'");
+        CHECK(result.warnings[1].column == "version");
     }
-    SECTION("extra columns and rows") {
+    SECTION("the version comes from the workbook's own last-saved time when it has one") {
+        // libxlsxwriter writes docProps/core.xml with the time the workbook was written.
+        XlsFormImport a = importXlsFormBytes(readBytes(writeXlsx("v.xlsx", {{"survey", rows}})), "v.xlsx", 1);
+        REQUIRE(a.document);
+        CHECK((*a.document)["version"].get<std::string>().substr(0, 4) != "1970");
+    }
+    SECTION("unknown keys and extra rows are warnings; instance_name names the visit") {
         XlsFormImport result = importSheets(
             "settings2.xlsx",
             {{"survey", rows},
-             {"settings", {{"form_id", "version", "instance_name", "style"}, {"f", "1", "concat(${a})", {}}, {"x"}}}});
-        CHECK_FALSE(result.document);
+             {"settings",
+              {{"form_id", "version", "instance_name", "style", "submission_url", "public_key"},
+               {"f", "1", "concat('Unit ', ${a})", "pages", "https://example.org/submit", "MIIB"},
+               {"x"}}}});
         INFO(allProblems(result));
-        REQUIRE(result.errors.size() == 2);
-        CHECK(result.errors[0].row == 3);
-        CHECK(result.errors[0].message.find("only the first row") == 0);
-        CHECK(result.errors[1].column == "instance_name");
-        CHECK(result.errors[1].row == 2);
+        REQUIRE(result.document);
+        REQUIRE(result.warnings.size() == 4);
+        CHECK(result.warnings[0].row == 3);
+        CHECK(result.warnings[0].message.find("only the first row") == 0);
+        CHECK(result.warnings[1].column == "style");
+        CHECK(result.warnings[1].message.find("setting 'style' is not used by ClusterKit and is ignored") == 0);
+        CHECK(result.warnings[2].column == "submission_url");
+        CHECK(result.warnings[3].column == "public_key");
+        const json& first = (*result.document)["sections"][0]["questions"][0];
+        CHECK(first["id"] == "instance_name");
+        CHECK(first["type"] == "calculate");
+        CHECK(first["calculation"] == "concat('Unit ', ${a})");
     }
     SECTION("no form_title: the form_id serves as the title") {
         XlsFormImport result =
@@ -433,24 +566,38 @@ TEST_CASE("Choices: properties per list, missing names, media columns", "[core][
                   {"name": "y", "label": {"en": "Y"}, "properties": {"district": ""}}],
             "b": [{"name": "z", "label": {"en": "Z"}, "properties": {"stage": "upstream"}}]})"));
     }
-    SECTION("rows without list_name or name; media columns") {
+    SECTION("rows without list_name or name are errors; media::image is kept, audio ignored") {
         XlsFormImport result = importSheets(
             "choices2.xlsx",
             {{"survey", {{"type", "name", "label"}, {"select_one a", "qa", "A"}}},
              {"choices",
-              {{"list_name", "name", "label", "media::image"},
-               {"a", "x", "X", "x.png"},
+              {{"list_name", "name", "label", "media::image", "media::audio"},
+               {"a", "x", "X", "x.png", "x.mp3"},
                {{}, "y", "Y"},
                {"a", {}, "Z"}}},
              minimalSettings()});
         CHECK_FALSE(result.document);
         INFO(allProblems(result));
-        REQUIRE(result.errors.size() == 3);
+        REQUIRE(result.errors.size() == 2);
         CHECK(shown(result.errors[0]) == "choices2.xlsx: choices row 3, column 'list_name': the choice has no list_name");
         CHECK(shown(result.errors[1]) == "choices2.xlsx: choices row 4, column 'name': the choice in list 'a' has no name");
-        CHECK(shown(result.errors[2]) ==
-              "choices2.xlsx: choices row 2, column 'media::image': column 'media::image' is not supported by "
-              "ClusterKit; clear it");
+        REQUIRE(result.warnings.size() == 1);
+        CHECK(shown(result.warnings[0]) ==
+              "choices2.xlsx: choices row 2, column 'media::audio': column 'media::audio' is not supported by "
+              "ClusterKit; its values are ignored");
+    }
+    SECTION("media::image on choices and questions reaches the template") {
+        TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+            "choices3.xlsx",
+            {{"survey", {{"type", "name", "label", "media::image::English (en)"}, {"select_one a", "qa", "A", "qa.png"}}},
+             {"choices", {{"list_name", "name", "label", "image"}, {"a", "x", "X", "x.png"}, {"a", "y", "Y"}}},
+             minimalSettings()}));
+        REQUIRE(loaded.ok());
+        const Question* q = loaded.survey->find("qa");
+        REQUIRE(q);
+        CHECK(q->image.in(0) == "qa.png");
+        CHECK(loaded.survey->choicesOf(*q)->choices[0].image.in(0) == "x.png");
+        CHECK(loaded.survey->choicesOf(*q)->choices[1].image.empty());
     }
 }
 
@@ -542,11 +689,12 @@ TEST_CASE("Missing sheets are named", "[core][xlsform]") {
         REQUIRE(result.errors.size() == 1);
         CHECK(shown(result.errors[0]) == "nosurvey.xlsx has no sheet named 'survey' (its sheets: 'Sheet1', 'settings')");
     }
-    SECTION("no settings") {
+    SECTION("no settings: imports, with the defaults said") {
         XlsFormImport result = importSheets("nosettings.xlsx", {{"survey", {{"type", "name", "label"}, {"text", "a", "A"}}}});
-        CHECK_FALSE(result.document);
-        REQUIRE(result.errors.size() == 1);
-        CHECK(shown(result.errors[0]).find("nosettings.xlsx has no sheet named 'settings'") == 0);
+        CHECK(result.document);
+        REQUIRE(result.errors.empty());
+        REQUIRE(result.warnings.size() == 1);
+        CHECK(shown(result.warnings[0]).find("nosettings.xlsx has no settings sheet: form_id 'nosettings'") == 0);
     }
     SECTION("no choices while a question uses a list") {
         XlsFormImport result = importSheets("nochoices.xlsx", surveyOnly({{"select_one yn", "a", "A"}}));
@@ -837,12 +985,13 @@ TEST_CASE("loadTemplateXlsx builds the same template as the equivalent JSON", "[
 TEST_CASE("loadTemplateXlsx reports import problems and loader errors by row", "[core][xlsform]") {
     SECTION("an import problem becomes a TemplateError at its row and column") {
         TemplateLoadResult result =
-            loadTemplateXlsx(writeXlsx("load-bad.xlsx", surveyOnly({{"text", "a", "A"}, {"barcode", "b", "B"}})));
+            loadTemplateXlsx(writeXlsx("load-bad.xlsx", surveyOnly({{"text", "a", "A"}, {"geotrace", "b", "B"}})));
         CHECK_FALSE(result.ok());
         REQUIRE(result.errors.size() == 1);
         CHECK(result.errors[0].where == "survey row 3");
         CHECK(result.errors[0].key == "type");
-        CHECK(result.errors[0].message == "type 'barcode' is not supported by ClusterKit");
+        CHECK(result.errors[0].message ==
+              "type 'geotrace' is not supported: ClusterKit records single GPS points only; use 'geopoint'");
         CHECK(result.errors[0].file.find("load-bad.xlsx") != std::string::npos);
     }
     SECTION("a whole-file problem") {
