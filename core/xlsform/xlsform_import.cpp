@@ -730,7 +730,9 @@ private:
                 if (!used)
                     continue;
                 if (!column.hasLanguage) {
-                    plainText = true;
+                    // A plain label makes a language of its own; a plain hint or message
+                    // beside "label::English" columns is read as the default language's.
+                    plainText = plainText || column.key == "label";
                 } else if (std::find(found.begin(), found.end(), column.language) == found.end()) {
                     found.push_back(column.language);
                     names[column.language] = column.languageName;

@@ -1029,3 +1029,233 @@ TEST_CASE("loadTemplateXlsx reports import problems and loader errors by row", "
         CHECK(pointed);
     }
 }
+
+TEST_CASE("Date-formatted cells read as dates, not day counts", "[core][xlsform]") {
+    // 45382 is 2024-03-31 in Excel's 1900 system; 45382.5 is noon that day.
+    XlsxReadResult read = readXlsxSheets(
+        readBytes(writeXlsx("dates.xlsx", {{"Sheet1",
+                                            {{Cell::formatted(45382, "yyyy-mm-dd"), Cell::formatted(45382, "d/m/yy"),
+                                              Cell::formatted(45382.5, "yyyy-mm-dd hh:mm"), Cell::formatted(45382, "0.00"),
+                                              Cell::formatted(45382, "[$-409]d mmmm yyyy;@"), 45382,
+                                              Cell::formatted(0.5, "hh:mm"), Cell::formatted(59, "yyyy-mm-dd"),
+                                              Cell::formatted(61, "yyyy-mm-dd"), Cell::formatted(45382, "\"day\" 0")}}}})),
+        {"Sheet1"});
+    REQUIRE(read.ok());
+    REQUIRE(read.sheets.size() == 1);
+    const XlsxRow& row = read.sheets[0].rows[0];
+    CHECK(row.cell(0) == "2024-03-31");
+    CHECK(row.cell(1) == "2024-03-31");
+    CHECK(row.cell(2) == "2024-03-31T12:00:00");
+    CHECK(row.cell(3) == "45382");  // a number format, not a date
+    CHECK(row.cell(4) == "2024-03-31");
+    CHECK(row.cell(5) == "45382");  // no format: a number
+    CHECK(row.cell(6) == "0.5");    // a time alone stays a number
+    CHECK(row.cell(7) == "1900-02-28");
+    CHECK(row.cell(8) == "1900-03-01");  // past Excel's phantom 29 February 1900
+    CHECK(row.cell(9) == "45382");       // the 'd' is quoted text, not a day
+
+    SECTION("a date in a choices property column reaches the template as a date") {
+        XlsFormImport result = importSheets(
+            "dates-form.xlsx",
+            {{"survey", {{"type", "name", "label", "choice_filter"}, {"select_one round", "r", "Round", "cutoff >= '2024-01-01'"}}},
+             {"choices", {{"list_name", "name", "label", "cutoff"}, {"round", "r1", "First", Cell::formatted(45382, "dd.mm.yyyy")}}},
+             minimalSettings()});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["choices"]["round"][0]["properties"]["cutoff"] == "2024-03-31");
+    }
+}
+
+TEST_CASE("Names and headers lose non-breaking and invisible spaces at their ends", "[core][xlsform]") {
+    const std::string nbsp = "\xC2\xA0", zwsp = "\xE2\x80\x8B";
+    XlsFormImport result = importSheets(
+        "nbsp.xlsx",
+        {{"survey", {{"type" + nbsp, "name", "label"}, {"text", "shop_name" + nbsp, "Shop"}, {nbsp + "integer", zwsp + "workers" + nbsp + " ", "Workers"}}},
+         minimalSettings()});
+    INFO(allProblems(result));
+    REQUIRE(result.document);
+    const json& questions = (*result.document)["sections"][0]["questions"];
+    CHECK(questions[0]["id"] == "shop_name");
+    CHECK(questions[1]["id"] == "workers");
+    CHECK(questions[1]["type"] == "integer");
+
+    SECTION("a space inside a name is still an error") {
+        TemplateLoadResult loaded =
+            loadTemplateXlsx(writeXlsx("nbsp-inner.xlsx", surveyOnly({{"text", "shop" + nbsp + "name", "Shop"}})));
+        CHECK_FALSE(loaded.ok());
+    }
+}
+
+TEST_CASE("Language columns: single colon, and a default_language that names no column", "[core][xlsform]") {
+    SECTION("label:English and label:Hindi are two languages") {
+        XlsFormImport result = importSheets(
+            "colon.xlsx",
+            {{"survey", {{"type", "name", "label:English", "label:Hindi", "hint:English", "jr:constraintMsg"},
+                         {"integer", "a", "Workers", "कामगार", "Count them", "Not negative"}}},
+             minimalSettings()});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["languages"] == json::array({"English", "Hindi"}));
+        const json& a = (*result.document)["sections"][0]["questions"][0];
+        CHECK(a["label"] == json::parse(R"({"English": "Workers", "Hindi": "कामगार"})"));
+        CHECK(a["constraint_message"] == json::parse(R"({"English": "Not negative"})"));
+    }
+    SECTION("default_language by the column's name picks that language first") {
+        XlsFormImport result = importSheets(
+            "colon2.xlsx",
+            {{"survey", {{"type", "name", "label::English (en)", "label::Hindi (hi)"}, {"text", "a", "A", "अ"}}},
+             {"settings", {{"form_id", "version", "default_language"}, {"f", "1", "Hindi (hi)"}}}});
+        INFO(allProblems(result));
+        REQUIRE(result.document);
+        CHECK((*result.document)["languages"] == json::array({"hi", "en"}));
+        CHECK(result.warnings.empty());
+    }
+    SECTION("a default_language that matches no column adds no phantom language") {
+        TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+            "phantom.xlsx",
+            {{"survey", {{"type", "name", "label::English (en)", "label::Hindi (hi)"}, {"text", "a", "A", "अ"}}},
+             {"settings", {{"form_id", "version", "default_language"}, {"f", "1", "French"}}}}));
+        std::string all;
+        for (const auto& w : loaded.warnings) all += w.toString() + "\n";
+        for (const auto& e : loaded.errors) all += e.toString() + "\n";
+        INFO(all);
+        REQUIRE(loaded.ok());
+        CHECK(loaded.survey->languages == std::vector<std::string>{"en", "hi"});
+        REQUIRE(loaded.warnings.size() == 1);
+        CHECK(loaded.warnings[0].where == "settings row 2");
+        CHECK_THAT(loaded.warnings[0].message, Catch::Contains("'French' matches no language column ('English (en)', 'Hindi (hi)')"));
+    }
+    SECTION("with plain label columns, default_language names their language") {
+        XlsFormImport result = importSheets(
+            "plain-default.xlsx",
+            {{"survey", {{"type", "name", "label", "label::hi"}, {"text", "a", "A", "अ"}}},
+             {"settings", {{"form_id", "version", "default_language"}, {"f", "1", "English (en)"}}}});
+        REQUIRE(result.document);
+        CHECK((*result.document)["languages"] == json::array({"en", "hi"}));
+    }
+}
+
+TEST_CASE("Groups without labels, and constraints without messages, load with warnings only where due", "[core][xlsform]") {
+    TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+        "nolabels.xlsx", surveyOnly({{"begin group", "outer"},
+                                     {"begin group", "inner"},
+                                     {"integer", "a", "A"},
+                                     {"end group"},
+                                     {"end group"},
+                                     {"integer", "b", "B"}})));
+    std::string all;
+    for (const auto& e : loaded.errors) all += e.toString() + "\n";
+    INFO(all);
+    REQUIRE(loaded.ok());
+    CHECK(loaded.warnings.empty());
+    CHECK(loaded.survey->find("inner")->label.empty());
+    CHECK(loaded.survey->find("outer")->label.in(0) == loaded.survey->title.in(0));
+
+    TemplateLoadResult constrained = loadTemplateXlsx(writeXlsx(
+        "nomessage.xlsx", {{"survey", {{"type", "name", "label", "constraint"}, {"integer", "a", "A", ". >= 0"}}}, minimalSettings()}));
+    REQUIRE(constrained.ok());
+    REQUIRE(constrained.warnings.size() == 1);
+    CHECK(constrained.warnings[0].where == "question 'a' (survey row 2)");
+    CHECK(constrained.warnings[0].key == "constraint_message");
+    TemplateLoadResult strict = loadTemplateXlsx(scratchDir() / "nomessage.xlsx", TemplateLoadOptions{true});
+    CHECK_FALSE(strict.ok());
+    REQUIRE(strict.errors.size() == 1);
+    CHECK(strict.errors[0].key == "constraint_message");
+}
+
+TEST_CASE("repeat_count makes as many rows as the count says", "[core][xlsform]") {
+    TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+        "repeat-count.xlsx", surveyOnly({{"integer", "members", "Members"},
+                                         {"begin repeat", "member", "Member", "${members}"},
+                                         {"text", "member_name", "Name"},
+                                         {"end repeat"}})));
+    // surveyOnly's header has no repeat_count column: add it.
+    loaded = loadTemplateXlsx(writeXlsx(
+        "repeat-count.xlsx", {{"survey", {{"type", "name", "label", "repeat_count"},
+                                          {"integer", "members", "Members"},
+                                          {"begin repeat", "member", "Member", "${members}"},
+                                          {"text", "member_name", "Name"},
+                                          {"end repeat"}}},
+                              minimalSettings()}));
+    std::string all;
+    for (const auto& e : loaded.errors) all += e.toString() + "\n";
+    INFO(all);
+    REQUIRE(loaded.ok());
+    const int repeat = loaded.survey->indexOf("member");
+    REQUIRE(loaded.survey->questions[size_t(repeat)].repeatCount.present());
+    FormSession session(loaded.survey);
+    CHECK(session.instanceCount(repeat) == 0);
+    REQUIRE(session.setAnswer("members", Value::number(3)).ok());
+    CHECK(session.instanceCount(repeat) == 3);
+    REQUIRE(session.setAnswer("member_name", Value::text("Asha"), 0).ok());
+    REQUIRE(session.setAnswer("members", Value::number(1)).ok());
+    CHECK(session.instanceCount(repeat) == 1);
+    CHECK(session.answer(loaded.survey->indexOf("member_name"), 0).asText() == "Asha");
+    REQUIRE(session.setAnswer("members", Value::number(1e9)).ok());
+    CHECK(session.instanceCount(repeat) == kMaxRepeatCount);
+    REQUIRE(session.setAnswer("members", Value()).ok());
+    CHECK(session.instanceCount(repeat) == 0);
+
+    // A stored visit comes back with its rows and their answers.
+    REQUIRE(session.setAnswer("members", Value::number(2)).ok());
+    REQUIRE(session.setAnswer("member_name", Value::text("Ravi"), 1).ok());
+    FormSession resumed(loaded.survey);
+    REQUIRE(resumed.restore(session.toDraftRecord()).empty());
+    CHECK(resumed.instanceCount(repeat) == 2);
+    CHECK(resumed.answer(loaded.survey->indexOf("member_name"), 1).asText() == "Ravi");
+
+    SECTION("a count that is not a number is refused") {
+        TemplateLoadResult bad = loadTemplateXlsx(writeXlsx(
+            "repeat-count-bad.xlsx", {{"survey", {{"type", "name", "label", "repeat_count"},
+                                                  {"text", "members", "Members"},
+                                                  {"begin repeat", "member", "Member", "${members} = 'x'"},
+                                                  {"text", "member_name", "Name"},
+                                                  {"end repeat"}}},
+                                      minimalSettings()}));
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.errors[0].key == "repeat_count");
+    }
+}
+
+TEST_CASE("Legacy .xls workbooks import like .xlsx (FreeXL)", "[core][xlsform]") {
+    // Made by LibreOffice from legacy-shop-visit.fods: soffice --headless --convert-to xls.
+    const std::filesystem::path xls = std::filesystem::path(CK_TEST_DATA_DIR) / "xlsform" / "legacy-shop-visit.xls";
+    XlsFormImport result = importXlsForm(xls);
+    INFO(allProblems(result));
+    REQUIRE(result.document);
+    const json& doc = *result.document;
+    CHECK(doc["id"] == "shop_visit_xls");
+    CHECK(doc["version"] == "2024031501");
+    CHECK(doc["languages"] == json::array({"English", "Hindi"}));
+    TemplateLoadResult loaded = loadTemplateFile(xls);
+    REQUIRE(loaded.ok());
+    CHECK(loaded.survey->find("owner_present")->type == QuestionType::SelectOne);
+    CHECK(loaded.survey->find("instance_name"));
+
+    SECTION("the same form written by LibreOffice as .xls and as .xlsx imports the same") {
+        if (std::system("command -v soffice >/dev/null 2>&1") != 0) {
+            WARN("soffice not installed (scripts/install-deps installs it); the checked-in .xls was read above");
+            return;
+        }
+        const std::filesystem::path dir = scratchDir() / "soffice";
+        std::filesystem::create_directories(dir);
+        const std::string fods = (std::filesystem::path(CK_TEST_DATA_DIR) / "xlsform" / "legacy-shop-visit.fods").string();
+        const std::string command = "soffice -env:UserInstallation=file://" + (dir / "profile").string() +
+                                    " --headless --convert-to xlsx --outdir " + dir.string() + " " + fods +
+                                    " >/dev/null 2>&1";
+        REQUIRE(std::system(command.c_str()) == 0);
+        XlsFormImport fromXlsx = importXlsForm(dir / "legacy-shop-visit.xlsx");
+        INFO(allProblems(fromXlsx));
+        REQUIRE(fromXlsx.document);
+        CHECK(*fromXlsx.document == doc);
+    }
+    SECTION("a damaged .xls is a clear error") {
+        std::string bytes = readBytes(xls);
+        const std::filesystem::path cut = scratchDir() / "cut.xls";
+        writeBytes(cut, bytes.substr(0, 1500));
+        XlsFormImport damaged = importXlsForm(cut);
+        CHECK_FALSE(damaged.document);
+        REQUIRE(damaged.errors.size() == 1);
+        CHECK_THAT(damaged.errors[0].toString(), Catch::Contains("cut.xls is") && Catch::Contains(".xls"));
+    }
+}
