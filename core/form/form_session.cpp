@@ -1,5 +1,7 @@
 #include "core/form/form_session.h"
 
+#include "core/form/interpolate.h"
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -548,8 +550,8 @@ std::vector<Problem> FormSession::validate(size_t language) const {
             p.at = pos;
             p.questionId = q.id;
             p.kind = kind;
-            p.label = q.label.in(language);
-            p.message = custom.empty() ? std::string(standard) : custom.in(language);
+            p.label = interpolate(*this, q.label.in(language), pos, language);
+            p.message = custom.empty() ? std::string(standard) : interpolate(*this, custom.in(language), pos, language);
             out.push_back(std::move(p));
         };
         if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));

@@ -12,6 +12,8 @@
 
 #include <imgui_stdlib.h>
 
+#include "core/form/interpolate.h"
+
 namespace ck {
 namespace {
 
@@ -273,11 +275,12 @@ void drawQuestion(FormContext& f, Position at) {
         const Question& r = f.survey.questions[size_t(q.repeat)];
         ImGui::Text("%s: row %d of %d", r.label.in(f.lang).c_str(), at.instance + 1, f.session.instanceCount(q.repeat));
     }
+    // ${field} references in the texts show the visit's current answers (core/form/interpolate.h).
     ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(q.label.in(f.lang).c_str());
+    ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), at, f.lang).c_str());
     ImGui::PopTextWrapPos();
     if (f.session.isRequired(at.question, at.instance)) hintText(f.t(Text::Required));
-    if (!q.hint.empty()) hintText(q.hint.in(f.lang));
+    if (!q.hint.empty()) hintText(interpolate(f.session, q.hint.in(f.lang), at, f.lang));
     ImGui::Spacing();
 
     ImGui::PushID(at.question * 4096 + at.instance);
@@ -313,7 +316,8 @@ void drawQuestion(FormContext& f, Position at) {
 
     if (f.ui.inputErrorAt == at && !f.ui.inputError.empty()) problemText(f.ui.inputError);
     if (current.isAnswered() && !f.session.constraintHolds(at.question, at.instance)) {
-        std::string message = q.constraintMessage.empty() ? "This answer is not allowed here" : q.constraintMessage.in(f.lang);
+        std::string message = q.constraintMessage.empty() ? "This answer is not allowed here"
+                                                          : interpolate(f.session, q.constraintMessage.in(f.lang), at, f.lang);
         problemText(message);
     }
 }

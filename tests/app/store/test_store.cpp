@@ -717,3 +717,15 @@ TEST_CASE("autosave latency on a 300-question visit (synchronous=FULL)", "[store
     // fail the suite. tests/bench measures it properly.
     CHECK(p99 < 100);
 }
+
+TEST_CASE("a visit is listed under an XLSForm's instance_name when it has no unit name", "[app][store]") {
+    Record record;
+    record.answers.push_back({"owner", Value::text("Lakshmi"), false, {}});
+    record.answers.push_back({"instance_name", Value::text("Shop Velavan - Tiruppur"), false, {}});
+    CHECK(visitTitle(record, "unit_name") == "Shop Velavan - Tiruppur");
+    record.answers.push_back({"unit_name", Value::text("Velavan Knits"), false, {}});
+    CHECK(visitTitle(record, "unit_name") == "Velavan Knits");  // the configured question wins
+    Record plain;
+    plain.answers.push_back({"owner", Value::text("Lakshmi"), false, {}});
+    CHECK(visitTitle(plain, "unit_name") == "Lakshmi");
+}
