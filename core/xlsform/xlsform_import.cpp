@@ -75,8 +75,10 @@ std::vector<std::string> splitWords(std::string_view text) {
     return words;
 }
 
-// "Hindi (hi)" → "hi": XLSForm names a language for people and gives its code in parentheses;
-// without parentheses the text itself is the code ("label::en").
+// "Hindi (hi)" → "hi": XLSForm names a language for people and gives its code in parentheses.
+// Without parentheses, a language commonly named in India's survey forms gets its ISO 639-1
+// code ("label:English" and a plain, English "label" are then one language); any other text
+// is the code itself ("label::en").
 std::string languageCode(std::string_view text) {
     std::string name = trim(text);
     if (!name.empty() && name.back() == ')') {
@@ -87,6 +89,15 @@ std::string languageCode(std::string_view text) {
                 return code;
         }
     }
+    static const std::map<std::string, std::string, std::less<>> kCodes = {
+        {"english", "en"},  {"hindi", "hi"},     {"marathi", "mr"}, {"tamil", "ta"},   {"telugu", "te"},
+        {"bengali", "bn"},  {"bangla", "bn"},    {"gujarati", "gu"}, {"kannada", "kn"}, {"malayalam", "ml"},
+        {"punjabi", "pa"},  {"odia", "or"},      {"oriya", "or"},   {"urdu", "ur"},    {"assamese", "as"},
+        {"nepali", "ne"},   {"french", "fr"},    {"spanish", "es"}, {"portuguese", "pt"}, {"swahili", "sw"},
+        {"arabic", "ar"},
+    };
+    if (auto it = kCodes.find(lower(name)); it != kCodes.end())
+        return it->second;
     return name;
 }
 
@@ -391,6 +402,8 @@ TypeInfo parseType(std::string_view cell) {
     }
     if (std::string reason = refusalReason(whole); !reason.empty())
         info.error = "type '" + trim(cell) + "' is not supported: " + reason;
+    else if (std::string headReason = refusalReason(head); !headReason.empty())  // "rank LIST", "select_one_from_file x.csv"
+        info.error = "type '" + words[0] + "' is not supported: " + headReason;
     else
         info.error = "unknown type '" + trim(cell) + "'";
     return info;

@@ -3,6 +3,7 @@
 #include <zip.h>
 
 #include "bilingual_form.h"
+#include "feature_workbooks.h"
 #include "core/form/form_session.h"
 #include "core/xlsform/xlsform_import.h"
 #include "core/xlsform/xlsx_reader.h"
@@ -1095,10 +1096,11 @@ TEST_CASE("Language columns: single colon, and a default_language that names no 
              minimalSettings()});
         INFO(allProblems(result));
         REQUIRE(result.document);
-        CHECK((*result.document)["languages"] == json::array({"English", "Hindi"}));
+        // Well-known language names get their ISO codes, so a plain (English) label elsewhere joins "en".
+        CHECK((*result.document)["languages"] == json::array({"en", "hi"}));
         const json& a = (*result.document)["sections"][0]["questions"][0];
-        CHECK(a["label"] == json::parse(R"({"English": "Workers", "Hindi": "कामगार"})"));
-        CHECK(a["constraint_message"] == json::parse(R"({"English": "Not negative"})"));
+        CHECK(a["label"] == json::parse(R"({"en": "Workers", "hi": "कामगार"})"));
+        CHECK(a["constraint_message"] == json::parse(R"({"en": "Not negative"})"));
     }
     SECTION("default_language by the column's name picks that language first") {
         XlsFormImport result = importSheets(
@@ -1226,7 +1228,7 @@ TEST_CASE("Legacy .xls workbooks import like .xlsx (FreeXL)", "[core][xlsform]")
     const json& doc = *result.document;
     CHECK(doc["id"] == "shop_visit_xls");
     CHECK(doc["version"] == "2024031501");
-    CHECK(doc["languages"] == json::array({"English", "Hindi"}));
+    CHECK(doc["languages"] == json::array({"en", "hi"}));
     TemplateLoadResult loaded = loadTemplateFile(xls);
     REQUIRE(loaded.ok());
     CHECK(loaded.survey->find("owner_present")->type == QuestionType::SelectOne);
@@ -1258,4 +1260,36 @@ TEST_CASE("Legacy .xls workbooks import like .xlsx (FreeXL)", "[core][xlsform]")
         REQUIRE(damaged.errors.size() == 1);
         CHECK_THAT(damaged.errors[0].toString(), Catch::Contains("cut.xls is") && Catch::Contains(".xls"));
     }
+}
+
+TEST_CASE("Every feature of the README's XLSForm table loads, warns or is refused as the table says", "[core][xlsform]") {
+    size_t loaded = 0, total = 0;
+    for (const FeatureWorkbook& w : featureWorkbooks()) {
+        TemplateLoadResult r = loadTemplateFile(writeXlsx(w.file, w.sheets));
+        std::string all;
+        for (const auto& e : r.errors) all += "error: " + e.toString() + "\n";
+        for (const auto& e : r.warnings) all += "warning: " + e.toString() + "\n";
+        INFO(w.file << " (" << w.feature << ")\n" << all);
+        ++total;
+        switch (w.expect) {
+        case Expect::Loads:
+            CHECK(r.ok());
+            CHECK(r.warnings.empty());
+            break;
+        case Expect::LoadsWithWarning:
+            CHECK(r.ok());
+            CHECK_FALSE(r.warnings.empty());
+            break;
+        case Expect::Refused:
+            CHECK_FALSE(r.ok());
+            REQUIRE_FALSE(r.errors.empty());
+            // Refused by name, never as an unknown type.
+            CHECK(r.errors[0].message.find("unknown type") == std::string::npos);
+            break;
+        }
+        loaded += r.ok() ? 1 : 0;
+    }
+    CHECK(total >= 60);
+    // Printed so the share is seen with every run (bench_xlsform prints it with timings).
+    WARN("feature workbooks that load: " << loaded << " of " << total);
 }
