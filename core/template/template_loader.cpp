@@ -714,6 +714,8 @@ private:
                 error(where, "calculation", "a calculation cannot produce a GPS point");
         }
 
+        checkTextReferences();
+
         for (size_t i = 0; i < m_t.indicators.size(); ++i) {
             Indicator& ind = m_t.indicators[i];
             const RawExpressions& raw = m_indicatorRaw[i];
@@ -737,6 +739,30 @@ private:
             needsNumber(ind.denominator, "denominator");
         }
         resolveReportDesign();
+    }
+
+    // ${name} in a label, hint or message is filled in from the answers as the form is shown
+    // (core/form/interpolate.h); a name that is no question would show as typed, so it is an
+    // error, as in pyxform.
+    void checkTextReferences() {
+        for (const Question& q : m_t.questions) {
+            const std::pair<const char*, const LocalText*> texts[] = {
+                {"label", &q.label}, {"hint", &q.hint}, {"constraint_message", &q.constraintMessage},
+                {"required_message", &q.requiredMessage}};
+            for (const auto& [key, text] : texts) {
+                bool reported = false;
+                for (const std::string& s : text->byLanguage) {
+                    for (size_t open = s.find("${"); open != std::string::npos && !reported; open = s.find("${", open + 2)) {
+                        size_t close = s.find('}', open + 2);
+                        if (close == std::string::npos) break;
+                        std::string name = s.substr(open + 2, close - open - 2);
+                        if (m_t.indexOf(name) >= 0) continue;
+                        error(questionWhere(q.id), key, "refers to ${" + name.substr(0, 64) + "}, which is not a question");
+                        reported = true;
+                    }
+                }
+            }
+        }
     }
 
     // ---- dependency graph ----------------------------------------------------------------

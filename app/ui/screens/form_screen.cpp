@@ -336,6 +336,8 @@ void drawRepeats(FormContext& f, int section) {
             if (f.survey.questions[size_t(c)].isAnswerable() && columns.size() < 4) columns.push_back(c);
         int rows = f.session.instanceCount(q.index);
         int edit = -1, remove = -1;
+        // A repeat_count decides the rows: the officer answers the count, not Add and Remove.
+        const bool counted = q.repeatCount.present();
         const ImGuiTableFlags tf = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
         if (rows > 0 && ImGui::BeginTable("rows", int(columns.size()) + 2, tf)) {
             ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 40 * f.s);
@@ -365,13 +367,13 @@ void drawRepeats(FormContext& f, int section) {
                     if (bigButton(editLabel.c_str(), f.s)) edit = i;
                     recordItem(f.ui, "edit_row_" + q.id + "_" + std::to_string(i));  // drawn rows only
                     ImGui::SameLine();
-                    if (bigButton(removeLabel.c_str(), f.s)) remove = i;
+                    if (bigButtonEnabled(removeLabel.c_str(), !counted, f.s)) remove = i;
                     ImGui::PopID();
                 }
             }
             ImGui::EndTable();
         }
-        if (bigButton(f.label(Text::AddRow, "add_row").c_str(), f.s)) edit = f.model.addInstance(q.index);
+        if (bigButtonEnabled(f.label(Text::AddRow, "add_row").c_str(), !counted, f.s)) edit = f.model.addInstance(q.index);
         recordItem(f.ui, "add_row_" + q.id);
         ImGui::PopID();
         // After the table: these change the session the loop reads.

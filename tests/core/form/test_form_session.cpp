@@ -395,7 +395,7 @@ TEST_CASE("${field} in labels, hints and messages shows the visit's answers", "[
         {"id": "kinds", "type": "select_multiple", "choices": "kind", "label": {"en": "Kinds", "hi": "प्रकार"}},
         {"id": "main", "type": "select_one", "choices": "kind", "label": {"en": "Main", "hi": "मुख्य"}},
         {"id": "workers", "type": "integer", "label": {"en": "Workers at ${shop} (${main})", "hi": "${shop} में कामगार"},
-         "hint": {"en": "Kinds: ${kinds}; ${nosuch} stays", "hi": "प्रकार: ${kinds}"},
+         "hint": {"en": "Kinds: ${kinds}", "hi": "प्रकार: ${kinds}"},
          "constraint": ". <= 10", "constraint_message": {"en": "At most 10 at ${shop}", "hi": "${shop}: 10 तक"}},
         {"id": "staff", "type": "repeat", "label": {"en": "Staff", "hi": "कर्मचारी"}, "questions": [
           {"id": "person", "type": "text", "label": {"en": "Name", "hi": "नाम"}},
@@ -415,7 +415,8 @@ TEST_CASE("${field} in labels, hints and messages shows the visit's answers", "[
     REQUIRE(s.setAnswer("kinds", Value::choices({"knit", "dye"})).ok());
     CHECK(interpolate(s, w.label.in(0), workers, 0) == "Workers at Velavan (Dyeing)");
     CHECK(interpolate(s, w.label.in(1), workers, 1) == "Velavan में कामगार");
-    CHECK(interpolate(s, w.hint.in(0), workers, 0) == "Kinds: Knitting, Dyeing; ${nosuch} stays");
+    CHECK(interpolate(s, w.hint.in(0), workers, 0) == "Kinds: Knitting, Dyeing");
+    CHECK(interpolate(s, "${nosuch} stays", workers, 0) == "${nosuch} stays");
     CHECK(interpolate(s, w.hint.in(1), workers, 1) == "प्रकार: बुनाई, रंगाई");
     CHECK(interpolate(s, "${unclosed", workers, 0) == "${unclosed");
 

@@ -441,3 +441,14 @@ TEST_CASE("ClusterKit's own strictness is a warning by default and an error when
         CHECK_THAT(r.errors.front().toString(), Catch::Contains("question 'workers', label") && Catch::Contains("empty"));
     }
 }
+
+TEST_CASE("a ${name} in a label must name a question", "[core][template]") {
+    json doc = soundTemplate();
+    question(doc, "women")["label"]["en"] = "Women among the ${workers} workers";
+    REQUIRE(load(doc).ok());
+    question(doc, "women")["hint"] = json::object({{"en", "Of ${workerz}"}, {"hi", "${workerz} में से"}});
+    auto r = load(doc);
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.errors.size() == 1);
+    CHECK_THAT(r.errors[0].toString(), Catch::Contains("question 'women', hint") && Catch::Contains("${workerz}, which is not a question"));
+}
