@@ -1,7 +1,21 @@
 // Legacy .xls workbooks (Excel 97-2003, BIFF inside an OLE compound file), read with FreeXL
 // (Debian's libfreexl) into the same rows of cell text as the .xlsx reader gives.
+//
+// FreeXL runs in a child process. fuzz_xlsform found FreeXL 1.0.6 (bookworm) reading out of
+// bounds in its text conversion on a malformed file, and leaking on failed opens; in a child,
+// the worst a hostile .xls can do is end that child, which the parent reports as a file it
+// could not read. The child sends the rows back through a pipe; the parent checks every length.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -93,8 +107,10 @@ bool looksLikeXls(std::string_view bytes) {
     return bytes.size() >= 8 && bytes.substr(0, 8) == std::string_view(kOleMagic, 8);
 }
 
-XlsxReadResult readXlsSheets(std::string_view bytes, const std::vector<std::string>& wanted,
-                             const XlsxLimits& limits) {
+namespace {
+
+XlsxReadResult readXlsInProcess(std::string_view bytes, const std::vector<std::string>& wanted,
+                                const XlsxLimits& limits) {
     XlsxReadResult result;
     TemporaryFile file(bytes);
     if (!file.ok()) {
@@ -199,6 +215,160 @@ XlsxReadResult readXlsSheets(std::string_view bytes, const std::vector<std::stri
             sheet.rows.push_back(std::move(row));
         }
         result.sheets.push_back(std::move(sheet));
+    }
+    return result;
+}
+
+// ---- the child's answer on the pipe: counts and length-prefixed strings, little-endian u32
+
+void putNumber(std::string& out, uint32_t n) {
+    for (int i = 0; i < 4; ++i) out += char((n >> (8 * i)) & 0xFF);
+}
+void putText(std::string& out, const std::string& text) {
+    putNumber(out, uint32_t(text.size()));
+    out += text;
+}
+
+std::string encode(const XlsxReadResult& r) {
+    std::string out;
+    putText(out, r.error);
+    putNumber(out, uint32_t(r.sheetNames.size()));
+    for (const std::string& name : r.sheetNames) putText(out, name);
+    putNumber(out, uint32_t(r.sheets.size()));
+    for (const XlsxSheet& sheet : r.sheets) {
+        putText(out, sheet.name);
+        putNumber(out, uint32_t(sheet.rows.size()));
+        for (const XlsxRow& row : sheet.rows) {
+            putNumber(out, uint32_t(row.number));
+            putNumber(out, uint32_t(row.cells.size()));
+            for (const std::string& cell : row.cells) putText(out, cell);
+        }
+    }
+    return out;
+}
+
+class Decoder {
+public:
+    explicit Decoder(std::string_view data) : m_data(data) {}
+    bool number(uint32_t& n) {
+        if (m_data.size() - m_at < 4) return false;
+        n = 0;
+        for (int i = 0; i < 4; ++i) n |= uint32_t(static_cast<unsigned char>(m_data[m_at + size_t(i)])) << (8 * i);
+        m_at += 4;
+        return true;
+    }
+    bool text(std::string& out) {
+        uint32_t size = 0;
+        if (!number(size) || m_data.size() - m_at < size) return false;
+        out.assign(m_data.substr(m_at, size));
+        m_at += size;
+        return true;
+    }
+    bool done() const { return m_at == m_data.size(); }
+
+private:
+    std::string_view m_data;
+    size_t m_at = 0;
+};
+
+bool decode(std::string_view data, const XlsxLimits& limits, XlsxReadResult& r) {
+    Decoder in(data);
+    uint32_t names = 0, sheets = 0;
+    if (!in.text(r.error) || !in.number(names) || names > 65536) return false;
+    r.sheetNames.resize(names);
+    for (std::string& name : r.sheetNames)
+        if (!in.text(name)) return false;
+    if (!in.number(sheets) || sheets > 16) return false;
+    for (uint32_t s = 0; s < sheets; ++s) {
+        XlsxSheet sheet;
+        uint32_t rows = 0;
+        if (!in.text(sheet.name) || !in.number(rows) || rows > limits.maxRows) return false;
+        for (uint32_t i = 0; i < rows; ++i) {
+            XlsxRow row;
+            uint32_t number = 0, cells = 0;
+            if (!in.number(number) || !in.number(cells) || cells > limits.maxColumns || number > 1048576) return false;
+            row.number = int(number);
+            row.cells.resize(cells);
+            for (std::string& cell : row.cells)
+                if (!in.text(cell)) return false;
+            sheet.rows.push_back(std::move(row));
+        }
+        r.sheets.push_back(std::move(sheet));
+    }
+    return in.done();
+}
+
+bool writeAll(int fd, const std::string& data) {
+    size_t written = 0;
+    while (written < data.size()) {
+        ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        written += size_t(n);
+    }
+    return true;
+}
+
+}  // namespace
+
+XlsxReadResult readXlsSheets(std::string_view bytes, const std::vector<std::string>& wanted,
+                             const XlsxLimits& limits) {
+    XlsxReadResult result;
+    const std::string unreadable =
+        "is an .xls file the legacy reader could not read (it stopped on damaged data); open it in a "
+        "spreadsheet program and save it as .xlsx";
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+        result.error = "cannot be read: no pipe for the .xls reader";
+        return result;
+    }
+    pid_t child = ::fork();
+    if (child < 0) {
+        ::close(pipeFds[0]);
+        ::close(pipeFds[1]);
+        result.error = "cannot be read: no process for the .xls reader";
+        return result;
+    }
+    if (child == 0) {
+        ::close(pipeFds[0]);
+        // Silence whatever a failing library or sanitizer prints, and bound the CPU it may take.
+        int devNull = ::open("/dev/null", O_WRONLY);
+        if (devNull >= 0) ::dup2(devNull, 2);
+        rlimit cpu{30, 30};
+        ::setrlimit(RLIMIT_CPU, &cpu);
+        bool sent = writeAll(pipeFds[1], encode(readXlsInProcess(bytes, wanted, limits)));
+        ::_exit(sent ? 0 : 1);
+    }
+    ::close(pipeFds[1]);
+    // Bounded: the rows the limits allow, and 60 seconds.
+    const size_t maxBytes = size_t(512) * 1024 * 1024;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::string data;
+    bool ok = true;
+    char buffer[64 * 1024];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        pollfd pfd{pipeFds[0], POLLIN, 0};
+        if (left <= 0 || ::poll(&pfd, 1, int(left)) == 0) {
+            ok = false;
+            break;
+        }
+        ssize_t n = ::read(pipeFds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (data.size() + size_t(n) > maxBytes) {
+            ok = false;
+            break;
+        }
+        data.append(buffer, size_t(n));
+    }
+    ::close(pipeFds[0]);
+    if (!ok) ::kill(child, SIGKILL);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !decode(data, limits, result)) {
+        result = XlsxReadResult{};
+        result.error = unreadable;
     }
     return result;
 }

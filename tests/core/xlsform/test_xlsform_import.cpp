@@ -1251,6 +1251,16 @@ TEST_CASE("Legacy .xls workbooks import like .xlsx (FreeXL)", "[core][xlsform]")
         REQUIRE(fromXlsx.document);
         CHECK(*fromXlsx.document == doc);
     }
+    SECTION("a file that makes FreeXL read out of bounds (found by fuzz_xlsform) is a clear error") {
+        // FreeXL runs in a child process: the parent survives and names the file.
+        XlsFormImport hostile =
+            importXlsForm(std::filesystem::path(CK_TEST_DATA_DIR) / "xlsform" / "freexl-overread.xls");
+        CHECK_FALSE(hostile.document);
+        REQUIRE(hostile.errors.size() == 1);
+        CHECK_THAT(hostile.errors[0].toString(), Catch::Contains("freexl-overread.xls is") && Catch::Contains(".xls"));
+        // And the reader still works afterwards.
+        CHECK(importXlsForm(xls).document);
+    }
     SECTION("a damaged .xls is a clear error") {
         std::string bytes = readBytes(xls);
         const std::filesystem::path cut = scratchDir() / "cut.xls";
