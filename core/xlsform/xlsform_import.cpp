@@ -426,6 +426,7 @@ public:
             result.document = std::move(m_document);
             result.surveyRows = std::move(m_surveyRows);
             result.choiceRows = std::move(m_choiceRows);
+            result.instanceNameRow = m_instanceNameRow;
         }
         return result;
     }
@@ -547,7 +548,7 @@ private:
         node["calculation"] = m_instanceName;
         json& questions = sections[0]["questions"];
         questions.insert(questions.begin(), std::move(node));
-        m_surveyRows["instance_name"] = m_settingsRow;
+        m_instanceNameRow = std::max(m_settingsRow, 1);
     }
 
     // Reads the header and sorts out each column's role. Duplicate columns and values under
@@ -1201,6 +1202,7 @@ private:
     int64_t m_savedAt = 0;
     std::vector<XlsFormProblem> m_warnings;
     int m_settingsRow = 0;
+    int m_instanceNameRow = 0;  // the settings row whose instance_name became a calculation
     std::string m_instanceName;
     std::set<std::string> m_orOtherLists;
     std::string m_formId, m_version, m_declaredDefault, m_plainTitle;
@@ -1313,6 +1315,8 @@ TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const Tem
         if (size_t end = quoted(error.where, "question '", 0, id); end == error.where.size()) {
             if (auto it = imported.surveyRows.find(id); it != imported.surveyRows.end())
                 error.where += " (survey row " + std::to_string(it->second) + ")";
+            else if (id == "instance_name" && imported.instanceNameRow > 0)
+                error.where += " (settings row " + std::to_string(imported.instanceNameRow) + ", instance_name)";
         } else if (size_t next = quoted(error.where, "choice list '", 0, list); next != std::string::npos) {
             if (next != error.where.size() && quoted(error.where, ", choice '", next, name) != error.where.size())
                 return;

@@ -46,6 +46,8 @@ struct XlsFormImport {
     std::map<std::string, int, std::less<>> surveyRows;
     // Choices-sheet row of each choice by (list, name), and of each list's first choice by (list, "").
     std::map<std::pair<std::string, std::string>, int> choiceRows;
+    // The settings row of instance_name when it became the calculation 'instance_name'; 0 when not.
+    int instanceNameRow = 0;
     bool ok() const { return document.has_value(); }
 };
 

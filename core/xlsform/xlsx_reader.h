@@ -57,7 +57,9 @@ struct XlsxReadResult {
 // True when `bytes` begin like a legacy .xls workbook (an OLE compound file).
 bool looksLikeXls(std::string_view bytes);
 // The same for a legacy .xls workbook (Excel 97-2003), read with FreeXL: dates come as
-// ISO dates (FreeXL reads the cell formats), numbers as typed.
+// ISO dates (FreeXL reads the cell formats), numbers as typed. FreeXL runs in a forked child
+// process (it misreads some malformed files): call this from a single-threaded program, as
+// the author's tools are.
 [[nodiscard]] XlsxReadResult readXlsSheets(std::string_view bytes, const std::vector<std::string>& wanted,
                                            const XlsxLimits& limits = {});
 

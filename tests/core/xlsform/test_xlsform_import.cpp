@@ -431,6 +431,14 @@ TEST_CASE("Settings: form_id and version default as in pyxform; other keys are w
         CHECK(first["type"] == "calculate");
         CHECK(first["calculation"] == "concat('Unit ', ${a})");
     }
+    SECTION("an instance_name that does not compile is pointed at in the settings") {
+        TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+            "settings4.xlsx", {{"survey", rows}, {"settings", {{"form_id", "version", "instance_name"}, {"f", "1", "concat(${b})"}}}}));
+        REQUIRE_FALSE(loaded.ok());
+        REQUIRE(loaded.errors.size() == 1);
+        CHECK(loaded.errors[0].where == "question 'instance_name' (settings row 2, instance_name)");
+        CHECK(loaded.errors[0].key == "calculation");
+    }
     SECTION("no form_title: the form_id serves as the title") {
         XlsFormImport result =
             importSheets("settings3.xlsx", {{"survey", rows}, {"settings", {{"form_id", "version"}, {"f", "1"}}}});
