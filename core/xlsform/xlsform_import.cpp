@@ -504,6 +504,8 @@ private:
         for (const std::string& list : m_orOtherLists)
             addOtherChoice(choiceLists, list);
         addInstanceName(sections);
+        if (!m_renamed.empty())
+            followRenames(sections);
 
         m_document = json::object();
         m_document["id"] = m_formId;
@@ -513,6 +515,24 @@ private:
         if (!choiceLists.empty())
             m_document["choices"] = std::move(choiceLists);
         m_document["sections"] = std::move(sections);
+    }
+
+    // Rewrites ${old} to ${new} in every text of the survey (expressions, labels, hints).
+    void followRenames(json& node) {
+        if (node.is_string()) {
+            std::string text = node.get<std::string>();
+            if (text.find("${") == std::string::npos)
+                return;
+            for (const auto& [from, to] : m_renamed) {
+                const std::string needle = "${" + from + "}", replacement = "${" + to + "}";
+                for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + replacement.size()))
+                    text.replace(at, needle.size(), replacement);
+            }
+            node = text;
+        } else if (node.is_structured()) {
+            for (auto& child : node)
+                followRenames(child);
+        }
     }
 
     // "or_other" adds a choice 'other' to the list (as pyxform does), unless it has one.
@@ -952,7 +972,21 @@ private:
                 problem("survey", row.number, typeColumn->header, type.error);
                 continue;
             }
-            const std::string name = cell(row, *nameColumn);
+            std::string name = cell(row, *nameColumn);
+            // XML names allow '-' and '.' ("hh-size", "q1.2"); ClusterKit ids are letters,
+            // digits and '_', so such a name becomes "hh_size", and every ${hh-size} with it.
+            if (name.find_first_of("-.") != std::string::npos) {
+                std::string id = name;
+                std::replace(id.begin(), id.end(), '-', '_');
+                std::replace(id.begin(), id.end(), '.', '_');
+                if (!m_renamed.count(name)) {
+                    m_renamed[name] = id;
+                    warning("survey", row.number, nameColumn->header,
+                            "name '" + name + "' is used as '" + id +
+                                "' (ClusterKit ids are letters, digits and '_'); ${" + name + "} references follow it");
+                }
+                name = id;
+            }
             if (!type.note.empty())
                 warning("survey", row.number, typeColumn->header, type.note);
             if (type.kind == EntryKind::Metadata) {
@@ -1205,6 +1239,7 @@ private:
     int m_instanceNameRow = 0;  // the settings row whose instance_name became a calculation
     std::string m_instanceName;
     std::set<std::string> m_orOtherLists;
+    std::map<std::string, std::string> m_renamed;  // name as written -> id ("hh-size" -> "hh_size")
     std::string m_formId, m_version, m_declaredDefault, m_plainTitle;
     std::map<std::string, std::string> m_titleByLanguage;
     std::string m_defaultLanguage;

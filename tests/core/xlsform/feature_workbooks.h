@@ -180,6 +180,9 @@ inline std::vector<FeatureWorkbook> featureWorkbooks() {
                                   {{"survey", {{"type", "name", "label", "choice_filter"}, {"select_one r", "a", "A", "since = '2024-03-31'"}}},
                                    {"choices", {{"list_name", "name", "label", "since"}, {"r", "x", "X", Cell::formatted(45382, "dd/mm/yyyy")}}},
                                    featureSettings()}});
+    all.push_back(one("names-dash-dot.xlsx", "names with '-' or '.' (valid XML names)", Expect::LoadsWithWarning,
+                      {{"integer", "hh-size", "Household size", ""}, {"integer", "q1.2", "Q", ". <= ${hh-size}"}},
+                      {"type", "name", "label", "constraint"}));
     all.push_back(one("cells-nbsp.xlsx", "names ending in non-breaking spaces", Expect::Loads,
                       {{"text", "a\xC2\xA0", "A"}}));
     return all;

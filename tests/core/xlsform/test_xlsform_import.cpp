@@ -1311,3 +1311,24 @@ TEST_CASE("Every feature of the README's XLSForm table loads, warns or is refuse
     // Printed so the share is seen with every run (bench_xlsform prints it with timings).
     WARN("feature workbooks that load: " << loaded << " of " << total);
 }
+
+TEST_CASE("Names with '-' or '.' become ids with '_', and their references follow", "[core][xlsform]") {
+    TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
+        "dash.xlsx", {{"survey", {{"type", "name", "label", "relevant", "constraint", "constraint_message"},
+                                  {"integer", "hh-size", "Household size", "", "", ""},
+                                  {"integer", "q1.2", "Children of the ${hh-size}", "${hh-size} > 1", ". < ${hh-size}", "Fewer than ${hh-size}"}}},
+                      minimalSettings()}));
+    std::string all;
+    for (const auto& e : loaded.errors) all += e.toString() + "\n";
+    INFO(all);
+    REQUIRE(loaded.ok());
+    REQUIRE(loaded.survey->find("hh_size"));
+    const Question* q = loaded.survey->find("q1_2");
+    REQUIRE(q);
+    CHECK(q->label.in(0) == "Children of the ${hh_size}");
+    CHECK(q->relevant.present());
+    CHECK(q->constraintMessage.in(0) == "Fewer than ${hh_size}");
+    REQUIRE(loaded.warnings.size() == 2);
+    CHECK(loaded.warnings[0].where == "survey row 2");
+    CHECK(loaded.warnings[0].message.find("name 'hh-size' is used as 'hh_size'") == 0);
+}
