@@ -214,7 +214,12 @@ Role choicesRole(const Column& c) {
         return Role::ListName;
     if (c.key == "name")
         return Role::Name;
-    return Role::Property;
+    // Other columns are properties a choice_filter can read, so their headers must be names
+    // an expression can use; KoboToolbox's "$kuid" and "$autovalue" are not, and are ignored.
+    const std::string& h = c.header;
+    const bool usable = !h.empty() && h.size() <= 128 && (std::isalpha(static_cast<unsigned char>(h[0])) || h[0] == '_') &&
+                        std::all_of(h.begin(), h.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+    return usable ? Role::Property : Role::Unknown;
 }
 
 Role settingsRole(const Column& c) {
@@ -421,6 +426,14 @@ public:
         XlsFormImport result;
         result.fileName = m_file;
         result.errors = std::move(m_problems);
+        // Warnings are gathered settings first (the languages depend on them); an author
+        // reads them best as the workbook runs: the file, then survey, choices and settings.
+        auto sheetOrder = [](const std::string& sheet) {
+            return sheet.empty() ? 0 : sheet == "survey" ? 1 : sheet == "choices" ? 2 : 3;
+        };
+        std::stable_sort(m_warnings.begin(), m_warnings.end(), [&](const XlsFormProblem& a, const XlsFormProblem& b) {
+            return std::make_pair(sheetOrder(a.sheet), a.row) < std::make_pair(sheetOrder(b.sheet), b.row);
+        });
         result.warnings = std::move(m_warnings);
         if (result.errors.empty()) {
             result.document = std::move(m_document);

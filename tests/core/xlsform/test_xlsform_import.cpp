@@ -5,6 +5,7 @@
 #include "bilingual_form.h"
 #include "feature_workbooks.h"
 #include "core/form/form_session.h"
+#include "core/form/interpolate.h"
 #include "core/xlsform/xlsform_import.h"
 #include "core/xlsform/xlsx_reader.h"
 #include "xlsx_fixture.h"
@@ -420,12 +421,14 @@ TEST_CASE("Settings: form_id and version default as in pyxform; other keys are w
         INFO(allProblems(result));
         REQUIRE(result.document);
         REQUIRE(result.warnings.size() == 4);
-        CHECK(result.warnings[0].row == 3);
-        CHECK(result.warnings[0].message.find("only the first row") == 0);
-        CHECK(result.warnings[1].column == "style");
-        CHECK(result.warnings[1].message.find("setting 'style' is not used by ClusterKit and is ignored") == 0);
-        CHECK(result.warnings[2].column == "submission_url");
-        CHECK(result.warnings[3].column == "public_key");
+        // In row order, as the author reads the sheet.
+        CHECK(result.warnings[0].column == "style");
+        CHECK(result.warnings[0].row == 2);
+        CHECK(result.warnings[0].message.find("setting 'style' is not used by ClusterKit and is ignored") == 0);
+        CHECK(result.warnings[1].column == "submission_url");
+        CHECK(result.warnings[2].column == "public_key");
+        CHECK(result.warnings[3].row == 3);
+        CHECK(result.warnings[3].message.find("only the first row") == 0);
         const json& first = (*result.document)["sections"][0]["questions"][0];
         CHECK(first["id"] == "instance_name");
         CHECK(first["type"] == "calculate");
@@ -1331,4 +1334,75 @@ TEST_CASE("Names with '-' or '.' become ids with '_', and their references follo
     REQUIRE(loaded.warnings.size() == 2);
     CHECK(loaded.warnings[0].where == "survey row 2");
     CHECK(loaded.warnings[0].message.find("name 'hh-size' is used as 'hh_size'") == 0);
+}
+
+TEST_CASE("A form as KoboToolbox exports it loads, fills and names its visit", "[core][xlsform]") {
+    const Row header = {"type", "name", "label::English (en)", "label::Hindi (hi)", "hint::English (en)", "required",
+                        "relevant", "constraint", "constraint_message::English (en)", "calculation", "appearance",
+                        "repeat_count", "$kuid", "$autoname"};
+    std::vector<Row> survey = {
+        header,
+        {"start", "start", "", "", "", "", "", "", "", "", "", "", "k1", "start"},
+        {"end", "end", "", "", "", "", "", "", "", "", "", "", "k2", "end"},
+        {"today", "today", "", "", "", "", "", "", "", "", "", "", "k3", "today"},
+        {"deviceid", "deviceid", "", "", "", "", "", "", "", "", "", "", "k4", "deviceid"},
+        {"audit", "audit", "", "", "", "", "", "", "", "", "", "", "k5", "audit"},
+        {"begin_group", "shop", "Shop", "दुकान", "", "", "", "", "", "", "field-list", "", "k6", "shop"},
+        {"text", "shop_name", "Shop name", "दुकान का नाम", "", "true", "", "", "", "", "", "", "k7", "shop_name"},
+        {"select_one yes_no", "owner_here", "Is the owner of ${shop_name} here?", "क्या ${shop_name} का मालिक यहाँ है?",
+         "", "true", "", "", "", "", "minimal", "", "k8", "owner_here"},
+        {"end_group", "", "", "", "", "", "", "", "", "", "", "", "k9", ""},
+        {"integer", "workers", "Workers", "कामगार", "Count today", "true", "${owner_here} = 'yes'", ". >= 0 and . <= 50",
+         "0 to 50 at ${shop_name}", "", "", "", "k10", "workers"},
+        {"begin_repeat", "worker", "Worker", "कामगार", "", "", "", "", "", "", "", "${workers}", "k11", "worker"},
+        {"text", "worker_name", "Name of worker", "नाम", "", "", "", "", "", "", "", "", "k12", "worker_name"},
+        {"end_repeat", "", "", "", "", "", "", "", "", "", "", "", "k13", ""},
+        {"select_multiple crops or_other", "crops", "Crops", "फसलें", "", "", "", "", "", "", "", "", "k14", "crops"},
+        {"calculate", "crop_count", "", "", "", "", "", "", "", "count-selected(${crops})", "", "", "k15", "crop_count"},
+        {"note", "thanks", "Thank you, ${shop_name}", "धन्यवाद", "", "", "", "", "", "", "", "", "k16", "thanks"},
+    };
+    std::vector<Row> choices = {{"list_name", "name", "label::English (en)", "label::Hindi (hi)", "$kuid", "$autovalue"},
+                                {"yes_no", "yes", "Yes", "हाँ", "c1", "yes"},
+                                {"yes_no", "no", "No", "नहीं", "c2", "no"},
+                                {"crops", "cotton", "Cotton", "कपास", "c3", "cotton"},
+                                {"crops", "jute", "Jute", "जूट", "c4", "jute"}};
+    std::vector<Row> settings = {{"form_title", "version", "default_language", "style", "instance_name"},
+                                 {"Shop visit", "vQ3zzkQ2oWB9dJj4Tz6nmZ", "English (en)", "theme-grid",
+                                  "concat(${shop_name}, ' - ', ${today})"}};
+    const auto path = writeXlsx("kobo-export.xlsx", {{"survey", survey}, {"choices", choices}, {"settings", settings}});
+    TemplateLoadResult loaded = loadTemplateFile(path);
+    std::string all;
+    for (const auto& e : loaded.errors) all += "error: " + e.toString() + "\n";
+    for (const auto& w : loaded.warnings) all += "warning: " + w.toString() + "\n";
+    INFO(all);
+    REQUIRE(loaded.ok());
+    const Template& t = *loaded.survey;
+    CHECK(t.id == "kobo-export");  // no form_id: the file name
+    CHECK(t.version == "vQ3zzkQ2oWB9dJj4Tz6nmZ");
+    CHECK(t.languages == std::vector<std::string>{"en", "hi"});
+    // Warnings: 4 metadata rows, the $kuid, $autoname and style columns, the missing Hindi
+    // hint and constraint message, the missing 'hi' label of the or_other question.
+    CHECK_THAT(all, Catch::Contains("metadata 'audit' is skipped") && Catch::Contains("'$kuid' is ignored") &&
+                        Catch::Contains("setting 'style'"));
+
+    FormSession session(loaded.survey);
+    session.setToday(*parseIsoDate("2026-03-31"));
+    REQUIRE(session.setAnswer("shop_name", Value::text("Velavan Knits")).ok());
+    REQUIRE(session.setAnswer("owner_here", Value::text("yes")).ok());
+    REQUIRE(session.setAnswer("workers", Value::number(2)).ok());
+    const int repeat = t.indexOf("worker");
+    CHECK(session.instanceCount(repeat) == 2);
+    REQUIRE(session.setAnswer("worker_name", Value::text("Asha"), 0).ok());
+    REQUIRE(session.setAnswer("worker_name", Value::text("Ravi"), 1).ok());
+    REQUIRE(session.setAnswer("crops", Value::choices({"cotton", "other"})).ok());
+    REQUIRE(session.setAnswer("crops_other", Value::text("Silk")).ok());
+    const Question& owner = *t.find("owner_here");
+    CHECK(interpolate(session, owner.label.in(1), Position{owner.index, 0}, 1) == "क्या Velavan Knits का मालिक यहाँ है?");
+    CHECK(session.validate(0).empty());
+    Record record = session.toRecord();
+    const Answer* name = record.find("instance_name");
+    REQUIRE(name);
+    CHECK(name->value.asText() == "Velavan Knits - 2026-03-31");
+    CHECK(record.find("crop_count")->value.asNumber() == 2);
+    CHECK_FALSE(record.find("start"));
 }
