@@ -75,6 +75,8 @@ FormSession::FormSession(std::shared_ptr<const Template> survey, std::string rec
         if (m_t->questions[q].repeat < 0) m_states[q].resize(1);  // repeat children start with no instance
     m_dirtyValue.resize(n);
     m_dirtyCheck.resize(n);
+    m_hasRepeatCounts = std::any_of(m_t->questions.begin(), m_t->questions.end(),
+                                    [](const Question& q) { return q.repeatCount.present(); });
     computeEverything();
     applyRepeatCounts();  // a constant count ("3") makes its rows at once
 }
@@ -332,9 +334,7 @@ void FormSession::settle() {
 // the flag keeps that from coming back here, and a count that reads its own repeat is a
 // cycle the loader refuses, so a few passes always suffice.
 void FormSession::applyRepeatCounts() {
-    if (!m_t || std::none_of(m_t->questions.begin(), m_t->questions.end(),
-                             [](const Question& q) { return q.repeatCount.present(); }))
-        return;
+    if (!m_hasRepeatCounts) return;
     m_applyingCounts = true;
     for (int pass = 0; pass < 4; ++pass) {
         bool changed = false;

@@ -171,6 +171,7 @@ private:
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
     bool m_applyingCounts = false;
+    bool m_hasRepeatCounts = false;  // any repeat with a repeat_count: settle() applies counts only then
     mutable std::vector<Value> m_scratch;
 };
 
