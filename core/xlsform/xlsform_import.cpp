@@ -651,8 +651,8 @@ private:
                 if (!trim(row->cells[i]).empty() && !columnAt(table, i))
                     headless[i].push_back(row->number);
         for (const auto& [index, rows] : headless)
-            problem(table.name, rows.front(), xlsxColumnName(index),
-                    "values in a column with no header (rows " + joinRows(rows) + "); give it a header or clear it");
+            warning(table.name, rows.front(), xlsxColumnName(index),
+                    "values in a column with no header are ignored (rows " + joinRows(rows) + "); give it a header or clear it");
         return table;
     }
 
@@ -1077,16 +1077,17 @@ private:
         return sections(std::move(top));
     }
 
-    // Values on an "end group" row would be lost; the name and label are tolerated because
-    // many authors repeat them there for readability.
+    // Values on an "end group" row have no effect (pyxform ignores them too), so each is a
+    // warning: the author may have meant it for the "begin" row. The name and label pass
+    // without one because many authors repeat them there for readability.
     void checkEndRow(const Table& table, const XlsxRow& row, const char* word) {
         for (const Column& column : table.columns) {
             if (column.role == Role::Type || column.role == Role::Name || column.role == Role::Unsupported ||
                 column.role == Role::Unknown || (column.role == Role::Localized && column.key == "label"))
                 continue;
             if (!cell(row, column).empty())
-                problem("survey", row.number, column.header,
-                        std::string("has no effect on an 'end ") + word + "' row; put it on the 'begin " + word +
+                warning("survey", row.number, column.header,
+                        std::string("is ignored on an 'end ") + word + "' row; put it on the 'begin " + word +
                             "' row");
         }
     }
@@ -1138,8 +1139,8 @@ private:
                 node["repeat_count"] = value;
             } else if (column.role != Role::Type && column.role != Role::Name && column.role != Role::Unsupported &&
                        column.role != Role::Unknown) {
-                problem("survey", row.number, column.header,
-                        std::string("does not apply to a ") + (repeat ? "repeat" : "group") +
+                warning("survey", row.number, column.header,
+                        std::string("is ignored: it does not apply to a ") + (repeat ? "repeat" : "group") +
                             " (only label, hint, relevant, appearance, image" + (repeat ? " and repeat_count" : "") +
                             " do)");
             }
