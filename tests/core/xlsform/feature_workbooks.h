@@ -121,6 +121,10 @@ inline std::vector<FeatureWorkbook> featureWorkbooks() {
                       {{"geopoint", "a", "A", "10"}}, {"type", "name", "label", "body::accuracyThreshold"}));
     all.push_back(one("col-unknown.xlsx", "a column XLSForm does not define", Expect::LoadsWithWarning,
                       {{"text", "a", "A", "red"}}, {"type", "name", "label", "colour"}));
+    all.push_back(one("col-ignored-values.xlsx", "values with no header, on an end group row, or not for a group",
+                      Expect::LoadsWithWarning,
+                      {{"begin group", "g", "G", "yes", ""}, {"text", "a", "A", "", "stray"}, {"end group", "", "", "yes"}},
+                      {"type", "name", "label", "required"}));
     // (No choices sheet here: its plain labels would lack the Hindi text.)
     all.push_back(FeatureWorkbook{"col-languages.xlsx", "label::Language (code)", Expect::Loads,
                                   {{"survey", {{"type", "name", "label::English (en)", "label::Hindi (hi)"}, {"text", "a", "A", "अ"}}},
