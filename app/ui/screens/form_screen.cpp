@@ -73,9 +73,10 @@ void drawSectionList(FormContext& f, int currentSection) {
         Progress p = f.session.sectionProgress(sec);
         ImGui::PushID(sec);
         bool done = relevant && p.total > 0 && p.answered >= p.total;
-        std::string label = std::string(done ? "[done] " : "") + q.label.in(f.lang) + "  " +
+        const std::string title = interpolate(f.session, q.label.in(f.lang), Position{sec, 0}, f.lang);
+        std::string label = std::string(done ? "[done] " : "") + title + "  " +
                             std::to_string(p.answered) + "/" + std::to_string(p.total);
-        if (!relevant) label = q.label.in(f.lang) + "  (not asked)";
+        if (!relevant) label = title + "  (not asked)";
         if (!relevant) ImGui::BeginDisabled();
         if (ImGui::Selectable(label.c_str(), sec == currentSection, 0, ImVec2(0, touchHeight(f.s)))) {
             for (const auto& item : f.session.items())
@@ -273,7 +274,8 @@ void drawQuestion(FormContext& f, Position at) {
     const Value& current = f.session.answer(at.question, at.instance);
     if (q.repeat >= 0) {
         const Question& r = f.survey.questions[size_t(q.repeat)];
-        ImGui::Text("%s: row %d of %d", r.label.in(f.lang).c_str(), at.instance + 1, f.session.instanceCount(q.repeat));
+        ImGui::Text("%s: row %d of %d", interpolate(f.session, r.label.in(f.lang), Position{r.index, 0}, f.lang).c_str(),
+                    at.instance + 1, f.session.instanceCount(q.repeat));
     }
     // ${field} references in the texts show the visit's current answers (core/form/interpolate.h).
     ImGui::PushTextWrapPos(0);
@@ -330,7 +332,7 @@ void drawRepeats(FormContext& f, int section) {
             continue;
         ImGui::PushID(q.index);
         ImGui::Separator();
-        ImGui::TextUnformatted(q.label.in(f.lang).c_str());
+        ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), Position{q.index, 0}, f.lang).c_str());
         std::vector<int> columns;
         for (int c : q.children)
             if (f.survey.questions[size_t(c)].isAnswerable() && columns.size() < 4) columns.push_back(c);
