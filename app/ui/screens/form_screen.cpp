@@ -427,7 +427,7 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     if (ImGui::BeginChild("question", ImVec2(0, -footer), true)) {
         if (at.valid()) {
             const Question& sec = f.survey.questions[size_t(section)];
-            hintText(sec.label.in(f.lang));
+            hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
             drawQuestion(f, at);
             drawRepeats(f, section);
         } else {
