@@ -445,7 +445,7 @@ std::string noSpaces(std::string text) {
 
 }  // namespace
 
-TEST_CASE("${field} in labels and hints shows the answers on the form and in review; repeat_count rows", "[ui][view]") {
+TEST_CASE("${field} in labels and hints shows the answers on the form and in review, with repeat_count rows", "[ui][view]") {
     auto dir = scratchDir("view-interpolation");
     const auto templates = dir / "templates";
     std::filesystem::create_directories(templates);

@@ -194,7 +194,7 @@ TEST_CASE("Sparse sheets: blank rows, blank columns, a header below empty rows",
     CHECK(good.surveyRows.at("remarks") == 5);
 }
 
-TEST_CASE("Types ClusterKit cannot record are refused by name; metadata rows are skipped with a warning", "[core][xlsform]") {
+TEST_CASE("Types ClusterKit cannot record are refused by name, metadata rows are skipped with a warning", "[core][xlsform]") {
     const std::vector<std::string> metadata = {"start", "end", "deviceid", "username",
                                                "phonenumber", "audit", "simserial", "subscriberid"};
     const std::vector<std::string> refused = {"range", "rank", "time", "dateTime", "geotrace", "geoshape", "audio",
@@ -243,7 +243,7 @@ TEST_CASE("Types ClusterKit cannot record are refused by name; metadata rows are
           "created and last changed");
 }
 
-TEST_CASE("Metadata: today becomes a calculation; the rest are skipped and the form loads", "[core][xlsform]") {
+TEST_CASE("Metadata: today becomes a calculation, the rest are skipped and the form loads", "[core][xlsform]") {
     TemplateLoadResult loaded = loadTemplateXlsx(writeXlsx(
         "metadata.xlsx", surveyOnly({{"start", "start"},
                                      {"end", "end"},
@@ -379,7 +379,7 @@ TEST_CASE("Columns ClusterKit does not read are ignored with a warning when they
     CHECK(repeat["questions"][0]["image"] == json::parse(R"({"en": "b.png"})"));
 }
 
-TEST_CASE("Settings: form_id and version default as in pyxform; other keys are warnings", "[core][xlsform]") {
+TEST_CASE("Settings: form_id and version default as in pyxform, other keys are warnings", "[core][xlsform]") {
     std::vector<Row> rows = {{"type", "name", "label"}, {"text", "a", "A"}};
     SECTION("no settings sheet: the file name and the last-saved time") {
         XlsFormImport result = importSheets("My Form (v2).xlsx", {{"survey", rows}});
