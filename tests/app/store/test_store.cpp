@@ -191,7 +191,7 @@ TEST_CASE("create and open refuse what they must, by name", "[store]") {
     CHECK(other.failure().error == StoreError::NotAStore);
 }
 
-TEST_CASE("changing the passphrase re-wraps the key; the data stays readable", "[store]") {
+TEST_CASE("changing the passphrase re-wraps the key, the data stays readable", "[store]") {
     fs::path dir = scratchDir("change-pass");
     const std::string newPass = "kongu-vellalar-2027!";
     std::string visitId;
@@ -506,7 +506,7 @@ TEST_CASE("outbox: nothing leaves without an acknowledgement, and steps keep the
     CHECK(reopened.value().envelope(c).ok());
 }
 
-TEST_CASE("purge: acknowledged records past their age go; drafts and unacknowledged never", "[store]") {
+TEST_CASE("purge: acknowledged records past their age go, drafts and unacknowledged never", "[store]") {
     fs::path dir = scratchDir("purge");
     Store store = makeStore(dir);
     withAggregator(store);

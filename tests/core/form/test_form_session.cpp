@@ -361,7 +361,7 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     CHECK(applyAnswersJson(bad, json::array()).size() == 1);
 }
 
-TEST_CASE("a draft record keeps answers a gate hides; the finished record does not", "[core][form]") {
+TEST_CASE("a draft record keeps answers a gate hides, the finished record does not", "[core][form]") {
     FormSession s(miniTemplate());
     set(s, "consent", Value::text("yes"));
     set(s, "workers", Value::number(12));
