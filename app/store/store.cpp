@@ -42,6 +42,9 @@ std::optional<OutboxState> outboxStateFromName(std::string_view name) {
 std::string visitTitle(const Record& record, std::string_view titleQuestion) {
     if (const Answer* a = record.find(titleQuestion); a && !a->isRepeat && a->value.kind() == ValueKind::Text)
         return a->value.asText();
+    // An XLSForm's settings instance_name arrives as the calculation 'instance_name' (core/xlsform).
+    if (const Answer* a = record.find("instance_name"); a && !a->isRepeat && a->value.kind() == ValueKind::Text)
+        return a->value.asText();
     for (const Answer& a : record.answers)
         if (!a.isRepeat && a.value.kind() == ValueKind::Text) return a.value.asText();
     return {};

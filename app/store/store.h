@@ -199,7 +199,8 @@ struct Settings {
 };
 
 // The text a visit is listed under: the answer to `titleQuestion` when it is text, else the
-// first text answer, else "".
+// value of an 'instance_name' calculation (an XLSForm's instance_name), else the first text
+// answer, else "".
 std::string visitTitle(const Record& record, std::string_view titleQuestion);
 
 class Store {

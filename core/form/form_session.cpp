@@ -1,5 +1,7 @@
 #include "core/form/form_session.h"
 
+#include "core/form/interpolate.h"
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -73,7 +75,10 @@ FormSession::FormSession(std::shared_ptr<const Template> survey, std::string rec
         if (m_t->questions[q].repeat < 0) m_states[q].resize(1);  // repeat children start with no instance
     m_dirtyValue.resize(n);
     m_dirtyCheck.resize(n);
+    m_hasRepeatCounts = std::any_of(m_t->questions.begin(), m_t->questions.end(),
+                                    [](const Question& q) { return q.repeatCount.present(); });
     computeEverything();
+    applyRepeatCounts();  // a constant count ("3") makes its rows at once
 }
 
 int FormSession::stateIndex(int question, int instance) const {
@@ -97,6 +102,7 @@ void FormSession::setToday(Date today) {
     if (today == m_today) return;
     m_today = today;
     computeEverything();
+    applyRepeatCounts();
 }
 
 // ---- answers -------------------------------------------------------------------------------
@@ -324,6 +330,40 @@ void FormSession::settle() {
         DirtySet d = std::exchange(m_dirtyCheck[size_t(q)], {});
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) { recomputeChecks(q, i); });
     }
+    if (!m_applyingCounts) applyRepeatCounts();
+}
+
+// A repeat with a repeat_count has as many instances as the count says (none while it is
+// not relevant or the count is missing): instances are added at the end and, as in ODK
+// Collect, removed from the end when the count goes down. Adding and removing settle again;
+// the flag keeps that from coming back here, and a count that reads its own repeat is a
+// cycle the loader refuses, so a few passes always suffice.
+void FormSession::applyRepeatCounts() {
+    if (!m_hasRepeatCounts) return;
+    m_applyingCounts = true;
+    for (int pass = 0; pass < 4; ++pass) {
+        bool changed = false;
+        for (const Question& q : m_t->questions) {
+            if (q.type != QuestionType::Repeat || !q.repeatCount.present()) continue;
+            int target = 0;
+            if (state(q.index, 0).relevant) {
+                ++m_evaluations;
+                Value count = q.repeatCount.program.evaluate(Context(*this, 0));
+                if (count.kind() == ValueKind::Number && count.asNumber() >= 1)
+                    target = int(std::min(std::floor(count.asNumber()), double(kMaxRepeatCount)));
+            }
+            while (m_instances[size_t(q.index)] < target) {
+                addInstance(q.index);
+                changed = true;
+            }
+            while (m_instances[size_t(q.index)] > target) {
+                (void)removeInstance(q.index, m_instances[size_t(q.index)] - 1);
+                changed = true;
+            }
+        }
+        if (!changed) break;
+    }
+    m_applyingCounts = false;
 }
 
 bool FormSession::recomputeValue(int question, int instance) {
@@ -515,8 +555,8 @@ std::vector<Problem> FormSession::validate(size_t language) const {
             p.at = pos;
             p.questionId = q.id;
             p.kind = kind;
-            p.label = q.label.in(language);
-            p.message = custom.empty() ? std::string(standard) : custom.in(language);
+            p.label = interpolate(*this, q.label.in(language), pos, language);
+            p.message = custom.empty() ? std::string(standard) : interpolate(*this, custom.in(language), pos, language);
             out.push_back(std::move(p));
         };
         if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
@@ -577,8 +617,10 @@ std::vector<std::string> FormSession::restore(const Record& record) {
     m_createdAt = record.createdAt;
     // Answers are taken one by one but settled together: each question that depends on any
     // of them is computed once, in evaluation order, not once per answer (the aggregator
-    // restores every visit it receives).
+    // restores every visit it receives). The stored instances come back as they were;
+    // repeat counts apply once every answer is in.
     m_deferSettle = true;
+    m_applyingCounts = true;
     auto setOne = [&](const Answer& a, int instance) {
         int q = m_t->indexOf(a.questionId);
         if (q < 0) {
@@ -605,6 +647,8 @@ std::vector<std::string> FormSession::restore(const Record& record) {
     }
     m_deferSettle = false;
     settle();
+    m_applyingCounts = false;
+    applyRepeatCounts();
     m_updatedAt = record.updatedAt;
     return problems;
 }

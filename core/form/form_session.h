@@ -60,6 +60,8 @@ struct Progress {
 inline constexpr size_t kMaxTextAnswerBytes = 64 * 1024;
 // Largest magnitude of a number answer (whole numbers, decimals, money).
 inline constexpr double kMaxNumberAnswer = 9.0e15;
+// Most instances a repeat_count makes (a count of 1e9 typed by mistake must not exhaust memory).
+inline constexpr int kMaxRepeatCount = 500;
 
 class FormSession {
 public:
@@ -149,6 +151,7 @@ private:
     void markDependentsOf(int question, int instance);
     void markAggregatorsOf(int repeat);
     void settle();
+    void applyRepeatCounts();
     bool recomputeValue(int question, int instance);
     void recomputeChecks(int question, int instance);
     void computeEverything();
@@ -169,6 +172,8 @@ private:
     std::vector<int> m_valueQueue;  // min-heap of ranks
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
+    bool m_applyingCounts = false;
+    bool m_hasRepeatCounts = false;  // any repeat with a repeat_count: settle() applies counts only then
     mutable std::vector<Value> m_scratch;
     bool m_deferSettle = false;  // inside restore(): settle once at its end
 };

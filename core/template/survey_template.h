@@ -33,6 +33,7 @@ struct LocalText {
 struct Choice {
     std::string name;
     LocalText label;
+    LocalText image;  // an image file name per language (XLSForm media::image), shown when the form's media has it
     std::map<std::string, std::string> properties;  // extra columns for choice_filter
 };
 
@@ -53,6 +54,7 @@ struct Question {
     std::string id;
     QuestionType type = QuestionType::Text;
     LocalText label, hint, constraintMessage, requiredMessage;
+    LocalText image;  // an image file name per language (XLSForm media::image), shown when the form's media has it
     std::string appearance;
     int index = -1;    // position in Template::questions (document order)
     int parent = -1;   // enclosing group / repeat / section; -1 for a section itself
@@ -64,6 +66,7 @@ struct Question {
     bool allowDontKnow = true;
     bool requiredAlways = false;  // `required: true`
     Expression relevant, constraint, required, calculation, choiceFilter;
+    Expression repeatCount;  // a repeat whose instances the form adds and removes to match (XLSForm repeat_count)
 
     bool isContainer() const {
         return type == QuestionType::Group || type == QuestionType::Repeat || isSection();

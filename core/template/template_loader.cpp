@@ -121,14 +121,16 @@ private:
 
 // Expression texts as written, kept until every id is known.
 struct RawExpressions {
-    std::string relevant, constraint, required, calculation, choiceFilter;
+    std::string relevant, constraint, required, calculation, choiceFilter, repeatCount;
 };
 
 }  // namespace
 
 class TemplateLoader {
 public:
-    explicit TemplateLoader(std::string_view file) : m_file(file) { m_t.sourceFile = std::string(file); }
+    TemplateLoader(std::string_view file, const TemplateLoadOptions& options) : m_file(file), m_options(options) {
+        m_t.sourceFile = std::string(file);
+    }
 
     TemplateLoadResult load(const json& doc) {
         TemplateLoadResult result;
@@ -139,6 +141,7 @@ public:
         if (m_errors.empty()) buildGraph();
         if (m_errors.empty() && !m_t.report.layout) m_t.report.layout = std::make_shared<const ReportLayout>(defaultReportLayout(m_t));
         result.errors = std::move(m_errors);
+        result.warnings = std::move(m_warnings);
         if (result.errors.empty()) result.survey = std::make_shared<const Template>(std::move(m_t));
         return result;
     }
@@ -147,6 +150,13 @@ public:
         // A template with thousands of faults says enough after the first few hundred.
         if (m_errors.size() >= kMaxErrors) return;
         m_errors.push_back({m_file, std::move(where), std::move(key), "", 0, std::move(message)});
+    }
+
+    // A gap by ClusterKit's own standard only (TemplateLoadOptions): an error when strict.
+    void warn(std::string where, std::string key, std::string message) {
+        if (m_options.strict) return error(std::move(where), std::move(key), std::move(message));
+        if (m_warnings.size() >= kMaxErrors) return;
+        m_warnings.push_back({m_file, std::move(where), std::move(key), "", 0, std::move(message)});
     }
 
 private:
@@ -195,11 +205,11 @@ private:
             return true;
         };
         if (it->is_string()) {
-            if (langs.size() != 1) {
-                error(where, key, "give the text for each language (" + joinLanguages() + "), e.g. {\"" + langs[0] + "\": \"...\"}");
-                return text;
-            }
-            if (!tooLong(it->get_ref<const std::string&>())) text.byLanguage.push_back(it->get<std::string>());
+            if (tooLong(it->get_ref<const std::string&>())) return text;
+            if (langs.size() != 1)
+                warn(where, key, "give the text for each language (" + joinLanguages() + "), e.g. {\"" + langs[0] +
+                                     "\": \"...\"}; the one text is shown in every language");
+            text.byLanguage.assign(langs.size(), it->get<std::string>());
             return text;
         }
         if (!it->is_object()) {
@@ -219,8 +229,60 @@ private:
             }
             if (!tooLong(l->get_ref<const std::string&>())) text.byLanguage[size_t(li)] = l->get<std::string>();
         }
+        // A missing translation shows the text of the first language that has one.
+        auto given = std::find_if(text.byLanguage.begin(), text.byLanguage.end(), [](const std::string& s) { return !s.empty(); });
+        if (given == text.byLanguage.end()) {
+            if (required) error(where, key, std::string("'") + key + "' is empty");
+            text.byLanguage.clear();
+            return text;
+        }
+        const std::string fallback = *given;
         for (size_t li = 0; li < langs.size(); ++li)
-            if (text.byLanguage[li].empty()) error(where, key, "missing in language '" + langs[li] + "'");
+            if (text.byLanguage[li].empty()) {
+                warn(where, key, "missing in language '" + langs[li] + "'; the '" +
+                                     langs[size_t(given - text.byLanguage.begin())] + "' text is shown instead");
+                text.byLanguage[li] = fallback;
+            }
+        return text;
+    }
+
+    // A media file name per language: one for all languages, or some languages only (the
+    // others show the first one given). Never a warning: a picture often serves every language.
+    LocalText readMedia(const json& obj, const char* key, const std::string& where) {
+        LocalText text;
+        auto it = obj.find(key);
+        if (it == obj.end()) return text;
+        auto usable = [&](const std::string& name) {
+            if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+                name == "." || name == "..") {
+                error(where, key, "'" + name.substr(0, 80) + "' is not a file name (no folders; at most 255 bytes)");
+                return false;
+            }
+            return true;
+        };
+        if (it->is_string()) {
+            if (usable(it->get<std::string>())) text.byLanguage.assign(m_t.languages.size(), it->get<std::string>());
+            return text;
+        }
+        if (!it->is_object()) {
+            error(where, key, std::string("'") + key + "' must be a file name or an object of language code to file name");
+            return text;
+        }
+        text.byLanguage.resize(m_t.languages.size());
+        std::string first;
+        for (auto l = it->begin(); l != it->end(); ++l) {
+            int li = m_t.languageIndex(l.key());
+            if (li < 0 || !l->is_string()) {
+                error(where, key, "'" + l.key() + "' is not a declared language with a file name");
+                continue;
+            }
+            if (!usable(l->get<std::string>())) continue;
+            text.byLanguage[size_t(li)] = l->get<std::string>();
+            if (first.empty()) first = l->get<std::string>();
+        }
+        if (first.empty()) return LocalText{};
+        for (auto& name : text.byLanguage)
+            if (name.empty()) name = first;
         return text;
     }
 
@@ -303,7 +365,7 @@ private:
                     error(where, "", "each choice must be an object with name and label");
                     continue;
                 }
-                checkKeys(c, {"name", "label", "properties"}, where);
+                checkKeys(c, {"name", "label", "properties", "image"}, where);
                 Choice choice;
                 auto name = readString(c, "name", where, true);
                 if (!name) continue;
@@ -313,6 +375,7 @@ private:
                     error(cwhere, "name", "not a valid choice name (letters, digits, '_', '-' and '.')");
                 if (list.indexOf(choice.name) >= 0) error(cwhere, "name", "the name appears twice in the list");
                 choice.label = readText(c, "label", cwhere, true);
+                choice.image = readMedia(c, "image", cwhere);
                 if (auto p = c.find("properties"); p != c.end()) {
                     if (!p->is_object()) {
                         error(cwhere, "properties", "'properties' must be an object of column name to text");
@@ -357,7 +420,7 @@ private:
         q.section = parent < 0 ? q.index : section;
         if (parent < 0) {
             q.type = QuestionType::Group;
-            checkKeys(e, {"id", "label", "hint", "relevant", "questions", "appearance"}, where);
+            checkKeys(e, {"id", "label", "hint", "relevant", "questions", "appearance", "image"}, where);
         } else {
             auto typeName = readString(e, "type", where, true);
             if (!typeName) return -1;
@@ -368,23 +431,45 @@ private:
                 return -1;
             }
             q.type = *type;
-            if (q.isContainer())
-                checkKeys(e, {"id", "type", "label", "hint", "relevant", "questions", "appearance"}, where);
+            if (q.type == QuestionType::Repeat)
+                checkKeys(e, {"id", "type", "label", "hint", "relevant", "questions", "appearance", "image", "repeat_count"},
+                          where);
+            else if (q.isContainer())
+                checkKeys(e, {"id", "type", "label", "hint", "relevant", "questions", "appearance", "image"}, where);
             else
                 checkKeys(e, {"id", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
                               "constraint_message", "calculation", "choices", "choice_filter", "allow_dont_know", "pii",
-                              "appearance"},
+                              "appearance", "image"},
                           where);
         }
-        if (m_byIdIndex.count(q.id)) error(where, "id", "the id is used twice");
+        if (m_byIdIndex.count(q.id)) {
+            // XLSForm repeats names in different groups; ClusterKit's ids are form-wide, so the
+            // later entry takes its group's name as a prefix ("shop_name" for "name" in "shop").
+            std::string renamed = (parent < 0 ? std::string("section") : m_t.questions[size_t(parent)].id) + "_" + q.id;
+            for (int n = 2; m_byIdIndex.count(renamed); ++n)
+                renamed = (parent < 0 ? std::string("section") : m_t.questions[size_t(parent)].id) + "_" + q.id + "_" + std::to_string(n);
+            if (m_options.strict) {
+                error(where, "id", "the id is used twice");
+            } else {
+                warn(where, "id", "the id is used twice; this one is renamed '" + renamed +
+                                      "' (expressions naming '" + q.id + "' read the first one)");
+                q.id = renamed;
+                where = questionWhere(q.id);
+            }
+        }
         m_byIdIndex[q.id] = q.index;
 
-        q.label = readText(e, "label", where, q.type != QuestionType::Calculate);
+        // Groups and repeats may go without a label, as in XLSForm; a section without one is
+        // shown under the form's title.
+        q.label = readText(e, "label", where, q.type != QuestionType::Calculate && !q.isContainer());
+        if (parent < 0 && q.label.empty()) q.label = m_t.title;
         q.hint = readText(e, "hint", where, false);
+        q.image = readMedia(e, "image", where);
         if (auto a = readString(e, "appearance", where, false)) q.appearance = *a;
 
         RawExpressions raw;
         if (auto r = readString(e, "relevant", where, false)) raw.relevant = *r;
+        if (auto c = readString(e, "repeat_count", where, false)) raw.repeatCount = *c;
         if (!q.isContainer()) readQuestionDetails(e, q, raw, where);
 
         m_t.questions.push_back(std::move(q));
@@ -427,7 +512,10 @@ private:
         if (auto c = readString(e, "constraint", where, false)) {
             raw.constraint = *c;
             if (!q.isAnswerable()) error(where, "constraint", std::string("a ") + questionTypeName(q.type) + " takes no answer to check");
-            q.constraintMessage = readText(e, "constraint_message", where, true);
+            q.constraintMessage = readText(e, "constraint_message", where, false);
+            if (q.constraintMessage.empty())
+                warn(where, "constraint_message", "the constraint has no message; the standard one is shown "
+                                                  "(\"This answer is not valid\")");
         } else if (e.contains("constraint_message")) {
             error(where, "constraint_message", "a constraint_message without a constraint");
         }
@@ -619,6 +707,17 @@ private:
                 if (auto p = compileOne(text, scope, where, key)) into.program = std::move(*p);
             };
             compileInto(raw.relevant, q.relevant, "relevant");
+            if (!raw.repeatCount.empty()) {
+                if (q.type != QuestionType::Repeat) {
+                    error(where, "repeat_count", "only a repeat takes a repeat_count");
+                } else if (auto p = compileOne(raw.repeatCount, scope, where, "repeat_count")) {
+                    if (p->type() != expr::Type::Number && p->type() != expr::Type::Any)
+                        error(where, "repeat_count", std::string("the number of rows must be a number, but this is ") +
+                                                         expr::typeName(p->type()));
+                    else
+                        q.repeatCount.program = std::move(*p);
+                }
+            }
             compileInto(raw.required, q.required, "required");
             compileInto(raw.calculation, q.calculation, "calculation");
             if (!raw.constraint.empty()) {
@@ -637,6 +736,8 @@ private:
                 q.calculation.program.type() == expr::Type::Geo)
                 error(where, "calculation", "a calculation cannot produce a GPS point");
         }
+
+        checkTextReferences();
 
         for (size_t i = 0; i < m_t.indicators.size(); ++i) {
             Indicator& ind = m_t.indicators[i];
@@ -663,6 +764,30 @@ private:
         resolveReportDesign();
     }
 
+    // ${name} in a label, hint or message is filled in from the answers as the form is shown
+    // (core/form/interpolate.h); a name that is no question would show as typed, so it is an
+    // error, as in pyxform.
+    void checkTextReferences() {
+        for (const Question& q : m_t.questions) {
+            const std::pair<const char*, const LocalText*> texts[] = {
+                {"label", &q.label}, {"hint", &q.hint}, {"constraint_message", &q.constraintMessage},
+                {"required_message", &q.requiredMessage}};
+            for (const auto& [key, text] : texts) {
+                bool reported = false;
+                for (const std::string& s : text->byLanguage) {
+                    for (size_t open = s.find("${"); open != std::string::npos && !reported; open = s.find("${", open + 2)) {
+                        size_t close = s.find('}', open + 2);
+                        if (close == std::string::npos) break;
+                        std::string name = s.substr(open + 2, close - open - 2);
+                        if (m_t.indexOf(name) >= 0) continue;
+                        error(questionWhere(q.id), key, "refers to ${" + name.substr(0, 64) + "}, which is not a question");
+                        reported = true;
+                    }
+                }
+            }
+        }
+    }
+
     // ---- dependency graph ----------------------------------------------------------------
 
     void buildGraph() {
@@ -680,6 +805,7 @@ private:
             if (q.parent >= 0) m_t.valueDependents[size_t(q.parent)].push_back(q.index);
             addEdges(q.relevant, q.index, m_t.valueDependents);
             addEdges(q.calculation, q.index, m_t.valueDependents);
+            addEdges(q.repeatCount, q.index, m_t.valueDependents);
             addEdges(q.constraint, q.index, m_t.checkDependents);
             addEdges(q.required, q.index, m_t.checkDependents);
             addEdges(q.choiceFilter, q.index, m_t.checkDependents);
@@ -747,6 +873,8 @@ private:
     }
 
     std::string m_file;
+    TemplateLoadOptions m_options;
+    std::vector<TemplateError> m_warnings;
     Template m_t;
     std::vector<RawExpressions> m_raw;           // parallel to m_t.questions
     std::vector<RawExpressions> m_indicatorRaw;  // parallel to m_t.indicators
@@ -775,11 +903,13 @@ std::pair<size_t, size_t> lineAndColumn(std::string_view text, size_t offset) {
 
 }  // namespace
 
-TemplateLoadResult loadTemplateDocument(const json& document, std::string_view fileName) {
-    return TemplateLoader(fileName).load(document);
+TemplateLoadResult loadTemplateDocument(const json& document, std::string_view fileName,
+                                        const TemplateLoadOptions& options) {
+    return TemplateLoader(fileName, options).load(document);
 }
 
-TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view fileName) {
+TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view fileName,
+                                    const TemplateLoadOptions& options) {
     TemplateLoadResult result;
     auto fail = [&](std::string message) {
         result.errors.push_back({std::string(fileName), "template", "", "", 0, std::move(message)});
@@ -805,10 +935,10 @@ TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view 
         if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
         return fail("not usable JSON: " + what);
     }
-    return loadTemplateDocument(doc, fileName);
+    return loadTemplateDocument(doc, fileName, options);
 }
 
-TemplateLoadResult loadTemplateJsonFile(const std::filesystem::path& path) {
+TemplateLoadResult loadTemplateJsonFile(const std::filesystem::path& path, const TemplateLoadOptions& options) {
     std::error_code ec;
     auto size = std::filesystem::file_size(path, ec);
     std::string name = path.filename().string();
@@ -832,7 +962,7 @@ TemplateLoadResult loadTemplateJsonFile(const std::filesystem::path& path) {
         r.errors.push_back({path.string(), "template", "", "", 0, "cannot read the file"});
         return r;
     }
-    return loadTemplateJson(buf.str(), path.string());
+    return loadTemplateJson(buf.str(), path.string(), options);
 }
 
 }  // namespace ck

@@ -27,16 +27,29 @@ struct TemplateError {
 struct TemplateLoadResult {
     std::shared_ptr<const Template> survey;  // null when errors is non-empty
     std::vector<TemplateError> errors;
+    // What the template lacks only by ClusterKit's own standards (see TemplateLoadOptions);
+    // the template loads regardless, with the gap filled as the warning says.
+    std::vector<TemplateError> warnings;
     bool ok() const { return survey != nullptr; }
 };
 
+// Strictness that is ClusterKit's own rather than needed for sound data: a text missing in
+// some language (the default language's text is shown instead), an id used twice (the later
+// one is renamed after its group) and a constraint without a message (the standard message
+// is shown). By default these are warnings; `strict` makes them errors, as `ck-survey check
+// --strict` does for authors who want a form complete in every language.
+struct TemplateLoadOptions {
+    bool strict = false;
+};
+
 // From JSON text (syntax errors carry line and column).
-TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view fileName);
+TemplateLoadResult loadTemplateJson(std::string_view jsonText, std::string_view fileName,
+                                    const TemplateLoadOptions& options = {});
 // From an already parsed document (the XLSForm importer's output).
-TemplateLoadResult loadTemplateDocument(const nlohmann::json& document, std::string_view fileName);
-// From a file: .json, or .xlsx through the XLSForm importer (ck_xlsform provides that
-// overload; see core/xlsform/xlsform_import.h).
-TemplateLoadResult loadTemplateJsonFile(const std::filesystem::path& path);
+TemplateLoadResult loadTemplateDocument(const nlohmann::json& document, std::string_view fileName,
+                                        const TemplateLoadOptions& options = {});
+// From a .json file (.xlsx goes through core/xlsform/xlsform_import.h, loadTemplateXlsx).
+TemplateLoadResult loadTemplateJsonFile(const std::filesystem::path& path, const TemplateLoadOptions& options = {});
 
 // Largest template file the loader reads; larger ones are refused before parsing.
 inline constexpr size_t kMaxTemplateBytes = 32 * 1024 * 1024;

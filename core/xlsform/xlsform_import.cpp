@@ -1,8 +1,12 @@
 #include "core/xlsform/xlsform_import.h"
 
 #include <algorithm>
+#include <cctype>
+#include <ctime>
 #include <fstream>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "core/xlsform/xlsx_reader.h"
 
@@ -19,13 +23,33 @@ constexpr size_t kMaxProblems = 200;
 // sheet of 100,000 "begin group" rows cannot build an equally deep document.
 constexpr size_t kMaxNesting = 100;
 
+// Spaces a spreadsheet hides: pasted from the web or a word processor, a name ends in a
+// non-breaking space (U+00A0, U+202F), a zero-width space (U+200B) or a byte-order mark.
+constexpr std::string_view kInvisibleSpaces[] = {"\xC2\xA0", "\xE2\x80\xAF", "\xE2\x80\x8B", "\xEF\xBB\xBF"};
+
 std::string trim(std::string_view text) {
-    const char* space = " \t\r\n";
-    size_t first = text.find_first_not_of(space);
-    if (first == std::string_view::npos)
-        return {};
-    size_t last = text.find_last_not_of(space);
-    return std::string(text.substr(first, last - first + 1));
+    for (bool trimmed = true; trimmed;) {
+        trimmed = false;
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' || text.front() == '\n')) {
+            text.remove_prefix(1);
+            trimmed = true;
+        }
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n')) {
+            text.remove_suffix(1);
+            trimmed = true;
+        }
+        for (std::string_view space : kInvisibleSpaces) {
+            if (text.substr(0, space.size()) == space) {
+                text.remove_prefix(space.size());
+                trimmed = true;
+            }
+            if (text.size() >= space.size() && text.substr(text.size() - space.size()) == space) {
+                text.remove_suffix(space.size());
+                trimmed = true;
+            }
+        }
+    }
+    return std::string(text);
 }
 
 std::string lower(std::string_view text) {
@@ -51,8 +75,10 @@ std::vector<std::string> splitWords(std::string_view text) {
     return words;
 }
 
-// "Hindi (hi)" → "hi": XLSForm names a language for people and gives its code in parentheses;
-// without parentheses the text itself is the code ("label::en").
+// "Hindi (hi)" → "hi": XLSForm names a language for people and gives its code in parentheses.
+// Without parentheses, a language commonly named in India's survey forms gets its ISO 639-1
+// code ("label:English" and a plain, English "label" are then one language); any other text
+// is the code itself ("label::en").
 std::string languageCode(std::string_view text) {
     std::string name = trim(text);
     if (!name.empty() && name.back() == ')') {
@@ -63,6 +89,15 @@ std::string languageCode(std::string_view text) {
                 return code;
         }
     }
+    static const std::map<std::string, std::string, std::less<>> kCodes = {
+        {"english", "en"},  {"hindi", "hi"},     {"marathi", "mr"}, {"tamil", "ta"},   {"telugu", "te"},
+        {"bengali", "bn"},  {"bangla", "bn"},    {"gujarati", "gu"}, {"kannada", "kn"}, {"malayalam", "ml"},
+        {"punjabi", "pa"},  {"odia", "or"},      {"oriya", "or"},   {"urdu", "ur"},    {"assamese", "as"},
+        {"nepali", "ne"},   {"french", "fr"},    {"spanish", "es"}, {"portuguese", "pt"}, {"swahili", "sw"},
+        {"arabic", "ar"},
+    };
+    if (auto it = kCodes.find(lower(name)); it != kCodes.end())
+        return it->second;
     return name;
 }
 
@@ -87,10 +122,12 @@ enum class Role {
     Appearance,
     Required,
     YesNo,        // pii, allow_dont_know
-    FormId, Version, DefaultLanguage,
+    FormId, Version, DefaultLanguage, InstanceName,
+    Media,        // image: a file name per language, kept in the template
+    RepeatCount,
     Property,     // choices: any other column, for choice_filter
-    Unsupported,  // a known XLSForm column ClusterKit does not implement
-    Unknown,
+    Unsupported,  // a known XLSForm column ClusterKit does not implement: ignored with a warning
+    Unknown,      // ignored with a warning, as pyxform ignores columns it does not know
 };
 
 struct Column {
@@ -98,7 +135,8 @@ struct Column {
     std::string header;    // as typed (trimmed), for messages
     std::string key;       // lower case, spaces as '_', aliases resolved: "constraint_message"
     bool hasLanguage = false;
-    std::string language;  // the code after "::" ("hi"); the default language when !hasLanguage
+    std::string language;      // the code after "::" ("hi"); the default language when !hasLanguage
+    std::string languageName;  // as typed after "::" ("Hindi (hi)")
     Role role = Role::Unknown;
 };
 
@@ -116,21 +154,33 @@ std::string columnKey(std::string_view base) {
         return "required_message";
     if (key == "readonly")
         return "read_only";
+    if (key == "constraint_msg" || key == "constraintmsg")
+        return "constraint_message";
+    if (key == "required_msg" || key == "requiredmsg")
+        return "required_message";
     return key;
 }
 
+// Columns whose text comes in languages: "label::Hindi (hi)", or "label:Hindi" as older forms write.
+bool isLocalizable(std::string_view key) {
+    return key == "label" || key == "hint" || key == "constraint_message" || key == "required_message" ||
+           key == "image" || key == "audio" || key == "video" || key == "big-image" || key == "guidance_hint" ||
+           key == "form_title";
+}
+
 const std::set<std::string, std::less<>> kSurveyUnsupportedColumns = {
-    "repeat_count", "read_only", "default", "trigger", "parameters", "media", "image", "audio", "video",
-    "big-image", "body", "instance", "bind", "guidance_hint", "autoplay", "note", "label_prompt",
-    "hxl", "sms_field", "compact_tag", "save_to", "intent",
+    "read_only", "default", "trigger", "parameters", "audio", "video", "big-image", "body", "instance", "bind",
+    "guidance_hint", "autoplay", "note", "label_prompt", "hxl", "sms_field", "compact_tag", "save_to", "intent",
 };
-const std::set<std::string, std::less<>> kMediaColumns = {"media", "image", "audio", "video", "big-image"};
 
 Role surveyRole(const Column& c) {
     const std::string& k = c.key;
     if (k == "label" || k == "hint" || k == "required_message" || k == "constraint_message")
         return Role::Localized;
-    if (kSurveyUnsupportedColumns.count(k))
+    if (k == "image")
+        return Role::Media;
+    if (kSurveyUnsupportedColumns.count(k) || k.rfind("bind::", 0) == 0 || k.rfind("instance::", 0) == 0 ||
+        k.rfind("body::", 0) == 0)
         return Role::Unsupported;
     if (c.hasLanguage)
         return Role::Unknown;  // e.g. "relevant::hi": such columns have no language versions
@@ -142,6 +192,8 @@ Role surveyRole(const Column& c) {
         return Role::Expression;
     if (k == "appearance")
         return Role::Appearance;
+    if (k == "repeat_count")
+        return Role::RepeatCount;
     if (k == "required")
         return Role::Required;
     if (k == "pii" || k == "allow_dont_know")
@@ -152,7 +204,9 @@ Role surveyRole(const Column& c) {
 Role choicesRole(const Column& c) {
     if (c.key == "label")
         return Role::Localized;
-    if (kMediaColumns.count(c.key))
+    if (c.key == "image")
+        return Role::Media;
+    if (c.key == "audio" || c.key == "video" || c.key == "big-image")
         return Role::Unsupported;
     if (c.hasLanguage)
         return Role::Unknown;
@@ -160,7 +214,12 @@ Role choicesRole(const Column& c) {
         return Role::ListName;
     if (c.key == "name")
         return Role::Name;
-    return Role::Property;
+    // Other columns are properties a choice_filter can read, so their headers must be names
+    // an expression can use; KoboToolbox's "$kuid" and "$autovalue" are not, and are ignored.
+    const std::string& h = c.header;
+    const bool usable = !h.empty() && h.size() <= 128 && (std::isalpha(static_cast<unsigned char>(h[0])) || h[0] == '_') &&
+                        std::all_of(h.begin(), h.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+    return usable ? Role::Property : Role::Unknown;
 }
 
 Role settingsRole(const Column& c) {
@@ -174,6 +233,8 @@ Role settingsRole(const Column& c) {
         return Role::Version;
     if (c.key == "default_language")
         return Role::DefaultLanguage;
+    if (c.key == "instance_name")
+        return Role::InstanceName;
     return Role::Unknown;
 }
 
@@ -189,84 +250,98 @@ struct Table {
 // ---------------------------------------------------------------------------------------
 // Types
 
-enum class EntryKind { Question, BeginGroup, EndGroup, BeginRepeat, EndRepeat, Invalid };
+enum class EntryKind { Question, BeginGroup, EndGroup, BeginRepeat, EndRepeat, Metadata, Invalid };
 
 struct TypeInfo {
     EntryKind kind = EntryKind::Invalid;
-    std::string type;  // the template's type name
-    std::string list;  // select_one / select_multiple / scale
-    std::string error; // when Invalid
+    std::string type;     // the template's type name; for Metadata, the XLSForm type ("start")
+    std::string list;     // select_one / select_multiple / scale
+    bool orOther = false; // "select_one list or_other"
+    std::string note;     // a warning to give when the type is read with a change of meaning
+    std::string error;    // when Invalid
 };
 
+// Metadata rows: what the device fills in without asking. `today` is a calculation ClusterKit
+// can do itself; the others are skipped, each with the reason.
 std::string metadataReason(const std::string& type) {
-    if (type == "start" || type == "end" || type == "today")
-        return "ClusterKit records created/updated times itself";
+    if (type == "start" || type == "end")
+        return "each record keeps the time it was created and last changed";
     if (type == "deviceid" || type == "imei" || type == "simserial" || type == "subscriberid" ||
         type == "phonenumber")
-        return "ClusterKit does not collect device or SIM identifiers";
+        return "ClusterKit does not collect device or SIM identifiers (records carry the device's key)";
     if (type == "username" || type == "email")
-        return "ClusterKit does not read the device's accounts";
+        return "ClusterKit does not read the device's accounts (records carry the enrolled officer's device)";
     if (type == "audit")
         return "ClusterKit keeps no audit log of form navigation";
     if (type == "start-geopoint" || type == "background-geopoint" || type == "background-audio")
         return "ClusterKit records nothing in the background; ask with a 'geopoint' question instead";
+    if (type == "uri:deviceid" || type == "uri:username" || type == "uri:email" || type == "uri:phonenumber")
+        return "ClusterKit does not read device identifiers or accounts";
     return {};
 }
 
-const std::set<std::string, std::less<>> kUnsupportedTypes = {
-    "barcode", "range", "rank", "time", "datetime", "geotrace", "geoshape", "audio", "video", "file",
-    "acknowledge", "hidden", "xml-external", "csv-external", "trigger", "select_one_from_file",
-    "select_multiple_from_file", "select_one_external", "begin_loop", "end_loop", "osm", "image-annotate",
-};
+std::string refusalReason(const std::string& type) {
+    if (type == "select_one_from_file" || type == "select_multiple_from_file" || type == "select_one_external" ||
+        type == "select_multiple_external")
+        return "ClusterKit reads choices only from the choices sheet; copy the file's rows there and use "
+               "'select_one LIST'";
+    if (type == "time" || type == "datetime")
+        return "ClusterKit has no time-of-day answer; use 'date', or 'text' for a time";
+    if (type == "geotrace" || type == "geoshape")
+        return "ClusterKit records single GPS points only; use 'geopoint'";
+    if (type == "audio" || type == "video" || type == "file" || type == "image-annotate" || type == "osm" ||
+        type == "background-video")
+        return "ClusterKit attaches photos only";
+    if (type == "range" || type == "rank")
+        return "ClusterKit has no " + type + " widget; use 'integer' with a constraint, or 'select_one'";
+    if (type == "hidden" || type == "xml-external" || type == "csv-external" || type == "trigger" ||
+        type == "acknowledge" || type == "begin_loop" || type == "end_loop" || type == "entity")
+        return "ClusterKit does not implement it";
+    return {};
+}
 
 TypeInfo parseType(std::string_view cell) {
     TypeInfo info;
     std::vector<std::string> words = splitWords(cell);
     if (words.empty())
         return info;
-    std::string head = lower(words[0]);
-    size_t next = 1;
-    // "begin group" and "begin_group" are both written; so are "select one" and "select_one".
-    if ((head == "begin" || head == "end" || head == "select") && words.size() > 1) {
-        head += "_" + lower(words[1]);
-        next = 2;
-    }
-    if (head == "select_multiple" || head == "select_all_that_apply")
-        head = "select_multiple";
+    auto word = [&](size_t i) { return i < words.size() ? lower(words[i]) : std::string(); };
 
-    auto rest = [&] {
+    auto rest = [&](size_t from) {
         std::string text;
-        for (size_t i = next; i < words.size(); ++i)
+        for (size_t i = from; i < words.size(); ++i)
             text += (text.empty() ? "" : " ") + words[i];
         return text;
     };
 
-    if (head == "begin_group" || head == "end_group" || head == "begin_repeat" || head == "end_repeat") {
-        if (next < words.size()) {
-            std::string keyword = head;
-            std::replace(keyword.begin(), keyword.end(), '_', ' ');
-            info.error = "unexpected '" + rest() + "' after '" + keyword + "'";
-            return info;
-        }
-        info.kind = head == "begin_group"  ? EntryKind::BeginGroup
-                    : head == "end_group"  ? EntryKind::EndGroup
-                    : head == "begin_repeat" ? EntryKind::BeginRepeat
-                                             : EntryKind::EndRepeat;
-        return info;
+    // Selects: "select_one L", "select one L", "select_multiple L", "select all that apply L",
+    // and the legacy "select one from L" / "select all that apply from L"; each may end in
+    // "or_other" (or "or specify other").
+    std::string head = word(0);
+    size_t next = 1;
+    if (head == "select" && (word(1) == "one" || word(1) == "multiple")) {
+        head += "_" + word(1);
+        next = 2;
+    } else if (head == "select" && word(1) == "all" && word(2) == "that" && word(3) == "apply") {
+        head = "select_multiple";
+        next = 4;
+    } else if (head == "select_all_that_apply") {
+        head = "select_multiple";
     }
-
+    if ((head == "select_one" || head == "select_multiple") && word(next) == "from" && next + 1 < words.size())
+        ++next;
     if (head == "select_one" || head == "select_multiple" || head == "scale") {
         if (next >= words.size()) {
             info.error = "type '" + head + "' needs the name of a choice list: '" + head + " LIST'";
             return info;
         }
         info.list = words[next++];
-        if (next < words.size()) {
-            if (lower(words[next]) == "or_other")
-                info.error = "'or_other' is not supported: add an 'other' choice and a text question relevant "
-                             "when it is selected";
-            else
-                info.error = "unexpected '" + rest() + "' after the list name in '" + head + " " + info.list + "'";
+        if (next < words.size() && word(next) == "or_other" && next + 1 == words.size()) {
+            info.orOther = true;
+        } else if (next + 2 == words.size() && word(next) == "or" && word(next + 1) == "other") {
+            info.orOther = true;
+        } else if (next < words.size()) {
+            info.error = "unexpected '" + rest(next) + "' after the list name in '" + head + " " + info.list + "'";
             return info;
         }
         info.kind = EntryKind::Question;
@@ -274,25 +349,66 @@ TypeInfo parseType(std::string_view cell) {
         return info;
     }
 
-    std::string whole = lower(trim(cell));
-    if (words.size() == 1) {
-        static const std::map<std::string, std::string, std::less<>> kSimple = {
-            {"text", "text"},       {"integer", "integer"}, {"int", "integer"},   {"decimal", "decimal"},
-            {"date", "date"},       {"geopoint", "gps"},    {"image", "photo"},   {"note", "note"},
-            {"calculate", "calculate"}, {"money", "money"}, {"percent", "percent"},
-        };
-        if (auto it = kSimple.find(head); it != kSimple.end()) {
-            info.kind = EntryKind::Question;
-            info.type = it->second;
-            return info;
-        }
-        if (std::string reason = metadataReason(head); !reason.empty()) {
-            info.error = "'" + head + "' is not supported: " + reason + "; remove the row";
-            return info;
-        }
+    // Everything else is one keyword, though some are written with spaces ("begin group",
+    // "phone number", "add note prompt"): compare the whole cell with '_' for spaces.
+    std::string whole;
+    for (size_t i = 0; i < words.size(); ++i)
+        whole += (i ? "_" : "") + lower(words[i]);
+
+    if (whole == "begin_group" || whole == "end_group" || whole == "begin_repeat" || whole == "end_repeat" ||
+        whole == "begin_looped_group" || whole == "end_looped_group") {
+        info.kind = whole == "begin_group"                                    ? EntryKind::BeginGroup
+                    : whole == "end_group"                                    ? EntryKind::EndGroup
+                    : (whole == "begin_repeat" || whole == "begin_looped_group") ? EntryKind::BeginRepeat
+                                                                                 : EntryKind::EndRepeat;
+        return info;
     }
-    if (kUnsupportedTypes.count(head))
-        info.error = "type '" + head + "' is not supported by ClusterKit";
+    if ((head == "begin" || head == "end" || head == "begin_group" || head == "end_group" || head == "begin_repeat" ||
+         head == "end_repeat") &&
+        words.size() > 1) {
+        std::string keyword = head == "begin" || head == "end" ? head + " " + word(1) : head;
+        size_t from = head == "begin" || head == "end" ? 2 : 1;
+        info.error = "unexpected '" + rest(from) + "' after '" + keyword + "'";
+        return info;
+    }
+
+    // The names pyxform accepts for each type, its older "add ... prompt" and "q ..." spellings
+    // included.
+    static const std::map<std::string, std::string, std::less<>> kTypes = {
+        {"text", "text"},          {"string", "text"},           {"add_text_prompt", "text"},
+        {"q_string", "text"},      {"phone_number", "text"},     {"phonenumber_prompt", "text"},
+        {"integer", "integer"},    {"int", "integer"},           {"add_integer_prompt", "integer"},
+        {"q_int", "integer"},      {"decimal", "decimal"},       {"add_decimal_prompt", "decimal"},
+        {"q_decimal", "decimal"},  {"date", "date"},             {"add_date_prompt", "date"},
+        {"q_date", "date"},        {"geopoint", "gps"},          {"gps", "gps"},
+        {"location", "gps"},       {"q_location", "gps"},        {"add_location_prompt", "gps"},
+        {"image", "photo"},        {"photo", "photo"},           {"add_image_prompt", "photo"},
+        {"q_picture", "photo"},    {"note", "note"},             {"add_note_prompt", "note"},
+        {"q_note", "note"},        {"calculate", "calculate"},   {"calculation", "calculate"},
+        {"money", "money"},        {"percent", "percent"},
+    };
+    if (auto it = kTypes.find(whole); it != kTypes.end()) {
+        info.kind = EntryKind::Question;
+        info.type = it->second;
+        if (whole == "phone_number" || whole == "phonenumber_prompt")
+            info.note = "'" + trim(cell) + "' is read as a text question (ClusterKit has no phone-number keypad)";
+        return info;
+    }
+    if (whole == "barcode" || whole == "add_barcode_prompt" || whole == "q_barcode") {
+        info.kind = EntryKind::Question;
+        info.type = "text";
+        info.note = "'barcode' is read as a text question: the officer types the code (ClusterKit has no scanner)";
+        return info;
+    }
+    if (whole == "today" || !metadataReason(whole).empty()) {
+        info.kind = EntryKind::Metadata;
+        info.type = whole;
+        return info;
+    }
+    if (std::string reason = refusalReason(whole); !reason.empty())
+        info.error = "type '" + trim(cell) + "' is not supported: " + reason;
+    else if (std::string headReason = refusalReason(head); !headReason.empty())  // "rank LIST", "select_one_from_file x.csv"
+        info.error = "type '" + words[0] + "' is not supported: " + headReason;
     else
         info.error = "unknown type '" + trim(cell) + "'";
     return info;
@@ -302,17 +418,28 @@ TypeInfo parseType(std::string_view cell) {
 
 class XlsFormImporter {
 public:
-    explicit XlsFormImporter(std::string fileName) : m_file(std::move(fileName)) {}
+    explicit XlsFormImporter(std::string fileName, int64_t savedAt = 0)
+        : m_file(std::move(fileName)), m_savedAt(savedAt) {}
 
     XlsFormImport run(std::string_view bytes) {
         importWorkbook(bytes);
         XlsFormImport result;
         result.fileName = m_file;
         result.errors = std::move(m_problems);
+        // Warnings are gathered settings first (the languages depend on them); an author
+        // reads them best as the workbook runs: the file, then survey, choices and settings.
+        auto sheetOrder = [](const std::string& sheet) {
+            return sheet.empty() ? 0 : sheet == "survey" ? 1 : sheet == "choices" ? 2 : 3;
+        };
+        std::stable_sort(m_warnings.begin(), m_warnings.end(), [&](const XlsFormProblem& a, const XlsFormProblem& b) {
+            return std::make_pair(sheetOrder(a.sheet), a.row) < std::make_pair(sheetOrder(b.sheet), b.row);
+        });
+        result.warnings = std::move(m_warnings);
         if (result.errors.empty()) {
             result.document = std::move(m_document);
             result.surveyRows = std::move(m_surveyRows);
             result.choiceRows = std::move(m_choiceRows);
+            result.instanceNameRow = m_instanceNameRow;
         }
         return result;
     }
@@ -333,8 +460,14 @@ private:
         m_problems.push_back({m_file, sheet, row, column, std::move(message)});
     }
 
+    void warning(const std::string& sheet, int row, const std::string& column, std::string message) {
+        if (m_warnings.size() < kMaxProblems)
+            m_warnings.push_back({m_file, sheet, row, column, std::move(message)});
+    }
+
     void importWorkbook(std::string_view bytes) {
-        XlsxReadResult read = readXlsxSheets(bytes, {"survey", "choices", "settings"});
+        const std::vector<std::string> wanted = {"survey", "choices", "settings"};
+        XlsxReadResult read = looksLikeXls(bytes) ? readXlsSheets(bytes, wanted) : readXlsxSheets(bytes, wanted);
         if (!read.ok()) {
             fileProblem(read.error);
             return;
@@ -354,22 +487,22 @@ private:
             present += (present.empty() ? "'" : ", '") + name + "'";
         if (present.empty())
             present = "none";
-        if (!survey)
+        if (!survey) {
             fileProblem("has no sheet named 'survey' (its sheets: " + present + ")");
-        if (!settings)
-            fileProblem("has no sheet named 'settings' (it gives form_id and version; its sheets: " + present + ")");
-        if (!survey || !settings)
             return;
+        }
 
         Table surveyTable = makeTable("survey", *survey, surveyRole);
-        Table settingsTable = makeTable("settings", *settings, settingsRole);
+        Table settingsTable;
+        if (settings)
+            settingsTable = makeTable("settings", *settings, settingsRole);
         Table choicesTable;
         if (choices)
             choicesTable = makeTable("choices", *choices, choicesRole);
         if (surveyTable.data.empty())
             problem("survey", 0, "", "the sheet has no questions");
 
-        readSettings(settingsTable);
+        readSettings(settingsTable, settings != nullptr, read.modified);
         chooseLanguages(surveyTable, choicesTable);
         json choiceLists = json::object();
         if (choices)
@@ -381,6 +514,12 @@ private:
                         "')");
         }
 
+        for (const std::string& list : m_orOtherLists)
+            addOtherChoice(choiceLists, list);
+        addInstanceName(sections);
+        if (!m_renamed.empty())
+            followRenames(sections);
+
         m_document = json::object();
         m_document["id"] = m_formId;
         m_document["version"] = m_version;
@@ -389,6 +528,60 @@ private:
         if (!choiceLists.empty())
             m_document["choices"] = std::move(choiceLists);
         m_document["sections"] = std::move(sections);
+    }
+
+    // Rewrites ${old} to ${new} in every text of the survey (expressions, labels, hints).
+    void followRenames(json& node) {
+        if (node.is_string()) {
+            std::string text = node.get<std::string>();
+            if (text.find("${") == std::string::npos)
+                return;
+            for (const auto& [from, to] : m_renamed) {
+                const std::string needle = "${" + from + "}", replacement = "${" + to + "}";
+                for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + replacement.size()))
+                    text.replace(at, needle.size(), replacement);
+            }
+            node = text;
+        } else if (node.is_structured()) {
+            for (auto& child : node)
+                followRenames(child);
+        }
+    }
+
+    // "or_other" adds a choice 'other' to the list (as pyxform does), unless it has one.
+    void addOtherChoice(json& lists, const std::string& list) {
+        if (!lists.contains(list))
+            return;  // reported by the loader: no such list
+        for (const json& choice : lists[list])
+            if (choice.value("name", std::string()) == "other")
+                return;
+        json choice = json::object();
+        choice["name"] = "other";
+        json label = json::object();
+        for (const std::string& code : m_languages)
+            label[code] = "Other";
+        choice["label"] = std::move(label);
+        lists[list].push_back(std::move(choice));
+    }
+
+    // settings' instance_name names each visit (pyxform: the instance's display name). It
+    // becomes a calculation 'instance_name' at the start of the form, whose value the record
+    // keeps and the app lists the visit under.
+    void addInstanceName(json& sections) {
+        if (m_instanceName.empty() || !sections.is_array() || sections.empty())
+            return;
+        if (m_surveyRows.count("instance_name")) {
+            warning("settings", m_settingsRow, "instance_name",
+                    "not used: the survey already has a question named 'instance_name'");
+            return;
+        }
+        json node = json::object();
+        node["id"] = "instance_name";
+        node["type"] = "calculate";
+        node["calculation"] = m_instanceName;
+        json& questions = sections[0]["questions"];
+        questions.insert(questions.begin(), std::move(node));
+        m_instanceNameRow = std::max(m_settingsRow, 1);
     }
 
     // Reads the header and sorts out each column's role. Duplicate columns and values under
@@ -408,11 +601,31 @@ private:
             Column column;
             column.index = i;
             column.header = text;
-            size_t separator = text.find("::");
-            column.key = columnKey(std::string_view(text).substr(0, separator));
-            if (separator != std::string::npos) {
+            std::string_view base = text, language;
+            bool hasLanguage = false;
+            if (size_t separator = text.find("::"); separator != std::string::npos) {
+                base = std::string_view(text).substr(0, separator);
+                language = std::string_view(text).substr(separator + 2);
+                hasLanguage = true;
+                // "media::image::Hindi (hi)": the media kind, then the language.
+                if (columnKey(base) == "media") {
+                    size_t second = language.find("::");
+                    base = language.substr(0, second);
+                    hasLanguage = second != std::string_view::npos;
+                    language = hasLanguage ? language.substr(second + 2) : std::string_view();
+                }
+            } else if (size_t colon = text.find(':');
+                       colon != std::string::npos && isLocalizable(columnKey(std::string_view(text).substr(0, colon)))) {
+                // Older forms write one colon: "label:English".
+                base = std::string_view(text).substr(0, colon);
+                language = std::string_view(text).substr(colon + 1);
+                hasLanguage = true;
+            }
+            column.key = columnKey(base);
+            if (hasLanguage) {
                 column.hasLanguage = true;
-                column.language = languageCode(std::string_view(text).substr(separator + 2));
+                column.languageName = trim(language);
+                column.language = languageCode(language);
             }
             column.role = roleOf(column);
             table.columns.push_back(std::move(column));
@@ -438,8 +651,8 @@ private:
                 if (!trim(row->cells[i]).empty() && !columnAt(table, i))
                     headless[i].push_back(row->number);
         for (const auto& [index, rows] : headless)
-            problem(table.name, rows.front(), xlsxColumnName(index),
-                    "values in a column with no header (rows " + joinRows(rows) + "); give it a header or clear it");
+            warning(table.name, rows.front(), xlsxColumnName(index),
+                    "values in a column with no header are ignored (rows " + joinRows(rows) + "); give it a header or clear it");
         return table;
     }
 
@@ -452,31 +665,32 @@ private:
 
     static std::string cell(const XlsxRow& row, const Column& column) { return trim(row.cell(column.index)); }
 
-    // Unsupported and unknown columns are reported once per column, at the first row that uses
-    // them, with the other rows listed.
+    // Unsupported and unknown columns are ignored, as pyxform ignores what it does not know, but
+    // never in silence: one warning per column, at the first row that uses it, the others listed.
     void reportColumnsNotRead(const Table& table, const std::map<size_t, std::vector<int>>& rowsByColumn,
                               const std::string& supported) {
         for (const auto& [index, rows] : rowsByColumn) {
             const Column* column = columnAt(table, index);
             std::string where = rows.size() > 1 ? " (values in rows " + joinRows(rows) + ")" : "";
             if (column->role == Role::Unsupported)
-                problem(table.name, rows.front(), column->header,
-                        "column '" + column->header + "' is not supported by ClusterKit; clear it" + where);
+                warning(table.name, rows.front(), column->header,
+                        "column '" + column->header + "' is not supported by ClusterKit; its values are ignored" +
+                            where);
             else
-                problem(table.name, rows.front(), column->header,
-                        "unknown column '" + column->header + "'" + where + "; the " + table.name +
+                warning(table.name, rows.front(), column->header,
+                        "unknown column '" + column->header + "' is ignored" + where + "; the " + table.name +
                             " sheet reads " + supported);
         }
     }
 
     // ---- settings
 
-    void readSettings(const Table& table) {
+    void readSettings(const Table& table, bool present, const std::string& savedAt) {
         const XlsxRow* row = table.data.empty() ? nullptr : table.data.front();
         for (size_t i = 1; i < table.data.size(); ++i)
-            problem("settings", table.data[i]->number, "",
-                    "only the first row under the header is read; clear this row");
+            warning("settings", table.data[i]->number, "", "only the first row under the header is read; this row is ignored");
         const int rowNumber = row ? row->number : 0;
+        m_settingsRow = rowNumber;
         std::map<size_t, std::vector<int>> notRead;
         for (const Column& column : table.columns) {
             std::string value = row ? cell(*row, column) : std::string();
@@ -485,7 +699,8 @@ private:
             switch (column.role) {
             case Role::FormId: m_formId = value; break;
             case Role::Version: m_version = value; break;
-            case Role::DefaultLanguage: m_declaredDefault = languageCode(value); break;
+            case Role::DefaultLanguage: m_declaredDefault = value; break;
+            case Role::InstanceName: m_instanceName = value; break;
             case Role::Localized:
                 if (column.hasLanguage)
                     m_titleByLanguage[column.language] = value;
@@ -495,17 +710,63 @@ private:
             default: notRead[column.index].push_back(rowNumber); break;
             }
         }
-        reportColumnsNotRead(table, notRead, "form_id, version, form_title and default_language");
-        if (m_formId.empty())
-            problem("settings", rowNumber, "form_id", "the form has no form_id (the template's id)");
-        if (m_version.empty())
-            problem("settings", rowNumber, "version",
-                    "the form has no version (records name the exact version they were filled in)");
+        for (const auto& [index, rows] : notRead) {
+            const Column* column = columnAt(table, index);
+            warning("settings", rows.front(), column->header,
+                    "setting '" + column->header + "' is not used by ClusterKit and is ignored; the settings sheet "
+                    "reads form_id, version, form_title, default_language and instance_name");
+        }
+        const std::string sheet = present ? "settings" : "";
+        if (m_formId.empty()) {
+            m_formId = defaultFormId();
+            if (present)
+                warning(sheet, rowNumber, "form_id", "no form_id; the file name gives it: '" + m_formId + "'");
+        }
+        if (m_version.empty()) {
+            m_version = defaultVersion(savedAt);
+            if (present)
+                warning(sheet, rowNumber, "version",
+                        "no version; the workbook's last-saved time gives it: '" + m_version +
+                            "' (records name the version they were filled in; set one to keep it stable)");
+        }
+        if (!present)
+            m_warnings.push_back({m_file, "", 0, "",
+                                  "has no settings sheet: form_id '" + m_formId + "' comes from the file name and version '" +
+                                      m_version + "' from the workbook's last-saved time"});
+    }
+
+    // As pyxform: the file name without its extension, made into a valid id.
+    std::string defaultFormId() const {
+        std::string stem = std::filesystem::path(m_file).stem().string();
+        std::string id;
+        for (char c : stem)
+            id += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') ? c : '_';
+        if (id.size() > 128)
+            id.resize(128);
+        return id.find_first_not_of('_') == std::string::npos ? std::string("form") : id;
+    }
+
+    // YYYYMMDDHHMM of the workbook's last save (docProps), else of the file, else of now:
+    // a date-based version as pyxform-era tools give, stable while the file is unchanged.
+    std::string defaultVersion(const std::string& savedAt) const {
+        std::string digits;
+        for (char c : savedAt)
+            if (c >= '0' && c <= '9')
+                digits += c;
+        if (digits.size() >= 12)
+            return digits.substr(0, 12);
+        std::time_t when = m_savedAt > 0 ? std::time_t(m_savedAt) : std::time(nullptr);
+        std::tm utc{};
+        gmtime_r(&when, &utc);
+        char buffer[32];
+        std::strftime(buffer, sizeof buffer, "%Y%m%d%H%M", &utc);
+        return buffer;
     }
 
     // Languages are those of the columns that hold any text; the default comes first.
     void chooseLanguages(const Table& survey, const Table& choices) {
         std::vector<std::string> found;
+        std::map<std::string, std::string> names;  // code -> as typed ("Hindi (hi)")
         bool plainText = false;
         for (const Table* table : {&survey, &choices})
             for (const Column& column : table->columns) {
@@ -515,16 +776,38 @@ private:
                                         [&](const XlsxRow* row) { return !cell(*row, column).empty(); });
                 if (!used)
                     continue;
-                if (!column.hasLanguage)
-                    plainText = true;
-                else if (std::find(found.begin(), found.end(), column.language) == found.end())
+                if (!column.hasLanguage) {
+                    // A plain label makes a language of its own; a plain hint or message
+                    // beside "label::English" columns is read as the default language's.
+                    plainText = plainText || column.key == "label";
+                } else if (std::find(found.begin(), found.end(), column.language) == found.end()) {
                     found.push_back(column.language);
+                    names[column.language] = column.languageName;
+                }
             }
-        // Plain `label` is in the declared default language, else English. Without either a
-        // declaration or plain columns, the first language column is the default: a form in
-        // Hindi and Marathi alone should not demand English.
-        if (!m_declaredDefault.empty())
-            m_defaultLanguage = m_declaredDefault;
+        // default_language may name a column's language by its code or as typed
+        // ("Hindi (hi)", "hindi"). Plain `label` is in the declared default language, else
+        // English. Without either a declaration or plain columns, the first language column is
+        // the default: a form in Hindi and Marathi alone should not demand English.
+        std::string declared;
+        if (!m_declaredDefault.empty()) {
+            const std::string code = languageCode(m_declaredDefault);
+            for (const std::string& f : found)
+                if (declared.empty() && (lower(f) == lower(code) || lower(names[f]) == lower(trim(m_declaredDefault))))
+                    declared = f;
+            if (declared.empty() && plainText) {
+                declared = code;  // the plain columns are in it
+            } else if (declared.empty()) {
+                std::string list;
+                for (const std::string& f : found)
+                    list += (list.empty() ? "'" : ", '") + names[f] + "'";
+                warning("settings", m_settingsRow, "default_language",
+                        "'" + m_declaredDefault + "' matches no language column (" + (list.empty() ? "none" : list) +
+                            "); it is ignored");
+            }
+        }
+        if (!declared.empty())
+            m_defaultLanguage = declared;
         else if (plainText || found.empty() || std::find(found.begin(), found.end(), "en") != found.end())
             m_defaultLanguage = "en";
         else
@@ -620,13 +903,15 @@ private:
             m_choiceRows.emplace(std::make_pair(list, std::string()), row->number);
             m_choiceRows.emplace(std::make_pair(list, name), row->number);
         }
-        reportColumnsNotRead(table, notRead, "list_name, name, label and property columns");
+        reportColumnsNotRead(table, notRead, "list_name, name, label, image and property columns");
 
         for (const auto& [list, row] : rows) {
             json choice = json::object();
             choice["name"] = cell(*row, *nameColumn);
             if (json label = localText(table, *row, "label"); !label.empty())
                 choice["label"] = std::move(label);
+            if (json image = mediaText(table, *row, "image"); !image.empty())
+                choice["image"] = std::move(image);
             if (const auto& used = propertiesOfList[list]; !used.empty()) {
                 json properties = json::object();
                 for (size_t index : used) {
@@ -700,7 +985,39 @@ private:
                 problem("survey", row.number, typeColumn->header, type.error);
                 continue;
             }
-            const std::string name = cell(row, *nameColumn);
+            std::string name = cell(row, *nameColumn);
+            // XML names allow '-' and '.' ("hh-size", "q1.2"); ClusterKit ids are letters,
+            // digits and '_', so such a name becomes "hh_size", and every ${hh-size} with it.
+            if (name.find_first_of("-.") != std::string::npos) {
+                std::string id = name;
+                std::replace(id.begin(), id.end(), '-', '_');
+                std::replace(id.begin(), id.end(), '.', '_');
+                if (!m_renamed.count(name)) {
+                    m_renamed[name] = id;
+                    warning("survey", row.number, nameColumn->header,
+                            "name '" + name + "' is used as '" + id +
+                                "' (ClusterKit ids are letters, digits and '_'); ${" + name + "} references follow it");
+                }
+                name = id;
+            }
+            if (!type.note.empty())
+                warning("survey", row.number, typeColumn->header, type.note);
+            if (type.kind == EntryKind::Metadata) {
+                // `today` is a date ClusterKit computes itself; other metadata rows are skipped.
+                if (type.type == "today" && !name.empty()) {
+                    json node = json::object();
+                    node["id"] = name;
+                    node["type"] = "calculate";
+                    node["calculation"] = "today()";
+                    if (!m_surveyRows.count(name))
+                        m_surveyRows[name] = row.number;
+                    attach(std::move(node), false);
+                } else {
+                    warning("survey", row.number, typeColumn->header,
+                            "metadata '" + type.type + "' is skipped: " + metadataReason(type.type));
+                }
+                continue;
+            }
 
             if (type.kind == EntryKind::EndGroup || type.kind == EntryKind::EndRepeat) {
                 const bool repeat = type.kind == EntryKind::EndRepeat;
@@ -743,6 +1060,8 @@ private:
                 open.push_back({std::move(node), type.kind == EntryKind::BeginRepeat, row.number, kept});
             } else {
                 attach(std::move(node), false);
+                if (type.orOther && !name.empty())
+                    attach(otherTextNode(name, type), false);
             }
         }
         for (auto it = open.rbegin(); it != open.rend(); ++it) {
@@ -753,22 +1072,49 @@ private:
         }
         reportColumnsNotRead(table, notRead,
                              "type, name, label, hint, required, required_message, relevant, constraint, "
-                             "constraint_message, calculation, choice_filter, appearance, pii and allow_dont_know");
+                             "constraint_message, calculation, choice_filter, appearance, image, repeat_count, pii "
+                             "and allow_dont_know");
         return sections(std::move(top));
     }
 
-    // Values on an "end group" row would be lost; the name and label are tolerated because
-    // many authors repeat them there for readability.
+    // Values on an "end group" row have no effect (pyxform ignores them too), so each is a
+    // warning: the author may have meant it for the "begin" row. The name and label pass
+    // without one because many authors repeat them there for readability.
     void checkEndRow(const Table& table, const XlsxRow& row, const char* word) {
         for (const Column& column : table.columns) {
             if (column.role == Role::Type || column.role == Role::Name || column.role == Role::Unsupported ||
                 column.role == Role::Unknown || (column.role == Role::Localized && column.key == "label"))
                 continue;
             if (!cell(row, column).empty())
-                problem("survey", row.number, column.header,
-                        std::string("has no effect on an 'end ") + word + "' row; put it on the 'begin " + word +
+                warning("survey", row.number, column.header,
+                        std::string("is ignored on an 'end ") + word + "' row; put it on the 'begin " + word +
                             "' row");
         }
+    }
+
+    // pyxform's or_other: the list gains 'other', and a text question NAME_other, asked when
+    // 'other' is chosen, takes what the respondent said.
+    json otherTextNode(const std::string& name, const TypeInfo& type) {
+        m_orOtherLists.insert(type.list);
+        json node = json::object();
+        node["id"] = name + "_other";
+        node["type"] = "text";
+        json label = json::object();
+        for (const std::string& code : m_languages)
+            label[code] = "Specify other";
+        node["label"] = std::move(label);
+        node["relevant"] = "selected(${" + name + "}, 'other')";
+        return node;
+    }
+
+    // A media column's file names by language; the loader keeps them with the question.
+    json mediaText(const Table& table, const XlsxRow& row, std::string_view key) {
+        json text = json::object();
+        for (const Column& column : table.columns)
+            if (column.role == Role::Media && column.key == key)
+                if (std::string value = cell(row, column); !value.empty())
+                    text[column.hasLanguage ? column.language : m_defaultLanguage] = value;
+        return text;
     }
 
     json containerNode(const Table& table, const XlsxRow& row, bool repeat) {
@@ -786,11 +1132,17 @@ private:
             } else if ((column.role == Role::Expression && column.key == "relevant") ||
                        column.role == Role::Appearance) {
                 node[column.key] = value;
+            } else if (column.role == Role::Media) {
+                if (!node.contains("image"))
+                    node["image"] = mediaText(table, row, column.key);
+            } else if (column.role == Role::RepeatCount && repeat) {
+                node["repeat_count"] = value;
             } else if (column.role != Role::Type && column.role != Role::Name && column.role != Role::Unsupported &&
                        column.role != Role::Unknown) {
-                problem("survey", row.number, column.header,
-                        std::string("does not apply to a ") + (repeat ? "repeat" : "group") +
-                            " (only label, hint, relevant and appearance do)");
+                warning("survey", row.number, column.header,
+                        std::string("is ignored: it does not apply to a ") + (repeat ? "repeat" : "group") +
+                            " (only label, hint, relevant, appearance, image" + (repeat ? " and repeat_count" : "") +
+                            " do)");
             }
         }
         return node;
@@ -815,6 +1167,13 @@ private:
                 break;
             case Role::Expression:
             case Role::Appearance: node[column.key] = value; break;
+            case Role::Media:
+                if (!node.contains("image"))
+                    node["image"] = mediaText(table, row, column.key);
+                break;
+            case Role::RepeatCount:
+                problem("survey", row.number, column.header, "repeat_count applies only to a 'begin repeat' row");
+                break;
             case Role::Required: {
                 std::string flag = lower(value);
                 if (flag == "yes" || flag == "true" || flag == "1")
@@ -888,6 +1247,13 @@ private:
     std::set<std::string> m_sectionIds;
     std::map<std::string, int> m_usedLists;  // list name → first survey row using it
 
+    int64_t m_savedAt = 0;
+    std::vector<XlsFormProblem> m_warnings;
+    int m_settingsRow = 0;
+    int m_instanceNameRow = 0;  // the settings row whose instance_name became a calculation
+    std::string m_instanceName;
+    std::set<std::string> m_orOtherLists;
+    std::map<std::string, std::string> m_renamed;  // name as written -> id ("hh-size" -> "hh_size")
     std::string m_formId, m_version, m_declaredDefault, m_plainTitle;
     std::map<std::string, std::string> m_titleByLanguage;
     std::string m_defaultLanguage;
@@ -907,8 +1273,16 @@ std::string XlsFormProblem::toString() const {
     return text + ": " + message;
 }
 
-XlsFormImport importXlsFormBytes(std::string_view bytes, std::string_view fileName) {
-    return XlsFormImporter(std::string(fileName)).run(bytes);
+XlsFormImport importXlsFormBytes(std::string_view bytes, std::string_view fileName, int64_t savedAt) {
+    return XlsFormImporter(std::string(fileName), savedAt).run(bytes);
+}
+
+bool isWorkbookFileName(std::string_view fileName) {
+    std::string name = lower(fileName);
+    for (std::string_view extension : {".xlsx", ".xlsm", ".xls"})
+        if (name.size() >= extension.size() && name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
+            return true;
+    return false;
 }
 
 XlsFormImport importXlsForm(const std::filesystem::path& xlsx) {
@@ -931,34 +1305,49 @@ XlsFormImport importXlsForm(const std::filesystem::path& xlsx) {
     std::string bytes(size_t(size), '\0');
     if (!in || !in.read(bytes.data(), std::streamsize(bytes.size())))
         return fail("cannot be read");
-    return importXlsFormBytes(bytes, fileName);
+    int64_t savedAt = 0;
+    struct stat info {};
+    if (::stat(fileName.c_str(), &info) == 0)
+        savedAt = int64_t(info.st_mtime);
+    return importXlsFormBytes(bytes, fileName, savedAt);
 }
 
-TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx) {
+namespace {
+
+// An import problem as the loader's error type: where = "survey row 12", key = the column.
+TemplateError asTemplateError(const XlsFormProblem& p) {
+    TemplateError error;
+    error.file = p.file;
+    if (p.sheet.empty()) {
+        // TemplateError prints "file: where: message"; whole-file messages are written
+        // to follow the file's name, so they get a subject here.
+        error.where = "workbook";
+        error.message = "the file " + p.message;
+    } else {
+        error.where = p.sheet;
+        if (p.row > 0)
+            error.where += " row " + std::to_string(p.row);
+        error.message = p.message;
+    }
+    error.key = p.column;
+    return error;
+}
+
+}  // namespace
+
+TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const TemplateLoadOptions& options) {
     XlsFormImport imported = importXlsForm(xlsx);
+    std::vector<TemplateError> importWarnings;
+    for (const XlsFormProblem& p : imported.warnings)
+        importWarnings.push_back(asTemplateError(p));
     if (!imported.document) {
         TemplateLoadResult result;
-        for (const XlsFormProblem& p : imported.errors) {
-            TemplateError error;
-            error.file = p.file;
-            if (p.sheet.empty()) {
-                // TemplateError prints "file: where: message"; whole-file messages are written
-                // to follow the file's name, so they get a subject here.
-                error.where = "workbook";
-                error.message = "the file " + p.message;
-            } else {
-                error.where = p.sheet;
-                if (p.row > 0)
-                    error.where += " row " + std::to_string(p.row);
-            }
-            error.key = p.column;
-            if (error.message.empty())
-                error.message = p.message;
-            result.errors.push_back(std::move(error));
-        }
+        for (const XlsFormProblem& p : imported.errors)
+            result.errors.push_back(asTemplateError(p));
+        (options.strict ? result.errors : result.warnings) = std::move(importWarnings);
         return result;
     }
-    TemplateLoadResult loaded = loadTemplateDocument(*imported.document, imported.fileName);
+    TemplateLoadResult loaded = loadTemplateDocument(*imported.document, imported.fileName, options);
     // The loader names questions and choices by id ("question 'x'", "choice list 'l', choice
     // 'c'"); the author of a spreadsheet looks for a row.
     auto quoted = [](const std::string& text, std::string_view prefix, size_t from, std::string& out) {
@@ -970,19 +1359,41 @@ TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx) {
         out = text.substr(from + prefix.size(), close - from - prefix.size());
         return close + 1;
     };
-    for (TemplateError& error : loaded.errors) {
+    auto addRow = [&](TemplateError& error) {
         std::string id, list, name;
         if (size_t end = quoted(error.where, "question '", 0, id); end == error.where.size()) {
             if (auto it = imported.surveyRows.find(id); it != imported.surveyRows.end())
                 error.where += " (survey row " + std::to_string(it->second) + ")";
+            else if (id == "instance_name" && imported.instanceNameRow > 0)
+                error.where += " (settings row " + std::to_string(imported.instanceNameRow) + ", instance_name)";
         } else if (size_t next = quoted(error.where, "choice list '", 0, list); next != std::string::npos) {
             if (next != error.where.size() && quoted(error.where, ", choice '", next, name) != error.where.size())
-                continue;
+                return;
             if (auto it = imported.choiceRows.find({list, name}); it != imported.choiceRows.end())
                 error.where += " (choices row " + std::to_string(it->second) + ")";
         }
-    }
+    };
+    for (TemplateError& error : loaded.errors)
+        addRow(error);
+    for (TemplateError& warning : loaded.warnings)
+        addRow(warning);
+    // Import warnings come first: they are about the sheets, in row order.
+    std::vector<TemplateError>& into = options.strict ? loaded.errors : loaded.warnings;
+    into.insert(into.begin(), std::make_move_iterator(importWarnings.begin()), std::make_move_iterator(importWarnings.end()));
+    if (options.strict && !loaded.errors.empty())
+        loaded.survey.reset();
     return loaded;
+}
+
+TemplateLoadResult loadTemplateFile(const std::filesystem::path& path, const TemplateLoadOptions& options) {
+    // Content decides, not the name: a workbook saved as form.XLS or renamed .json is still one.
+    std::ifstream in(path, std::ios::binary);
+    char head[8] = {};
+    in.read(head, sizeof head);
+    std::string_view start(head, size_t(in.gcount()));
+    if (isWorkbookFileName(path.filename().string()) || start.substr(0, 2) == "PK" || looksLikeXls(start))
+        return loadTemplateXlsx(path, options);
+    return loadTemplateJsonFile(path, options);
 }
 
 }  // namespace ck

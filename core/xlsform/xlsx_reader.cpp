@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -313,10 +314,88 @@ std::string renderNumber(std::string_view raw) {
     return buffer;
 }
 
+// Which cell styles show a number as a date: a spreadsheet stores a date as a day count and
+// only its style (styles.xml) says so. An author who typed 2026-03-31 means that date, not
+// 46112.
+struct DateStyles {
+    std::vector<bool> isDate;  // by cell style index (<c s="...">)
+    bool base1904 = false;     // workbookPr date1904: old Mac workbooks count from 1904
+    bool dateStyle(std::string_view s) const {
+        size_t index = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), index);
+        return ec == std::errc() && end == s.data() + s.size() && index < isDate.size() && isDate[index];
+    }
+};
+
+// A number format shows a date when it has a year or day part outside quoted text, escapes
+// and [colour] brackets ("yyyy-mm-dd", "d/m/yy", "[$-409]dd mmm yyyy").
+bool isDateFormatCode(std::string_view code) {
+    bool quoted = false, bracket = false;
+    for (size_t i = 0; i < code.size(); ++i) {
+        char c = code[i];
+        if (quoted) {
+            quoted = c != '"';
+        } else if (bracket) {
+            bracket = c != ']';
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '[') {
+            bracket = true;
+        } else if (c == '\\' || c == '_' || c == '*') {
+            ++i;  // the next character is literal (or padding)
+        } else if (c == 'y' || c == 'Y' || c == 'd' || c == 'D') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Excel's built-in date formats (ECMA-376 part 1, 18.8.30): 14-17 and 22 carry a date;
+// 18-21 and 45-47 are times alone and stay numbers.
+bool isBuiltinDateFormat(int id) { return (id >= 14 && id <= 17) || id == 22 || (id >= 27 && id <= 36) || (id >= 50 && id <= 58); }
+
+// Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+std::string isoDateFromDays(long long z) {
+    z += 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const long long doe = z - era * 146097;
+    const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long y = yoe + era * 400;
+    const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long long mp = (5 * doy + 2) / 153;
+    const long long d = doy - (153 * mp + 2) / 5 + 1;
+    const long long m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) ++y;
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lld", y, m, d);
+    return buffer;
+}
+
+// A date cell's serial number as an ISO date, with the time when there is one; the number
+// as typed when it is no plausible date.
+std::string renderDate(std::string_view raw, bool base1904) {
+    double serial = 0;
+    auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), serial);
+    if (ec != std::errc() || end != raw.data() + raw.size() || !std::isfinite(serial) || serial < 1 || serial > 2958465)
+        return renderNumber(raw);
+    long long whole = static_cast<long long>(std::floor(serial));
+    // Day 1 is 1900-01-01, and Excel counts a 29 February 1900 that never was (day 60), so
+    // from day 61 on the days run from 1899-12-30. 1904-based workbooks count from 1904-01-01.
+    long long days = base1904 ? whole - 24107 : (whole >= 61 ? whole - 25569 : whole - 25568);
+    std::string text = isoDateFromDays(days);
+    long long seconds = std::llround((serial - double(whole)) * 86400.0);
+    if (seconds > 0 && seconds < 86400) {
+        char buffer[48];
+        std::snprintf(buffer, sizeof buffer, "T%02d:%02d:%02d", int(seconds / 3600), int(seconds / 60 % 60), int(seconds % 60));
+        text += buffer;
+    }
+    return text;
+}
+
 // Reads one worksheet part into `sheet`.
 std::optional<Failure> readWorksheet(std::string& xml, const std::string& partName,
-                                     const std::vector<std::string>& sharedStrings, const XlsxLimits& limits,
-                                     XlsxSheet& sheet) {
+                                     const std::vector<std::string>& sharedStrings, const DateStyles& dates,
+                                     const XlsxLimits& limits, XlsxSheet& sheet) {
     pugi::xml_document doc;
     if (auto failure = parseXml(doc, xml, partName))
         return failure;
@@ -375,7 +454,8 @@ std::optional<Failure> readWorksheet(std::string& xml, const std::string& partNa
                     } else if (type == "str" || type == "e" || type == "d") {
                         text = decodeOoxmlEscapes(std::move(value));  // formula text result, #N/A, ISO date
                     } else {
-                        text = renderNumber(value);
+                        text = dates.dateStyle(attribute(c, "s").value()) ? renderDate(value, dates.base1904)
+                                                                           : renderNumber(value);
                     }
                 }
                 if (text.empty())
@@ -458,6 +538,17 @@ public:
                 if (auto failure = readSharedStrings(resolvePartPath(baseDir, rel.target), sharedStrings))
                     return failure;
 
+        DateStyles dates;
+        if (pugi::xml_node properties = firstChild(workbook, "workbookPr")) {
+            std::string_view flag = attribute(properties, "date1904").value();
+            dates.base1904 = flag == "1" || flag == "true";
+        }
+        for (const Relationship& rel : relationships)
+            if (endsWith(rel.type, "/styles"))
+                if (auto failure = readDateStyles(resolvePartPath(baseDir, rel.target), dates))
+                    return failure;
+        readModified(result.modified);
+
         for (const SheetEntry* entry : chosen) {
             if (entry->part.empty())
                 return Failure{"has a sheet '" + entry->name + "' that is not a worksheet (a chart sheet?)"};
@@ -467,7 +558,7 @@ public:
                 return failure;
             XlsxSheet sheet;
             sheet.name = entry->name;
-            if (auto failure = readWorksheet(xml, entry->part, sharedStrings, m_limits, sheet))
+            if (auto failure = readWorksheet(xml, entry->part, sharedStrings, dates, m_limits, sheet))
                 return failure;
             result.sheets.push_back(std::move(sheet));
         }
@@ -530,6 +621,49 @@ private:
         for (pugi::xml_node si = firstChild(sst, "si"); si; si = nextSibling(si, "si"))
             out.push_back(richText(si));
         return std::nullopt;
+    }
+
+    // Styles are needed only to tell dates from numbers: a workbook without them (or with
+    // unreadable ones, which spreadsheet programs also shrug off) shows plain numbers.
+    std::optional<Failure> readDateStyles(const std::string& part, DateStyles& dates) {
+        std::optional<zip_int64_t> index = locateEntry(m_archive, part);
+        if (!index)
+            return std::nullopt;
+        std::string xml;
+        if (auto failure = readEntry(m_archive, *index, part, m_limits.maxEntryBytes, xml))
+            return failure;
+        pugi::xml_document doc;
+        if (parseXml(doc, xml, part))
+            return std::nullopt;
+        pugi::xml_node styleSheet = doc.document_element();
+        std::map<int, bool> customDate;
+        for (pugi::xml_node fmt = firstChild(firstChild(styleSheet, "numFmts"), "numFmt"); fmt;
+             fmt = nextSibling(fmt, "numFmt"))
+            customDate[attribute(fmt, "numFmtId").as_int(-1)] = isDateFormatCode(attribute(fmt, "formatCode").value());
+        for (pugi::xml_node xf = firstChild(firstChild(styleSheet, "cellXfs"), "xf"); xf; xf = nextSibling(xf, "xf")) {
+            if (dates.isDate.size() >= 65536)
+                break;  // more styles than Excel allows; the rest show as numbers
+            int id = attribute(xf, "numFmtId").as_int(0);
+            auto custom = customDate.find(id);
+            dates.isDate.push_back(custom != customDate.end() ? custom->second : isBuiltinDateFormat(id));
+        }
+        return std::nullopt;
+    }
+
+    // The workbook's last-saved time from docProps/core.xml ("2026-03-31T10:15:00Z"), or "".
+    void readModified(std::string& out) {
+        std::optional<zip_int64_t> index = locateEntry(m_archive, "docProps/core.xml");
+        if (!index)
+            return;
+        std::string xml;
+        if (readEntry(m_archive, *index, "docProps/core.xml", 1024 * 1024, xml))
+            return;
+        pugi::xml_document doc;
+        if (parseXml(doc, xml, "docProps/core.xml"))
+            return;
+        std::string text = elementText(firstChild(doc.document_element(), "modified"));
+        if (text.size() <= 64 && isValidUtf8(text))
+            out = text;
     }
 
     static const SheetEntry* findSheet(const std::vector<SheetEntry>& sheets, const std::string& name) {

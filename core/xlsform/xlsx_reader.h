@@ -37,6 +37,9 @@ struct XlsxLimits {
 struct XlsxReadResult {
     std::vector<std::string> sheetNames;  // every sheet of the workbook, in tab order
     std::vector<XlsxSheet> sheets;        // the wanted sheets that exist, in the order asked for
+    // When the workbook was last saved, as its properties say ("2026-03-31T10:15:00Z"); empty
+    // when it does not say.
+    std::string modified;
     // Empty on success. Otherwise what is wrong, phrased to follow the file's name:
     // "is not a valid .xlsx (zip) file: Not a zip archive".
     std::string error;
@@ -45,10 +48,20 @@ struct XlsxReadResult {
 
 // Reads the sheets named in `wanted` from `bytes` (the whole .xlsx file). Names match exactly
 // or, failing that, ignoring ASCII case; a wanted sheet the workbook lacks is simply absent
-// from the result (see `sheetNames`). Numbers read as typed: 12 (not 12.0), 2026.1; booleans
+// from the result (see `sheetNames`). Numbers read as typed: 12 (not 12.0), 2026.1; numbers
+// styled as dates as ISO dates (2026-03-31, with "T10:15:00" when there is a time); booleans
 // as TRUE/FALSE; formulas as their cached result.
 [[nodiscard]] XlsxReadResult readXlsxSheets(std::string_view bytes, const std::vector<std::string>& wanted,
                                             const XlsxLimits& limits = {});
+
+// True when `bytes` begin like a legacy .xls workbook (an OLE compound file).
+bool looksLikeXls(std::string_view bytes);
+// The same for a legacy .xls workbook (Excel 97-2003), read with FreeXL: dates come as
+// ISO dates (FreeXL reads the cell formats), numbers as typed. FreeXL runs in a forked child
+// process (it misreads some malformed files): call this from a single-threaded program, as
+// the author's tools are.
+[[nodiscard]] XlsxReadResult readXlsSheets(std::string_view bytes, const std::vector<std::string>& wanted,
+                                           const XlsxLimits& limits = {});
 
 // "A" for 0, "AB" for 27: how a column is named to a person.
 std::string xlsxColumnName(size_t column);

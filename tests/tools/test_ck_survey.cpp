@@ -59,7 +59,11 @@ TEST_CASE("check: a broken template prints every error and fails", "[tools]") {
 }
 
 TEST_CASE("check: unreadable and malformed files", "[tools]") {
-    CHECK(run("check /nonexistent/x.json").status == 1);
+    Run missing = run("check /nonexistent/x.json");
+    CHECK(missing.status == 2);  // an I/O error, as documented, not a faulty template
+    CHECK_THAT(missing.out, Catch::Contains("/nonexistent/x.json: no such file"));
+    CHECK(run("check /nonexistent/form.xlsx").status == 2);
+    CHECK(run("fill /nonexistent/form.xlsx answers.json").status == 2);
     fs::path bad = scratch("not-json.json");
     std::ofstream(bad) << "{ this is not json";
     Run r = run("check " + bad.string());
@@ -153,4 +157,49 @@ TEST_CASE("check: an XLSForm workbook, and a broken one", "[tools]") {
     INFO(bad.out);
     CHECK(bad.status == 1);
     CHECK_THAT(bad.out, Catch::Contains("cut.xlsx"));
+}
+
+TEST_CASE("check: .xls, .xlsm and upper-case names go to the workbook reader, never the JSON parser", "[tools]") {
+    const std::string xls = std::string(CK_TEST_DATA_DIR) + "/xlsform/legacy-shop-visit.xls";
+    Run r = run("check " + xls);
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("template 'shop_visit_xls' version 2024031501 is sound (with 5 warnings"));
+    // Warnings come under their own heading, each with its sheet and row.
+    CHECK_THAT(r.out, Catch::Contains("5 warnings (ignored or filled in") &&
+                          Catch::Contains("warning: " + xls + ": survey row 2, type: metadata 'start' is skipped") &&
+                          Catch::Contains("warning: " + xls + ": settings row 2, style: setting 'style'"));
+    CHECK(r.out.find("error:") == std::string::npos);
+
+    const std::string sample = std::string(CK_TEST_DATA_DIR) + "/xlsform/sample-bilingual.xlsx";
+    for (const char* name : {"UPPER.XLSX", "macro.xlsm", "Mixed.Xls"}) {
+        fs::path copy = scratch(name);
+        fs::copy_file(std::string(name) == std::string("Mixed.Xls") ? xls : sample, copy, fs::copy_options::overwrite_existing);
+        Run c = run("check " + copy.string());
+        INFO(name << "\n" << c.out);
+        CHECK(c.status == 0);
+        CHECK_THAT(c.out, Catch::Contains("is sound"));
+    }
+
+    // Not a workbook at all, but named like one: the workbook reader says so.
+    fs::path fake = scratch("gps.xls");
+    std::ofstream(fake, std::ios::binary) << std::string("\x01\x02\xff\xfe not a workbook", 19);
+    Run bad = run("check " + fake.string());
+    INFO(bad.out);
+    CHECK(bad.status == 1);
+    CHECK(bad.out.find("JSON") == std::string::npos);
+    CHECK_THAT(bad.out, Catch::Contains("gps.xls: workbook: the file is not a valid .xlsx (zip) file"));
+}
+
+TEST_CASE("check --strict: every warning is an error", "[tools]") {
+    const std::string xls = std::string(CK_TEST_DATA_DIR) + "/xlsform/legacy-shop-visit.xls";
+    Run r = run("check --strict " + xls);
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("5 errors:") && Catch::Contains("error: " + xls + ": survey row 2, type: metadata 'start'") &&
+                          Catch::Contains("hint: missing in language 'hi'") && Catch::Contains("the template was not loaded"));
+    // A template complete by ClusterKit's standard passes strict checking too.
+    Run flagship = run("check " + kFlagship + " --strict");
+    INFO(flagship.out);
+    CHECK(flagship.status == 0);
 }

@@ -1,10 +1,13 @@
 // ck-survey: the survey author's and the demo's tool.
-//   ck-survey check TEMPLATE             check a template (.json or XLSForm .xlsx); print its
-//                                         errors, or a summary when it is sound
+//   ck-survey check [--strict] TEMPLATE  check a template (.json, or an XLSForm .xlsx, .xlsm or
+//                                         .xls); print its errors and, apart, its warnings (what
+//                                         was ignored or filled in), or a summary when it is sound;
+//                                         with --strict every warning is an error
 //   ck-survey fill TEMPLATE ANSWERS.json  fill a visit from answers; print the record as JSON,
 //                                         or every problem that stops it from being finalised
 // Exit status: 0 success, 1 the template or the answers have problems, 2 usage or I/O error.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,30 +28,47 @@ namespace {
 
 int usage() {
     std::cerr << "usage:\n"
-                 "  ck-survey check TEMPLATE.json|TEMPLATE.xlsx\n"
+                 "  ck-survey check [--strict] TEMPLATE.json|TEMPLATE.xlsx|TEMPLATE.xls\n"
                  "  ck-survey fill TEMPLATE ANSWERS.json [--language CODE] [--today YYYY-MM-DD] [--binary OUT.bin]\n";
     return 2;
 }
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+// A template that is not there is an I/O error (exit 2), not a faulty template (exit 1).
+bool readable(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && std::ifstream(path, std::ios::binary)) return true;
+    std::cerr << path << ": " << (std::filesystem::exists(path, ec) ? "cannot read the file" : "no such file") << "\n";
+    return false;
 }
 
-ck::TemplateLoadResult loadAny(const std::string& path) {
-    if (endsWith(path, ".xlsx")) return ck::loadTemplateXlsx(path);
-    return ck::loadTemplateJsonFile(path);
+ck::TemplateLoadResult loadAny(const std::string& path, bool strict = false) {
+    return ck::loadTemplateFile(path, ck::TemplateLoadOptions{strict});
+}
+
+std::string plural(size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+// Warnings go to stderr after the errors, under their own heading, so that neither hides
+// the other; each names its sheet and row (or question) like an error.
+void printWarnings(const ck::TemplateLoadResult& r) {
+    if (r.warnings.empty()) return;
+    std::cerr << plural(r.warnings.size(), "warning") << " (ignored or filled in; `check --strict` makes them errors):\n";
+    for (const auto& w : r.warnings) std::cerr << "  warning: " << w.toString() << "\n";
 }
 
 // Prints the errors of a failed load; returns the exit status.
 int reportLoadErrors(const ck::TemplateLoadResult& r) {
-    for (const auto& e : r.errors) std::cerr << e.toString() << "\n";
-    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << "; the template was not loaded\n";
+    std::cerr << plural(r.errors.size(), "error") << ":\n";
+    for (const auto& e : r.errors) std::cerr << "  error: " << e.toString() << "\n";
+    printWarnings(r);
+    std::cerr << plural(r.errors.size(), "error") << "; the template was not loaded\n";
     return 1;
 }
 
-int check(const std::string& path) {
-    auto r = loadAny(path);
+int check(const std::string& path, bool strict) {
+    if (!readable(path)) return 2;
+    auto r = loadAny(path, strict);
     if (!r.ok()) return reportLoadErrors(r);
+    printWarnings(r);
     const ck::Template& t = *r.survey;
     std::map<std::string, int> byType;
     int answerable = 0, pii = 0, repeats = 0;
@@ -59,7 +79,8 @@ int check(const std::string& path) {
         if (q.pii) ++pii;
         if (q.type == ck::QuestionType::Repeat) ++repeats;
     }
-    std::cout << path << ": template '" << t.id << "' version " << t.version << " is sound\n";
+    std::cout << path << ": template '" << t.id << "' version " << t.version << " is sound"
+              << (r.warnings.empty() ? "" : " (with " + plural(r.warnings.size(), "warning") + ", see above)") << "\n";
     std::cout << "  languages: ";
     for (size_t i = 0; i < t.languages.size(); ++i) std::cout << (i ? ", " : "") << t.languages[i];
     std::cout << "\n  title: " << t.title.in(0) << "\n";
@@ -105,6 +126,7 @@ std::optional<std::string> readFile(const std::string& path) {
 
 int fill(const std::string& templatePath, const std::string& answersPath, const std::string& language,
          const std::string& today, const std::string& binaryOut) {
+    if (!readable(templatePath)) return 2;
     auto r = loadAny(templatePath);
     if (!r.ok()) return reportLoadErrors(r);
     auto text = readFile(answersPath);
@@ -177,7 +199,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) return usage();
     try {
-        if (args[0] == "check" && args.size() == 2) return check(args[1]);
+        if (args[0] == "check" && args.size() == 2) return check(args[1], false);
+        if (args[0] == "check" && args.size() == 3 && (args[1] == "--strict" || args[2] == "--strict"))
+            return check(args[1] == "--strict" ? args[2] : args[1], true);
         if (args[0] == "fill" && args.size() >= 3) {
             std::string language, today, binary;
             for (size_t i = 3; i < args.size(); ++i) {

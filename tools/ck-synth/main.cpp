@@ -215,8 +215,8 @@ int answersCommand(const std::vector<std::string>& args) {
     const int days = window.days;
 
     const std::string& templatePath = o.positional[0];
-    bool xlsx = templatePath.size() > 5 && templatePath.compare(templatePath.size() - 5, 5, ".xlsx") == 0;
-    ck::TemplateLoadResult loaded = xlsx ? ck::loadTemplateXlsx(templatePath) : ck::loadTemplateJsonFile(templatePath);
+    // .json or any workbook (.xlsx, .xlsm, .xls), told apart by content.
+    ck::TemplateLoadResult loaded = ck::loadTemplateFile(templatePath);
     if (!loaded.ok()) {
         for (const auto& e : loaded.errors) std::cerr << e.toString() << "\n";
         throw Exit{kProblems, std::to_string(loaded.errors.size()) + (loaded.errors.size() == 1 ? " error" : " errors") +

@@ -12,6 +12,8 @@
 
 #include <imgui_stdlib.h>
 
+#include "core/form/interpolate.h"
+
 namespace ck {
 namespace {
 
@@ -71,9 +73,10 @@ void drawSectionList(FormContext& f, int currentSection) {
         Progress p = f.session.sectionProgress(sec);
         ImGui::PushID(sec);
         bool done = relevant && p.total > 0 && p.answered >= p.total;
-        std::string label = std::string(done ? "[done] " : "") + q.label.in(f.lang) + "  " +
+        const std::string title = interpolate(f.session, q.label.in(f.lang), Position{sec, 0}, f.lang);
+        std::string label = std::string(done ? "[done] " : "") + title + "  " +
                             std::to_string(p.answered) + "/" + std::to_string(p.total);
-        if (!relevant) label = q.label.in(f.lang) + "  (not asked)";
+        if (!relevant) label = title + "  (not asked)";
         if (!relevant) ImGui::BeginDisabled();
         if (ImGui::Selectable(label.c_str(), sec == currentSection, 0, ImVec2(0, touchHeight(f.s)))) {
             for (const auto& item : f.session.items())
@@ -271,13 +274,15 @@ void drawQuestion(FormContext& f, Position at) {
     const Value& current = f.session.answer(at.question, at.instance);
     if (q.repeat >= 0) {
         const Question& r = f.survey.questions[size_t(q.repeat)];
-        ImGui::Text("%s: row %d of %d", r.label.in(f.lang).c_str(), at.instance + 1, f.session.instanceCount(q.repeat));
+        ImGui::Text("%s: row %d of %d", interpolate(f.session, r.label.in(f.lang), Position{r.index, 0}, f.lang).c_str(),
+                    at.instance + 1, f.session.instanceCount(q.repeat));
     }
+    // ${field} references in the texts show the visit's current answers (core/form/interpolate.h).
     ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(q.label.in(f.lang).c_str());
+    ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), at, f.lang).c_str());
     ImGui::PopTextWrapPos();
     if (f.session.isRequired(at.question, at.instance)) hintText(f.t(Text::Required));
-    if (!q.hint.empty()) hintText(q.hint.in(f.lang));
+    if (!q.hint.empty()) hintText(interpolate(f.session, q.hint.in(f.lang), at, f.lang));
     ImGui::Spacing();
 
     ImGui::PushID(at.question * 4096 + at.instance);
@@ -313,7 +318,8 @@ void drawQuestion(FormContext& f, Position at) {
 
     if (f.ui.inputErrorAt == at && !f.ui.inputError.empty()) problemText(f.ui.inputError);
     if (current.isAnswered() && !f.session.constraintHolds(at.question, at.instance)) {
-        std::string message = q.constraintMessage.empty() ? "This answer is not allowed here" : q.constraintMessage.in(f.lang);
+        std::string message = q.constraintMessage.empty() ? "This answer is not allowed here"
+                                                          : interpolate(f.session, q.constraintMessage.in(f.lang), at, f.lang);
         problemText(message);
     }
 }
@@ -326,12 +332,14 @@ void drawRepeats(FormContext& f, int section) {
             continue;
         ImGui::PushID(q.index);
         ImGui::Separator();
-        ImGui::TextUnformatted(q.label.in(f.lang).c_str());
+        ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), Position{q.index, 0}, f.lang).c_str());
         std::vector<int> columns;
         for (int c : q.children)
             if (f.survey.questions[size_t(c)].isAnswerable() && columns.size() < 4) columns.push_back(c);
         int rows = f.session.instanceCount(q.index);
         int edit = -1, remove = -1;
+        // A repeat_count decides the rows: the officer answers the count, not Add and Remove.
+        const bool counted = q.repeatCount.present();
         const ImGuiTableFlags tf = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
         if (rows > 0 && ImGui::BeginTable("rows", int(columns.size()) + 2, tf)) {
             ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 40 * f.s);
@@ -361,13 +369,13 @@ void drawRepeats(FormContext& f, int section) {
                     if (bigButton(editLabel.c_str(), f.s)) edit = i;
                     recordItem(f.ui, "edit_row_" + q.id + "_" + std::to_string(i));  // drawn rows only
                     ImGui::SameLine();
-                    if (bigButton(removeLabel.c_str(), f.s)) remove = i;
+                    if (bigButtonEnabled(removeLabel.c_str(), !counted, f.s)) remove = i;
                     ImGui::PopID();
                 }
             }
             ImGui::EndTable();
         }
-        if (bigButton(f.label(Text::AddRow, "add_row").c_str(), f.s)) edit = f.model.addInstance(q.index);
+        if (bigButtonEnabled(f.label(Text::AddRow, "add_row").c_str(), !counted, f.s)) edit = f.model.addInstance(q.index);
         recordItem(f.ui, "add_row_" + q.id);
         ImGui::PopID();
         // After the table: these change the session the loop reads.
@@ -419,7 +427,7 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     if (ImGui::BeginChild("question", ImVec2(0, -footer), true)) {
         if (at.valid()) {
             const Question& sec = f.survey.questions[size_t(section)];
-            hintText(sec.label.in(f.lang));
+            hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
             drawQuestion(f, at);
             drawRepeats(f, section);
         } else {

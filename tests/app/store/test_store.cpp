@@ -191,7 +191,7 @@ TEST_CASE("create and open refuse what they must, by name", "[store]") {
     CHECK(other.failure().error == StoreError::NotAStore);
 }
 
-TEST_CASE("changing the passphrase re-wraps the key; the data stays readable", "[store]") {
+TEST_CASE("changing the passphrase re-wraps the key, the data stays readable", "[store]") {
     fs::path dir = scratchDir("change-pass");
     const std::string newPass = "kongu-vellalar-2027!";
     std::string visitId;
@@ -506,7 +506,7 @@ TEST_CASE("outbox: nothing leaves without an acknowledgement, and steps keep the
     CHECK(reopened.value().envelope(c).ok());
 }
 
-TEST_CASE("purge: acknowledged records past their age go; drafts and unacknowledged never", "[store]") {
+TEST_CASE("purge: acknowledged records past their age go, drafts and unacknowledged never", "[store]") {
     fs::path dir = scratchDir("purge");
     Store store = makeStore(dir);
     withAggregator(store);
@@ -716,4 +716,16 @@ TEST_CASE("autosave latency on a 300-question visit (synchronous=FULL)", "[store
     // The target is p99 < 5 ms; the check is loose so that a noisy shared machine does not
     // fail the suite. tests/bench measures it properly.
     CHECK(p99 < 100);
+}
+
+TEST_CASE("a visit is listed under an XLSForm's instance_name when it has no unit name", "[app][store]") {
+    Record record;
+    record.answers.push_back({"owner", Value::text("Lakshmi"), false, {}});
+    record.answers.push_back({"instance_name", Value::text("Shop Velavan - Tiruppur"), false, {}});
+    CHECK(visitTitle(record, "unit_name") == "Shop Velavan - Tiruppur");
+    record.answers.push_back({"unit_name", Value::text("Velavan Knits"), false, {}});
+    CHECK(visitTitle(record, "unit_name") == "Velavan Knits");  // the configured question wins
+    Record plain;
+    plain.answers.push_back({"owner", Value::text("Lakshmi"), false, {}});
+    CHECK(visitTitle(plain, "unit_name") == "Lakshmi");
 }

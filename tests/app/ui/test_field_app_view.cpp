@@ -1,6 +1,8 @@
 // The screens, drawn headless (ImGui with no renderer, as example_null) and driven through
 // ImGuiIO with real mouse clicks and typed characters.
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -394,4 +396,102 @@ TEST_CASE("a 200-row repeat table builds only the rows in view, and all of them 
     gui.clickItem(app, "edit_row_product_lines_199");
     REQUIRE(model.position().valid());
     CHECK(model.position().instance == 199);
+}
+
+namespace {
+
+// The text one frame draws, read back from its draw lists: every glyph is a quad whose
+// texture corners are that glyph's in the font atlas. Spaces draw nothing, so they are left
+// out; compare with noSpaces(). (Dear ImGui's own text log stops at the first window's End.)
+std::string drawnText(HeadlessImGui& gui, FieldApp& app) {
+    gui.frame(app);
+    struct GlyphUv {
+        float u1, v1;
+        unsigned codepoint;
+    };
+    std::map<std::pair<float, float>, GlyphUv> glyphs;
+    for (ImFont* font : ImGui::GetIO().Fonts->Fonts)
+        for (const ImFontGlyph& g : font->Glyphs)
+            if (g.Visible) glyphs[{g.U0, g.V0}] = {g.U1, g.V1, g.Codepoint};
+    std::string out;
+    ImDrawData* data = ImGui::GetDrawData();
+    for (int l = 0; data && l < data->CmdListsCount; ++l) {
+        const ImVector<ImDrawVert>& v = data->CmdLists[l]->VtxBuffer;
+        for (int i = 0; i + 3 < v.Size; ++i) {
+            auto it = glyphs.find({v[i].uv.x, v[i].uv.y});
+            if (it == glyphs.end() || v[i + 2].uv.x != it->second.u1 || v[i + 2].uv.y != it->second.v1) continue;
+            unsigned cp = it->second.codepoint;
+            if (cp < 0x80) {
+                out += char(cp);
+            } else if (cp < 0x800) {
+                out += char(0xC0 | (cp >> 6));
+                out += char(0x80 | (cp & 0x3F));
+            } else {
+                out += char(0xE0 | (cp >> 12));
+                out += char(0x80 | ((cp >> 6) & 0x3F));
+                out += char(0x80 | (cp & 0x3F));
+            }
+            i += 3;
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string noSpaces(std::string text) {
+    text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("${field} in labels and hints shows the answers on the form and in review, with repeat_count rows", "[ui][view]") {
+    auto dir = scratchDir("view-interpolation");
+    const auto templates = dir / "templates";
+    std::filesystem::create_directories(templates);
+    std::ofstream(templates / "shop.json") << R"({"id": "shop", "version": "1", "languages": ["en"], "title": "Shop",
+      "sections": [{"id": "s", "label": "Shop ${shop_name}", "questions": [
+        {"id": "shop_name", "type": "text", "label": "Shop name"},
+        {"id": "workers", "type": "integer", "label": "Workers at ${shop_name}", "hint": "Everyone at ${shop_name} today",
+         "required": true, "constraint": ". <= 5", "constraint_message": "At most 5 at ${shop_name}"},
+        {"id": "staff", "type": "repeat", "label": "Staff of ${shop_name}", "repeat_count": "${workers}", "questions": [
+          {"id": "person", "type": "text", "label": "Name"}]}]}]})";
+    FakeClock clock;
+    FieldAppConfig config = makeConfig(dir / "data", clock);
+    config.templatesDir = templates;
+    {
+        AppModel setup(config);
+        createStore(setup);
+    }
+    FieldApp app(config);
+    HeadlessImGui gui;
+    gui.frames(app, 2);
+    unlockStore(app.model());
+    gui.frames(app, 2);
+    gui.clickItem(app, "start_shop");
+    REQUIRE(app.model().screen() == Screen::Form);
+    CHECK(questionAt(app) == "shop_name");
+    gui.clickItem(app, "answer");
+    gui.type(app, "Velavan");
+    gui.clickItem(app, "next");
+    REQUIRE(questionAt(app) == "workers");
+    std::string text = drawnText(gui, app);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains(noSpaces("Workers at Velavan")) && Catch::Contains(noSpaces("Everyone at Velavan today")) &&
+                         Catch::Contains(noSpaces("Shop Velavan")));
+    CHECK(text.find("${shop_name}") == std::string::npos);
+
+    gui.clickItem(app, "answer");
+    gui.type(app, "7");
+    text = drawnText(gui, app);
+    CHECK_THAT(text, Catch::Contains(noSpaces("At most 5 at Velavan")));
+    // The count makes the rows: 7, and the officer cannot add one.
+    const Template& t = app.model().session()->survey();
+    CHECK(app.model().session()->instanceCount(t.indexOf("staff")) == 7);
+    CHECK_THAT(text, Catch::Contains(noSpaces("Staff of Velavan")));
+
+    // Review lists the problem with the same texts.
+    app.model().show(Screen::Review);
+    text = drawnText(gui, app);
+    CHECK_THAT(text, Catch::Contains(noSpaces("Workers at Velavan: At most 5 at Velavan")));
 }

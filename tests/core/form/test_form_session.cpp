@@ -5,6 +5,7 @@
 
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
+#include "core/form/interpolate.h"
 #include "core/template/template_loader.h"
 
 using namespace ck;
@@ -360,7 +361,7 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     CHECK(applyAnswersJson(bad, json::array()).size() == 1);
 }
 
-TEST_CASE("a draft record keeps answers a gate hides; the finished record does not", "[core][form]") {
+TEST_CASE("a draft record keeps answers a gate hides, the finished record does not", "[core][form]") {
     FormSession s(miniTemplate());
     set(s, "consent", Value::text("yes"));
     set(s, "workers", Value::number(12));
@@ -382,4 +383,60 @@ TEST_CASE("a draft record keeps answers a gate hides; the finished record does n
     CHECK(resumed.value(idx(resumed, "workers")) == Value::number(12));
     CHECK(resumed.instanceCount(lines) == 1);
     CHECK(resumed.value(idx(resumed, "total_sales")) == Value::number(0));
+}
+
+TEST_CASE("${field} in labels, hints and messages shows the visit's answers", "[core][form]") {
+    auto r = loadTemplateJson(R"JSON({
+      "id": "interp", "version": "1", "languages": ["en", "hi"], "title": {"en": "I", "hi": "I"},
+      "choices": {"kind": [{"name": "knit", "label": {"en": "Knitting", "hi": "बुनाई"}},
+                           {"name": "dye", "label": {"en": "Dyeing", "hi": "रंगाई"}}]},
+      "sections": [{"id": "s", "label": {"en": "S", "hi": "S"}, "questions": [
+        {"id": "shop", "type": "text", "label": {"en": "Shop", "hi": "दुकान"}},
+        {"id": "kinds", "type": "select_multiple", "choices": "kind", "label": {"en": "Kinds", "hi": "प्रकार"}},
+        {"id": "main", "type": "select_one", "choices": "kind", "label": {"en": "Main", "hi": "मुख्य"}},
+        {"id": "workers", "type": "integer", "label": {"en": "Workers at ${shop} (${main})", "hi": "${shop} में कामगार"},
+         "hint": {"en": "Kinds: ${kinds}", "hi": "प्रकार: ${kinds}"},
+         "constraint": ". <= 10", "constraint_message": {"en": "At most 10 at ${shop}", "hi": "${shop}: 10 तक"}},
+        {"id": "staff", "type": "repeat", "label": {"en": "Staff", "hi": "कर्मचारी"}, "questions": [
+          {"id": "person", "type": "text", "label": {"en": "Name", "hi": "नाम"}},
+          {"id": "age", "type": "integer", "label": {"en": "Age of ${person} at ${shop}", "hi": "${person} की उम्र"}}]},
+        {"id": "last", "type": "note", "label": {"en": "Last: ${person}", "hi": "अंतिम"}}
+      ]}]})JSON", "interp.json");
+    for (const auto& e : r.errors) INFO(e.toString());
+    REQUIRE(r.ok());
+    const Template& t = *r.survey;
+    FormSession s(r.survey);
+    const Position workers{t.indexOf("workers"), 0};
+    const Question& w = t.questions[size_t(workers.question)];
+    // Unanswered: nothing where the answer goes.
+    CHECK(interpolate(s, w.label.in(0), workers, 0) == "Workers at  ()");
+    REQUIRE(s.setAnswer("shop", Value::text("Velavan")).ok());
+    REQUIRE(s.setAnswer("main", Value::text("dye")).ok());
+    REQUIRE(s.setAnswer("kinds", Value::choices({"knit", "dye"})).ok());
+    CHECK(interpolate(s, w.label.in(0), workers, 0) == "Workers at Velavan (Dyeing)");
+    CHECK(interpolate(s, w.label.in(1), workers, 1) == "Velavan में कामगार");
+    CHECK(interpolate(s, w.hint.in(0), workers, 0) == "Kinds: Knitting, Dyeing");
+    CHECK(interpolate(s, "${nosuch} stays", workers, 0) == "${nosuch} stays");
+    CHECK(interpolate(s, w.hint.in(1), workers, 1) == "प्रकार: बुनाई, रंगाई");
+    CHECK(interpolate(s, "${unclosed", workers, 0) == "${unclosed");
+
+    // Inside a repeat, the same row; outside it, a row cannot be told and the text stays.
+    const int staff = t.indexOf("staff");
+    s.addInstance(staff);
+    s.addInstance(staff);
+    REQUIRE(s.setAnswer("person", Value::text("Asha"), 0).ok());
+    REQUIRE(s.setAnswer("person", Value::text("Ravi"), 1).ok());
+    const Question& age = *t.find("age");
+    CHECK(interpolate(s, age.label.in(0), Position{age.index, 1}, 0) == "Age of Ravi at Velavan");
+    CHECK(interpolate(s, age.label.in(0), Position{age.index, 0}, 0) == "Age of Asha at Velavan");
+    CHECK(interpolate(s, t.find("last")->label.in(0), Position{t.indexOf("last"), 0}, 0) == "Last: ${person}");
+
+    // The review list (validate) shows the same texts.
+    REQUIRE(s.setAnswer("workers", Value::number(12)).ok());
+    auto problems = s.validate(0);
+    auto it = std::find_if(problems.begin(), problems.end(), [](const Problem& p) { return p.questionId == "workers"; });
+    REQUIRE(it != problems.end());
+    CHECK(it->label == "Workers at Velavan (Dyeing)");
+    CHECK(it->message == "At most 10 at Velavan");
+    CHECK(s.validate(1)[0].message.find("Velavan") != std::string::npos);
 }

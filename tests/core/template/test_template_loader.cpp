@@ -50,11 +50,14 @@ json soundTemplate() {
     })JSON");
 }
 
-TemplateLoadResult load(const json& doc) { return loadTemplateDocument(doc, "mini.json"); }
+TemplateLoadResult load(const json& doc, bool strict = false) {
+    return loadTemplateDocument(doc, "mini.json", TemplateLoadOptions{strict});
+}
 
-// The single error a broken template must produce, as text.
+// The single error a broken template must produce, as text, when loaded strictly (the
+// errors that are only warnings by default are errors there too).
 std::string onlyError(const json& doc) {
-    auto r = load(doc);
+    auto r = load(doc, true);
     REQUIRE_FALSE(r.ok());
     REQUIRE(r.survey == nullptr);
     REQUIRE(r.errors.size() >= 1);
@@ -150,7 +153,7 @@ TEST_CASE("structural errors name the file, the question and the key", "[core][t
     SECTION("constraint without a message") {
         json doc = soundTemplate();
         question(doc, "workers").erase("constraint_message");
-        CHECK_THAT(onlyError(doc), Catch::Contains("question 'workers', constraint_message") && Catch::Contains("missing"));
+        CHECK_THAT(onlyError(doc), Catch::Contains("question 'workers', constraint_message") && Catch::Contains("no message"));
     }
     SECTION("nested repeat") {
         json doc = soundTemplate();
@@ -283,7 +286,7 @@ TEST_CASE("many errors are all reported at once", "[core][template]") {
     question(doc, "segment")["choices"] = "nothing";
     question(doc, "power")["label"].erase("hi");
     question(doc, "women_share")["calculation"] = "${women} +";
-    auto r = load(doc);
+    auto r = load(doc, true);
     REQUIRE_FALSE(r.ok());
     std::string all;
     for (const auto& e : r.errors) all += e.toString() + "\n";
@@ -387,4 +390,85 @@ TEST_CASE("template versions are names, never paths", "[core][template]") {
         for (const auto& e : r.errors) named |= e.message.find("not a valid version") != std::string::npos;
         CHECK(named);
     }
+}
+
+TEST_CASE("ClusterKit's own strictness is a warning by default and an error when strict", "[core][template]") {
+    auto warningsOf = [](const TemplateLoadResult& r) {
+        std::string text;
+        for (const auto& w : r.warnings) text += w.toString() + "\n";
+        return text;
+    };
+    SECTION("a label missing in one language shows the other language's text") {
+        json doc = soundTemplate();
+        question(doc, "workers")["label"].erase("hi");
+        auto r = load(doc);
+        REQUIRE(r.ok());
+        CHECK(r.errors.empty());
+        REQUIRE(r.warnings.size() == 1);
+        CHECK_THAT(warningsOf(r), Catch::Contains("question 'workers', label") && Catch::Contains("missing in language 'hi'"));
+        CHECK(r.survey->find("workers")->label.in(1) == "Workers");
+        CHECK_FALSE(load(doc, true).ok());
+    }
+    SECTION("one plain text for a bilingual form is shown in both languages") {
+        json doc = soundTemplate();
+        question(doc, "workers")["hint"] = "Count today";
+        auto r = load(doc);
+        REQUIRE(r.ok());
+        CHECK_THAT(warningsOf(r), Catch::Contains("question 'workers', hint") && Catch::Contains("every language"));
+        CHECK(r.survey->find("workers")->hint.in(1) == "Count today");
+        CHECK_FALSE(load(doc, true).ok());
+    }
+    SECTION("an id used twice renames the later one after its group") {
+        json doc = soundTemplate();
+        doc["sections"][1]["questions"].push_back(
+            json::parse(R"({"id": "workers", "type": "text", "label": {"en": "Workers' union", "hi": "संघ"}})"));
+        auto r = load(doc);
+        INFO(warningsOf(r));
+        for (const auto& e : r.errors) INFO(e.toString());
+        REQUIRE(r.ok());
+        CHECK_THAT(warningsOf(r), Catch::Contains("used twice") && Catch::Contains("'unit_workers'"));
+        REQUIRE(r.survey->find("unit_workers"));
+        CHECK(r.survey->find("unit_workers")->label.in(0) == "Workers' union");
+        CHECK(r.survey->find("workers")->label.in(0) == "Workers");
+        CHECK_FALSE(load(doc, true).ok());
+    }
+    SECTION("a constraint without a message gets the standard one") {
+        json doc = soundTemplate();
+        question(doc, "workers").erase("constraint_message");
+        auto r = load(doc);
+        REQUIRE(r.ok());
+        CHECK_THAT(warningsOf(r), Catch::Contains("question 'workers', constraint_message") && Catch::Contains("standard"));
+        CHECK(r.survey->find("workers")->constraintMessage.empty());
+        CHECK(r.survey->find("workers")->constraint.present());
+        CHECK_FALSE(load(doc, true).ok());
+    }
+    SECTION("a group without a label loads; a section without one takes the title") {
+        json doc = soundTemplate();
+        question(doc, "lines").erase("label");
+        doc["sections"][1].erase("label");
+        auto r = load(doc);
+        INFO(warningsOf(r));
+        REQUIRE(r.ok());
+        CHECK(r.warnings.empty());
+        CHECK(r.survey->find("lines")->label.empty());
+        CHECK(r.survey->find("unit")->label.in(0) == r.survey->title.in(0));
+    }
+    SECTION("a label empty in every language is still an error") {
+        json doc = soundTemplate();
+        question(doc, "workers")["label"] = json::object({{"en", ""}, {"hi", ""}});
+        auto r = load(doc);
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.errors.front().toString(), Catch::Contains("question 'workers', label") && Catch::Contains("empty"));
+    }
+}
+
+TEST_CASE("a ${name} in a label must name a question", "[core][template]") {
+    json doc = soundTemplate();
+    question(doc, "women")["label"]["en"] = "Women among the ${workers} workers";
+    REQUIRE(load(doc).ok());
+    question(doc, "women")["hint"] = json::object({{"en", "Of ${workerz}"}, {"hi", "${workerz} में से"}});
+    auto r = load(doc);
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.errors.size() == 1);
+    CHECK_THAT(r.errors[0].toString(), Catch::Contains("question 'women', hint") && Catch::Contains("${workerz}, which is not a question"));
 }

@@ -14,12 +14,13 @@ namespace ck::test {
 // One cell: nothing, text, a number, a boolean, rich text (runs) or a formula with a cached
 // text result. Constructors rather than a variant so that "text" never turns into a bool.
 struct Cell {
-    enum class Kind { Empty, Text, Number, Boolean, Rich, Formula } kind = Kind::Empty;
+    enum class Kind { Empty, Text, Number, Boolean, Rich, Formula, Formatted } kind = Kind::Empty;
     std::string text;
     double number = 0;
     bool boolean = false;
     std::vector<std::string> runs;  // Rich
     std::string formula;            // Formula; `text` is its cached result
+    std::string numberFormat;       // Formatted: a number shown in this format ("yyyy-mm-dd")
 
     Cell() = default;
     Cell(const char* t) : kind(Kind::Text), text(t) {}
@@ -31,6 +32,14 @@ struct Cell {
         Cell c;
         c.kind = Kind::Rich;
         c.runs = std::move(runs);
+        return c;
+    }
+    // A number with a number format, as a spreadsheet stores a date typed into a cell.
+    static Cell formatted(double number, std::string format) {
+        Cell c;
+        c.kind = Kind::Formatted;
+        c.number = number;
+        c.numberFormat = std::move(format);
         return c;
     }
     static Cell formulaText(std::string formula, std::string result) {
@@ -83,6 +92,12 @@ inline std::filesystem::path writeXlsx(const std::filesystem::path& path, const 
                 case Cell::Kind::Empty: break;
                 case Cell::Kind::Text: worksheet_write_string(ws, row, col, cell.text.c_str(), nullptr); break;
                 case Cell::Kind::Number: worksheet_write_number(ws, row, col, cell.number, nullptr); break;
+                case Cell::Kind::Formatted: {
+                    lxw_format* format = workbook_add_format(workbook);
+                    format_set_num_format(format, cell.numberFormat.c_str());
+                    worksheet_write_number(ws, row, col, cell.number, format);
+                    break;
+                }
                 case Cell::Kind::Boolean: worksheet_write_boolean(ws, row, col, cell.boolean, nullptr); break;
                 case Cell::Kind::Formula:
                     worksheet_write_formula_str(ws, row, col, cell.formula.c_str(), nullptr, cell.text.c_str());
