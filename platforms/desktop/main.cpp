@@ -217,12 +217,14 @@ int run(const ck::desktop::DesktopOptions& options) {
                 fontsMs = secondsSince(t) * 1000.0;
             }
 
+            fonts.setLanguage(app.languageCode());
             ImGui_ImplOpenGL3_NewFrame();
             ImGui_ImplGlfw_NewFrame();
             ImGui::NewFrame();
             app.drawFrame();
             styleScale.apply(contentScale);  // the app may have set a new theme in this frame
             ImGui::Render();
+            fonts.uploadNewGlyphs();  // before the frame may be skipped: the texture must stay current
             const double uiMs = secondsSince(frameStart) * 1000.0;
             input.endFrame();
             if (settle > 0) --settle;
