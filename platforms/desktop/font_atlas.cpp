@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include <GLFW/glfw3.h>  // the system's GL header: texture upload
@@ -74,6 +75,41 @@ void FontAtlas::uploadNewGlyphs() {
     glPixelStorei(GL_UNPACK_SKIP_PIXELS, 0);
     glPixelStorei(GL_UNPACK_SKIP_ROWS, 0);
     glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(last));
+}
+
+void FontAtlas::startGlyphLog(std::string file) {
+    if (!m_text || file.empty()) return;
+    m_glyphLogFile = std::move(file);
+    m_text->setDrawObserver([this](const ck::text::DrawnGlyph& g) {
+        // One draw is the glyphs of one line at one origin; the first draw of a line is kept.
+        const bool sameDraw = g.list == m_glyphList && g.lineOrigin.x == m_glyphOrigin.x &&
+                              g.lineOrigin.y == m_glyphOrigin.y && g.line == m_glyphLine;
+        if (!sameDraw) {
+            m_glyphList = g.list;
+            m_glyphOrigin = g.lineOrigin;
+            m_glyphLine.assign(g.line);
+            if (m_glyphLines.count(m_glyphLine)) m_glyphList = nullptr;  // drawn before: not again
+            else m_glyphLines[m_glyphLine] = "\t" + std::to_string(g.scale) + "\t" + g.language + "\t";
+        }
+        if (!m_glyphList) return;
+        std::string& record = m_glyphLines[m_glyphLine];
+        record.insert(record.find('\t'), (record[0] == '\t' ? "" : ",") + std::to_string(g.glyph) + ":" +
+                                              std::to_string(g.font) + ":" + std::to_string(g.cluster) + ":" +
+                                              std::to_string(g.penX) + ":" + std::to_string(g.penY));
+    });
+}
+
+void FontAtlas::writeGlyphLog() {
+    if (m_glyphLogFile.empty()) return;
+    std::string text;
+    for (const auto& [line, record] : m_glyphLines) text += record + line + "\n";
+    m_glyphLines.clear();
+    m_glyphList = nullptr;
+    if (text == m_glyphLogLast) return;
+    m_glyphLogLast = text;
+    const std::string tmp = m_glyphLogFile + ".tmp";
+    std::ofstream(tmp, std::ios::trunc) << text;
+    std::rename(tmp.c_str(), m_glyphLogFile.c_str());
 }
 
 }  // namespace ck::desktop

@@ -4,7 +4,9 @@
 // with every string shaped by ck::text::TextEngine (HarfBuzz + FreeType, app/ui/text). Owned
 // by the frame loop; rebuilt between frames, never inside one.
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "app/ui/text/text_engine.h"
@@ -33,10 +35,21 @@ public:
 
     const ck::text::TextEngine* textEngine() const { return m_text.get(); }
 
+    // Test hook (CK_TEST_GLYPH_FILE): after each rendered frame, `file` lists every line of
+    // text the frame drew once, with the glyphs drawn for it, for comparison with hb-shape.
+    // A line: "glyph:font:cluster:penX:penY,... <TAB> scale <TAB> language <TAB> text".
+    void startGlyphLog(std::string file);
+    void writeGlyphLog();
+
     static constexpr float kBasePixelSize = 18.0f;
 
 private:
     std::unique_ptr<ck::text::TextEngine> m_text;
+    std::string m_glyphLogFile, m_glyphLogLast;
+    std::map<std::string, std::string, std::less<>> m_glyphLines;  // this frame: line -> its glyphs
+    const ImDrawList* m_glyphList = nullptr;
+    ImVec2 m_glyphOrigin;
+    std::string m_glyphLine;
     float m_textScale = 0.0f;
     float m_contentScale = 0.0f;
     int m_fontGeneration = -1;

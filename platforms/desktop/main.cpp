@@ -14,6 +14,8 @@
 //                           rendered frame (Y: building the UI, the rest: GL and swap).
 //   CK_TEST_LAYOUT_FILE=F   after each rendered frame, write to F the rects of the widgets
 //   CK_TEST_LAYOUT_NAMES=a,b  named a, b, ... (FieldApp::itemRect), "name x0 y0 x1 y1" a line.
+//   CK_TEST_GLYPH_FILE=F    after each rendered frame, write to F the glyphs drawn for each
+//                           line of text (FontAtlas::startGlyphLog), to compare with hb-shape.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -183,6 +185,7 @@ int run(const ck::desktop::DesktopOptions& options) {
         const double appMs = secondsSince(started) * 1000.0;
         double fontsMs = 0;
         ck::desktop::FontAtlas fonts(ck::desktop::assetsDir() / "fonts");
+        if (const char* glyphLog = std::getenv("CK_TEST_GLYPH_FILE")) fonts.startGlyphLog(glyphLog);
         LayoutReport layout;
         StyleScale styleScale;
         int settle = kSettleFrames;
@@ -244,6 +247,7 @@ int run(const ck::desktop::DesktopOptions& options) {
             ImGui_ImplOpenGL3_RenderDrawData(data);
             glfwSwapBuffers(window);
             layout.write(app);
+            fonts.writeGlyphLog();
             if (bench) {
                 glFinish();
                 if (firstSwap) {
