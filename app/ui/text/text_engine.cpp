@@ -59,6 +59,8 @@ struct Face {
     }
 };
 
+struct Slot;
+
 struct Glyph {
     uint32_t glyph = 0;
     uint32_t cluster = 0;   // byte offset in the line
@@ -68,6 +70,11 @@ struct Glyph {
     uint16_t font = 0;
     uint16_t run = 0;
     bool blank = false;     // a space: a line may break after it
+    // Where it was last found in the atlas (valid for slotGeneration and slotPhase): a frame
+    // with unchanged text then does no lookup at all.
+    mutable uint8_t slotPhase = 0;
+    mutable uint32_t slotGeneration = 0;
+    mutable const Slot* slot = nullptr;
 };
 
 struct Line {
@@ -89,11 +96,17 @@ struct VisualLine {
     int32_t width = 0;
 };
 
-struct Slot {
+struct Slot {  // a glyph's place in the atlas
     bool placed = false;  // false: a glyph with no pixels (a space) or one that did not fit
     int w = 0, h = 0, left = 0, top = 0;
     ImVec2 uv0, uv1;
 };
+
+struct TextHash {
+    using is_transparent = void;  // lookups by string_view: no copy of the text per call
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+using TextMap = std::unordered_map<std::string, Shaped, TextHash, std::equal_to<>>;
 
 // One code point of UTF-8 at `s` (at most `n` bytes); bad bytes read as U+FFFD, one at a time.
 uint32_t decodeUtf8(const unsigned char* s, size_t n, size_t& length) {
@@ -141,8 +154,7 @@ struct TextEngine::Impl {
     std::string language = "en";
     hb_script_t languageScript = HB_SCRIPT_LATIN;
 
-    std::unordered_map<std::string, Shaped> cache;
-    std::string key;  // reused for lookups: no allocation per call
+    std::unordered_map<int, TextMap> cache;  // by HarfBuzz scale; emptied when the language changes
     std::vector<VisualLine> layoutLines;
     std::string lineCopy;
 
@@ -153,6 +165,7 @@ struct TextEngine::Impl {
     int regionX = 0, regionY = 0, regionW = 0, regionH = 0;
     int shelfX = 0, shelfY = 0, shelfH = 0;
     std::unordered_map<uint64_t, Slot> slots;
+    uint32_t slotGeneration = 1;  // changes whenever `slots` is emptied
     bool resetPending = false;
     int dirtyX0 = INT32_MAX, dirtyY0 = INT32_MAX, dirtyX1 = 0, dirtyY1 = 0;
 
@@ -202,10 +215,17 @@ struct TextEngine::Impl {
         if (now == frame) return;
         frame = now;
         if (resetPending) resetRegion();
-        if (cache.size() > kMaxCachedTexts) {
-            for (auto it = cache.begin(); it != cache.end();)
-                it = it->second.lastUsedFrame < frame - 1 ? cache.erase(it) : std::next(it);
+        if (cachedTexts() > kMaxCachedTexts) {
+            for (auto& [scale, texts] : cache)
+                for (auto it = texts.begin(); it != texts.end();)
+                    it = it->second.lastUsedFrame < frame - 1 ? texts.erase(it) : std::next(it);
         }
+    }
+
+    size_t cachedTexts() const {
+        size_t n = 0;
+        for (const auto& [scale, texts] : cache) n += texts.size();
+        return n;
     }
 
     void markDirty(int x, int y, int w, int h) {
@@ -218,6 +238,7 @@ struct TextEngine::Impl {
     void resetRegion() {
         resetPending = false;
         slots.clear();
+        ++slotGeneration;
         shelfX = shelfY = shelfH = 0;
         if (!atlas || regionW == 0) return;
         unsigned int* rgba = atlas->TexPixelsRGBA32;
@@ -241,12 +262,9 @@ struct TextEngine::Impl {
 // Shaping
 
 const Shaped& TextEngine::Impl::shape(const char* begin, const char* end, int scale) {
-    key.assign(begin, end);
-    key.push_back('\0');
-    key.append(reinterpret_cast<const char*>(&scale), sizeof scale);
-    key.append(language);
-    auto it = cache.find(key);
-    if (it != cache.end()) {
+    TextMap& texts = cache[scale];
+    auto it = texts.find(std::string_view(begin, size_t(end - begin)));
+    if (it != texts.end()) {
         ++stats.cacheHits;
         it->second.lastUsedFrame = frame;
         return it->second;
@@ -262,7 +280,7 @@ const Shaped& TextEngine::Impl::shape(const char* begin, const char* end, int sc
             lineStart = i + 1;
         }
     }
-    return cache.emplace(key, std::move(shaped)).first->second;
+    return texts.emplace(std::string(begin, end), std::move(shaped)).first->second;
 }
 
 void TextEngine::Impl::shapeLine(Shaped& out, const char* text, uint32_t begin, uint32_t end, int scale) {
@@ -567,9 +585,10 @@ ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
         atlas.AddFontFromMemoryTTF(const_cast<char*>(face.bytes.data()), int(face.bytes.size()), size, &merge,
                                    face.imguiRanges.data());
     }
-    // Room for about a thousand shaped glyphs at this size; more than fit start it afresh.
+    // Room for about 1,500 glyph renderings at this size (a glyph's box is about 0.9 of the
+    // line height squared); when they do not fit, the region is started afresh.
     d.regionW = kRegionWidth;
-    d.regionH = std::clamp(int(pixelSize * pixelSize * 1.6f * 1.6f * 1000.0f / kRegionWidth), 256, 2048);
+    d.regionH = std::clamp(int(pixelSize * pixelSize * 0.9f * 1500.0f / kRegionWidth), 256, 2048);
     d.rectId = atlas.AddCustomRectRegular(d.regionW, d.regionH);
     d.fonts.assign(1, font);
     d.atlas = &atlas;
@@ -582,6 +601,11 @@ void TextEngine::atlasBuilt(ImFontAtlas& atlas) {
     unsigned char* pixels = nullptr;
     int w = 0, h = 0;
     atlas.GetTexDataAsRGBA32(&pixels, &w, &h);  // the texture the platform uploads
+    // The 8-bit copy it was made from is not needed again: a megabyte or more saved.
+    if (atlas.TexPixelsAlpha8) {
+        IM_FREE(atlas.TexPixelsAlpha8);
+        atlas.TexPixelsAlpha8 = nullptr;
+    }
     const ImFontAtlasCustomRect* rect = d.rectId >= 0 && d.rectId < atlas.CustomRects.Size ? atlas.GetCustomRectByIndex(d.rectId) : nullptr;
     if (!rect || !rect->IsPacked() || !pixels) {
         d.regionW = d.regionH = 0;  // no room: ImGui draws the text itself
@@ -594,6 +618,7 @@ void TextEngine::atlasBuilt(ImFontAtlas& atlas) {
     d.regionH = rect->Height;
     d.resetPending = false;
     d.slots.clear();
+    ++d.slotGeneration;
     d.shelfX = d.shelfY = d.shelfH = 0;
     d.dirtyX0 = d.dirtyY0 = INT32_MAX;
     d.dirtyX1 = d.dirtyY1 = 0;  // the whole texture is uploaded after a build anyway
@@ -611,6 +636,7 @@ void TextEngine::setLanguage(std::string_view code) {
     Impl& d = *m_impl;
     if (d.language == code) return;
     d.language = std::string(code);
+    d.cache.clear();
     d.languageScript = HB_SCRIPT_INVALID;
     for (const Face& face : d.faces)
         for (const auto& l : face.spec.languages)
@@ -628,7 +654,7 @@ std::optional<std::array<int, 4>> TextEngine::takeDirtyRect() {
 
 EngineStats TextEngine::stats() const {
     EngineStats s = m_impl->stats;
-    s.cachedTexts = m_impl->cache.size();
+    s.cachedTexts = m_impl->cachedTexts();
     return s;
 }
 
@@ -698,6 +724,10 @@ void TextEngine::draw(ImDrawList* list, const ImFont* font, float size, ImVec2 p
         const Line& line = shaped.lines[vl.line];
         const float baseline = top + ascent;
         const float originX = pos.x - float(line.penAt(vl.first)) / 64.0f;
+        // One reservation for the line; what clipping and spaces leave unused is given back.
+        const int reserved = int(vl.last - vl.first);
+        list->PrimReserve(reserved * 6, reserved * 4);
+        int used = 0;
         for (size_t i = vl.first; i < vl.last; ++i) {
             const Glyph& g = line.glyphs[i];
             // Half-pixel steps across, whole pixels down: two renderings of a glyph at most.
@@ -711,7 +741,16 @@ void TextEngine::draw(ImDrawList* list, const ImFont* font, float size, ImVec2 p
             DrawnGlyph drawn;
             const bool observe = static_cast<bool>(d.observer);
             if (g.blank && !observe) continue;
-            const Slot* slot = g.blank ? nullptr : d.slotFor(g.font, g.glyph, scale, phase);
+            const Slot* slot = nullptr;
+            if (!g.blank) {
+                if (g.slotGeneration == d.slotGeneration && g.slotPhase == phase) {
+                    slot = g.slot;
+                } else if ((slot = d.slotFor(g.font, g.glyph, scale, phase))) {
+                    g.slot = slot;
+                    g.slotGeneration = d.slotGeneration;
+                    g.slotPhase = uint8_t(phase);
+                }
+            }
             if (slot && slot->placed) {
                 ImVec2 p0(ix + float(slot->left), iy - float(slot->top));
                 ImVec2 p1(p0.x + float(slot->w), p0.y + float(slot->h));
@@ -726,7 +765,7 @@ void TextEngine::draw(ImDrawList* list, const ImFont* font, float size, ImVec2 p
                     visible = p0.x < p1.x && p0.y < p1.y;
                 }
                 if (visible) {
-                    list->PrimReserve(6, 4);
+                    ++used;
                     drawn.vertex = int(list->_VtxWritePtr - list->VtxBuffer.Data);
                     list->PrimRectUV(p0, p1, uv0, uv1, col);
                     drawn.p0 = p0;
@@ -749,6 +788,7 @@ void TextEngine::draw(ImDrawList* list, const ImFont* font, float size, ImVec2 p
                 d.observer(drawn);
             }
         }
+        list->PrimUnreserve((reserved - used) * 6, (reserved - used) * 4);
     }
 }
 
