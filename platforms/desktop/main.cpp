@@ -11,7 +11,8 @@
 // Environment, for tests and benchmarks only:
 //   CK_BENCH=1              stderr: "ck-bench first-frame ..." on the first swap (with the
 //                           start-up phases) and "ck-bench frame-ms X ui-ms Y" for every
-//                           rendered frame (Y: building the UI, the rest: GL and swap).
+//                           rendered frame (Y: building the UI, the rest: GL and swap);
+//                           at exit "ck-bench text ..." (shaping counts, TextEngine::stats).
 //   CK_TEST_LAYOUT_FILE=F   after each rendered frame, write to F the rects of the widgets
 //   CK_TEST_LAYOUT_NAMES=a,b  named a, b, ... (FieldApp::itemRect), "name x0 y0 x1 y1" a line.
 //   CK_TEST_GLYPH_FILE=F    after each rendered frame, write to F the glyphs drawn for each
@@ -265,6 +266,15 @@ int run(const ck::desktop::DesktopOptions& options) {
             firstSwap = false;
         }
         app.prepareToQuit();
+        if (bench && fonts.textEngine()) {
+            const auto st = fonts.textEngine()->stats();
+            std::fprintf(stderr,
+                         "ck-bench text strings-shaped %llu hb_shape-calls %llu cache-hits %llu glyphs-rasterised %llu "
+                         "atlas-resets %llu\n",
+                         static_cast<unsigned long long>(st.textsShaped), static_cast<unsigned long long>(st.shapeCalls),
+                         static_cast<unsigned long long>(st.cacheHits), static_cast<unsigned long long>(st.glyphsRasterised),
+                         static_cast<unsigned long long>(st.atlasResets));
+        }
     }  // the app is gone (saved, locked) before the window and the GL context
 
     ImGui_ImplOpenGL3_Shutdown();
