@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     const auto stats = engine->stats();
 
     std::printf("shaped text (HarfBuzz + FreeType into ImGui's atlas), headless, flagship visit on the 200-row table\n");
-    std::printf("  atlas build (7 fonts for ImGui + glyph region): %.1f ms\n", atlasMs);
+    std::printf("  atlas build (7 fonts for ImGui + glyph region): %.1f ms, texture %d x %d RGBA\n", atlasMs,
+                io.Fonts->TexWidth, io.Fonts->TexHeight);
     std::printf("  %-26s %14s %14s\n", "frame build, median ms", "steady", "first (cold)");
     for (const Case& c : cases) std::printf("  %-26s %14.3f %14.3f\n", c.name, median(c.steady), median(c.cold));
     const double en = median(cases[0].steady), hi = median(cases[1].steady);

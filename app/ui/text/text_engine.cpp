@@ -571,7 +571,9 @@ ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
     const Face& main = d.faces[0];
     ImFontConfig config;
     config.FontDataOwnedByAtlas = false;  // the engine keeps the bytes
-    config.OversampleH = 2;
+    // ImGui's own glyphs are drawn only while a field is being typed into (and for "..."):
+    // no oversampling, a smaller texture.
+    config.OversampleH = 1;
     ImFont* font = atlas.AddFontFromMemoryTTF(const_cast<char*>(main.bytes.data()), int(main.bytes.size()), pixelSize,
                                               &config, kMainFontRanges);
     for (size_t i = 1; i < d.faces.size(); ++i) {
@@ -579,16 +581,17 @@ ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
         ImFontConfig merge;
         merge.FontDataOwnedByAtlas = false;
         merge.MergeMode = true;
-        merge.OversampleH = 1;  // only drawn while a field is being typed into
+        merge.OversampleH = 1;
         // The same em as the main font (ImGui sizes each font by its own line height).
         const float size = pixelSize * float(face.lineUnits) / float(face.upem) * float(main.upem) / float(main.lineUnits);
         atlas.AddFontFromMemoryTTF(const_cast<char*>(face.bytes.data()), int(face.bytes.size()), size, &merge,
                                    face.imguiRanges.data());
     }
-    // Room for about 1,500 glyph renderings at this size (a glyph's box is about 0.9 of the
-    // line height squared); when they do not fit, the region is started afresh.
+    // Room for about 900 glyph renderings at this size (a glyph's box is about 0.9 of the line
+    // height squared; a Hindi form screen uses about 220); when they do not fit, the region is
+    // started afresh. Kept small: ImGui's texture, and its copy in a software GL, cost memory.
     d.regionW = kRegionWidth;
-    d.regionH = std::clamp(int(pixelSize * pixelSize * 0.9f * 1500.0f / kRegionWidth), 256, 2048);
+    d.regionH = std::clamp(int(pixelSize * pixelSize * 0.9f * 900.0f / kRegionWidth), 256, 2048);
     d.rectId = atlas.AddCustomRectRegular(d.regionW, d.regionH);
     d.fonts.assign(1, font);
     d.atlas = &atlas;

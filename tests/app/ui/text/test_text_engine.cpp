@@ -514,3 +514,48 @@ TEST_CASE("the field app with a Hindi visit open: its labels are shaped, and ste
     frame();
     CHECK(gui.engine->stats().textsShaped > after.textsShaped);
 }
+
+TEST_CASE("every question and screen of the field app draws through the engine, in English and Hindi", "[ui][text]") {
+    using namespace ck::test;
+    auto dir = scratchDir("shaped-walk");
+    FakeClock clock;
+    ShapedImGui gui;
+    FieldApp app(makeConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    model.setToday(testToday());
+    REQUIRE(model.startVisit(kFlagshipId));
+    auto answers = nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers" / "knitwear-complete.json"));
+    CHECK(model.applyAnswers(answers).empty());
+    auto frame = [&] {
+        gui.drawn.clear();
+        gui.lines.clear();
+        ImGui::NewFrame();
+        app.drawFrame();
+        ImGui::Render();
+    };
+    for (const char* language : {"en", "hi"}) {
+        model.setLanguage(language);
+        gui.engine->setLanguage(language);
+        model.goTo(model.session()->first());
+        int steps = 0, labelsSeen = 0;
+        do {
+            frame();
+            ++steps;
+            const Position at = model.position();
+            const std::string label = model.session()->survey().questions[size_t(at.question)].label.in(model.languageIndex());
+            if (std::find(gui.lines.begin(), gui.lines.end(), label) != gui.lines.end()) ++labelsSeen;
+        } while (model.next() && steps < 1000);
+        CHECK(steps > 100);
+        CHECK(labelsSeen == steps);  // every question's label was shaped and drawn
+        frame();
+        CHECK(model.screen() == Screen::Review);
+    }
+    for (Screen screen : {Screen::Sync, Screen::Enrolment, Screen::Settings, Screen::ChangePassphrase, Screen::Visits}) {
+        model.show(screen);
+        frame();
+        frame();
+        CHECK_FALSE(gui.drawn.empty());
+    }
+    CHECK(gui.engine->stats().glyphsSkipped == 0);
+}
