@@ -36,7 +36,8 @@ public:
     const ck::text::TextEngine* textEngine() const { return m_text.get(); }
 
     // Test hook (CK_TEST_GLYPH_FILE): after each rendered frame, `file` lists every line of
-    // text the frame drew once, with the glyphs drawn for it, for comparison with hb-shape.
+    // text the frame drew once, with the glyphs drawn for it, for comparison with hb-shape
+    // (of a wrapped line, those of its first visual line).
     // A line: "glyph:font:cluster:penX:penY,... <TAB> scale <TAB> language <TAB> text".
     void startGlyphLog(std::string file);
     void writeGlyphLog();
