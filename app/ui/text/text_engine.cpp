@@ -163,6 +163,7 @@ struct TextEngine::Impl {
     ImFontAtlas* atlas = nullptr;
     int rectId = -1;
     int regionX = 0, regionY = 0, regionW = 0, regionH = 0;
+    bool regionReady = false;  // between addFonts() and atlasBuilt() the region has no place yet
     int shelfX = 0, shelfY = 0, shelfH = 0;
     std::unordered_map<uint64_t, Slot> slots;
     uint32_t slotGeneration = 1;  // changes whenever `slots` is emptied
@@ -593,6 +594,7 @@ ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
     d.regionW = kRegionWidth;
     d.regionH = std::clamp(int(pixelSize * pixelSize * 0.9f * 900.0f / kRegionWidth), 256, 2048);
     d.rectId = atlas.AddCustomRectRegular(d.regionW, d.regionH);
+    d.regionReady = false;
     d.fonts.assign(1, font);
     d.atlas = &atlas;
     return font;
@@ -612,9 +614,11 @@ void TextEngine::atlasBuilt(ImFontAtlas& atlas) {
     const ImFontAtlasCustomRect* rect = d.rectId >= 0 && d.rectId < atlas.CustomRects.Size ? atlas.GetCustomRectByIndex(d.rectId) : nullptr;
     if (!rect || !rect->IsPacked() || !pixels) {
         d.regionW = d.regionH = 0;  // no room: ImGui draws the text itself
+        d.regionReady = false;
         d.fonts.clear();
         return;
     }
+    d.regionReady = true;
     d.regionX = rect->X;
     d.regionY = rect->Y;
     d.regionW = rect->Width;
@@ -665,7 +669,7 @@ void TextEngine::setDrawObserver(std::function<void(const DrawnGlyph&)> observer
 
 bool TextEngine::handles(const ImFont* font) const {
     const Impl& d = *m_impl;
-    return d.regionW > 0 && std::find(d.fonts.begin(), d.fonts.end(), font) != d.fonts.end();
+    return d.regionReady && d.regionW > 0 && std::find(d.fonts.begin(), d.fonts.end(), font) != d.fonts.end();
 }
 
 std::optional<ImVec2> TextEngine::measure(const ImFont* font, float size, float maxWidth, float wrapWidth,

@@ -559,3 +559,39 @@ TEST_CASE("every question and screen of the field app draws through the engine, 
     }
     CHECK(gui.engine->stats().glyphsSkipped == 0);
 }
+
+TEST_CASE("text in a font the engine did not add, or before its atlas is built, is left to ImGui", "[ui][text]") {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.DisplaySize = ImVec2(800, 600);
+    std::string error;
+    auto engine = TextEngine::load(kFonts, error);
+    REQUIRE(engine);
+    ImFont* shaped = engine->addFonts(*io.Fonts, kSize);
+    ImFont* other = io.Fonts->AddFontDefault();
+    engine->install();
+    CHECK_FALSE(engine->handles(shaped));  // no glyph region yet
+    io.Fonts->Build();
+    engine->atlasBuilt(*io.Fonts);
+    CHECK(engine->handles(shaped));
+    CHECK_FALSE(engine->handles(other));
+    std::vector<std::string> lines;
+    engine->setDrawObserver([&](const DrawnGlyph& g) { lines.emplace_back(g.line); });
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(400, 200));
+    ImGui::Begin("w");
+    ImGui::TextUnformatted("shaped words");
+    ImGui::PushFont(other);
+    ImGui::TextUnformatted("plain words");
+    ImGui::PopFont();
+    ImGui::End();
+    ImGui::Render();
+    CHECK(std::count(lines.begin(), lines.end(), "shaped words") == 12);  // its glyphs, the space too
+    CHECK(std::count(lines.begin(), lines.end(), "plain words") == 0);
+    engine->uninstall();
+    CHECK_FALSE(engine->installed());
+    engine.reset();
+    ImGui::DestroyContext();
+}
