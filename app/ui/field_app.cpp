@@ -6,12 +6,10 @@
 
 #include <imgui_internal.h>
 
-// Fonts: the platform loads Noto Sans with its Devanagari range (assets/) at
-// textScale() x the monitor's content scale. Dear ImGui draws one glyph per code point and
-// does no shaping, so Hindi labels show every letter but conjuncts and some matras (e.g.
-// क्ष, the reph in र्म, the i-matra before its consonant) are not formed as a shaping engine
-// (HarfBuzz) would form them. Readable for officers, not typographically correct; proper
-// shaping is separate work.
+// Fonts: the platform loads the fonts of assets/fonts/scripts.json at textScale() x the
+// monitor's content scale, and every string ImGui draws is shaped by ck::text::TextEngine
+// (app/ui/text: HarfBuzz, one font per script), so conjuncts, reph and pre-base matras are
+// formed as they should be. The screens draw with ImGui's ordinary calls.
 
 namespace ck {
 
@@ -162,6 +160,8 @@ float FieldApp::textScale() const { return m_state->model.settings().textScale; 
 int FieldApp::fontGeneration() const { return m_state->model.fontGeneration(); }
 
 bool FieldApp::highContrast() const { return m_state->model.settings().highContrast; }
+
+std::string FieldApp::languageCode() const { return m_state->model.languageCode(); }
 
 void FieldApp::prepareToQuit() {
     m_state->model.waitForTasks();

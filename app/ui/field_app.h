@@ -65,6 +65,8 @@ public:
     float textScale() const;
     int fontGeneration() const;
     bool highContrast() const;
+    // The officer's language ("en", "hi", ...): the platform shapes text for it.
+    std::string languageCode() const;
 
     // The window is being closed: flush the autosave, lock. Returns when it is safe to exit.
     void prepareToQuit();

@@ -11,9 +11,12 @@
 // Environment, for tests and benchmarks only:
 //   CK_BENCH=1              stderr: "ck-bench first-frame ..." on the first swap (with the
 //                           start-up phases) and "ck-bench frame-ms X ui-ms Y" for every
-//                           rendered frame (Y: building the UI, the rest: GL and swap).
+//                           rendered frame (Y: building the UI, the rest: GL and swap);
+//                           at exit "ck-bench text ..." (shaping counts, TextEngine::stats).
 //   CK_TEST_LAYOUT_FILE=F   after each rendered frame, write to F the rects of the widgets
 //   CK_TEST_LAYOUT_NAMES=a,b  named a, b, ... (FieldApp::itemRect), "name x0 y0 x1 y1" a line.
+//   CK_TEST_GLYPH_FILE=F    after each rendered frame, write to F the glyphs drawn for each
+//                           line of text (FontAtlas::startGlyphLog), to compare with hb-shape.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -183,6 +186,7 @@ int run(const ck::desktop::DesktopOptions& options) {
         const double appMs = secondsSince(started) * 1000.0;
         double fontsMs = 0;
         ck::desktop::FontAtlas fonts(ck::desktop::assetsDir() / "fonts");
+        if (const char* glyphLog = std::getenv("CK_TEST_GLYPH_FILE")) fonts.startGlyphLog(glyphLog);
         LayoutReport layout;
         StyleScale styleScale;
         int settle = kSettleFrames;
@@ -217,12 +221,14 @@ int run(const ck::desktop::DesktopOptions& options) {
                 fontsMs = secondsSince(t) * 1000.0;
             }
 
+            fonts.setLanguage(app.languageCode());
             ImGui_ImplOpenGL3_NewFrame();
             ImGui_ImplGlfw_NewFrame();
             ImGui::NewFrame();
             app.drawFrame();
             styleScale.apply(contentScale);  // the app may have set a new theme in this frame
             ImGui::Render();
+            fonts.uploadNewGlyphs();  // before the frame may be skipped: the texture must stay current
             const double uiMs = secondsSince(frameStart) * 1000.0;
             input.endFrame();
             if (settle > 0) --settle;
@@ -242,6 +248,7 @@ int run(const ck::desktop::DesktopOptions& options) {
             ImGui_ImplOpenGL3_RenderDrawData(data);
             glfwSwapBuffers(window);
             layout.write(app);
+            fonts.writeGlyphLog();
             if (bench) {
                 glFinish();
                 if (firstSwap) {
@@ -259,6 +266,15 @@ int run(const ck::desktop::DesktopOptions& options) {
             firstSwap = false;
         }
         app.prepareToQuit();
+        if (bench && fonts.textEngine()) {
+            const auto st = fonts.textEngine()->stats();
+            std::fprintf(stderr,
+                         "ck-bench text strings-shaped %llu hb_shape-calls %llu cache-hits %llu glyphs-rasterised %llu "
+                         "atlas-resets %llu\n",
+                         static_cast<unsigned long long>(st.textsShaped), static_cast<unsigned long long>(st.shapeCalls),
+                         static_cast<unsigned long long>(st.cacheHits), static_cast<unsigned long long>(st.glyphsRasterised),
+                         static_cast<unsigned long long>(st.atlasResets));
+        }
     }  // the app is gone (saved, locked) before the window and the GL context
 
     ImGui_ImplOpenGL3_Shutdown();

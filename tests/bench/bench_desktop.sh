@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Desktop app benchmark under Xvfb (software rendering): start-up to first frame, idle CPU,
-# peak RSS with the flagship template open, frame time while scrolling a 200-row repeat table.
+# peak RSS with the flagship template open, frame time while scrolling a 200-row repeat table;
+# then the same visit in English and in Hindi (shaped text): start-up, first form frame, scrolling.
 # Prints medians. Not a test: it has no pass/fail; the issue's targets are shown beside them.
 #
 # usage: bench_desktop.sh CLUSTERKIT CK_FIELD [RUNS]
@@ -91,6 +92,70 @@ FRAME_P95=$(sort -g <<<"$FRAMES" | awk '{ a[NR] = $1 } END { i = int(NR * 0.95);
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$CK_APP_PID/status")
 kill "$CK_APP_PID"; ck_wait_app_exit 20
 
+# 4. English vs Hindi with the flagship visit open (every string shaped by HarfBuzz in both):
+# start-up to first frame, the first frame that draws the form (every label shaped for the
+# first time), and frames while scrolling the 200-row table.
+declare -A LANG_STARTS LANG_FIRST_UI LANG_FIRST_FRAME LANG_FRAMES LANG_UIS LANG_SHAPED
+settings() { printf '{"language": "%s", "positions": {"%s": {"question": "production_mode", "instance": 0}}}\n' "$1" "$VISIT" >"$DATA/settings.json"; }
+# Interleaved (en, hi, en, hi, ...) so that a busy moment on the shared machine falls on both.
+for i in $(seq 1 "$RUNS"); do
+    for LANG in en hi; do
+        settings "$LANG"
+        : >"$LOG"
+        T0=$(date +%s%3N)
+        ck_start_app "$LOG" --data "$DATA" --test-kdf 2>/dev/null
+        for _ in $(seq 1 100); do grep -q "first-frame" "$LOG" && break; sleep 0.05; done
+        T1=$(awk '/first-frame/ { print $NF; exit }' "$LOG")
+        [ -n "$T1" ] || ck_fail "no first frame within 5 s ($LANG)"
+        LANG_STARTS[$LANG]+="$((T1 - T0)) "
+        kill "$CK_APP_PID"; ck_wait_app_exit 20
+    done
+done
+for round in 1 2 3; do
+    for LANG in en hi; do
+        settings "$LANG"
+        : >"$LOG"; rm -f "$CK_TEST_LAYOUT_FILE"
+        ck_start_app "$LOG" --data "$DATA" --test-kdf
+        ck_click unlock_passphrase 20
+        ck_type "$PASS"
+        ck_click unlock
+        ck_wait_item "resume_$VISIT" 30
+        sleep 1
+        BEFORE=$(grep -c "frame-ms" "$LOG")
+        ck_click "resume_$VISIT" 30
+        ck_wait_item next 20
+        sleep 1
+        [ "$round" = 1 ] && ck_shot "bench-flagship-$LANG"
+        # The slowest frame after Resume is the one that built the form first.
+        OPEN=$(grep "frame-ms" "$LOG" | tail -n +"$((BEFORE + 1))" | sort -g -k5 | tail -1)
+        LANG_FIRST_UI[$LANG]+="$(awk '{ print $5 }' <<<"$OPEN") "
+        LANG_FIRST_FRAME[$LANG]+="$(awk '{ print $3 }' <<<"$OPEN") "
+        read -r x0 y0 x1 y1 <<<"$(ck_item_rect next)"
+        read -r ox oy <<<"$(ck_window_origin)"
+        xdotool mousemove $((ox + 900)) $((oy + y0 - 200))
+        sleep 0.5
+        BEFORE=$(grep -c "frame-ms" "$LOG")
+        for _ in $(seq 1 40); do xdotool click --delay 30 5; done
+        for _ in $(seq 1 40); do xdotool click --delay 30 4; done
+        sleep 0.5
+        SCROLL=$(grep "frame-ms" "$LOG" | tail -n +"$((BEFORE + 1))")
+        LANG_FRAMES[$LANG]+="$(awk '{ print $3 }' <<<"$SCROLL" | tr '\n' ' ')"
+        LANG_UIS[$LANG]+="$(awk '{ print $5 }' <<<"$SCROLL" | tr '\n' ' ')"
+        kill "$CK_APP_PID"; ck_wait_app_exit 20
+        LANG_SHAPED[$LANG]=$(grep -o "ck-bench text .*" "$LOG" | tail -1)
+    done
+done
+med() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
+declare -A LANG_START LANG_FRAME LANG_UI
+for LANG in en hi; do
+    LANG_START[$LANG]=$(med "${LANG_STARTS[$LANG]}")
+    LANG_FRAME[$LANG]=$(med "${LANG_FRAMES[$LANG]}")
+    LANG_UI[$LANG]=$(med "${LANG_UIS[$LANG]}")
+    LANG_FIRST_UI[$LANG]=$(med "${LANG_FIRST_UI[$LANG]}")
+    LANG_FIRST_FRAME[$LANG]=$(med "${LANG_FIRST_FRAME[$LANG]}")
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == 0) print "n/a"; else printf "%+.1f %%", 100 * (b - a) / a }'; }
+
 echo "desktop app under Xvfb (llvmpipe), $(nproc) cores"
 printf '  start-up to first frame   median %s ms over %s runs (%s)   target < 500 ms\n' "$START_MS" "$RUNS" "${STARTS[*]}"
 printf '    last run, in the app: %s\n' "$PHASES"
@@ -100,3 +165,11 @@ printf '  frame time, scrolling a 200-row repeat table: median %s ms, p95 %s ms 
     "$FRAME_MED" "$FRAME_P95" "$NFRAMES"
 printf '    of which building the UI (NewFrame..Render): median %s ms; the rest is llvmpipe drawing and swap\n' "$UI_MED"
 echo "  screenshots: $CK_ARTIFACTS"
+echo "  English vs Hindi, flagship visit open on the 200-row table (all text shaped; target: Hindi within 10 % of English):"
+printf '    %-44s %10s %10s %10s\n' "median of" "English" "Hindi" "Hindi vs"
+printf '    %-44s %10s %10s %10s\n' "start-up to first frame, ms ($RUNS runs)" "${LANG_START[en]}" "${LANG_START[hi]}" "$(ratio "${LANG_START[en]}" "${LANG_START[hi]}")"
+printf '    %-44s %10s %10s %10s\n' "first frame of the open visit (3): UI build, ms" "${LANG_FIRST_UI[en]}" "${LANG_FIRST_UI[hi]}" "$(ratio "${LANG_FIRST_UI[en]}" "${LANG_FIRST_UI[hi]}")"
+printf '    %-44s %10s %10s %10s\n' "  the same frame with drawing and swap, ms" "${LANG_FIRST_FRAME[en]}" "${LANG_FIRST_FRAME[hi]}" "$(ratio "${LANG_FIRST_FRAME[en]}" "${LANG_FIRST_FRAME[hi]}")"
+printf '    %-44s %10s %10s %10s\n' "frame while scrolling (3 x 80 wheel steps), ms" "${LANG_FRAME[en]}" "${LANG_FRAME[hi]}" "$(ratio "${LANG_FRAME[en]}" "${LANG_FRAME[hi]}")"
+printf '    %-44s %10s %10s %10s\n' "  of which building the UI, ms" "${LANG_UI[en]}" "${LANG_UI[hi]}" "$(ratio "${LANG_UI[en]}" "${LANG_UI[hi]}")"
+printf '    shaping at exit: en: %s\n                     hi: %s\n' "${LANG_SHAPED[en]:-n/a}" "${LANG_SHAPED[hi]:-n/a}"
