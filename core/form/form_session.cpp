@@ -498,25 +498,34 @@ Progress FormSession::sectionProgress(int section) const {
     return p;
 }
 
+std::vector<Problem> FormSession::problemsAt(Position pos, size_t language) const {
+    std::vector<Problem> out;
+    if (!pos.valid() || size_t(pos.question) >= m_t->questions.size()) return out;
+    const Question& q = m_t->questions[size_t(pos.question)];
+    if (q.repeat >= 0 && (pos.instance < 0 || pos.instance >= m_instances[size_t(q.repeat)])) return out;
+    const NodeState& st = state(pos.question, pos.instance);
+    if (!q.isAnswerable() || !st.relevant) return out;
+    const std::string& lang = m_t->languages[language < m_t->languages.size() ? language : 0];
+    auto add = [&](ProblemKind kind, const LocalText& custom, const char* standard) {
+        Problem p;
+        p.at = pos;
+        p.questionId = q.id;
+        p.kind = kind;
+        p.label = q.label.in(language);
+        p.message = custom.empty() ? std::string(standard) : custom.in(language);
+        out.push_back(std::move(p));
+    };
+    if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
+    if (!st.constraintOk) add(ProblemKind::Constraint, q.constraintMessage, constraintText(lang));
+    if (!st.choiceOk) add(ProblemKind::NotAvailableChoice, LocalText{}, choiceText(lang));
+    return out;
+}
+
 std::vector<Problem> FormSession::validate(size_t language) const {
     std::vector<Problem> out;
-    const std::string& lang = m_t->languages[language < m_t->languages.size() ? language : 0];
     for (const auto& pos : items()) {
-        const Question& q = m_t->questions[size_t(pos.question)];
-        const NodeState& st = state(pos.question, pos.instance);
-        if (!q.isAnswerable() || !st.relevant) continue;
-        auto add = [&](ProblemKind kind, const LocalText& custom, const char* standard) {
-            Problem p;
-            p.at = pos;
-            p.questionId = q.id;
-            p.kind = kind;
-            p.label = q.label.in(language);
-            p.message = custom.empty() ? std::string(standard) : custom.in(language);
-            out.push_back(std::move(p));
-        };
-        if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
-        if (!st.constraintOk) add(ProblemKind::Constraint, q.constraintMessage, constraintText(lang));
-        if (!st.choiceOk) add(ProblemKind::NotAvailableChoice, LocalText{}, choiceText(lang));
+        auto here = problemsAt(pos, language);
+        for (auto& p : here) out.push_back(std::move(p));
     }
     return out;
 }

@@ -137,6 +137,13 @@ TEST_CASE("constraints, required and don't know", "[core][form]") {
     CHECK(problems[0].kind == ProblemKind::Constraint);
     CHECK(problems[0].message == "At most all workers");
     CHECK(s.validate(1)[0].message == "कुल से अधिक नहीं");
+    // One item's problems (what Next checks): the same words, and none for another item.
+    Position women = s.find("women");
+    REQUIRE(s.problemsAt(women, 0).size() == 1);
+    CHECK(s.problemsAt(women, 0)[0].kind == ProblemKind::Constraint);
+    CHECK(s.problemsAt(women, 1)[0].message == "कुल से अधिक नहीं");
+    CHECK(s.problemsAt(s.find("workers"), 0).empty());
+    CHECK(s.problemsAt(Position{}, 0).empty());
     // Changing what the constraint reads re-checks it.
     set(s, "workers", Value::number(12));
     CHECK(s.constraintHolds(idx(s, "women")));
@@ -153,6 +160,8 @@ TEST_CASE("constraints, required and don't know", "[core][form]") {
     REQUIRE(open.size() == 1);
     CHECK(open[0].kind == ProblemKind::Required);
     CHECK(open[0].message == "This question needs an answer");
+    REQUIRE(s.problemsAt(s.find("workers"), 0).size() == 1);
+    CHECK(s.problemsAt(s.find("workers"), 0)[0].kind == ProblemKind::Required);
     CHECK(s.validate(1)[0].message == "इस प्रश्न का उत्तर आवश्यक है");
 }
 
