@@ -102,7 +102,11 @@ public:
     // --- visits ---
     const std::vector<VisitRow>& visits();
     std::vector<TemplateInfo> templates();
+    // Opens a new visit. It is stored (a draft appears in the list) only with the officer's
+    // first answer, row or photo: a visit opened by an accidental tap leaves nothing behind.
     bool startVisit(std::string_view templateId);
+    // True once the open visit is in the store.
+    bool draftStored() const { return m_draftStored; }
     bool resumeVisit(std::string_view visitId);
     // The assigned units, in the store's order; each marked with its visit (see AssignedUnit).
     const std::vector<AssignedUnit>& assignedUnits();
@@ -136,8 +140,25 @@ public:
     int addInstance(int repeat);
     bool removeInstance(int repeat, int instance);
 
+    // "Capture location" for the GPS question at `at`: asks the platform's LocationSource on
+    // the task thread and answers with the fix (its accuracy, or unknown). False when refused
+    // at once (no source, busy); otherwise error() or notice() says how it went.
+    bool captureLocation(Position at);
+    bool canCaptureLocation() const { return m_config.location != nullptr; }
+    // The last fix captured in this visit, with the question it answered (for its time).
+    struct CapturedFix {
+        Position at;
+        LocationFix fix;
+    };
+    const std::optional<CapturedFix>& lastFix() const { return m_lastFix; }
+
     void goTo(Position at);  // also shows the form
-    bool next();             // false at the end (the review screen is shown)
+    // Moves on, as ODK Collect does, only when the current question has no open problem (a
+    // required question left empty, a failed constraint, a choice no longer offered): then
+    // it stays, returns false and nextRefusedAt() names it, so the form shows why there.
+    // Also false at the end (the review screen is shown).
+    bool next();
+    Position nextRefusedAt() const { return m_nextRefusedAt; }
     bool previous();         // false at the start
 
     // The last autosave: when (local time, 0 = not yet) and why it failed ("" = it did not).
@@ -202,7 +223,7 @@ public:
 private:
     std::filesystem::path storeFile() const;
     void importBundledTemplates(Store& store, std::string& notes) const;
-    void openSession(FormSession session, std::optional<Position> at);
+    void openSession(FormSession session, std::optional<Position> at, bool stored);
     void autosave();
     void persistSettings();
     bool ready(bool needSession) const;  // unlocked, not busy (and a visit open)
@@ -213,6 +234,9 @@ private:
     std::optional<Store> m_store;
     std::optional<FormSession> m_session;
     Position m_position;
+    Position m_nextRefusedAt;
+    std::optional<CapturedFix> m_lastFix;
+    bool m_draftStored = false;  // the open visit is in the store (see startVisit)
     std::string m_reopenVisit;  // the visit that was open when the app locked
     std::optional<Date> m_today;
     Screen m_screen = Screen::FirstRun;

@@ -171,8 +171,10 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
         case QuestionType::Gps: {
             if (v.kind() != ValueKind::Geo) return wrongType("a GPS point");
             const GeoPoint& p = v.asGeo();
-            if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180 && p.accuracyMetres >= 0))
+            if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180))
                 return fail(AnswerStatus::OutOfRange, "'" + q.id + "': latitude must be within -90..90 and longitude within -180..180");
+            if (p.accuracyMetres && !(*p.accuracyMetres >= 0 && std::isfinite(*p.accuracyMetres)))
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "': the accuracy is metres, 0 or more (or unknown)");
             return {};
         }
         default: return wrongType("no answer");

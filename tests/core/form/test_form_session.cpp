@@ -354,6 +354,14 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     CHECK(s.instanceCount(idx(s, "lines")) == 2);
     CHECK(s.value(idx(s, "total_sales")) == Value::number(150));
     CHECK(s.answer(idx(s, "women")) == Value::dontKnow());
+    REQUIRE(s.answer(idx(s, "gps")).asGeo().accuracyMetres);
+    CHECK(*s.answer(idx(s, "gps")).asGeo().accuracyMetres == 5);
+    // A GPS answer without an accuracy (or with null) keeps it unknown, not 0 m.
+    CHECK(applyAnswersJson(s, json::parse(R"({"gps": {"lat": 11.1, "lon": 77.3}})")).empty());
+    CHECK_FALSE(s.answer(idx(s, "gps")).asGeo().accuracyMetres.has_value());
+    CHECK(applyAnswersJson(s, json::parse(R"({"gps": {"lat": 11.1, "lon": 77.3, "accuracy": null}})")).empty());
+    CHECK_FALSE(s.answer(idx(s, "gps")).asGeo().accuracyMetres.has_value());
+    CHECK(s.setAnswer("gps", Value::geo({11.1, 77.3, -4.0})).status == AnswerStatus::OutOfRange);
 
     FormSession bad(miniTemplate());
     auto errors = applyAnswersJson(bad, json::parse(R"({
