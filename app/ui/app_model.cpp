@@ -790,6 +790,14 @@ bool AppModel::finalise() {
         m_error = uiTextCount(Text::ProblemsBeforeFinalise, m_settings.language, open.size());
         return false;
     }
+    if (!m_draftStored) {
+        // A template with nothing required can be finalised untouched: store it first.
+        autosave();
+        if (!m_draftStored) {
+            m_error = ui(Text::NotSaved) + m_saveError;
+            return false;
+        }
+    }
     Store* store = &*m_store;
     const FormSession* session = &*m_session;
     size_t language = languageIndex();
