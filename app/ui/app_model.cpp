@@ -14,6 +14,7 @@
 
 #include "app/sync/field_sync.h"
 #include "core/crypto/envelope.h"
+#include "core/form/number_entry.h"
 
 namespace ck {
 namespace {
@@ -270,6 +271,7 @@ void AppModel::lock() {
             m_reopenVisit = m_session->recordId();
         }
         m_session.reset();
+        m_typed.clear();
     }
     m_position = {};
     m_visits.clear();
@@ -345,6 +347,7 @@ void AppModel::openSession(FormSession session, std::optional<Position> at, bool
     m_draftStored = stored;
     m_nextRefusedAt = {};
     m_lastFix.reset();
+    m_typed.clear();
     Position p = at.value_or(Position{});
     if (!p.valid() || !m_session->isRelevant(p.question, p.instance)) p = m_session->first();
     m_visitsStale = true;
@@ -559,6 +562,7 @@ void AppModel::closeVisit() {
     if (busy()) return;
     m_session.reset();
     m_draftStored = false;
+    m_typed.clear();
     m_position = {};
     m_nextRefusedAt = {};
     m_visitsStale = true;
@@ -718,6 +722,15 @@ int AppModel::addInstance(int repeat) {
 bool AppModel::removeInstance(int repeat, int instance) {
     if (!ready(true)) return false;
     if (!m_session->removeInstance(repeat, instance)) return false;
+    // Text kept in the removed row's fields goes with it; the rows below move up.
+    std::map<std::pair<int, int>, std::string> typed;
+    for (auto& [key, text] : m_typed) {
+        if (m_session->survey().questions[size_t(key.first)].repeat != repeat || key.second < instance)
+            typed[key] = std::move(text);
+        else if (key.second > instance)
+            typed[{key.first, key.second - 1}] = std::move(text);
+    }
+    m_typed = std::move(typed);
     // Keep the officer's place: on the same row when it was below the one removed (now one
     // up), else on the row that took the removed one's place, or the last row.
     if (m_position.valid() && m_session->survey().questions[size_t(m_position.question)].repeat == repeat) {
@@ -777,9 +790,43 @@ bool AppModel::previous() {
     return true;
 }
 
+void AppModel::keepTyped(Position at, std::string text) {
+    if (m_session && at.valid()) m_typed[{at.question, at.instance}] = std::move(text);
+}
+
+void AppModel::forgetTyped(Position at) { m_typed.erase({at.question, at.instance}); }
+
+const std::string* AppModel::typedAt(Position at) const {
+    auto it = m_typed.find({at.question, at.instance});
+    return it == m_typed.end() ? nullptr : &it->second;
+}
+
+std::string AppModel::typedReason(Position at) const {
+    const std::string* text = typedAt(at);
+    if (!text || !m_session) return {};
+    const Question& q = m_session->survey().questions[size_t(at.question)];
+    if (q.type == QuestionType::Date) return ui(Text::DateFormatProblem);
+    NumberEntry e = parseNumberEntry(*text, q.type);
+    if (!e.ok()) return numberEntryMessage(e.problem, q.type, m_settings.language);
+    return ui(Text::FixTypedToGoOn);
+}
+
 std::vector<Problem> AppModel::problems() const {
     if (!m_session) return {};
-    return m_session->validate(languageIndex());
+    auto out = m_session->validate(languageIndex());
+    for (const auto& [key, text] : m_typed) {
+        Position at{key.first, key.second};
+        const Question& q = m_session->survey().questions[size_t(at.question)];
+        if (!m_session->isRelevant(at.question, at.instance)) continue;
+        Problem p;
+        p.at = at;
+        p.questionId = q.id;
+        p.kind = ProblemKind::Constraint;
+        p.label = q.label.in(languageIndex());
+        p.message = "\"" + text + "\": " + typedReason(at);
+        out.push_back(std::move(p));
+    }
+    return out;
 }
 
 bool AppModel::finalise() {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -165,6 +166,16 @@ public:
     std::time_t savedAt() const { return m_savedAt; }
     const std::string& saveError() const { return m_saveError; }
 
+    // Text typed into a field that is not its answer (a refused number, a half-typed date):
+    // kept with the open visit and shown in its field; it holds Next (the form) and is an
+    // open problem (problems(): Review lists it, Finalise waits), so it is never dropped
+    // and never leaves the stale answer behind unnoticed.
+    void keepTyped(Position at, std::string text);
+    void forgetTyped(Position at);
+    const std::string* typedAt(Position at) const;
+    // Why the text kept at `at` is not an answer, in the officer's language.
+    std::string typedReason(Position at) const;
+
     std::vector<Problem> problems() const;
     // On the task thread; refused at once when problems() is not empty.
     bool finalise();
@@ -236,6 +247,7 @@ private:
     Position m_position;
     Position m_nextRefusedAt;
     std::optional<CapturedFix> m_lastFix;
+    std::map<std::pair<int, int>, std::string> m_typed;  // see keepTyped()
     bool m_draftStored = false;  // the open visit is in the store (see startVisit)
     std::string m_reopenVisit;  // the visit that was open when the app locked
     std::optional<Date> m_today;

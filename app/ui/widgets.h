@@ -29,11 +29,8 @@ struct UiState {
     Position inputErrorAt;
     std::string inputError;
     std::string inputErrorLanguage;  // the language it is worded in
-    // Text typed into a number or date field that is not an answer (refused, or half typed),
-    // per item of the visit `pendingVisit`: kept in the field with the reason, never dropped,
-    // and Next waits until it is corrected or cleared.
-    std::string pendingVisit;
-    std::map<std::pair<int, int>, std::string> pendingEntry;
+    // (Text typed that is not an answer is kept by the model: AppModel::keepTyped.)
+    std::string pendingVisit;  // the visit the removal below belongs to
     bool numberOfficerComma = false;  // the officer typed a comma: the field is not regrouped
     // A repeat row whose "Remove" waits for the officer's confirmation (-1: none).
     int removeRepeat = -1, removeRow = -1;

@@ -34,21 +34,8 @@ std::optional<double> parseNumber(const std::string& text) {
     return e.ok() ? e.value : std::nullopt;
 }
 
-// Text typed into a field that is not an answer (see UiState::pendingEntry).
-const std::string* pendingAt(const UiState& ui, Position at) {
-    auto it = ui.pendingEntry.find({at.question, at.instance});
-    return it == ui.pendingEntry.end() ? nullptr : &it->second;
-}
-void setPending(UiState& ui, Position at, std::string text) { ui.pendingEntry[{at.question, at.instance}] = std::move(text); }
-void clearPending(UiState& ui, Position at) { ui.pendingEntry.erase({at.question, at.instance}); }
-
-// Why the text kept in a field is not its answer, in the officer's language.
-std::string pendingReason(const AppModel& model, const Question& q, const std::string& text) {
-    if (q.type == QuestionType::Date) return model.ui(Text::DateFormatProblem);
-    NumberEntry e = parseNumberEntry(text, q.type);
-    if (!e.ok()) return numberEntryMessage(e.problem, q.type, model.languageCode());
-    return model.ui(Text::FixTypedToGoOn);
-}
+// Text typed into a field that is not an answer: kept by the model (AppModel::keepTyped).
+const std::string* pendingAt(const AppModel& model, Position at) { return model.typedAt(at); }
 
 // Remembers why the last change to `at` was not taken (or forgets it when it was).
 void noteResult(UiState& ui, Position at, const AnswerResult& r) {
@@ -151,7 +138,7 @@ int numberFieldCallback(ImGuiInputTextCallbackData* data) {
 // one number (number_entry.h); otherwise it stays in the field with the reason and the
 // answer kept is unchanged. Money shows its lakh / crore reading beside the field.
 void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Value& current) {
-    const std::string* pending = pendingAt(f.ui, at);
+    const std::string* pending = pendingAt(f.model, at);
     std::string text = pending                                  ? *pending
                        : current.kind() == ValueKind::Number ? formatNumberForField(current.asNumber(), q.type)
                                                               : std::string();
@@ -165,15 +152,15 @@ void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Valu
     if (ImGui::InputTextWithHint("##answer", f.t(hint), &text, flags, numberFieldCallback, &edit)) {
         NumberEntry entry = parseNumberEntry(text, q.type);
         if (entry.empty()) {
-            clearPending(f.ui, at);
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
         } else if (!entry.ok()) {
-            setPending(f.ui, at, text);
+            f.model.keepTyped(at, text);
             noteInputError(f.ui, at, numberEntryMessage(entry.problem, q.type, f.model.languageCode()));
         } else {
             AnswerResult r = f.model.answer(at, Value::number(*entry.value));
-            if (r.ok()) clearPending(f.ui, at);
-            else setPending(f.ui, at, text);
+            if (r.ok()) f.model.forgetTyped(at);
+            else f.model.keepTyped(at, text);
             noteResult(f.ui, at, r);
         }
     }
@@ -190,7 +177,7 @@ void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Valu
         ImGui::TextUnformatted(words.c_str());
         recordItem(f.ui, "money_words", words);
     }
-    if (pendingAt(f.ui, at)) {
+    if (pendingAt(f.model, at)) {
         std::string kept = now.kind() == ValueKind::Number
                                ? f.model.ui(Text::AnswerKept) + formatNumberForField(now.asNumber(), q.type)
                                : (now.isAnswered() ? f.model.ui(Text::AnswerKept) + now.toString() : f.model.ui(Text::NoAnswerKept));
@@ -200,19 +187,19 @@ void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Valu
 }
 
 void drawDateAnswer(FormContext& f, Position at, const Value& current) {
-    const std::string* pending = pendingAt(f.ui, at);
+    const std::string* pending = pendingAt(f.model, at);
     std::string text = pending ? *pending : current.kind() == ValueKind::Date ? formatIsoDate(current.asDate()) : std::string();
     ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, 260.0f * f.s));
     if (ImGui::InputTextWithHint("##answer", "YYYY-MM-DD", &text)) {
         if (text.empty()) {
-            clearPending(f.ui, at);
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
         } else if (auto d = parseIsoDate(text)) {
-            clearPending(f.ui, at);
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value::date(*d)));
         } else {
             // Half typed, or not a date: kept in the field with why; the answer stays.
-            setPending(f.ui, at, text);
+            f.model.keepTyped(at, text);
             noteInputError(f.ui, at, f.t(Text::DateFormatProblem));
         }
     }
@@ -407,21 +394,21 @@ void drawQuestion(FormContext& f, Position at) {
         if (q.allowDontKnow) {
             // Each replaces the answer and whatever text was kept in the field.
             if (bigButtonEnabled(f.label(Text::DontKnow, "dont_know").c_str(), current.kind() != ValueKind::DontKnow, f.s)) {
-                clearPending(f.ui, at);
+                f.model.forgetTyped(at);
                 noteResult(f.ui, at, f.model.answer(at, Value::dontKnow()));
             }
             recordItem(f.ui, "dont_know");
             ImGui::SameLine();
             if (bigButtonEnabled(f.label(Text::RefusedAnswer, "refused").c_str(), current.kind() != ValueKind::Refused, f.s)) {
-                clearPending(f.ui, at);
+                f.model.forgetTyped(at);
                 noteResult(f.ui, at, f.model.answer(at, Value::refused()));
             }
             recordItem(f.ui, "refused");
             ImGui::SameLine();
         }
-        bool somethingToClear = current.isAnswered() || pendingAt(f.ui, at);
+        bool somethingToClear = current.isAnswered() || pendingAt(f.model, at);
         if (bigButtonEnabled(f.label(Text::ClearAnswer, "clear_answer").c_str(), somethingToClear, f.s)) {
-            clearPending(f.ui, at);
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
         }
         recordItem(f.ui, "clear_answer");
@@ -429,8 +416,8 @@ void drawQuestion(FormContext& f, Position at) {
     ImGui::PopID();
 
     // Text kept in the field that is not the answer: say why, also on coming back to it.
-    if (const std::string* pending = pendingAt(f.ui, at); pending && !(f.ui.inputErrorAt == at && !f.ui.inputError.empty()))
-        noteInputError(f.ui, at, pendingReason(f.model, q, *pending));
+    if (const std::string* pending = pendingAt(f.model, at); pending && !(f.ui.inputErrorAt == at && !f.ui.inputError.empty()))
+        noteInputError(f.ui, at, f.model.typedReason(at));
     if (f.ui.inputErrorAt == at && !f.ui.inputError.empty()) {
         problemText(f.ui.inputError);
         recordItem(f.ui, "input_error", f.ui.inputError);
@@ -545,14 +532,7 @@ void drawRepeats(FormContext& f, int section) {
         // After the table: these change the session the loop reads.
         if (remove >= 0) {
             f.model.removeInstance(q.index, remove);
-            // Text kept in the removed row's fields goes with it; the rows below move up.
-            std::map<std::pair<int, int>, std::string> kept;
-            for (auto& [key, text] : f.ui.pendingEntry) {
-                if (f.survey.questions[size_t(key.first)].repeat != q.index) kept[key] = std::move(text);
-                else if (key.second > remove) kept[{key.first, key.second - 1}] = std::move(text);
-                else if (key.second < remove) kept[key] = std::move(text);
-            }
-            f.ui.pendingEntry = std::move(kept);
+
         } else if (edit >= 0) {
             Position p = firstItemOf(f.session, q.index, edit);
             if (p.valid()) f.model.goTo(p);
@@ -580,9 +560,7 @@ void drawFormScreen(AppModel& model, UiState& ui) {
         ui.inputErrorLanguage = model.languageCode();
     }
     if (ui.pendingVisit != session->recordId()) {
-        // Another visit: what was kept in the fields belonged to the last one.
-        ui.pendingEntry.clear();
-        ui.pendingVisit = session->recordId();
+        ui.pendingVisit = session->recordId();  // another visit: no removal is waiting
         ui.removeRepeat = ui.removeRow = -1;
     }
     int section = at.valid() ? f.survey.questions[size_t(at.question)].section : -1;
@@ -631,9 +609,8 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     if (bigButtonEnabled(f.label(Text::Next, "next").c_str(), at.valid(), f.s * 1.3f, wide)) {
         // Text in the field that is not the answer holds Next, as a failed constraint does
         // (model.next()): the officer corrects or clears it while the respondent is there.
-        if (const std::string* pending = pendingAt(ui, at)) {
-            const Question& q = f.survey.questions[size_t(at.question)];
-            noteInputError(ui, at, pendingReason(model, q, *pending) + "\n" + model.ui(Text::FixTypedToGoOn));
+        if (pendingAt(model, at)) {
+            noteInputError(ui, at, model.typedReason(at) + "\n" + model.ui(Text::FixTypedToGoOn));
         } else {
             model.next();
         }
