@@ -231,8 +231,10 @@ void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& 
         for (int i : available) {
             const Choice& c = list->choices[size_t(i)];
             ImGui::PushID(i);
-            if (ImGui::Selectable(choiceLabel(c, f.lang).c_str(), c.name == chosen, 0, ImVec2(0, touchHeight(f.s))))
+            if (choiceRow(f.ui, "choice_" + c.name, choiceLabel(c, f.lang), c.name == chosen, true, f.s)) {
                 noteResult(f.ui, at, f.model.answer(at, Value::text(c.name)));
+                ImGui::CloseCurrentPopup();
+            }
             ImGui::PopID();
         }
         ImGui::EndCombo();

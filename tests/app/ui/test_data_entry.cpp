@@ -440,6 +440,14 @@ TEST_CASE("every control of the form is at least 48 px high at the default text 
     const Template& t = model.session()->survey();
     const ChoiceList* buyers = t.choicesOf(t.questions[size_t(t.indexOf("buyer_types"))]);
     tall("choice_" + buyers->names[0]);
+    openAt(app, gui, "biggest_obstacle");  // more than 8 choices: a combo, its rows with radio marks
+    tall("answer");
+    gui.clickItem(app, "answer");
+    const ChoiceList* obstacles = t.choicesOf(t.questions[size_t(t.indexOf("biggest_obstacle"))]);
+    REQUIRE(obstacles->names.size() > 8);
+    tall("choice_" + obstacles->names[0]);
+    gui.clickItem(app, "choice_" + obstacles->names[0]);
+    CHECK(model.session()->answer(t.indexOf("biggest_obstacle")).asText() == obstacles->names[0]);
     openAt(app, gui, "gps");
     for (const char* name : {"gps_lat", "gps_lon", "gps_accuracy", "capture_location"}) tall(name);
     REQUIRE(model.addInstance(t.indexOf("product_lines")) == 0);
