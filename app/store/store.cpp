@@ -597,6 +597,30 @@ StoreResult<FormSession> Store::startVisit(std::string_view templateId, std::str
     return session;
 }
 
+StoreResult<FormSession> Store::newVisit(std::string_view templateId, std::string_view version) {
+    requireUnlocked();
+    TemplateEntry* e = templateEntry(templateId, version);
+    if (!e)
+        return failure(StoreError::UnknownTemplate, "no template " + inQuotes(templateId) +
+                                                        (version.empty() ? "" : " version " + std::string(version)) +
+                                                        " has been imported");
+    auto survey = ensureLoaded(*e);
+    if (!survey) return survey.failure();
+    return FormSession(survey.value());
+}
+
+StoreStatus Store::addDraft(const FormSession& session) {
+    requireUnlocked();
+    TemplateEntry* e = templateEntry(session.survey().id, session.survey().version);
+    if (!e)
+        return failure(StoreError::UnknownTemplate, "no template " + inQuotes(session.survey().id) + " version " +
+                                                        session.survey().version + " has been imported");
+    if (readVisit(session.recordId()))
+        return failure(StoreError::WrongStatus, "visit " + session.recordId() + " is stored already");
+    insertDraft(session, e->info.storeId, {});
+    return Done{};
+}
+
 StoreStatus Store::saveDraft(const FormSession& session) {
     requireUnlocked();
     const std::string& id = session.recordId();

@@ -274,6 +274,10 @@ public:
     // A new visit of the template, saved at once as an empty draft. The session's recordId()
     // is the visit id.
     [[nodiscard]] StoreResult<FormSession> startVisit(std::string_view templateId, std::string_view version = {});
+    // A new visit of the template that is not stored yet: the app keeps no draft of a visit
+    // opened by an accidental tap. addDraft() stores it (an empty draft) once it is wanted.
+    [[nodiscard]] StoreResult<FormSession> newVisit(std::string_view templateId, std::string_view version = {});
+    [[nodiscard]] StoreStatus addDraft(const FormSession& session);
     // Autosave: the whole visit, encrypted, in one transaction. Call on every answer change.
     [[nodiscard]] StoreStatus saveDraft(const FormSession& session);
     // The stored record of a visit (draft or finished), to restore into a FormSession.

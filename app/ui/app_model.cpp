@@ -14,6 +14,7 @@
 
 #include "app/sync/field_sync.h"
 #include "core/crypto/envelope.h"
+#include "core/form/number_entry.h"
 
 namespace ck {
 namespace {
@@ -264,9 +265,13 @@ bool AppModel::unlock(std::string_view passphrase) {
 void AppModel::lock() {
     if (busy()) return;
     if (m_session) {
-        autosave();
-        m_reopenVisit = m_session->recordId();
+        // A visit with nothing typed was never stored: there is nothing to reopen.
+        if (m_draftStored) {
+            autosave();
+            m_reopenVisit = m_session->recordId();
+        }
         m_session.reset();
+        m_typed.clear();
     }
     m_position = {};
     m_visits.clear();
@@ -336,9 +341,13 @@ std::vector<TemplateInfo> AppModel::templates() {
     return m_store->listTemplates();
 }
 
-void AppModel::openSession(FormSession session, std::optional<Position> at) {
+void AppModel::openSession(FormSession session, std::optional<Position> at, bool stored) {
     if (m_today) session.setToday(*m_today);
     m_session.emplace(std::move(session));
+    m_draftStored = stored;
+    m_nextRefusedAt = {};
+    m_lastFix.reset();
+    m_typed.clear();
     Position p = at.value_or(Position{});
     if (!p.valid() || !m_session->isRelevant(p.question, p.instance)) p = m_session->first();
     m_visitsStale = true;
@@ -350,12 +359,12 @@ void AppModel::openSession(FormSession session, std::optional<Position> at) {
 bool AppModel::startVisit(std::string_view templateId) {
     clearMessages();
     if (!ready(false)) return false;
-    auto started = m_store->startVisit(templateId);
+    auto started = m_store->newVisit(templateId);
     if (!started) {
         m_error = started.message();
         return false;
     }
-    openSession(std::move(started).value(), std::nullopt);
+    openSession(std::move(started).value(), std::nullopt, false);
     return true;
 }
 
@@ -371,7 +380,7 @@ bool AppModel::resumeVisit(std::string_view visitId) {
     std::optional<Position> at;
     if (auto it = m_settings.positions.find(std::string(visitId)); it != m_settings.positions.end())
         at = resumed.value().session.find(it->second.questionId, it->second.instance);
-    openSession(std::move(resumed.value().session), at);
+    openSession(std::move(resumed.value().session), at, true);
     return true;
 }
 
@@ -513,7 +522,8 @@ bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view temp
         if (!q || q->repeat >= 0 || !q->isAnswerable() || !m_session->answer(q->index, 0).isEmpty()) continue;
         if (auto v = prefillValue(t, *q, *value)) (void)m_session->setAnswer(q->index, 0, std::move(*v));
     }
-    autosave();
+    // What the register knows is not an answer of the officer's: the draft is stored with
+    // the first one, so a unit tapped by mistake is not marked as visited.
     goTo(m_session->first());
     return true;
 }
@@ -526,7 +536,7 @@ bool AppModel::startCorrection(std::string_view finishedVisitId) {
         m_error = started.message();
         return false;
     }
-    openSession(std::move(started).value(), std::nullopt);
+    openSession(std::move(started).value(), std::nullopt, true);
     return true;
 }
 
@@ -551,7 +561,10 @@ bool AppModel::discardDraft(std::string_view visitId) {
 void AppModel::closeVisit() {
     if (busy()) return;
     m_session.reset();
+    m_draftStored = false;
+    m_typed.clear();
     m_position = {};
+    m_nextRefusedAt = {};
     m_visitsStale = true;
     if (isUnlocked()) m_screen = Screen::Visits;
 }
@@ -574,7 +587,16 @@ void AppModel::setLanguage(std::string_view code) {
 void AppModel::autosave() {
     if (!m_session || !isUnlocked()) return;
     try {
-        auto status = m_store->saveDraft(*m_session);
+        auto status = m_draftStored ? m_store->saveDraft(*m_session) : m_store->addDraft(*m_session);
+        if (status && !m_draftStored) {
+            // Stored now, with the first answer (addDraft wrote every answer so far).
+            m_draftStored = true;
+            if (m_position.valid()) {
+                m_settings.positions[m_session->recordId()] = {
+                    m_session->survey().questions[size_t(m_position.question)].id, m_position.instance};
+                persistSettings();
+            }
+        }
         if (status) {
             m_savedAt = std::time(nullptr);
             m_saveError.clear();
@@ -618,6 +640,14 @@ bool AppModel::attachPhoto(Position at, const std::string& path) {
         return false;
     }
     Store* store = &*m_store;
+    if (!m_draftStored) {
+        // The photo is the first thing given: the visit must be stored to hold an attachment.
+        autosave();
+        if (!m_draftStored) {
+            m_error = ui(Text::NotSaved) + m_saveError;
+            return false;
+        }
+    }
     std::string visitId = m_session->recordId();
     std::string language = m_settings.language;
     // The file may sit on a slow SD card and run to 20 MB: reading and encrypting it happens
@@ -648,6 +678,40 @@ bool AppModel::attachPhoto(Position at, const std::string& path) {
     return true;
 }
 
+bool AppModel::captureLocation(Position at) {
+    clearMessages();
+    if (!ready(true) || !at.valid()) return false;
+    if (!m_config.location) {
+        m_error = ui(Text::NoLocationSource);
+        return false;
+    }
+    std::shared_ptr<LocationSource> source = m_config.location;
+    std::string visitId = m_session->recordId();
+    auto timeout = m_config.locationTimeout;
+    post(ui(Text::GettingFix), [this, source, visitId, at, timeout]() -> TaskRunner::Apply {
+        LocationReading reading = source->capture(timeout);
+        return [this, reading, visitId, at] {
+            if (!m_session || m_session->recordId() != visitId) return;
+            if (!reading.fix) {
+                Text why = reading.problem == LocationProblem::NoFix ? Text::GpsNoFix : Text::GpsUnavailable;
+                m_error = ui(why);
+                if (!reading.detail.empty()) m_error += " (" + reading.detail + ")";
+                return;
+            }
+            const LocationFix& f = *reading.fix;
+            auto r = answer(at, Value::geo({f.latitude, f.longitude, f.accuracyMetres}));
+            if (!r.ok()) {
+                m_error = r.message;
+                return;
+            }
+            m_lastFix = CapturedFix{at, f};
+            m_notice = ui(Text::LocationCaptured) + Value::number(f.latitude).toString() + ", " +
+                       Value::number(f.longitude).toString();
+        };
+    });
+    return true;
+}
+
 int AppModel::addInstance(int repeat) {
     if (!ready(true)) return -1;
     int i = m_session->addInstance(repeat);
@@ -658,18 +722,45 @@ int AppModel::addInstance(int repeat) {
 bool AppModel::removeInstance(int repeat, int instance) {
     if (!ready(true)) return false;
     if (!m_session->removeInstance(repeat, instance)) return false;
-    if (m_position.valid() && m_session->survey().questions[size_t(m_position.question)].repeat == repeat &&
-        m_position.instance >= m_session->instanceCount(repeat))
-        m_position = m_session->first();
+    // Text kept in the removed row's fields goes with it; the rows below move up.
+    std::map<std::pair<int, int>, std::string> typed;
+    for (auto& [key, text] : m_typed) {
+        if (m_session->survey().questions[size_t(key.first)].repeat != repeat || key.second < instance)
+            typed[key] = std::move(text);
+        else if (key.second > instance)
+            typed[{key.first, key.second - 1}] = std::move(text);
+    }
+    m_typed = std::move(typed);
+    // Keep the officer's place: on the same row when it was below the one removed (now one
+    // up), else on the row that took the removed one's place, or the last row.
+    if (m_position.valid() && m_session->survey().questions[size_t(m_position.question)].repeat == repeat) {
+        int rows = m_session->instanceCount(repeat);
+        int row = m_position.instance > instance ? m_position.instance - 1 : std::min(m_position.instance, rows - 1);
+        Position p{m_position.question, row};
+        if (rows > 0 && !m_session->isRelevant(p.question, p.instance)) {
+            p = {};
+            for (const auto& item : m_session->items())
+                if (item.instance == row && m_session->survey().questions[size_t(item.question)].repeat == repeat &&
+                    m_session->isRelevant(item.question, item.instance)) {
+                    p = item;
+                    break;
+                }
+        }
+        if (rows == 0 || !p.valid()) p = m_session->first();
+        m_position = p;
+    }
     autosave();
     return true;
 }
 
 void AppModel::goTo(Position at) {
     if (!m_session) return;
+    if (!(at == m_nextRefusedAt)) m_nextRefusedAt = {};
     m_position = at;
     m_screen = Screen::Form;
-    if (at.valid()) {
+    // The place is remembered for a stored visit only (settings.json names no visit that
+    // was never kept).
+    if (at.valid() && m_draftStored) {
         m_settings.positions[m_session->recordId()] = {m_session->survey().questions[size_t(at.question)].id, at.instance};
         persistSettings();
     }
@@ -677,6 +768,11 @@ void AppModel::goTo(Position at) {
 
 bool AppModel::next() {
     if (!ready(true)) return false;
+    if (!m_session->problemsAt(m_position, languageIndex()).empty()) {
+        m_nextRefusedAt = m_position;
+        return false;
+    }
+    m_nextRefusedAt = {};
     Position p = m_session->next(m_position);
     if (!p.valid()) {
         m_screen = Screen::Review;
@@ -694,9 +790,43 @@ bool AppModel::previous() {
     return true;
 }
 
+void AppModel::keepTyped(Position at, std::string text) {
+    if (m_session && at.valid()) m_typed[{at.question, at.instance}] = std::move(text);
+}
+
+void AppModel::forgetTyped(Position at) { m_typed.erase({at.question, at.instance}); }
+
+const std::string* AppModel::typedAt(Position at) const {
+    auto it = m_typed.find({at.question, at.instance});
+    return it == m_typed.end() ? nullptr : &it->second;
+}
+
+std::string AppModel::typedReason(Position at) const {
+    const std::string* text = typedAt(at);
+    if (!text || !m_session) return {};
+    const Question& q = m_session->survey().questions[size_t(at.question)];
+    if (q.type == QuestionType::Date) return ui(Text::DateFormatProblem);
+    NumberEntry e = parseNumberEntry(*text, q.type);
+    if (!e.ok()) return numberEntryMessage(e.problem, q.type, m_settings.language);
+    return ui(Text::FixTypedToGoOn);
+}
+
 std::vector<Problem> AppModel::problems() const {
     if (!m_session) return {};
-    return m_session->validate(languageIndex());
+    auto out = m_session->validate(languageIndex());
+    for (const auto& [key, text] : m_typed) {
+        Position at{key.first, key.second};
+        const Question& q = m_session->survey().questions[size_t(at.question)];
+        if (!m_session->isRelevant(at.question, at.instance)) continue;
+        Problem p;
+        p.at = at;
+        p.questionId = q.id;
+        p.kind = ProblemKind::Constraint;
+        p.label = q.label.in(languageIndex());
+        p.message = "\"" + text + "\": " + typedReason(at);
+        out.push_back(std::move(p));
+    }
+    return out;
 }
 
 bool AppModel::finalise() {
@@ -706,6 +836,14 @@ bool AppModel::finalise() {
     if (!open.empty()) {
         m_error = uiTextCount(Text::ProblemsBeforeFinalise, m_settings.language, open.size());
         return false;
+    }
+    if (!m_draftStored) {
+        // A template with nothing required can be finalised untouched: store it first.
+        autosave();
+        if (!m_draftStored) {
+            m_error = ui(Text::NotSaved) + m_saveError;
+            return false;
+        }
     }
     Store* store = &*m_store;
     const FormSession* session = &*m_session;

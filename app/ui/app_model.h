@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,7 +103,11 @@ public:
     // --- visits ---
     const std::vector<VisitRow>& visits();
     std::vector<TemplateInfo> templates();
+    // Opens a new visit. It is stored (a draft appears in the list) only with the officer's
+    // first answer, row or photo: a visit opened by an accidental tap leaves nothing behind.
     bool startVisit(std::string_view templateId);
+    // True once the open visit is in the store.
+    bool draftStored() const { return m_draftStored; }
     bool resumeVisit(std::string_view visitId);
     // The assigned units, in the store's order; each marked with its visit (see AssignedUnit).
     const std::vector<AssignedUnit>& assignedUnits();
@@ -136,13 +141,40 @@ public:
     int addInstance(int repeat);
     bool removeInstance(int repeat, int instance);
 
+    // "Capture location" for the GPS question at `at`: asks the platform's LocationSource on
+    // the task thread and answers with the fix (its accuracy, or unknown). False when refused
+    // at once (no source, busy); otherwise error() or notice() says how it went.
+    bool captureLocation(Position at);
+    bool canCaptureLocation() const { return m_config.location != nullptr; }
+    // The last fix captured in this visit, with the question it answered (for its time).
+    struct CapturedFix {
+        Position at;
+        LocationFix fix;
+    };
+    const std::optional<CapturedFix>& lastFix() const { return m_lastFix; }
+
     void goTo(Position at);  // also shows the form
-    bool next();             // false at the end (the review screen is shown)
+    // Moves on, as ODK Collect does, only when the current question has no open problem (a
+    // required question left empty, a failed constraint, a choice no longer offered): then
+    // it stays, returns false and nextRefusedAt() names it, so the form shows why there.
+    // Also false at the end (the review screen is shown).
+    bool next();
+    Position nextRefusedAt() const { return m_nextRefusedAt; }
     bool previous();         // false at the start
 
     // The last autosave: when (local time, 0 = not yet) and why it failed ("" = it did not).
     std::time_t savedAt() const { return m_savedAt; }
     const std::string& saveError() const { return m_saveError; }
+
+    // Text typed into a field that is not its answer (a refused number, a half-typed date):
+    // kept with the open visit and shown in its field; it holds Next (the form) and is an
+    // open problem (problems(): Review lists it, Finalise waits), so it is never dropped
+    // and never leaves the stale answer behind unnoticed.
+    void keepTyped(Position at, std::string text);
+    void forgetTyped(Position at);
+    const std::string* typedAt(Position at) const;
+    // Why the text kept at `at` is not an answer, in the officer's language.
+    std::string typedReason(Position at) const;
 
     std::vector<Problem> problems() const;
     // On the task thread; refused at once when problems() is not empty.
@@ -202,7 +234,7 @@ public:
 private:
     std::filesystem::path storeFile() const;
     void importBundledTemplates(Store& store, std::string& notes) const;
-    void openSession(FormSession session, std::optional<Position> at);
+    void openSession(FormSession session, std::optional<Position> at, bool stored);
     void autosave();
     void persistSettings();
     bool ready(bool needSession) const;  // unlocked, not busy (and a visit open)
@@ -213,6 +245,10 @@ private:
     std::optional<Store> m_store;
     std::optional<FormSession> m_session;
     Position m_position;
+    Position m_nextRefusedAt;
+    std::optional<CapturedFix> m_lastFix;
+    std::map<std::pair<int, int>, std::string> m_typed;  // see keepTyped()
+    bool m_draftStored = false;  // the open visit is in the store (see startVisit)
     std::string m_reopenVisit;  // the visit that was open when the app locked
     std::optional<Date> m_today;
     Screen m_screen = Screen::FirstRun;

@@ -9,6 +9,7 @@
 //   platform: ImGui::Render(); draw; swap
 // Long work (key derivation, finalise, sync, bundle export) runs on the app's task thread;
 // its results are applied at the start of the next drawFrame() (never mid-frame).
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/ui/location.h"
 #include "core/crypto/vault.h"
 #include "sync/client/sync_client.h"
 
@@ -31,6 +33,10 @@ struct FieldAppConfig {
     std::function<double()> clock;
     // How sync retries a failed request. The default suits a field link; tests shorten it.
     sync::RetryPolicy syncRetry;
+    // The device's position for "Capture location" (location.h); null: typed entry only.
+    std::shared_ptr<LocationSource> location;
+    // How long "Capture location" waits for a fix before saying there is none.
+    std::chrono::milliseconds locationTimeout{15'000};
 };
 
 class AppModel;

@@ -42,6 +42,10 @@ enum class Text : uint16_t {
     SyncStopped, SyncCancelled, EnrolAddressMissing, EnrolCodeMissing, BundlePathMissing, ReceiptPathMissing,
     NoBundleWritten, ReceiptNotApplied, ReceiptApplied, SettingsNotSaved, SendingPhotos, FetchingUpdates,
     Connecting, AnsweredOf,
+    // data entry (issue 10, section 3)
+    HintRupees, HintPercent, HintWholeNumber, HintNumber, AnswerKept, NoAnswerKept, FixTypedToGoOn, OrDontKnow,
+    DateFormatProblem, Latitude, Longitude, AccuracyMetres, AccuracyOptional, AccuracyUnknown, GpsTypedProblem,
+    CaptureLocation, GettingFix, LocationCaptured, NoLocationSource, RemoveRowQuestion, RemoveRow, FixAt, GpsNoFix, GpsUnavailable,
     Count_
 };
 

@@ -45,11 +45,39 @@ bool bigButtonEnabled(const char* label, bool enabled, float textScale, float wi
     return pressed && enabled;
 }
 
-void recordItem(UiState& ui, std::string_view name) {
+void recordItem(UiState& ui, std::string_view name, std::string_view text) {
     ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    ItemRect rect{a.x, a.y, b.x, b.y, {}};
-    if (ImGui::GetItemID() == g_lastButtonId && g_lastButtonId != 0) rect.label = g_lastButtonLabel;
+    ItemRect rect{a.x, a.y, b.x, b.y, std::string(text)};
+    if (text.empty() && ImGui::GetItemID() == g_lastButtonId && g_lastButtonId != 0) rect.label = g_lastButtonLabel;
     ui.itemRects[std::string(name)] = std::move(rect);
+}
+
+bool choiceRow(UiState& ui, std::string_view name, const std::string& label, bool selected, bool radio, float textScale) {
+    const float h = touchHeight(textScale);
+    const float mark = ImGui::GetFontSize();
+    const float pad = ImGui::GetStyle().FramePadding.x;
+    ImVec2 start = ImGui::GetCursorPos();
+    bool pressed = ImGui::Selectable("##choice", selected, ImGuiSelectableFlags_AllowItemOverlap, ImVec2(0, h));
+    ImVec2 after = ImGui::GetCursorPos();
+    recordItem(ui, name);
+    ImVec2 min = ImGui::GetItemRectMin();
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImU32 ink = ImGui::GetColorU32(ImGuiCol_Text);
+    const float line = std::max(1.5f, mark / 9);
+    ImVec2 centre(min.x + pad + mark / 2, min.y + h / 2);
+    if (radio) {
+        draw->AddCircle(centre, mark / 2, ink, 0, line);
+        if (selected) draw->AddCircleFilled(centre, mark / 4, ink);
+    } else {
+        ImVec2 a(centre.x - mark / 2, centre.y - mark / 2), b(centre.x + mark / 2, centre.y + mark / 2);
+        draw->AddRect(a, b, ink, 2, 0, line);
+        if (selected) ImGui::RenderCheckMark(draw, ImVec2(a.x + mark * 0.15f, a.y + mark * 0.15f), ink, mark * 0.7f);
+    }
+    // The words through the normal text path, beside the mark and centred in the row.
+    ImGui::SetCursorPos(ImVec2(start.x + mark + 2 * pad, start.y + (h - ImGui::GetTextLineHeight()) / 2));
+    ImGui::TextUnformatted(label.c_str());
+    ImGui::SetCursorPos(after);
+    return pressed;
 }
 
 void dragToScroll() {

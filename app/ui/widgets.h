@@ -28,6 +28,12 @@ struct UiState {
     // does not parse), with why, for the question it belongs to.
     Position inputErrorAt;
     std::string inputError;
+    std::string inputErrorLanguage;  // the language it is worded in
+    // (Text typed that is not an answer is kept by the model: AppModel::keepTyped.)
+    std::string pendingVisit;  // the visit the removal below belongs to
+    bool numberOfficerComma = false;  // the officer typed a comma: the field is not regrouped
+    // A repeat row whose "Remove" waits for the officer's confirmation (-1: none).
+    int removeRepeat = -1, removeRow = -1;
     // GPS typed field by field; becomes an answer once latitude and longitude parse.
     Position gpsAt;
     std::string gpsLat, gpsLon, gpsAccuracy;
@@ -47,8 +53,13 @@ float touchHeight(float textScale);
 bool bigButton(const char* label, float textScale, float width = 0);
 // Same, drawn greyed out and never pressed when `enabled` is false.
 bool bigButtonEnabled(const char* label, bool enabled, float textScale, float width = 0);
-// Records the last item's rect under `name` for tests (itemRect()).
-void recordItem(UiState& ui, std::string_view name);
+// Records the last item's rect under `name` for tests (itemRect()); `text`, when given, is
+// kept as its label (a message's words, for the tests that check them).
+void recordItem(UiState& ui, std::string_view name, std::string_view text = {});
+// A full-width choice row at least touchHeight() tall, with a radio mark (select one) or a
+// check box (select multiple) drawn before it is chosen, so it looks selectable.
+// The row's rect is recorded under `name`.
+bool choiceRow(UiState& ui, std::string_view name, const std::string& label, bool selected, bool radio, float textScale);
 // Inside a child window: scrolls it by dragging with a finger or the mouse, unless the drag
 // began on a widget (a slider, a text field) that owns the drag. Call before EndChild().
 void dragToScroll();

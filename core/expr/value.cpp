@@ -161,8 +161,10 @@ std::string Value::toString() const {
             expr::appendNumber(out, p.latitude);
             out += ' ';
             expr::appendNumber(out, p.longitude);
+            // Without an accuracy, latitude and longitude only (ODK reads two to four parts).
+            if (!p.accuracyMetres) return out;
             out += " 0 ";
-            expr::appendNumber(out, p.accuracyMetres);
+            expr::appendNumber(out, *p.accuracyMetres);
             return out;
         }
     }

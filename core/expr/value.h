@@ -5,6 +5,7 @@
 // to tell "the owner would not say" from "the officer skipped it".
 #include <cstdint>
 #include <optional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,7 +16,8 @@ namespace ck {
 struct GeoPoint {
     double latitude = 0;
     double longitude = 0;
-    double accuracyMetres = 0;  // 0 when the device did not say
+    // Unknown when the device did not say or the officer left it blank: never a made-up 0 m.
+    std::optional<double> accuracyMetres;
     bool operator==(const GeoPoint&) const = default;
 };
 

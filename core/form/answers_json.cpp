@@ -15,7 +15,8 @@ std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string
             GeoPoint p;
             p.latitude = a["lat"].get<double>();
             p.longitude = a["lon"].get<double>();
-            if (auto acc = a.find("accuracy"); acc != a.end()) {
+            // No "accuracy", or null: unknown (never 0 m).
+            if (auto acc = a.find("accuracy"); acc != a.end() && !acc->is_null()) {
                 if (!acc->is_number()) {
                     error = "'accuracy' must be a number of metres";
                     return std::nullopt;

@@ -181,8 +181,10 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
         case QuestionType::Gps: {
             if (v.kind() != ValueKind::Geo) return wrongType("a GPS point");
             const GeoPoint& p = v.asGeo();
-            if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180 && p.accuracyMetres >= 0))
+            if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180))
                 return fail(AnswerStatus::OutOfRange, "'" + q.id + "': latitude must be within -90..90 and longitude within -180..180");
+            if (p.accuracyMetres && !(*p.accuracyMetres >= 0 && std::isfinite(*p.accuracyMetres)))
+                return fail(AnswerStatus::OutOfRange, "'" + q.id + "': the accuracy is metres, 0 or more (or unknown)");
             return {};
         }
         default: return wrongType("no answer");
@@ -543,25 +545,34 @@ Progress FormSession::sectionProgress(int section) const {
     return p;
 }
 
+std::vector<Problem> FormSession::problemsAt(Position pos, size_t language) const {
+    std::vector<Problem> out;
+    if (!pos.valid() || size_t(pos.question) >= m_t->questions.size()) return out;
+    const Question& q = m_t->questions[size_t(pos.question)];
+    if (q.repeat >= 0 && (pos.instance < 0 || pos.instance >= m_instances[size_t(q.repeat)])) return out;
+    const NodeState& st = state(pos.question, pos.instance);
+    if (!q.isAnswerable() || !st.relevant) return out;
+    const std::string& lang = m_t->languages[language < m_t->languages.size() ? language : 0];
+    auto add = [&](ProblemKind kind, const LocalText& custom, const char* standard) {
+        Problem p;
+        p.at = pos;
+        p.questionId = q.id;
+        p.kind = kind;
+        p.label = interpolate(*this, q.label.in(language), pos, language);
+        p.message = custom.empty() ? std::string(standard) : interpolate(*this, custom.in(language), pos, language);
+        out.push_back(std::move(p));
+    };
+    if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
+    if (!st.constraintOk) add(ProblemKind::Constraint, q.constraintMessage, constraintText(lang));
+    if (!st.choiceOk) add(ProblemKind::NotAvailableChoice, LocalText{}, choiceText(lang));
+    return out;
+}
+
 std::vector<Problem> FormSession::validate(size_t language) const {
     std::vector<Problem> out;
-    const std::string& lang = m_t->languages[language < m_t->languages.size() ? language : 0];
     for (const auto& pos : items()) {
-        const Question& q = m_t->questions[size_t(pos.question)];
-        const NodeState& st = state(pos.question, pos.instance);
-        if (!q.isAnswerable() || !st.relevant) continue;
-        auto add = [&](ProblemKind kind, const LocalText& custom, const char* standard) {
-            Problem p;
-            p.at = pos;
-            p.questionId = q.id;
-            p.kind = kind;
-            p.label = interpolate(*this, q.label.in(language), pos, language);
-            p.message = custom.empty() ? std::string(standard) : interpolate(*this, custom.in(language), pos, language);
-            out.push_back(std::move(p));
-        };
-        if (st.required && !st.answer.isAnswered()) add(ProblemKind::Required, q.requiredMessage, requiredText(lang));
-        if (!st.constraintOk) add(ProblemKind::Constraint, q.constraintMessage, constraintText(lang));
-        if (!st.choiceOk) add(ProblemKind::NotAvailableChoice, LocalText{}, choiceText(lang));
+        auto here = problemsAt(pos, language);
+        for (auto& p : here) out.push_back(std::move(p));
     }
     return out;
 }

@@ -103,6 +103,8 @@ public:
     // Every open problem, in document order, with labels and messages in `language`
     // (an index into Template::languages).
     std::vector<Problem> validate(size_t language = 0) const;
+    // The open problems of one item (what Next checks before leaving it), as validate() words them.
+    std::vector<Problem> problemsAt(Position at, size_t language = 0) const;
 
     // The visit as a record: relevant answers and calculated values only.
     Record toRecord() const;

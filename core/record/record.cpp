@@ -1,6 +1,8 @@
 #include "core/record/record.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <ctime>
 #include <sstream>
 #include <stdexcept>
@@ -82,7 +84,9 @@ public:
             case ValueKind::Geo:
                 f64(v.asGeo().latitude);
                 f64(v.asGeo().longitude);
-                f64(v.asGeo().accuracyMetres);
+                // Unknown accuracy is written as NaN: format 1 unchanged, and NaN was never
+                // a valid accuracy (the session refuses it), so no record is read differently.
+                f64(v.asGeo().accuracyMetres.value_or(std::numeric_limits<double>::quiet_NaN()));
                 break;
         }
     }
@@ -149,7 +153,8 @@ public:
                 GeoPoint p;
                 p.latitude = f64();
                 p.longitude = f64();
-                p.accuracyMetres = f64();
+                double accuracy = f64();
+                if (!std::isnan(accuracy)) p.accuracyMetres = accuracy;
                 return Value::geo(p);
             }
         }

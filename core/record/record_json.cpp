@@ -24,7 +24,10 @@ json valueToJson(const Value& v) {
         case ValueKind::Date: return formatIsoDate(v.asDate());
         case ValueKind::Choices: return v.asChoices();
         case ValueKind::Geo:
-            return json{{"lat", v.asGeo().latitude}, {"lon", v.asGeo().longitude}, {"accuracy", v.asGeo().accuracyMetres}};
+            // "accuracy": null when unknown, so an export never shows a made-up 0 m.
+            return json{{"lat", v.asGeo().latitude},
+                        {"lon", v.asGeo().longitude},
+                        {"accuracy", v.asGeo().accuracyMetres ? json(*v.asGeo().accuracyMetres) : json(nullptr)}};
     }
     return nullptr;
 }

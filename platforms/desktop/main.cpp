@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
@@ -38,6 +40,7 @@
 #include "platforms/desktop/desktop_options.h"
 #include "platforms/desktop/font_atlas.h"
 #include "platforms/desktop/glfw_input.h"
+#include "platforms/desktop/gpsd_location.h"
 
 namespace {
 
@@ -182,7 +185,10 @@ int run(const ck::desktop::DesktopOptions& options) {
     const double windowMs = secondsSince(started) * 1000.0;
 
     {
-        ck::FieldApp app(options.app);
+        // "Capture location" asks gpsd (CLUSTERKIT_GPSD=host:port, else localhost:2947).
+        ck::FieldAppConfig config = options.app;
+        config.location = std::make_shared<ck::GpsdLocation>(ck::GpsdLocation::fromEnvironment());
+        ck::FieldApp app(config);
         const double appMs = secondsSince(started) * 1000.0;
         double fontsMs = 0;
         ck::desktop::FontAtlas fonts(ck::desktop::assetsDir() / "fonts");

@@ -12,7 +12,7 @@
 
 #include <imgui_stdlib.h>
 
-#include "core/form/interpolate.h"
+#include "core/form/number_entry.h"
 
 namespace ck {
 namespace {
@@ -30,13 +30,12 @@ struct FormContext {
 };
 
 std::optional<double> parseNumber(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    errno = 0;
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
-    return v;
+    NumberEntry e = parseNumberEntry(text, QuestionType::Decimal);
+    return e.ok() ? e.value : std::nullopt;
 }
+
+// Text typed into a field that is not an answer: kept by the model (AppModel::keepTyped).
+const std::string* pendingAt(const AppModel& model, Position at) { return model.typedAt(at); }
 
 // Remembers why the last change to `at` was not taken (or forgets it when it was).
 void noteResult(UiState& ui, Position at, const AnswerResult& r) {
@@ -104,39 +103,105 @@ void drawTextAnswer(FormContext& f, const Question& q, Position at, const Value&
     if (changed) noteResult(f.ui, at, f.model.answer(at, text.empty() ? Value() : Value::text(text)));
 }
 
+struct NumberFieldEdit {
+    UiState* ui;
+    QuestionType type;
+};
+
+// Regroups the digits as they are typed (12,34,567) unless the officer typed a comma: those
+// commas are the officer's, and a wrong one is refused with a reason, not moved.
+int numberFieldCallback(ImGuiInputTextCallbackData* data) {
+    auto* edit = static_cast<NumberFieldEdit*>(data->UserData);
+    if (data->EventFlag == ImGuiInputTextFlags_CallbackCharFilter) {
+        if (data->EventChar == ',') edit->ui->numberOfficerComma = true;
+        return 0;
+    }
+    if (data->EventFlag != ImGuiInputTextFlags_CallbackEdit) return 0;
+    std::string_view text(data->Buf, size_t(data->BufTextLen));
+    if (text.find(',') == std::string_view::npos) edit->ui->numberOfficerComma = false;
+    if (edit->ui->numberOfficerComma) return 0;
+    auto grouped = regroupTyped(text, edit->type);
+    if (!grouped || *grouped == text) return 0;
+    // The caret stays after the same digit it followed.
+    int kept = 0;
+    for (int i = 0; i < data->CursorPos; ++i)
+        if (data->Buf[i] != ',') ++kept;
+    data->DeleteChars(0, data->BufTextLen);
+    data->InsertChars(0, grouped->c_str());
+    int pos = 0;
+    for (int seen = 0; pos < int(grouped->size()) && seen < kept; ++pos)
+        if ((*grouped)[size_t(pos)] != ',') ++seen;
+    data->CursorPos = data->SelectionStart = data->SelectionEnd = pos;
+    return 0;
+}
+
+// A number, money or percentage: what is typed becomes the answer only when it reads as
+// one number (number_entry.h); otherwise it stays in the field with the reason and the
+// answer kept is unchanged. Money shows its lakh / crore reading beside the field.
 void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Value& current) {
-    std::string text = current.kind() == ValueKind::Number ? current.toString() : std::string();
-    const char* hint = q.type == QuestionType::Money     ? "Rupees"
-                       : q.type == QuestionType::Percent ? "0 to 100"
-                       : q.type == QuestionType::Integer ? "Whole number"
-                                                         : "Number";
+    const std::string* pending = pendingAt(f.model, at);
+    std::string text = pending                                  ? *pending
+                       : current.kind() == ValueKind::Number ? formatNumberForField(current.asNumber(), q.type)
+                                                              : std::string();
+    Text hint = q.type == QuestionType::Money     ? Text::HintRupees
+                : q.type == QuestionType::Percent ? Text::HintPercent
+                : q.type == QuestionType::Integer ? Text::HintWholeNumber
+                                                  : Text::HintNumber;
     ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, 360.0f * f.s));
-    if (ImGui::InputTextWithHint("##answer", hint, &text, ImGuiInputTextFlags_CharsDecimal)) {
-        if (text.empty()) {
+    NumberFieldEdit edit{&f.ui, q.type};
+    const ImGuiInputTextFlags flags = ImGuiInputTextFlags_CallbackEdit | ImGuiInputTextFlags_CallbackCharFilter;
+    if (ImGui::InputTextWithHint("##answer", f.t(hint), &text, flags, numberFieldCallback, &edit)) {
+        NumberEntry entry = parseNumberEntry(text, q.type);
+        if (entry.empty()) {
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
-        } else if (auto v = parseNumber(text)) {
-            noteResult(f.ui, at, f.model.answer(at, Value::number(*v)));
+        } else if (!entry.ok()) {
+            f.model.keepTyped(at, text);
+            noteInputError(f.ui, at, numberEntryMessage(entry.problem, q.type, f.model.languageCode()));
         } else {
-            noteInputError(f.ui, at, "Enter a number, such as 1250 or 12.5");
+            AnswerResult r = f.model.answer(at, Value::number(*entry.value));
+            if (r.ok()) f.model.forgetTyped(at);
+            else f.model.keepTyped(at, text);
+            noteResult(f.ui, at, r);
         }
     }
+    if (ImGui::IsItemActivated() && !pending) f.ui.numberOfficerComma = false;
     recordItem(f.ui, "answer");
     if (q.type == QuestionType::Percent) {
         ImGui::SameLine();
         ImGui::TextUnformatted("%");
     }
+    const Value& now = f.session.answer(at.question, at.instance);
+    if (q.type == QuestionType::Money && now.kind() == ValueKind::Number) {
+        ImGui::SameLine();
+        std::string words = rupeesInWords(now.asNumber(), f.model.languageCode());
+        ImGui::TextUnformatted(words.c_str());
+        recordItem(f.ui, "money_words", words);
+    }
+    if (pendingAt(f.model, at)) {
+        std::string kept = now.kind() == ValueKind::Number
+                               ? f.model.ui(Text::AnswerKept) + formatNumberForField(now.asNumber(), q.type)
+                               : (now.isAnswered() ? f.model.ui(Text::AnswerKept) + now.toString() : f.model.ui(Text::NoAnswerKept));
+        hintText(kept);
+        recordItem(f.ui, "answer_kept", kept);
+    }
 }
 
 void drawDateAnswer(FormContext& f, Position at, const Value& current) {
-    std::string text = current.kind() == ValueKind::Date ? formatIsoDate(current.asDate()) : std::string();
+    const std::string* pending = pendingAt(f.model, at);
+    std::string text = pending ? *pending : current.kind() == ValueKind::Date ? formatIsoDate(current.asDate()) : std::string();
     ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, 260.0f * f.s));
     if (ImGui::InputTextWithHint("##answer", "YYYY-MM-DD", &text)) {
         if (text.empty()) {
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
         } else if (auto d = parseIsoDate(text)) {
+            f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value::date(*d)));
         } else {
-            noteInputError(f.ui, at, "Enter the date as YYYY-MM-DD, for example 2026-11-23");
+            // Half typed, or not a date: kept in the field with why; the answer stays.
+            f.model.keepTyped(at, text);
+            noteInputError(f.ui, at, f.t(Text::DateFormatProblem));
         }
     }
     recordItem(f.ui, "answer");
@@ -154,9 +219,8 @@ void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& 
         for (int i : available) {
             const Choice& c = list->choices[size_t(i)];
             ImGui::PushID(i);
-            if (ImGui::Selectable(choiceLabel(c, f.lang).c_str(), c.name == chosen, 0, ImVec2(0, touchHeight(f.s))))
+            if (choiceRow(f.ui, "choice_" + c.name, choiceLabel(c, f.lang), c.name == chosen, true, f.s))
                 noteResult(f.ui, at, f.model.answer(at, Value::text(c.name)));
-            recordItem(f.ui, "choice_" + c.name);
             ImGui::PopID();
         }
         return;
@@ -168,8 +232,10 @@ void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& 
         for (int i : available) {
             const Choice& c = list->choices[size_t(i)];
             ImGui::PushID(i);
-            if (ImGui::Selectable(choiceLabel(c, f.lang).c_str(), c.name == chosen, 0, ImVec2(0, touchHeight(f.s))))
+            if (choiceRow(f.ui, "choice_" + c.name, choiceLabel(c, f.lang), c.name == chosen, true, f.s)) {
                 noteResult(f.ui, at, f.model.answer(at, Value::text(c.name)));
+                ImGui::CloseCurrentPopup();
+            }
             ImGui::PopID();
         }
         ImGui::EndCombo();
@@ -185,15 +251,14 @@ void drawSelectMultiple(FormContext& f, const Question& q, Position at, const Va
         const Choice& c = list->choices[size_t(i)];
         ImGui::PushID(i);
         bool on = std::find(chosen.begin(), chosen.end(), c.name) != chosen.end();
-        if (ImGui::Checkbox(choiceLabel(c, f.lang).c_str(), &on)) {
+        if (choiceRow(f.ui, "choice_" + c.name, choiceLabel(c, f.lang), on, false, f.s)) {
             std::vector<std::string> next = chosen;
-            if (on)
+            if (!on)
                 next.push_back(c.name);
             else
                 next.erase(std::remove(next.begin(), next.end(), c.name), next.end());
             noteResult(f.ui, at, f.model.answer(at, next.empty() ? Value() : Value::choices(std::move(next))));
         }
-        recordItem(f.ui, "choice_" + c.name);
         ImGui::PopID();
     }
 }
@@ -231,29 +296,56 @@ void drawGps(FormContext& f, Position at, const Value& current) {
         ui.gpsAt = at;
         ui.gpsLat = ui.gpsLon = ui.gpsAccuracy = "";
         if (current.kind() == ValueKind::Geo) {
-            ui.gpsLat = Value::number(current.asGeo().latitude).toString();
-            ui.gpsLon = Value::number(current.asGeo().longitude).toString();
-            ui.gpsAccuracy = Value::number(current.asGeo().accuracyMetres).toString();
+            const GeoPoint& p = current.asGeo();
+            ui.gpsLat = Value::number(p.latitude).toString();
+            ui.gpsLon = Value::number(p.longitude).toString();
+            ui.gpsAccuracy = p.accuracyMetres ? Value::number(*p.accuracyMetres).toString() : std::string();
         }
+    }
+    // From the device, when the platform has a receiver; typing is always possible.
+    if (f.model.canCaptureLocation()) {
+        if (bigButton(f.label(Text::CaptureLocation, "capture_location").c_str(), f.s)) f.model.captureLocation(at);
+        recordItem(ui, "capture_location");
+    } else {
+        hintText(f.t(Text::NoLocationSource));
     }
     bool changed = false;
     ImGui::SetNextItemWidth(240 * f.s);
-    changed |= ImGui::InputTextWithHint("Latitude", "11.1271", &ui.gpsLat, ImGuiInputTextFlags_CharsDecimal);
+    changed |= ImGui::InputTextWithHint(f.label(Text::Latitude, "lat").c_str(), "11.1271", &ui.gpsLat);
     recordItem(ui, "gps_lat");
     ImGui::SetNextItemWidth(240 * f.s);
-    changed |= ImGui::InputTextWithHint("Longitude", "77.3398", &ui.gpsLon, ImGuiInputTextFlags_CharsDecimal);
+    changed |= ImGui::InputTextWithHint(f.label(Text::Longitude, "lon").c_str(), "77.3398", &ui.gpsLon);
     recordItem(ui, "gps_lon");
     ImGui::SetNextItemWidth(240 * f.s);
-    changed |= ImGui::InputTextWithHint("Accuracy (m)", "optional", &ui.gpsAccuracy, ImGuiInputTextFlags_CharsDecimal);
+    changed |= ImGui::InputTextWithHint(f.label(Text::AccuracyMetres, "accuracy").c_str(), f.t(Text::AccuracyOptional),
+                                        &ui.gpsAccuracy);
+    recordItem(ui, "gps_accuracy");
+    if (current.kind() == ValueKind::Geo) {
+        // What is kept: the accuracy or "unknown", and the time of a captured fix.
+        const GeoPoint& p = current.asGeo();
+        std::string kept = p.accuracyMetres ? "\xC2\xB1" + Value::number(*p.accuracyMetres).toString() + " m"
+                                            : std::string(f.t(Text::AccuracyUnknown));
+        const auto& fix = f.model.lastFix();
+        if (fix && fix->at == at && fix->fix.unixTime > 0)
+            kept += ", " + std::string(f.t(Text::FixAt)) + " " + localTime(fix->fix.unixTime, "%H:%M:%S");
+        hintText(kept);
+        recordItem(ui, "gps_kept", kept);
+    }
     if (!changed) return;
     auto lat = parseNumber(ui.gpsLat), lon = parseNumber(ui.gpsLon);
-    auto acc = ui.gpsAccuracy.empty() ? std::optional<double>(0.0) : parseNumber(ui.gpsAccuracy);
-    if (ui.gpsLat.empty() && ui.gpsLon.empty()) {
+    // A blank accuracy is unknown, never 0 m; one typed must be a number.
+    std::optional<double> accuracy;
+    bool accuracyOk = true;
+    if (!ui.gpsAccuracy.empty()) {
+        accuracy = parseNumber(ui.gpsAccuracy);
+        accuracyOk = accuracy.has_value();
+    }
+    if (ui.gpsLat.empty() && ui.gpsLon.empty() && ui.gpsAccuracy.empty()) {
         noteResult(ui, at, f.model.answer(at, Value()));
-    } else if (lat && lon && acc) {
-        noteResult(ui, at, f.model.answer(at, Value::geo({*lat, *lon, *acc})));
+    } else if (lat && lon && accuracyOk) {
+        noteResult(ui, at, f.model.answer(at, Value::geo({*lat, *lon, accuracy})));
     } else {
-        noteInputError(ui, at, "Enter latitude and longitude as decimal degrees");
+        noteInputError(ui, at, f.t(Text::GpsTypedProblem));
     }
 }
 
@@ -305,23 +397,65 @@ void drawQuestion(FormContext& f, Position at) {
         if (current.kind() == ValueKind::DontKnow) ImGui::TextUnformatted(f.t(Text::AnswerDontKnow));
         if (current.kind() == ValueKind::Refused) ImGui::TextUnformatted(f.t(Text::AnswerRefused));
         if (q.allowDontKnow) {
-            if (bigButtonEnabled(f.label(Text::DontKnow, "dont_know").c_str(), current.kind() != ValueKind::DontKnow, f.s))
+            // Each replaces the answer and whatever text was kept in the field.
+            if (bigButtonEnabled(f.label(Text::DontKnow, "dont_know").c_str(), current.kind() != ValueKind::DontKnow, f.s)) {
+                f.model.forgetTyped(at);
                 noteResult(f.ui, at, f.model.answer(at, Value::dontKnow()));
+            }
+            recordItem(f.ui, "dont_know");
             ImGui::SameLine();
-            if (bigButtonEnabled(f.label(Text::RefusedAnswer, "refused").c_str(), current.kind() != ValueKind::Refused, f.s))
+            if (bigButtonEnabled(f.label(Text::RefusedAnswer, "refused").c_str(), current.kind() != ValueKind::Refused, f.s)) {
+                f.model.forgetTyped(at);
                 noteResult(f.ui, at, f.model.answer(at, Value::refused()));
+            }
+            recordItem(f.ui, "refused");
             ImGui::SameLine();
         }
-        if (bigButtonEnabled(f.label(Text::ClearAnswer, "clear_answer").c_str(), current.isAnswered(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value()));
+        bool somethingToClear = current.isAnswered() || pendingAt(f.model, at);
+        if (bigButtonEnabled(f.label(Text::ClearAnswer, "clear_answer").c_str(), somethingToClear, f.s)) {
+            f.model.forgetTyped(at);
+            noteResult(f.ui, at, f.model.answer(at, Value()));
+        }
+        recordItem(f.ui, "clear_answer");
     }
     ImGui::PopID();
 
-    if (f.ui.inputErrorAt == at && !f.ui.inputError.empty()) problemText(f.ui.inputError);
-    if (current.isAnswered() && !f.session.constraintHolds(at.question, at.instance)) {
-        std::string message = q.constraintMessage.empty() ? "This answer is not allowed here"
-                                                          : interpolate(f.session, q.constraintMessage.in(f.lang), at, f.lang);
-        problemText(message);
+    // Text kept in the field that is not the answer: say why, also on coming back to it.
+    if (const std::string* pending = pendingAt(f.model, at); pending && !(f.ui.inputErrorAt == at && !f.ui.inputError.empty()))
+        noteInputError(f.ui, at, f.model.typedReason(at));
+    if (f.ui.inputErrorAt == at && !f.ui.inputError.empty()) {
+        problemText(f.ui.inputError);
+        recordItem(f.ui, "input_error", f.ui.inputError);
     }
+    // The question's own problems, worded by the template: a failed constraint as soon as it
+    // fails; an empty required question once Next was pressed on it (as ODK Collect does).
+    for (const Problem& p : f.session.problemsAt(at, f.lang)) {
+        if (p.kind == ProblemKind::Required && !(f.model.nextRefusedAt() == at)) continue;
+        problemText(p.message);
+        recordItem(f.ui, "question_problem", p.message);
+        if (p.kind == ProblemKind::Required && q.allowDontKnow) hintText(f.t(Text::OrDontKnow));
+    }
+}
+
+// An answer as a table cell shows it: choices by their labels in the officer's language
+// (not their codes), numbers grouped, "don't know" / "refused" in words.
+std::string shownValue(FormContext& f, const Question& q, const Value& v) {
+    if (v.kind() == ValueKind::DontKnow) return f.t(Text::DontKnow);
+    if (v.kind() == ValueKind::Refused) return f.t(Text::RefusedAnswer);
+    const ChoiceList* list = f.survey.choicesOf(q);
+    auto label = [&](const std::string& name) {
+        int i = list ? list->indexOf(name) : -1;
+        return i >= 0 ? choiceLabel(list->choices[size_t(i)], f.lang) : name;
+    };
+    if (list && (v.kind() == ValueKind::Text || (q.type == QuestionType::Scale && v.kind() == ValueKind::Number)))
+        return label(v.toString());
+    if (list && v.kind() == ValueKind::Choices) {
+        std::string out;
+        for (const auto& name : v.asChoices()) out += (out.empty() ? "" : ", ") + label(name);
+        return out;
+    }
+    if (v.kind() == ValueKind::Number) return formatNumberForField(v.asNumber(), q.type);
+    return v.toString();
 }
 
 // Every relevant repeat of the section as a table: rows are instances, with add and remove.
@@ -359,17 +493,20 @@ void drawRepeats(FormContext& f, int section) {
                     ImGui::Text("%d", i + 1);
                     for (int c : columns) {
                         ImGui::TableNextColumn();
-                        const Value& v = f.session.value(c, i);
-                        std::string shown = v.kind() == ValueKind::DontKnow ? f.t(Text::DontKnow)
-                                            : v.kind() == ValueKind::Refused ? f.t(Text::RefusedAnswer)
-                                                                             : v.toString();
+                        std::string shown = shownValue(f, f.survey.questions[size_t(c)], f.session.value(c, i));
                         ImGui::TextUnformatted(shown.c_str());
+                        if (c == columns.front()) recordItem(f.ui, "cell_" + q.id + "_" + std::to_string(i), shown);
                     }
                     ImGui::TableNextColumn();
                     if (bigButton(editLabel.c_str(), f.s)) edit = i;
                     recordItem(f.ui, "edit_row_" + q.id + "_" + std::to_string(i));  // drawn rows only
                     ImGui::SameLine();
-                    if (bigButtonEnabled(removeLabel.c_str(), !counted, f.s)) remove = i;
+                    // Removing deletes the row's answers: it is asked first (below).
+                    if (bigButtonEnabled(removeLabel.c_str(), !counted, f.s)) {
+                        f.ui.removeRepeat = q.index;
+                        f.ui.removeRow = i;
+                    }
+                    recordItem(f.ui, "remove_row_" + q.id + "_" + std::to_string(i));
                     ImGui::PopID();
                 }
             }
@@ -377,10 +514,32 @@ void drawRepeats(FormContext& f, int section) {
         }
         if (bigButtonEnabled(f.label(Text::AddRow, "add_row").c_str(), !counted, f.s)) edit = f.model.addInstance(q.index);
         recordItem(f.ui, "add_row_" + q.id);
+        if (f.ui.removeRepeat == q.index) {
+            if (!ImGui::IsPopupOpen("remove_row")) ImGui::OpenPopup("remove_row");
+            if (ImGui::BeginPopupModal("remove_row", nullptr, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoTitleBar)) {
+                std::string question = uiTextCount(Text::RemoveRowQuestion, f.model.languageCode(), size_t(f.ui.removeRow + 1));
+                ImGui::TextUnformatted(question.c_str());
+                recordItem(f.ui, "remove_row_question", question);
+                if (bigButton(f.label(Text::RemoveRow, "confirm_remove").c_str(), f.s)) {
+                    remove = f.ui.removeRow;
+                    f.ui.removeRepeat = f.ui.removeRow = -1;
+                    ImGui::CloseCurrentPopup();
+                }
+                recordItem(f.ui, "confirm_remove");
+                ImGui::SameLine();
+                if (bigButton(f.label(Text::Keep, "keep_row").c_str(), f.s)) {
+                    f.ui.removeRepeat = f.ui.removeRow = -1;
+                    ImGui::CloseCurrentPopup();
+                }
+                recordItem(f.ui, "keep_row");
+                ImGui::EndPopup();
+            }
+        }
         ImGui::PopID();
         // After the table: these change the session the loop reads.
         if (remove >= 0) {
             f.model.removeInstance(q.index, remove);
+
         } else if (edit >= 0) {
             Position p = firstItemOf(f.session, q.index, edit);
             if (p.valid()) f.model.goTo(p);
@@ -403,6 +562,14 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     FormContext f{model, ui, *session, session->survey(), model.languageIndex(), model.settings().textScale};
     Position at = model.position();
     if (!(ui.inputErrorAt == at)) ui.inputError.clear();  // it was about another question
+    if (ui.inputErrorLanguage != model.languageCode()) {
+        ui.inputError.clear();  // reworded below, in the language now chosen
+        ui.inputErrorLanguage = model.languageCode();
+    }
+    if (ui.pendingVisit != session->recordId()) {
+        ui.pendingVisit = session->recordId();  // another visit: no removal is waiting
+        ui.removeRepeat = ui.removeRow = -1;
+    }
     int section = at.valid() ? f.survey.questions[size_t(at.question)].section : -1;
 
     Progress p = session->progress();
@@ -428,8 +595,14 @@ void drawFormScreen(AppModel& model, UiState& ui) {
         if (at.valid()) {
             const Question& sec = f.survey.questions[size_t(section)];
             hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
+            hintText(sec.label.in(f.lang));
+            // Text fields and the choice list as tall as a touch target (48 px at normal size).
+            ImVec2 padding = ImGui::GetStyle().FramePadding;
+            padding.y = std::max(padding.y, (touchHeight(f.s) - ImGui::GetFontSize()) / 2);
+            ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, padding);
             drawQuestion(f, at);
             drawRepeats(f, section);
+            ImGui::PopStyleVar();
         } else {
             ImGui::TextWrapped("%s", f.t(Text::NothingToAsk));
         }
@@ -441,7 +614,15 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     if (bigButtonEnabled(f.label(Text::Previous, "previous").c_str(), at.valid() && session->previous(at).valid(), f.s * 1.3f, wide)) model.previous();
     recordItem(ui, "previous");
     ImGui::SameLine();
-    if (bigButtonEnabled(f.label(Text::Next, "next").c_str(), at.valid(), f.s * 1.3f, wide)) model.next();
+    if (bigButtonEnabled(f.label(Text::Next, "next").c_str(), at.valid(), f.s * 1.3f, wide)) {
+        // Text in the field that is not the answer holds Next, as a failed constraint does
+        // (model.next()): the officer corrects or clears it while the respondent is there.
+        if (pendingAt(model, at)) {
+            noteInputError(ui, at, model.typedReason(at) + "\n" + model.ui(Text::FixTypedToGoOn));
+        } else {
+            model.next();
+        }
+    }
     recordItem(ui, "next");
     ImGui::SameLine();
     if (bigButton(f.label(Text::ReviewAndFinalise, "review").c_str(), f.s * 1.3f)) model.show(Screen::Review);

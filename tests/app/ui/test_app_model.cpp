@@ -119,6 +119,8 @@ TEST_CASE("next and previous skip questions that are not relevant", "[ui][model]
     REQUIRE(model.answer("cluster", Value::text("other")).ok());
     REQUIRE(model.next());
     CHECK(questionAt(model) == "cluster_other");
+    // Next waits for a required answer (see "Next stops at ..."); given, it moves on.
+    REQUIRE(model.answer("cluster_other", Value::text("Bhadohi carpets")).ok());
     REQUIRE(model.next());
     CHECK(questionAt(model) == "unit_name");
 

@@ -102,7 +102,15 @@ TEST_CASE("Start visit pre-fills only what the template asks and the value is va
     CHECK(textOf(model, "visit_date") == "<empty>");        // the register does not know it
     std::string first = model.session()->recordId();
     model.closeVisit();
-    // Saved at once, and now the unit is marked as visited.
+    // Started and closed with no answer of the officer's (a tap by mistake): nothing stored,
+    // the unit is still to visit.
+    CHECK_FALSE(model.store()->loadVisit(first).ok());
+    CHECK(unitOf(model, "TUP-0001")->visitId.empty());
+    REQUIRE(model.startAssignedVisit("TUP-0001"));
+    first = model.session()->recordId();
+    REQUIRE(model.answer("officer_id", Value::text("TUP-07")).ok());
+    model.closeVisit();
+    // Stored with the first answer, pre-filled answers too, and now the unit is marked as visited.
     auto stored = model.store()->loadVisit(first);
     REQUIRE(stored.ok());
     REQUIRE(stored.value().find("unit_name"));
@@ -148,6 +156,7 @@ TEST_CASE("visits screen: assigned units listed, searched, started and then resu
     CHECK(model.screen() == Screen::Form);
     CHECK(textOf(model, "unit_name") == "Lakshmi Processors");
     std::string id = model.session()->recordId();
+    REQUIRE(model.answer("officer_id", Value::text("TUP-07")).ok());  // the first answer stores the visit
     gui.clickItem(app, "close_visit");
     REQUIRE(model.screen() == Screen::Visits);
     gui.frame(app);

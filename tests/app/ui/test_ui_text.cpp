@@ -43,6 +43,7 @@ TEST_CASE("switching to Hindi switches the screens' labels and keeps their ids",
     AppModel& model = app.model();
     createStore(model);
     REQUIRE(model.startVisit(kFlagshipId));
+    REQUIRE(model.answer("officer_id", Value::text("TUP-07")).ok());  // stored with its first answer
     std::string id = model.session()->recordId();
     model.closeVisit();
     gui.frames(app, 2);

@@ -138,6 +138,13 @@ TEST_CASE("constraints, required and don't know", "[core][form]") {
     CHECK(problems[0].kind == ProblemKind::Constraint);
     CHECK(problems[0].message == "At most all workers");
     CHECK(s.validate(1)[0].message == "कुल से अधिक नहीं");
+    // One item's problems (what Next checks): the same words, and none for another item.
+    Position women = s.find("women");
+    REQUIRE(s.problemsAt(women, 0).size() == 1);
+    CHECK(s.problemsAt(women, 0)[0].kind == ProblemKind::Constraint);
+    CHECK(s.problemsAt(women, 1)[0].message == "कुल से अधिक नहीं");
+    CHECK(s.problemsAt(s.find("workers"), 0).empty());
+    CHECK(s.problemsAt(Position{}, 0).empty());
     // Changing what the constraint reads re-checks it.
     set(s, "workers", Value::number(12));
     CHECK(s.constraintHolds(idx(s, "women")));
@@ -154,6 +161,8 @@ TEST_CASE("constraints, required and don't know", "[core][form]") {
     REQUIRE(open.size() == 1);
     CHECK(open[0].kind == ProblemKind::Required);
     CHECK(open[0].message == "This question needs an answer");
+    REQUIRE(s.problemsAt(s.find("workers"), 0).size() == 1);
+    CHECK(s.problemsAt(s.find("workers"), 0)[0].kind == ProblemKind::Required);
     CHECK(s.validate(1)[0].message == "इस प्रश्न का उत्तर आवश्यक है");
 }
 
@@ -346,6 +355,14 @@ TEST_CASE("answers from JSON, and every problem named", "[core][form]") {
     CHECK(s.instanceCount(idx(s, "lines")) == 2);
     CHECK(s.value(idx(s, "total_sales")) == Value::number(150));
     CHECK(s.answer(idx(s, "women")) == Value::dontKnow());
+    REQUIRE(s.answer(idx(s, "gps")).asGeo().accuracyMetres);
+    CHECK(*s.answer(idx(s, "gps")).asGeo().accuracyMetres == 5);
+    // A GPS answer without an accuracy (or with null) keeps it unknown, not 0 m.
+    CHECK(applyAnswersJson(s, json::parse(R"({"gps": {"lat": 11.1, "lon": 77.3}})")).empty());
+    CHECK_FALSE(s.answer(idx(s, "gps")).asGeo().accuracyMetres.has_value());
+    CHECK(applyAnswersJson(s, json::parse(R"({"gps": {"lat": 11.1, "lon": 77.3, "accuracy": null}})")).empty());
+    CHECK_FALSE(s.answer(idx(s, "gps")).asGeo().accuracyMetres.has_value());
+    CHECK(s.setAnswer("gps", Value::geo({11.1, 77.3, -4.0})).status == AnswerStatus::OutOfRange);
 
     FormSession bad(miniTemplate());
     auto errors = applyAnswersJson(bad, json::parse(R"({

@@ -129,3 +129,22 @@ TEST_CASE("UTC times format as ISO 8601", "[core][record]") {
     CHECK(formatUtc(0) == "1970-01-01T00:00:00Z");
     CHECK(formatUtc(1795000000) == "2026-11-18T11:06:40Z");
 }
+
+TEST_CASE("a GPS point with no accuracy keeps it unknown, never 0 m", "[core][record]") {
+    Record r = sampleRecord();
+    r.answers.push_back({"gps_typed", Value::geo({11.1271, 77.3398, std::nullopt}), false, {}});
+    auto back = deserializeRecord(serializeRecord(r));
+    INFO(back.error);
+    REQUIRE(back.record);
+    CHECK(*back.record == r);
+    const GeoPoint& typed = back.record->find("gps_typed")->value.asGeo();
+    CHECK_FALSE(typed.accuracyMetres.has_value());
+    REQUIRE(back.record->find("gps")->value.asGeo().accuracyMetres);
+    CHECK(*back.record->find("gps")->value.asGeo().accuracyMetres == 8);
+    auto j = recordToJson(r);
+    CHECK(j["answers"]["gps_typed"]["accuracy"].is_null());
+    CHECK(j["answers"]["gps"]["accuracy"] == 8);
+    // ODK's geopoint text: without an accuracy, latitude and longitude only.
+    CHECK(Value::geo({11.5, 77.25, std::nullopt}).toString() == "11.5 77.25");
+    CHECK(Value::geo({11.5, 77.25, 0.0}).toString() == "11.5 77.25 0 0");
+}
