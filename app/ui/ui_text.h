@@ -42,6 +42,16 @@ enum class Text : uint16_t {
     SyncStopped, SyncCancelled, EnrolAddressMissing, EnrolCodeMissing, BundlePathMissing, ReceiptPathMissing,
     NoBundleWritten, ReceiptNotApplied, ReceiptApplied, SettingsNotSaved, SendingPhotos, FetchingUpdates,
     Connecting, AnsweredOf,
+    // one-step enrolment and background sync: why a sync stopped, in sentences
+    SyncWhyUnreachable, SyncWhyWrongServer, SyncWhyBadReply, SyncWhyCancelled, SyncWhyRefused, SyncWhyOther,
+    RefusedUnknownDevice, RefusedRevoked, RefusedClock, RefusedBusy, RefusedProtocol, RefusedSignature,
+    EnrolCodeUnknown, EnrolCodeExpired, EnrolCodeUsed, SyncVisitsAnswered, SyncStoppedInUpdates, EnrolFailed,
+    EnrolStringNotFound, EnrolStringNewer, EnrolStringBadCharacter, EnrolStringGroupLength, EnrolStringGroupCheck,
+    EnrolStringTooShort, EnrolStringInconsistent, EnrolFileUnreadable, EnrolStringRead, EnrolStringLabel,
+    EnrolStringHint, ReadFromFile, EnrolFileHint, EnrolTypeApart, EnrolStringGoesTo, EnrolBusySyncing,
+    SyncInBackground, SyncStatusSending, SyncStatusRetry, SyncStatusUpdates, OutboxWaiting, OutboxSentNoAnswer,
+    OutboxStored, OutboxHadIt, OutboxRefused, OutboxAwaitingEnrolment, ColumnFinished, OutboxHeading,
+    ShowSyncProgress,
     Count_
 };
 

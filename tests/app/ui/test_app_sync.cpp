@@ -349,7 +349,7 @@ TEST_CASE("app screens: enrol by typing the slip, Sync now, and Cancel a sync wa
     REQUIRE(model.syncProgress().stage.rfind("waiting to retry", 0) == 0);
     gui.frame(app);
     CHECK(model.syncing());
-    CHECK_THAT(model.busyLabel(), Catch::Contains("retry"));
+    CHECK_THAT(model.syncStatus(), Catch::Contains("trying again"));
     REQUIRE(app.itemRect("sync_progress"));
     gui.clickItem(app, "cancel_sync");
     model.waitForTasks();
