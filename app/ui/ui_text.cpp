@@ -258,6 +258,11 @@ constexpr Words kWords[] = {
     {Text::ColumnFinished, "Finished", "पूरी हुई"},
     {Text::OutboxHeading, "Outbox: {n} visit(s)", "आउटबॉक्स: {n} विज़िट"},
     {Text::ShowSyncProgress, "Sync progress", "सिंक की प्रगति"},
+    {Text::EnrolIntro,
+     "To enrol, paste the enrolment string from the slip your coordinator gave you (or read it from the slip file), "
+     "then press Enrol. The device must reach the aggregator (Wi-Fi or mobile data).",
+     "पंजीकरण के लिए, समन्वयक से मिली पर्ची की पंजीकरण स्ट्रिंग पेस्ट करें (या पर्ची फ़ाइल से पढ़ें), फिर पंजीकरण करें "
+     "दबाएँ। डिवाइस का एग्रीगेटर तक पहुँचना ज़रूरी है (वाई-फ़ाई या मोबाइल डेटा)।"},
 };
 
 constexpr size_t kCount = size_t(Text::Count_);

@@ -41,8 +41,7 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     } else {
         ImGui::TextWrapped("Not enrolled yet. The app is fully usable before enrolment: finished visits wait "
                            "here, encrypted, until the device is enrolled and synced.");
-        ImGui::TextWrapped("To enrol, type the three lines of the enrolment slip your coordinator gave you, "
-                           "then press Enrol. The device must reach the aggregator (Wi-Fi or mobile data).");
+        ImGui::TextWrapped("%s", model.ui(Text::EnrolIntro));
     }
     ImGui::Spacing();
 
