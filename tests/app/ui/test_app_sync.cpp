@@ -628,3 +628,48 @@ TEST_CASE("app screens: the outbox lists visits by unit name, 'sent' only for wh
     CHECK(outboxOf(model, id)->state == OutboxState::Queued);
     CHECK(app.itemRect("outbox_unit_" + id)->label == "Sri Velavan Knit Fashions");
 }
+
+TEST_CASE("app: the idle lock waits for a running sync; Lock cancels it first and loses nothing", "[ui][sync]") {
+    Aggregator agg("lock-during-sync");
+    auto dir = scratchDir("sync-lock");
+    FakeClock clock;
+    FieldAppConfig config = syncConfig(dir, clock);
+    config.syncRetry.maxAttempts = 5;
+    config.syncRetry.initialDelay = std::chrono::milliseconds(20'000);
+    config.syncRetry.maxDelay = std::chrono::milliseconds(20'000);
+    AppModel model(config);
+    createStore(model);
+    model.setToday(testToday());
+    enrolOk(model, agg);
+    std::string id = finishVisit(model);
+    model.setIdleLockMinutes(2);
+    agg.server->stop();
+
+    REQUIRE(model.syncNow());
+    auto start = std::chrono::steady_clock::now();
+    while (model.syncProgress().stage.rfind("waiting to retry", 0) != 0 &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(model.syncProgress().stage.rfind("waiting to retry", 0) == 0);
+
+    // Idle past the limit while the sync waits: the lock waits for the sync.
+    clock.advance(3 * 60);
+    model.beginFrame();
+    CHECK(model.isUnlocked());
+    CHECK(model.syncing());
+
+    // The officer presses Lock: the sync is cancelled at once, then the store locks.
+    auto pressed = std::chrono::steady_clock::now();
+    model.lock();
+    CHECK(std::chrono::steady_clock::now() - pressed < std::chrono::seconds(5));
+    CHECK_FALSE(model.syncing());
+    CHECK_FALSE(model.isUnlocked());
+    CHECK(model.screen() == Screen::Unlock);
+    CHECK_THAT(model.error(), Catch::StartsWith("Sync cancelled"));
+
+    unlockStore(model);
+    auto entry = outboxOf(model, id);
+    REQUIRE(entry);
+    CHECK(entry->state == OutboxState::Queued);
+    CHECK(model.store()->envelope(id).ok());
+}
