@@ -257,7 +257,6 @@ constexpr Words kWords[] = {
     {Text::OutboxAwaitingEnrolment, "waiting for enrolment", "पंजीकरण की प्रतीक्षा में"},
     {Text::ColumnFinished, "Finished", "पूरी हुई"},
     {Text::OutboxHeading, "Outbox: {n} visit(s)", "आउटबॉक्स: {n} विज़िट"},
-    {Text::ShowSyncProgress, "Sync progress", "सिंक की प्रगति"},
     {Text::EnrolIntro,
      "To enrol, paste the enrolment string from the slip your coordinator gave you (or read it from the slip file), "
      "then press Enrol. The device must reach the aggregator (Wi-Fi or mobile data).",

@@ -51,7 +51,7 @@ enum class Text : uint16_t {
     EnrolStringHint, ReadFromFile, EnrolFileHint, EnrolTypeApart, EnrolStringGoesTo, EnrolBusySyncing,
     SyncInBackground, SyncStatusSending, SyncStatusRetry, SyncStatusUpdates, OutboxWaiting, OutboxSentNoAnswer,
     OutboxStored, OutboxHadIt, OutboxRefused, OutboxAwaitingEnrolment, ColumnFinished, OutboxHeading,
-    ShowSyncProgress, EnrolIntro,
+    EnrolIntro,
     Count_
 };
 
