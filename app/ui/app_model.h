@@ -73,7 +73,7 @@ public:
     // Screens the officer may open from the top bar (ignored while locked or busy).
     void show(Screen screen);
     bool busy() const { return m_tasks.busy(); }
-    // What the spinner says; during a sync, how far it is ("Sending 40 of 120 visits...").
+    // What the spinner says while a task runs ("Unlocking..."); a sync says syncStatus().
     std::string busyLabel() const;
     // What went wrong with the last command, in words for the officer; "" when it went well.
     const std::string& error() const { return m_error; }
