@@ -83,6 +83,19 @@ std::string syncErrorText(const sync::SyncError& e) {
     return "sync failed";
 }
 
+void noteStop(SyncStop& stop, const sync::SyncError& e) {
+    switch (e.kind) {
+        case sync::SyncErrorKind::Unreachable: stop.why = SyncStop::Why::Unreachable; break;
+        case sync::SyncErrorKind::PinMismatch: stop.why = SyncStop::Why::WrongServer; break;
+        case sync::SyncErrorKind::Refused:
+            stop.why = SyncStop::Why::Refused;
+            if (e.reply) stop.refusal = e.reply->code;
+            break;
+        case sync::SyncErrorKind::BadReply: stop.why = SyncStop::Why::BadReply; break;
+        case sync::SyncErrorKind::Cancelled: stop.why = SyncStop::Why::Cancelled; break;
+    }
+}
+
 // The template's own id and version, as its JSON says (nullopt when it is not a JSON object).
 std::optional<std::pair<std::string, std::string>> declaredIdentity(const std::string& jsonText) {
     auto j = nlohmann::json::parse(jsonText, nullptr, false);
@@ -128,34 +141,55 @@ void applyTemplate(Store& store, const SyncSettings& settings, const proto::Sign
     ++summary.templatesAdded;
 }
 
+// Why uploading attachments ended the sync: the words, and the transport error behind them.
+struct AttachmentsStopped {
+    std::string message;
+    std::optional<sync::SyncError> error;
+};
+
 // Uploads the attachments of acknowledged visits; a transport failure ends the sync.
-std::optional<std::string> uploadAttachments(Store& store, sync::SyncClient& client, const proto::Signer& sign,
-                                             SyncSummary& summary) {
-    auto pending = store.attachmentsToUpload();
-    if (pending.empty()) return std::nullopt;
-    // Photos name people and places: the custodian's key when there is one.
-    std::optional<std::vector<uint8_t>> to = store.custodianKey();
-    if (!to) to = store.aggregatorKey();
-    if (!to) return "attachments cannot be sealed: no aggregator key is set";
+template <class Held>
+std::optional<AttachmentsStopped> uploadAttachments(Store& store, sync::SyncClient& client, const proto::Signer& sign,
+                                                    SyncSummary& summary, const Held& held) {
+    std::vector<PendingAttachment> pending;
+    std::optional<std::vector<uint8_t>> to;
+    std::vector<uint8_t> deviceKey;
+    {
+        auto lock = held();
+        pending = store.attachmentsToUpload();
+        if (pending.empty()) return std::nullopt;
+        // Photos name people and places: the custodian's key when there is one.
+        to = store.custodianKey();
+        if (!to) to = store.aggregatorKey();
+        deviceKey = store.devicePublicKey();
+    }
+    if (!to) return AttachmentsStopped{"attachments cannot be sealed: no aggregator key is set", std::nullopt};
     for (const PendingAttachment& p : pending) {
-        auto a = store.readAttachment(p.id);
-        if (!a) {
-            summary.problems.push_back(a.message());
-            continue;
+        std::vector<uint8_t> sealed;
+        std::string mediaType;
+        {
+            auto lock = held();
+            auto a = store.readAttachment(p.id);
+            if (!a) {
+                summary.problems.push_back(a.message());
+                continue;
+            }
+            const Attachment& att = a.value();
+            mediaType = att.mediaType;
+            sealed.resize(att.bytes.size() + crypto_box_SEALBYTES);
+            if (crypto_box_seal(sealed.data(), reinterpret_cast<const uint8_t*>(att.bytes.data()), att.bytes.size(),
+                                to->data()) != 0) {
+                summary.problems.push_back("attachment " + p.id + ": cannot be sealed to the key on this device");
+                continue;
+            }
         }
-        const Attachment& att = a.value();
-        std::vector<uint8_t> sealed(att.bytes.size() + crypto_box_SEALBYTES);
-        if (crypto_box_seal(sealed.data(), reinterpret_cast<const uint8_t*>(att.bytes.data()), att.bytes.size(),
-                            to->data()) != 0) {
-            summary.problems.push_back("attachment " + p.id + ": cannot be sealed to the key on this device");
-            continue;
-        }
-        auto r = client.uploadAttachment(p.visitId, p.id, att.mediaType, sealed, store.devicePublicKey(), sign);
+        auto r = client.uploadAttachment(p.visitId, p.id, mediaType, sealed, deviceKey, sign);
         if (auto* e = std::get_if<sync::SyncError>(&r)) {
-            if (e->kind != sync::SyncErrorKind::Refused) return "attachment " + p.id + ": " + syncErrorText(*e);
+            if (e->kind != sync::SyncErrorKind::Refused) return AttachmentsStopped{"attachment " + p.id + ": " + syncErrorText(*e), *e};
             summary.problems.push_back("attachment " + p.id + " of visit " + p.visitId + ": " + syncErrorText(*e));
             continue;
         }
+        auto lock = held();
         if (auto m = store.markAttachmentUploaded(p.id); !m) summary.problems.push_back(m.message());
         ++summary.attachmentsSent;
     }
@@ -210,13 +244,19 @@ std::optional<std::string> writeAtomically(const fs::path& file, const std::vect
 
 std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::ServerAddress& server,
                                                      const std::string& code, const std::string& deviceLabel,
-                                                     const sync::RetryPolicy& retry) {
+                                                     const sync::RetryPolicy& retry, SyncStop* stop) {
+    SyncStop ignored;
+    SyncStop& why = stop ? *stop : ignored;
+    why.why = SyncStop::Why::Other;
     if (code.empty()) return std::string("no enrolment code: type the code from the enrolment slip");
     if (server.url.rfind("https://", 0) == 0 && server.publicKeyPin.empty())
         return std::string("no server key: type the key (sha256//...) from the enrolment slip");
     sync::SyncClient client(server, retry);
     auto r = client.enrol(code, store.devicePublicKey(), deviceLabel, deviceSigner(store));
-    if (auto* e = std::get_if<sync::SyncError>(&r)) return "enrolment failed: " + syncErrorText(*e);
+    if (auto* e = std::get_if<sync::SyncError>(&r)) {
+        noteStop(why, *e);
+        return "enrolment failed: " + syncErrorText(*e);
+    }
     const proto::EnrolReply& reply = std::get<proto::EnrolReply>(r);
     if (reply.templateSigningPublicKey.size() != crypto_sign_PUBLICKEYBYTES)
         return std::string("enrolment failed: the aggregator sent a template key of the wrong size");
@@ -246,11 +286,37 @@ std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::S
 }
 
 FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::ProgressFn& progress, size_t batchSize) {
-    batchSize = std::clamp<size_t>(batchSize, 1, proto::kMaxBatchRecords);
-    auto settings = store.syncSettings();
-    if (!settings) return std::string("this device is not enrolled with an aggregator: enrol it first");
-    const proto::Signer sign = deviceSigner(store);
-    const std::vector<uint8_t>& deviceKey = store.devicePublicKey();
+    SyncRun run;
+    run.progress = progress;
+    run.batchSize = batchSize;
+    return syncNow(store, client, run);
+}
+
+FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const SyncRun& run) {
+    const size_t batchSize = std::clamp<size_t>(run.batchSize, 1, proto::kMaxBatchRecords);
+    const sync::ProgressFn& progress = run.progress;
+    // Held around each store call (when the store is shared); never across a network wait.
+    auto held = [&run] {
+        return run.storeMutex ? std::unique_lock<std::recursive_mutex>(*run.storeMutex)
+                              : std::unique_lock<std::recursive_mutex>();
+    };
+    SyncStop ignored;
+    SyncStop& stop = run.stop ? *run.stop : ignored;
+    std::optional<SyncSettings> settings;
+    std::vector<uint8_t> deviceKey;
+    {
+        auto lock = held();
+        settings = store.syncSettings();
+        deviceKey = store.devicePublicKey();
+    }
+    if (!settings) {
+        stop.why = SyncStop::Why::NotEnrolled;
+        return std::string("this device is not enrolled with an aggregator: enrol it first");
+    }
+    const proto::Signer sign = [&store, &held](const std::vector<uint8_t>& bytes) {
+        auto lock = held();
+        return store.signAsDevice(bytes);
+    };
     const uint64_t sentBefore = client.bytesSent(), receivedBefore = client.bytesReceived();
     SyncSummary summary;
     auto finishBytes = [&] {
@@ -260,8 +326,14 @@ FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::Prog
 
     // --- 1. finished visits ---
     std::vector<SealedEnvelope> envelopes;
-    for (const OutboxEntry& e : store.listOutbox()) {
+    std::vector<OutboxEntry> outbox;
+    {
+        auto lock = held();
+        outbox = store.listOutbox();
+    }
+    for (const OutboxEntry& e : outbox) {
         if (e.state != OutboxState::Queued && e.state != OutboxState::Sent) continue;
+        auto lock = held();  // one envelope at a time: the screens get the store in between
         auto env = store.envelope(e.recordId);
         if (!env) {
             summary.problems.push_back(env.message());
@@ -269,6 +341,7 @@ FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::Prog
         }
         envelopes.push_back(std::move(env).value());
     }
+    stop.waiting = envelopes.size();
     size_t done = 0;
     // The client counts records per request; the officer wants them counted over the sync.
     client.setProgress([&](const sync::SyncProgress& p) {
@@ -283,30 +356,44 @@ FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::Prog
     for (size_t from = 0; from < envelopes.size(); from += batchSize) {
         std::vector<SealedEnvelope> batch(envelopes.begin() + std::ptrdiff_t(from),
                                           envelopes.begin() + std::ptrdiff_t(std::min(envelopes.size(), from + batchSize)));
-        // Marked sent before it goes: a cut now leaves it Sent, and it is simply sent again.
-        for (const SealedEnvelope& env : batch)
-            if (auto r = store.markSent(env.recordId); !r) summary.problems.push_back(r.message());
         std::vector<sync::UploadOutcome> answered;
+        const uint64_t deliveredBefore = client.requestsDelivered();
         auto r = client.upload(batch, deviceKey, sign, batchSize, &answered);
         const std::vector<sync::UploadOutcome>& outcomes =
             std::holds_alternative<sync::SyncError>(r) ? answered : std::get<std::vector<sync::UploadOutcome>>(r);
-        for (size_t i = 0; i < outcomes.size() && i < batch.size(); ++i) {
-            const sync::UploadOutcome& o = outcomes[i];
-            // Answers come in the batch's order; one for another record would be a bug of ours
-            // or the server's, and must not acknowledge the wrong visit.
-            if (o.recordId != batch[i].recordId || (!o.contentHash.empty() && o.contentHash != batch[i].contentHash)) {
-                summary.problems.push_back("the aggregator's answer for visit " + batch[i].recordId +
-                                           " names another record; it stays in the outbox");
-                continue;
+        // Marked sent once the batch went out whole, answered or not: an answer lost to a cut
+        // leaves them Sent (they go again; the aggregator recognises the resend); a link that
+        // never carried the batch leaves them as they were.
+        const bool wentOut = client.requestsDelivered() > deliveredBefore || !outcomes.empty();
+        {
+            auto lock = held();
+            if (wentOut)
+                for (const SealedEnvelope& env : batch)
+                    if (auto m = store.markSent(env.recordId); !m) summary.problems.push_back(m.message());
+            for (size_t i = 0; i < outcomes.size() && i < batch.size(); ++i) {
+                const sync::UploadOutcome& o = outcomes[i];
+                // Answers come in the batch's order; one for another record would be a bug of ours
+                // or the server's, and must not acknowledge the wrong visit.
+                if (o.recordId != batch[i].recordId || (!o.contentHash.empty() && o.contentHash != batch[i].contentHash)) {
+                    summary.problems.push_back("the aggregator's answer for visit " + batch[i].recordId +
+                                               " names another record; it stays in the outbox");
+                    continue;
+                }
+                recordAck(store, o.recordId, o.ack, summary);
             }
-            recordAck(store, o.recordId, o.ack, summary);
         }
         done += outcomes.size();
+        stop.answered = summary.stored + summary.duplicates + summary.refused;
+        if (progress) {
+            // The outbox changed: a screen listing it reads it again.
+            sync::SyncProgress p{done, envelopes.size(), client.bytesSent(), client.bytesReceived(), 1, "uploaded"};
+            progress(p);
+        }
         if (auto* e = std::get_if<sync::SyncError>(&r)) {
             finishBytes();
             client.setProgress({});
-            return syncErrorText(*e) + " (" + std::to_string(summary.stored + summary.duplicates + summary.refused) +
-                   " of " + std::to_string(envelopes.size()) +
+            noteStop(stop, *e);
+            return syncErrorText(*e) + " (" + std::to_string(stop.answered) + " of " + std::to_string(envelopes.size()) +
                    " visits were answered; the rest stay in the outbox and go with the next sync)";
         }
     }
@@ -314,9 +401,10 @@ FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::Prog
 
     // --- 2. photos of acknowledged visits ---
     if (progress) progress(sync::SyncProgress{done, envelopes.size(), client.bytesSent(), client.bytesReceived(), 1, "uploading attachments"});
-    if (auto stop = uploadAttachments(store, client, sign, summary)) {
+    if (auto failed = uploadAttachments(store, client, sign, summary, held)) {
         finishBytes();
-        return *stop;
+        if (failed->error) noteStop(stop, *failed->error);
+        return failed->message;
     }
 
     // --- 3. updates since the cursor ---
@@ -326,20 +414,28 @@ FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::Prog
         auto r = client.fetchUpdates(cursor, deviceKey, sign);
         if (auto* e = std::get_if<sync::SyncError>(&r)) {
             finishBytes();
+            noteStop(stop, *e);
+            stop.updates = true;
             return syncErrorText(*e) + " (while fetching updates; every visit sent was recorded)";
         }
         const proto::Updates& u = std::get<proto::Updates>(r);
-        for (const proto::SignedTemplate& t : u.templates) applyTemplate(store, *settings, t, summary);
-        for (const proto::Assignment& a : u.assignments) {
-            store.putAssignment(a.unitId, a.json);
-            ++summary.assignments;
+        {
+            auto lock = held();
+            for (const proto::SignedTemplate& t : u.templates) applyTemplate(store, *settings, t, summary);
+            for (const proto::Assignment& a : u.assignments) {
+                store.putAssignment(a.unitId, a.json);
+                ++summary.assignments;
+            }
+            for (const proto::ReviewComment& c : u.comments)
+                if (store.putReviewComment(c.recordId, c.text, c.at)) ++summary.comments;
         }
-        for (const proto::ReviewComment& c : u.comments)
-            if (store.putReviewComment(c.recordId, c.text, c.at)) ++summary.comments;
         bool moved = u.cursor != cursor;
         cursor = u.cursor;
         // Saved after each page: a cut later does not fetch (or count) this page again.
-        store.setSyncCursor(cursor);
+        {
+            auto lock = held();
+            store.setSyncCursor(cursor);
+        }
         if (!u.more) break;
         if (!moved) {
             summary.problems.push_back("the aggregator says there are more updates but does not move on; try again later");

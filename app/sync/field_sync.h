@@ -3,12 +3,15 @@
 // assignments) to a SyncClient (the network) or to a bundle file (a USB stick). Used by the
 // app's sync screen and by `ck-field enrol|sync|export-bundle|import-receipt`.
 //
-// Every step is recorded in the store as it happens: an envelope is marked sent before it
-// goes, and acknowledged, duplicate or refused as each answer comes back, so a cut at any
-// moment leaves the outbox telling the truth (a record sent but not answered is simply sent
-// again; the aggregator recognises the resend).
+// Every step is recorded in the store as it happens: an envelope is marked sent once its
+// batch went out whole (a link that never connected leaves it queued, so the officer is never
+// told "sent" for what stayed on the device), and acknowledged, duplicate or refused as each
+// answer comes back, so a cut at any moment leaves the outbox telling the truth (a record sent
+// but not answered is simply sent again; the aggregator recognises the resend).
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -41,6 +44,34 @@ struct SyncSummary {
 
 using FieldSyncResult = std::variant<SyncSummary, std::string>;  // or why it stopped (for the officer)
 
+// Why a sync or an enrolment stopped, as a kind the app words in the officer's language (the
+// string result says the same in English, with the technical detail, for ck-field and logs).
+struct SyncStop {
+    enum class Why : uint8_t {
+        NotEnrolled,   // no enrolment on this device
+        Unreachable,   // no answer from the aggregator (network down, server off, timeouts)
+        WrongServer,   // the server's key is not the pinned one: nothing was sent
+        Refused,       // the aggregator said no (see `refusal`)
+        BadReply,      // the answer could not be understood
+        Cancelled,     // the officer cancelled
+        Other,         // anything else (the string says what)
+    };
+    Why why = Why::Other;
+    std::optional<proto::ErrorCode> refusal;  // Refused: the aggregator's code
+    size_t answered = 0, waiting = 0;          // visits answered before it stopped, of those waiting
+    bool updates = false;                      // it stopped while fetching updates (every visit was recorded)
+};
+
+// How a sync runs: what it reports, how large its batches are, and how it shares the store.
+struct SyncRun {
+    sync::ProgressFn progress;
+    size_t batchSize = 100;  // kDefaultUploadBatch
+    // When the store is shared with another thread (the app's screens keep working during a
+    // sync), every store call of the sync holds this mutex, and no network wait ever does.
+    std::recursive_mutex* storeMutex = nullptr;
+    SyncStop* stop = nullptr;  // filled when the result is a string
+};
+
 // Enrols this device with the code the operator issued: the server's key pin must match
 // `publicKeyPin` (from the enrolment slip). Stores the server address, pin, keys and device
 // id in the store's sync settings and sets the aggregator key (sealing waiting visits).
@@ -50,7 +81,8 @@ std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::S
                                                      const sync::RetryPolicy& retry = {3, std::chrono::milliseconds(500),
                                                                                        std::chrono::milliseconds(4'000),
                                                                                        std::chrono::milliseconds(10'000),
-                                                                                       std::chrono::milliseconds(60'000)});
+                                                                                       std::chrono::milliseconds(60'000)},
+                                                     SyncStop* stop = nullptr);
 
 // Uploads every Queued or Sent outbox entry and each one's attachments, records each answer,
 // then fetches updates since the stored cursor: templates (imported only when their signature
@@ -60,6 +92,7 @@ std::variant<EnrolmentDone, std::string> enrolDevice(Store& store, const sync::S
 inline constexpr size_t kDefaultUploadBatch = 100;
 FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const sync::ProgressFn& progress = {},
                         size_t batchSize = kDefaultUploadBatch);
+FieldSyncResult syncNow(Store& store, sync::SyncClient& client, const SyncRun& run);
 
 // A bundle file with every Queued or Sent envelope, as signed batches; they are marked sent.
 std::variant<size_t, std::string> writeBundle(Store& store, const std::filesystem::path& file);

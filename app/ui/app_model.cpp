@@ -15,6 +15,7 @@
 #include "app/sync/field_sync.h"
 #include "core/crypto/envelope.h"
 #include "core/form/number_entry.h"
+#include "sync/protocol/enrolment_string.h"
 
 namespace ck {
 namespace {
@@ -94,6 +95,57 @@ AnswerResult failed(std::string message) {
     return r;
 }
 
+// uiText with every "{n}" (a sentence may name its group twice) and "{total}" filled in.
+std::string filled(Text key, std::string_view language, size_t n, size_t total = 0) {
+    std::string text = uiText(key, language);
+    for (size_t at; (at = text.find("{n}")) != std::string::npos;) text.replace(at, 3, std::to_string(n));
+    for (size_t at; (at = text.find("{total}")) != std::string::npos;) text.replace(at, 7, std::to_string(total));
+    return text;
+}
+
+// Why a sync or an enrolment stopped, as a sentence in the officer's language: what happened
+// and what to do. The network library's words stay out of it (they help nobody in the field).
+std::string stopSentence(const SyncStop& stop, std::string_view language) {
+    using Why = SyncStop::Why;
+    switch (stop.why) {
+        case Why::NotEnrolled: return uiText(Text::NotEnrolled, language);
+        case Why::Unreachable: return uiText(Text::SyncWhyUnreachable, language);
+        case Why::WrongServer: return uiText(Text::SyncWhyWrongServer, language);
+        case Why::BadReply: return uiText(Text::SyncWhyBadReply, language);
+        case Why::Cancelled: return uiText(Text::SyncWhyCancelled, language);
+        case Why::Other: return uiText(Text::SyncWhyOther, language);
+        case Why::Refused: break;
+    }
+    if (!stop.refusal) return uiText(Text::SyncWhyRefused, language);
+    switch (*stop.refusal) {
+        case proto::ErrorCode::UnknownDevice: return uiText(Text::RefusedUnknownDevice, language);
+        case proto::ErrorCode::RevokedDevice: return uiText(Text::RefusedRevoked, language);
+        case proto::ErrorCode::StaleRequest: return uiText(Text::RefusedClock, language);
+        case proto::ErrorCode::RateLimited:
+        case proto::ErrorCode::ServerBusy: return uiText(Text::RefusedBusy, language);
+        case proto::ErrorCode::WrongProtocolVersion: return uiText(Text::RefusedProtocol, language);
+        case proto::ErrorCode::BadSignature: return uiText(Text::RefusedSignature, language);
+        case proto::ErrorCode::EnrolmentCodeUnknown: return uiText(Text::EnrolCodeUnknown, language);
+        case proto::ErrorCode::EnrolmentCodeExpired: return uiText(Text::EnrolCodeExpired, language);
+        case proto::ErrorCode::EnrolmentCodeUsed: return uiText(Text::EnrolCodeUsed, language);
+        default: return uiText(Text::SyncWhyRefused, language);
+    }
+}
+
+std::string enrolmentStringSentence(const proto::EnrolmentStringProblem& p, std::string_view language) {
+    using E = proto::EnrolmentStringError;
+    switch (p.error) {
+        case E::NotFound: return uiText(Text::EnrolStringNotFound, language);
+        case E::NewerVersion: return uiText(Text::EnrolStringNewer, language);
+        case E::BadCharacter: return filled(Text::EnrolStringBadCharacter, language, p.group) + " (" + p.groupText + ")";
+        case E::GroupLength: return filled(Text::EnrolStringGroupLength, language, p.group) + " (" + p.groupText + ")";
+        case E::GroupCheck: return filled(Text::EnrolStringGroupCheck, language, p.group) + " (" + p.groupText + ")";
+        case E::TooShort: return uiText(Text::EnrolStringTooShort, language);
+        case E::Inconsistent: return uiText(Text::EnrolStringInconsistent, language);
+    }
+    return uiText(Text::EnrolStringNotFound, language);
+}
+
 }  // namespace
 
 AppModel::AppModel(FieldAppConfig config) : m_config(std::move(config)) {
@@ -112,11 +164,19 @@ AppModel::AppModel(FieldAppConfig config) : m_config(std::move(config)) {
 AppModel::~AppModel() {
     // A sync may be waiting minutes to retry on a dead link: closing the app must not wait
     // for it. What it had answered is recorded; the rest goes with the next sync.
-    if (m_syncCancelled) *m_syncCancelled = true;
-    if (m_syncClient) m_syncClient->cancel();
+    finishSync();
     m_tasks.waitIdle();
     m_tasks.applyFinished();
+    auto held = storeLock();
     if (m_store && m_unlocked) m_store->lock();
+}
+
+void AppModel::finishSync() {
+    if (!m_syncing) return;
+    if (m_syncCancelled) *m_syncCancelled = true;
+    if (m_syncClient) m_syncClient->cancel();
+    m_syncTasks.waitIdle();
+    m_syncTasks.applyFinished();
 }
 
 std::filesystem::path AppModel::storeFile() const { return m_config.dataDir / kStoreFileName; }
@@ -126,10 +186,12 @@ bool AppModel::storeExists() const {
     return std::filesystem::exists(storeFile(), ec);
 }
 
-void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job) {
+void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job, bool holdStore) {
     // A job that throws (a disk error, a damaged file) reports it like any other failure.
-    m_tasks.post(std::move(label), [this, job = std::move(job)]() -> TaskRunner::Apply {
+    m_tasks.post(std::move(label), [this, job = std::move(job), holdStore]() -> TaskRunner::Apply {
         try {
+            std::unique_lock<std::recursive_mutex> held;
+            if (holdStore) held = storeLock();  // a sync may be running beside this job
             return job();
         } catch (const std::exception& e) {
             return [this, what = std::string(e.what())] { m_error = ui(Text::StorageFailed) + what; };
@@ -139,14 +201,20 @@ void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job) {
 
 void AppModel::beginFrame() {
     m_tasks.applyFinished();
-    if (!busy() && isUnlocked() && secondsUntilIdleLock() <= 0) lock();
+    m_syncTasks.applyFinished();
+    if (m_outboxChanged.exchange(false)) m_visitsStale = true;
+    // The idle lock waits for a running sync (it ends, or gives up, within its retry policy).
+    if (!busy() && !syncing() && isUnlocked() && secondsUntilIdleLock() <= 0) lock();
 }
 
 void AppModel::noteActivity() { m_lastActivity = m_config.clock(); }
 
 void AppModel::waitForTasks() {
+    m_syncTasks.waitIdle();
     m_tasks.waitIdle();
     m_tasks.applyFinished();
+    m_syncTasks.applyFinished();
+    if (m_outboxChanged.exchange(false)) m_visitsStale = true;
 }
 
 void AppModel::show(Screen screen) {
@@ -264,6 +332,9 @@ bool AppModel::unlock(std::string_view passphrase) {
 
 void AppModel::lock() {
     if (busy()) return;
+    // Locking forgets the keys the sync is using: it is cancelled first (what the aggregator
+    // answered is recorded; the rest goes with the next sync).
+    finishSync();
     if (m_session) {
         // A visit with nothing typed was never stored: there is nothing to reopen.
         if (m_draftStored) {
@@ -276,6 +347,7 @@ void AppModel::lock() {
     m_position = {};
     m_visits.clear();
     m_visitsStale = true;
+    auto held = storeLock();
     if (m_store && m_unlocked) m_store->lock();
     m_unlocked = false;
     m_screen = m_store || storeExists() ? Screen::Unlock : Screen::FirstRun;
@@ -322,6 +394,7 @@ const std::vector<VisitRow>& AppModel::visits() {
         return m_visits;
     }
     if (m_visitsStale) {
+        auto held = storeLock();
         m_visits.clear();
         auto outbox = m_store->listOutbox();
         for (auto& v : m_store->listVisits()) {
@@ -338,6 +411,7 @@ const std::vector<VisitRow>& AppModel::visits() {
 
 std::vector<TemplateInfo> AppModel::templates() {
     if (!ready(false)) return {};
+    auto held = storeLock();
     return m_store->listTemplates();
 }
 
@@ -359,6 +433,7 @@ void AppModel::openSession(FormSession session, std::optional<Position> at, bool
 bool AppModel::startVisit(std::string_view templateId) {
     clearMessages();
     if (!ready(false)) return false;
+    auto held = storeLock();
     auto started = m_store->newVisit(templateId);
     if (!started) {
         m_error = started.message();
@@ -371,6 +446,7 @@ bool AppModel::startVisit(std::string_view templateId) {
 bool AppModel::resumeVisit(std::string_view visitId) {
     clearMessages();
     if (!ready(false)) return false;
+    auto held = storeLock();
     auto resumed = m_store->resumeVisit(visitId);
     if (!resumed) {
         m_error = resumed.message();
@@ -434,6 +510,7 @@ const std::vector<AssignedUnit>& AppModel::assignedUnits() {
     if (!m_assignedStale) return m_assigned;
     m_assigned.clear();
     m_assignedStale = false;
+    auto held = storeLock();
     auto entries = m_store->listAssignments();
     if (entries.empty()) return m_assigned;
     // Each visit's unit id and name, newest visit first (listVisits() order).
@@ -491,6 +568,7 @@ bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view temp
         return false;
     }
     std::string chosen(templateId);
+    auto held = storeLock();
     if (chosen.empty()) {
         // The first intact template that asks which unit this is.
         for (const auto& info : m_store->listTemplates()) {
@@ -531,6 +609,7 @@ bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view temp
 bool AppModel::startCorrection(std::string_view finishedVisitId) {
     clearMessages();
     if (!ready(false)) return false;
+    auto held = storeLock();
     auto started = m_store->startCorrection(finishedVisitId);
     if (!started) {
         m_error = started.message();
@@ -547,6 +626,7 @@ bool AppModel::discardDraft(std::string_view visitId) {
         m_error = ui(Text::VisitOpenCannotDiscard);
         return false;
     }
+    auto held = storeLock();
     auto status = m_store->discardDraft(visitId);
     if (!status) {
         m_error = status.message();
@@ -587,6 +667,7 @@ void AppModel::setLanguage(std::string_view code) {
 void AppModel::autosave() {
     if (!m_session || !isUnlocked()) return;
     try {
+        auto held = storeLock();
         auto status = m_draftStored ? m_store->saveDraft(*m_session) : m_store->addDraft(*m_session);
         if (status && !m_draftStored) {
             // Stored now, with the first answer (addDraft wrote every answer so far).
@@ -912,6 +993,7 @@ void AppModel::setAggregatorAddress(std::string_view address) {
 
 std::optional<std::string> AppModel::aggregatorFingerprint() {
     if (!ready(false)) return std::nullopt;
+    auto held = storeLock();
     auto key = m_store->aggregatorKey();
     if (!key) return std::nullopt;
     return keyFingerprint(*key);
@@ -919,37 +1001,50 @@ std::optional<std::string> AppModel::aggregatorFingerprint() {
 
 std::vector<OutboxEntry> AppModel::outbox() {
     if (!ready(false)) return {};
+    auto held = storeLock();
     return m_store->listOutbox();
 }
 
 std::vector<AssignmentEntry> AppModel::assignments() {
     if (!ready(false)) return {};
+    auto held = storeLock();
     return m_store->listAssignments();
 }
 
 // --- sync ---
 
-std::string AppModel::busyLabel() const {
-    if (!syncing()) return m_tasks.label();
+std::string AppModel::busyLabel() const { return m_tasks.label(); }
+
+std::string AppModel::syncStatus() const {
+    if (!syncing()) return {};
+    const std::string& lang = m_settings.language;
     sync::SyncProgress p = syncProgress();
     std::string label;
-    if ((p.stage == "uploading" || p.stage == "uploaded") && p.recordsTotal)
-        label = "Sending " + std::to_string(p.recordsDone) + " of " + plural(p.recordsTotal, "visit", "visits") + "...";
-    else if (p.stage.find("attachment") != std::string::npos)
+    if (p.stage.rfind("waiting to retry", 0) == 0) {
+        // "waiting to retry (8 s)": the seconds the client will wait.
+        size_t open = p.stage.find('(');
+        size_t seconds = open == std::string::npos ? 0 : std::strtoul(p.stage.c_str() + open + 1, nullptr, 10);
+        label = filled(Text::SyncStatusRetry, lang, seconds);
+    } else if (p.stage.find("attachment") != std::string::npos) {
         label = ui(Text::SendingPhotos);
-    else if (p.stage == "fetching updates")
-        label = ui(Text::FetchingUpdates);
-    else if (p.stage.rfind("waiting to retry", 0) == 0)
-        label = "The link failed; " + p.stage + "...";
-    else
+    } else if (p.stage == "fetching updates") {
+        label = ui(Text::SyncStatusUpdates);
+    } else if (p.recordsTotal) {
+        label = filled(Text::SyncStatusSending, lang, p.recordsDone, p.recordsTotal);
+    } else {
         label = ui(Text::Connecting);
-    if (p.attempt > 1) label += " (attempt " + std::to_string(p.attempt) + ")";
+    }
+    if (p.attempt > 1) label += " (" + std::to_string(p.attempt) + ")";
     return label;
 }
 
 bool AppModel::enrol(std::string address, std::string pin, std::string code, std::string label) {
     clearMessages();
     if (!ready(false)) return false;
+    if (syncing()) {
+        m_error = ui(Text::EnrolBusySyncing);
+        return false;
+    }
     address = trimmed(std::move(address));
     pin = trimmed(std::move(pin));
     code = trimmed(std::move(code));
@@ -977,14 +1072,20 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
     auto secretCode = std::make_shared<SecretText>(code);
     sodium_memzero(code.data(), code.size());
     Store* store = &*m_store;
+    // Not holding the store: enrolment waits on the network, and nothing else touches the
+    // store meanwhile (the screens are refused while busy, a sync is refused while enrolling).
     post(ui(Text::Enrolling), [this, store, address, pin, secretCode, label, retry]() -> TaskRunner::Apply {
-        auto result = enrolDevice(*store, sync::ServerAddress{address, pin}, secretCode->text, label, retry);
-        return [this, result] {
+        SyncStop stop;
+        auto result = enrolDevice(*store, sync::ServerAddress{address, pin}, secretCode->text, label, retry, &stop);
+        return [this, result, stop] {
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&result)) {
-                m_error = *why;
+                // The network's and the store's own words help nobody in the field; what did
+                // not come from the network (a store failure) is said as it is.
+                m_error = ui(Text::EnrolFailed) + (stop.why == SyncStop::Why::Other ? *why : stopSentence(stop, m_settings.language));
                 return;
             }
+            ++m_enrolments;
             const EnrolmentDone& d = std::get<EnrolmentDone>(result);
             m_notice = "Enrolled with " + (d.aggregatorName.empty() ? std::string("the aggregator") : d.aggregatorName) +
                        " as officer " + d.officer + ", cluster " + d.cluster + ".\nCompare these fingerprints with the "
@@ -994,14 +1095,58 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
                 m_notice += "\n" + plural(size_t(d.sealedNow), "finished visit is", "finished visits are") +
                             " now sealed for the aggregator and ready to sync.";
         };
-    });
+    }, false);
     return true;
+}
+
+bool AppModel::enrolWithString(std::string_view text, std::string label) {
+    clearMessages();
+    if (!ready(false)) return false;
+    auto decoded = proto::decodeEnrolmentString(text);
+    if (auto* p = std::get_if<proto::EnrolmentStringProblem>(&decoded)) {
+        m_error = enrolmentStringSentence(*p, m_settings.language);
+        return false;
+    }
+    proto::EnrolmentDetails& d = std::get<proto::EnrolmentDetails>(decoded);
+    bool posted = enrol(d.url, d.publicKeyPin, d.code, std::move(label));
+    sodium_memzero(d.code.data(), d.code.size());
+    return posted;
+}
+
+std::optional<std::string> AppModel::readEnrolmentFile(std::string path) {
+    clearMessages();
+    constexpr std::uintmax_t kMaxSlipBytes = 1 << 20;  // a slip, even as HTML, is far smaller
+    std::filesystem::path file = expandHome(trimmed(std::move(path)));
+    std::error_code ec;
+    auto size = std::filesystem::file_size(file, ec);
+    if (ec || size > kMaxSlipBytes) {
+        m_error = ui(Text::EnrolFileUnreadable) + file.string();
+        return std::nullopt;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+        m_error = ui(Text::EnrolFileUnreadable) + file.string();
+        return std::nullopt;
+    }
+    auto decoded = proto::decodeEnrolmentString(text);
+    sodium_memzero(text.data(), text.size());
+    if (auto* p = std::get_if<proto::EnrolmentStringProblem>(&decoded)) {
+        m_error = enrolmentStringSentence(*p, m_settings.language);
+        return std::nullopt;
+    }
+    m_notice = ui(Text::EnrolStringRead);
+    return proto::encodeEnrolmentString(std::get<proto::EnrolmentDetails>(decoded));
 }
 
 bool AppModel::syncNow() {
     clearMessages();
-    if (!ready(false)) return false;
-    auto settings = m_store->syncSettings();
+    if (!ready(false) || syncing()) return false;
+    std::optional<SyncSettings> settings;
+    {
+        auto held = storeLock();
+        settings = m_store->syncSettings();
+    }
     if (!settings) {
         m_error = ui(Text::NotEnrolled);
         return false;
@@ -1017,21 +1162,43 @@ bool AppModel::syncNow() {
         m_progress = {};
     }
     Store* store = &*m_store;
-    post(ui(Text::Syncing), [this, store, client, cancelled]() -> TaskRunner::Apply {
+    // On the sync's own thread, not the task thread: the officer keeps working meanwhile. The
+    // store is shared through m_storeMutex, held for one store call at a time.
+    m_syncTasks.post(ui(Text::Syncing), [this, store, client, cancelled]() -> TaskRunner::Apply {
         auto progress = [this, client, cancelled](const sync::SyncProgress& p) {
-            // The client forgets a cancel that came between two requests: repeat it.
+            // The client forgets a cancel that came between two of its requests: repeat it.
             if (*cancelled) client->cancel();
+            if (p.stage == "uploaded") m_outboxChanged = true;  // answers recorded: lists read again
             std::lock_guard<std::mutex> lock(m_progressMutex);
             m_progress = p;
         };
-        FieldSyncResult result = *cancelled ? FieldSyncResult(std::string("Sync was cancelled."))
-                                            : ck::syncNow(*store, *client, progress);
-        return [this, result, cancelled] {
+        SyncStop stop;
+        FieldSyncResult result = std::string("cancelled");
+        if (*cancelled) {
+            stop.why = SyncStop::Why::Cancelled;
+        } else {
+            try {
+                result = ck::syncNow(*store, *client, SyncRun{progress, kDefaultUploadBatch, &m_storeMutex, &stop});
+            } catch (const std::exception& e) {
+                // The storage itself failed (disk full, I/O): said as it is, like the frame loop does.
+                return [this, what = std::string(e.what())] {
+                    m_syncing = false;
+                    m_syncClient.reset();
+                    m_visitsStale = true;
+                    m_error = ui(Text::StorageFailed) + what;
+                };
+            }
+        }
+        return [this, result, cancelled, stop] {
             m_syncing = false;
             m_syncClient.reset();
             m_visitsStale = true;
-            if (auto* why = std::get_if<std::string>(&result)) {
-                m_error = ui(*cancelled ? Text::SyncCancelled : Text::SyncStopped) + *why;
+            if (std::holds_alternative<std::string>(result)) {
+                const std::string& lang = m_settings.language;
+                bool wasCancelled = *cancelled || stop.why == SyncStop::Why::Cancelled;
+                m_error = ui(wasCancelled ? Text::SyncCancelled : Text::SyncStopped) + stopSentence(stop, lang);
+                if (stop.updates) m_error += " " + std::string(ui(Text::SyncStoppedInUpdates));
+                else if (stop.waiting) m_error += " " + filled(Text::SyncVisitsAnswered, lang, stop.answered, stop.waiting);
                 return;
             }
             m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result));
@@ -1046,14 +1213,14 @@ sync::SyncProgress AppModel::syncProgress() const {
 }
 
 void AppModel::cancelSync() {
-    if (!syncing() || !m_syncCancelled) return;
+    if (!syncing() || !m_syncCancelled) return;  // only ever from the UI thread
     *m_syncCancelled = true;
     if (m_syncClient) m_syncClient->cancel();
 }
 
 bool AppModel::exportBundle(std::string path) {
     clearMessages();
-    if (!ready(false)) return false;
+    if (!ready(false) || syncing()) return false;  // both would mark the same visits sent
     path = trimmed(std::move(path));
     if (path.empty()) {
         m_error = ui(Text::BundlePathMissing);
@@ -1078,7 +1245,7 @@ bool AppModel::exportBundle(std::string path) {
 
 bool AppModel::importReceipt(std::string path) {
     clearMessages();
-    if (!ready(false)) return false;
+    if (!ready(false) || syncing()) return false;
     path = trimmed(std::move(path));
     if (path.empty()) {
         m_error = ui(Text::ReceiptPathMissing);
@@ -1113,11 +1280,13 @@ std::string AppModel::defaultBundlePath() const {
 
 std::optional<SyncSettings> AppModel::syncSettings() {
     if (!ready(false)) return std::nullopt;
+    auto held = storeLock();
     return m_store->syncSettings();
 }
 
 std::vector<ReviewCommentEntry> AppModel::reviewComments(std::string_view recordId) {
     if (!ready(false)) return {};
+    auto held = storeLock();
     return m_store->reviewComments(recordId);
 }
 

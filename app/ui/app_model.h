@@ -7,6 +7,10 @@
 // Threading: everything here is called on the UI thread. While a task runs (busy()), the
 // store and the session belong to the task: commands that would touch them are refused
 // (they return false / do nothing) and the screens show a spinner instead.
+// A sync is different: it runs on a thread of its own and busy() stays false, so the
+// officer keeps working on visits while it sends, waits to retry and fetches. The store is
+// shared then: every store call here and in the sync holds m_storeMutex for that call only
+// (never across a network wait), so a frame waits at most for one store step.
 #include <atomic>
 #include <cstdint>
 #include <ctime>
@@ -63,14 +67,14 @@ public:
     void beginFrame();
     // The officer did something (a key, a click, a touch): restarts the idle timer.
     void noteActivity();
-    // Tests: blocks until background work is done and applies its results.
+    // Tests: blocks until background work (tasks and a sync) is done and applies its results.
     void waitForTasks();
 
     Screen screen() const { return m_screen; }
     // Screens the officer may open from the top bar (ignored while locked or busy).
     void show(Screen screen);
     bool busy() const { return m_tasks.busy(); }
-    // What the spinner says; during a sync, how far it is ("Sending 40 of 120 visits...").
+    // What the spinner says while a task runs ("Unlocking..."); a sync says syncStatus().
     std::string busyLabel() const;
     // What went wrong with the last command, in words for the officer; "" when it went well.
     const std::string& error() const { return m_error; }
@@ -202,12 +206,26 @@ public:
     // settings whatever happens. Success: notice() names the officer, the cluster and both
     // key fingerprints; failure: error() says why, and nothing is stored.
     bool enrol(std::string address, std::string pin, std::string code, std::string label);
+    // The same with the slip's enrolment string (typed, pasted or read from a file). A typo is
+    // refused at once: false, and error() names the group to compare with the slip, in the
+    // officer's language; nothing is sent, and whatever the officer typed stays theirs.
+    bool enrolWithString(std::string_view text, std::string label);
+    // The enrolment string in a file (the slip saved as text or HTML, on a USB stick), in
+    // its canonical form; nullopt with error() set when the file cannot be read or holds none.
+    std::optional<std::string> readEnrolmentFile(std::string path);
+    // Enrolments that succeeded since the app started: a screen wipes the code it holds when
+    // this moves, and only then (a failed attempt keeps what the officer typed).
+    int enrolments() const { return m_enrolments; }
     // Sends every finished visit waiting in the outbox, then fetches templates, assignments
     // and review comments. Refused when not enrolled or busy. notice() summarises the sync,
     // or error() says why it stopped (what was answered before is recorded).
     bool syncNow();
-    // True from syncNow() until its result is applied.
-    bool syncing() const { return m_syncing && busy(); }
+    // True from syncNow() until its result is applied. Does not make busy() true: the
+    // screens stay usable; enrol, bundle export, receipt import and lock wait or refuse.
+    bool syncing() const { return m_syncing; }
+    // One line for the top bar while a sync runs, in the officer's language ("" otherwise):
+    // how many visits went, or how long until the next attempt.
+    std::string syncStatus() const;
     // The running sync's progress (a copy; written by the task thread).
     sync::SyncProgress syncProgress() const;
     // Stops the running sync at its next step; what was answered stays recorded.
@@ -238,7 +256,11 @@ private:
     void autosave();
     void persistSettings();
     bool ready(bool needSession) const;  // unlocked, not busy (and a visit open)
-    void post(std::string label, std::function<TaskRunner::Apply()> job);
+    // Runs `job` on the task thread, holding the store for it unless `holdStore` is false (a
+    // job that waits on the network and during which nothing else may touch the store).
+    void post(std::string label, std::function<TaskRunner::Apply()> job, bool holdStore = true);
+    std::unique_lock<std::recursive_mutex> storeLock() const { return std::unique_lock(m_storeMutex); }
+    void finishSync();  // cancels a running sync, waits for it and applies its result
 
     FieldAppConfig m_config;
     AppSettings m_settings;
@@ -264,11 +286,15 @@ private:
     // The running sync: the client (so cancelSync() reaches it), the cancel request (kept:
     // the client forgets a cancel that lands between two of its requests) and the progress.
     bool m_syncing = false;
+    int m_enrolments = 0;
+    std::atomic<bool> m_outboxChanged{false};  // set by the sync thread: the lists read again
+    mutable std::recursive_mutex m_storeMutex;
     std::shared_ptr<sync::SyncClient> m_syncClient;
     std::shared_ptr<std::atomic<bool>> m_syncCancelled;
     mutable std::mutex m_progressMutex;
     sync::SyncProgress m_progress;
-    TaskRunner m_tasks;  // last: joined first, while everything its jobs touch still exists
+    TaskRunner m_syncTasks;  // the sync's own thread: the screens keep working meanwhile
+    TaskRunner m_tasks;      // last: joined first, while everything its jobs touch still exists
 };
 
 }  // namespace ck

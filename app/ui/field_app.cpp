@@ -125,13 +125,20 @@ void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
         drawTopBar(model, ui);
         if (!model.error().empty()) problemText(model.error());
         if (!model.notice().empty()) ImGui::TextWrapped("%s", model.notice().c_str());
+        if (model.syncing() && model.screen() != Screen::Sync) {
+            // The sync runs in the background: one line on every screen says how it goes
+            // (the Sync screen has the progress bar and Cancel).
+            spinner(8.0f * model.settings().textScale);
+            ImGui::SameLine();
+            ImGui::TextUnformatted(model.syncStatus().c_str());
+            recordItem(ui, "sync_status");
+        }
         if (model.busy()) {
             // The store and the session belong to the task thread now: show only progress.
             float r = 24.0f * model.settings().textScale;
             spinner(r);
             ImGui::SameLine();
             ImGui::TextUnformatted(model.busyLabel().c_str());
-            if (model.syncing()) drawSyncProgress(model, ui);
         } else {
             switch (model.screen()) {
                 case Screen::FirstRun: drawFirstRunScreen(model, ui); break;
@@ -151,7 +158,7 @@ void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
 
 }  // namespace
 
-bool FieldApp::isAnimating() const { return m_state->model.busy(); }
+bool FieldApp::isAnimating() const { return m_state->model.busy() || m_state->model.syncing(); }
 
 double FieldApp::secondsUntilNextTimer() const { return m_state->model.secondsUntilIdleLock(); }
 

@@ -7,8 +7,9 @@
 //   platform: poll/wait events -> ImGui_ImplXXX_NewFrame(); ImGui::NewFrame();
 //   app.drawFrame();                 // applies finished background work, then draws
 //   platform: ImGui::Render(); draw; swap
-// Long work (key derivation, finalise, sync, bundle export) runs on the app's task thread;
-// its results are applied at the start of the next drawFrame() (never mid-frame).
+// Long work (key derivation, finalise, bundle export) runs on the app's task thread, a sync on
+// a thread of its own (the screens stay usable meanwhile); results are applied at the start
+// of the next drawFrame() (never mid-frame).
 #include <chrono>
 #include <filesystem>
 #include <functional>

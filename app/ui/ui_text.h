@@ -46,6 +46,16 @@ enum class Text : uint16_t {
     HintRupees, HintPercent, HintWholeNumber, HintNumber, AnswerKept, NoAnswerKept, FixTypedToGoOn, OrDontKnow,
     DateFormatProblem, Latitude, Longitude, AccuracyMetres, AccuracyOptional, AccuracyUnknown, GpsTypedProblem,
     CaptureLocation, GettingFix, LocationCaptured, NoLocationSource, RemoveRowQuestion, RemoveRow, FixAt, GpsNoFix, GpsUnavailable,
+    // one-step enrolment and background sync: why a sync stopped, in sentences
+    SyncWhyUnreachable, SyncWhyWrongServer, SyncWhyBadReply, SyncWhyCancelled, SyncWhyRefused, SyncWhyOther,
+    RefusedUnknownDevice, RefusedRevoked, RefusedClock, RefusedBusy, RefusedProtocol, RefusedSignature,
+    EnrolCodeUnknown, EnrolCodeExpired, EnrolCodeUsed, SyncVisitsAnswered, SyncStoppedInUpdates, EnrolFailed,
+    EnrolStringNotFound, EnrolStringNewer, EnrolStringBadCharacter, EnrolStringGroupLength, EnrolStringGroupCheck,
+    EnrolStringTooShort, EnrolStringInconsistent, EnrolFileUnreadable, EnrolStringRead, EnrolStringLabel,
+    EnrolStringHint, ReadFromFile, EnrolFileHint, EnrolTypeApart, EnrolStringGoesTo, EnrolBusySyncing,
+    SyncInBackground, SyncStatusSending, SyncStatusRetry, SyncStatusUpdates, OutboxWaiting, OutboxSentNoAnswer,
+    OutboxStored, OutboxHadIt, OutboxRefused, OutboxAwaitingEnrolment, ColumnFinished, OutboxHeading,
+    EnrolIntro,
     Count_
 };
 

@@ -23,6 +23,10 @@ struct UiState {
     std::string photoPath;
     std::string enrolAddress, enrolPin, enrolCode, enrolLabel;
     bool enrolAddressLoaded = false;
+    // The slip's enrolment string and the file it may be read from. Kept through a failed
+    // attempt (a typo is fixed in place); wiped, like the code, once an enrolment succeeds.
+    std::string enrolString, enrolFile;
+    int enrolmentsSeen = -1;  // AppModel::enrolments() when last drawn
     std::string bundlePath, receiptPath;  // the sync screen's files (bundlePath: a default once)
     // A value the officer typed that is not an answer yet (a half-typed date, a number that
     // does not parse), with why, for the question it belongs to.

@@ -112,7 +112,7 @@ struct SyncClient::Impl {
     ProgressFn progress;
     std::mutex progressMutex;
     std::atomic<bool> cancelled{false};
-    std::atomic<uint64_t> sent{0}, received{0};
+    std::atomic<uint64_t> sent{0}, received{0}, delivered{0};
     std::mutex curlMutex;  // one request at a time on the reused handle
     CurlHandle curl;       // kept between requests: the TLS session and connection are reused
     std::mt19937_64 rng{std::random_device{}()};
@@ -221,6 +221,9 @@ struct SyncClient::Impl {
 
         CURLcode rc = curl_easy_perform(h);
         countBytes(h);
+        curl_off_t bodySent = 0;
+        curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &bodySent);
+        if (!frame.empty() && bodySent >= static_cast<curl_off_t>(frame.size())) ++delivered;
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
         if (rc != CURLE_OK) {
             if (t.tooLarge)
@@ -341,6 +344,7 @@ void SyncClient::cancel() { m_impl->cancelled = true; }
 
 uint64_t SyncClient::bytesSent() const { return m_impl->sent.load(); }
 uint64_t SyncClient::bytesReceived() const { return m_impl->received.load(); }
+uint64_t SyncClient::requestsDelivered() const { return m_impl->delivered.load(); }
 
 SyncResult<std::string> SyncClient::fetchPublicKeyPin() {
     Impl& d = *m_impl;

@@ -102,6 +102,9 @@ public:
     // TCP connection).
     uint64_t bytesSent() const;
     uint64_t bytesReceived() const;
+    // Requests whose whole body went out on the connection (in any attempt), answered or not:
+    // the field app marks visits "sent" only when their batch went out in full.
+    uint64_t requestsDelivered() const;
 
 private:
     struct Impl;

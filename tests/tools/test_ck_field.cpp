@@ -359,5 +359,72 @@ TEST_CASE("ck-field: enrol, sync, comments, bundle and receipt against a real ck
     INFO(offline.all);
     CHECK(offline.status == 1);
     CHECK_THAT(offline.all, Catch::Contains("0 of 1 visits were answered"));
-    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id3 + "  sent  "));
+    // Not called sent: nothing reached the aggregator.
+    CHECK_THAT(run("outbox " + d).out, Catch::Contains(id3 + "  queued  "));
+}
+
+TEST_CASE("ck-field: enrol with the slip's enrolment string, typed or from the slip file, against a real ck-aggregator serve", "[tools][sync][enrolment]") {
+    fs::path root = freshDir("enrol-string");
+    fs::create_directories(root);
+    const fs::path data = root / "aggregator";
+    const std::string a = ck::test::shellQuote(data.string());
+    const std::string d = ck::test::shellQuote((root / "field").string());
+    REQUIRE(aggregator("init --data " + a + " --test-kdf --name 'Tiruppur pilot'").status == 0);
+    REQUIRE(aggregator("templates publish " + kFlagship + " --data " + a).status == 0);
+    ServeProcess serve(data, root / "serve.log");
+    // The operator names the address devices reach (here the loopback port serve picked).
+    Run slip = aggregator("enrol --data " + a + " --officer Priya --cluster tiruppur-knitwear --server " + serve.url);
+    INFO(slip.all);
+    REQUIRE(slip.status == 0);
+    const std::string string = slipField(slip.out, "enrolment string");
+    REQUIRE(string.rfind("CK1-", 0) == 0);
+    REQUIRE(run("init " + d + " --test-kdf").status == 0);
+
+    // One character mistyped in group 5: refused before anything is sent, the group named.
+    std::string typo = string;
+    const size_t at = 4 + 4 * 6 + 2;  // group 5, third character
+    typo[at] = typo[at] == 'X' ? 'Y' : 'X';
+    Run mistyped = run("enrol " + d + " --string " + typo);
+    INFO(mistyped.all);
+    CHECK(mistyped.status == 1);
+    CHECK_THAT(mistyped.all, Catch::Contains("group 5") && Catch::Contains("Nothing was sent"));
+    CHECK_THAT(aggregator("devices list --data " + a).out, Catch::Contains("0 device(s)"));
+    CHECK(run("sync " + d).status == 1);  // not enrolled
+    // Both ways at once is a usage error.
+    CHECK(run("enrol " + d + " --string " + string + " --code ABCD").status == 2);
+
+    // As an officer types it off paper: lower case, spaces for dashes.
+    std::string typed = string;
+    for (char& c : typed) c = c == '-' ? ' ' : char(std::tolower(static_cast<unsigned char>(c)));
+    Run enrolled = run("enrol " + d + " --string " + ck::test::shellQuote(typed) + " --label 'Tab 3'");
+    INFO(enrolled.all);
+    REQUIRE(enrolled.status == 0);
+    CHECK_THAT(enrolled.out, Catch::Contains("enrolled as dev-") && Catch::Contains("tiruppur-knitwear"));
+    Run synced = run("sync " + d);
+    INFO(synced.all);
+    CHECK(synced.status == 0);
+    CHECK_THAT(synced.out, Catch::Contains("1 template(s) (0 rejected)"));
+
+    // Another device, from the HTML slip carried on a USB stick.
+    const fs::path html = root / "stick" / "slip-ravi.html";
+    fs::create_directories(html.parent_path());
+    Run slip2 = aggregator("enrol --data " + a + " --officer Ravi --cluster tiruppur-knitwear --server " + serve.url +
+                           " --html " + ck::test::shellQuote(html.string()));
+    INFO(slip2.all);
+    REQUIRE(slip2.status == 0);
+    const std::string second = ck::test::shellQuote((root / "field-ravi").string());
+    REQUIRE(run("init " + second + " --test-kdf").status == 0);
+    CHECK(run("enrol " + second + " --string-file " + ck::test::shellQuote((root / "nowhere.html").string())).status == 2);
+    Run fromFile = run("enrol " + second + " --string-file " + ck::test::shellQuote(html.string()));
+    INFO(fromFile.all);
+    REQUIRE(fromFile.status == 0);
+    CHECK_THAT(fromFile.out, Catch::Contains("officer: Ravi"));
+    CHECK_THAT(aggregator("devices list --data " + a).out, Catch::Contains("2 device(s)"));
+    // The first slip's string again on a third device: its code is spent.
+    const std::string third = ck::test::shellQuote((root / "field-third").string());
+    REQUIRE(run("init " + third + " --test-kdf").status == 0);
+    Run spent = run("enrol " + third + " --string " + string);
+    INFO(spent.all);
+    CHECK(spent.status == 1);
+    CHECK_THAT(spent.all, Catch::Contains("already used"));
 }

@@ -17,7 +17,10 @@
 //   ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]
 //   ck-field purge DIR                           purge acknowledged records past their age
 //   ck-field enrol DIR --server URL --pin PIN --code CODE [--label L]
-//                                                enrol with an aggregator (from the enrolment slip)
+//   ck-field enrol DIR --string CK1-... | --string-file FILE [--label L]
+//                                                enrol with an aggregator (from the enrolment slip:
+//                                                its three lines, or its enrolment string typed or
+//                                                read from a file, e.g. the slip on a USB stick)
 //   ck-field sync DIR [--attempts N]             send finished visits, fetch templates,
 //                                                assignments and review comments
 //   ck-field export-bundle DIR FILE              write waiting visits to a bundle (USB stick)
@@ -50,6 +53,7 @@
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
 #include "core/record/record_json.h"
+#include "sync/protocol/enrolment_string.h"
 
 namespace fs = std::filesystem;
 
@@ -73,6 +77,7 @@ int usage() {
                  "  ck-field mark DIR RECORD_ID sent|acknowledged|duplicate|refused [REASON]\n"
                  "  ck-field purge DIR\n"
                  "  ck-field enrol DIR --server URL --pin PIN --code CODE [--label L]\n"
+                 "  ck-field enrol DIR --string CK1-... | --string-file FILE [--label L]\n"
                  "  ck-field sync DIR [--attempts N]\n"
                  "  ck-field export-bundle DIR FILE\n"
                  "  ck-field import-receipt DIR FILE\n"
@@ -164,6 +169,7 @@ struct Options {
     std::vector<std::string> positional;
     std::string today, language;
     std::string server, pin, code, label, attempts;
+    std::string enrolmentString, enrolmentFile;
     bool testKdf = false;
 };
 
@@ -178,6 +184,8 @@ Options parseOptions(const std::vector<std::string>& args, size_t from) {
         else if (a == "--code" && i + 1 < args.size()) o.code = args[++i];
         else if (a == "--label" && i + 1 < args.size()) o.label = args[++i];
         else if (a == "--attempts" && i + 1 < args.size()) o.attempts = args[++i];
+        else if (a == "--string" && i + 1 < args.size()) o.enrolmentString = args[++i];
+        else if (a == "--string-file" && i + 1 < args.size()) o.enrolmentFile = args[++i];
         else if (a.rfind("--", 0) == 0) throw Exit{kUsage, "unknown option " + a};
         else o.positional.push_back(a);
     }
@@ -348,12 +356,42 @@ int purge(const std::string& dir) {
 
 // --- sync ---
 
+// The address, pin and code from the slip's enrolment string, typed or in a file. A typo
+// ends the command before anything is sent, naming the group to look at again.
+ck::proto::EnrolmentDetails fromEnrolmentString(const Options& o) {
+    std::string text = o.enrolmentString;
+    if (!o.enrolmentFile.empty()) {
+        constexpr std::uintmax_t kMaxSlipBytes = 1 << 20;  // a slip, even as HTML, is far smaller
+        std::error_code ec;
+        auto size = fs::file_size(o.enrolmentFile, ec);
+        if (ec) throw Exit{kUsage, o.enrolmentFile + ": cannot read the file: " + ec.message()};
+        if (size > kMaxSlipBytes) throw Exit{kUsage, o.enrolmentFile + ": too large to be an enrolment slip"};
+        std::ifstream in(o.enrolmentFile, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        if (!in) throw Exit{kUsage, o.enrolmentFile + ": cannot read the file"};
+        text = bytes.str();
+    }
+    auto decoded = ck::proto::decodeEnrolmentString(text);
+    if (auto* p = std::get_if<ck::proto::EnrolmentStringProblem>(&decoded))
+        throw Exit{kProblems, (o.enrolmentFile.empty() ? std::string("the enrolment string: ") : o.enrolmentFile + ": ") +
+                                  p->message + ". Nothing was sent"};
+    return std::get<ck::proto::EnrolmentDetails>(decoded);
+}
+
 int enrol(const std::string& dir, const Options& o) {
-    if (o.server.empty() || o.code.empty())
-        throw Exit{kUsage, "enrol needs --server URL and --code CODE (and --pin PIN for https), from the enrolment slip"};
+    bool fromString = !o.enrolmentString.empty() || !o.enrolmentFile.empty();
+    if (fromString && (!o.server.empty() || !o.pin.empty() || !o.code.empty() ||
+                       (!o.enrolmentString.empty() && !o.enrolmentFile.empty())))
+        throw Exit{kUsage, "enrol takes the enrolment string (--string or --string-file) or --server, --pin and --code, "
+                           "not both"};
+    if (!fromString && (o.server.empty() || o.code.empty()))
+        throw Exit{kUsage, "enrol needs --string CK1-... (or --string-file FILE), or --server URL and --code CODE (and "
+                           "--pin PIN for https), from the enrolment slip"};
+    ck::proto::EnrolmentDetails slip = fromString ? fromEnrolmentString(o) : ck::proto::EnrolmentDetails{o.server, o.pin, o.code};
     ck::Store store = openUnlocked(dir);
     std::string label = o.label.empty() ? "ck-field " + ck::keyFingerprint(store.devicePublicKey()).substr(0, 9) : o.label;
-    auto r = ck::enrolDevice(store, ck::sync::ServerAddress{o.server, o.pin}, o.code, label);
+    auto r = ck::enrolDevice(store, ck::sync::ServerAddress{slip.url, slip.publicKeyPin}, slip.code, label);
     if (auto* e = std::get_if<std::string>(&r)) throw Exit{kProblems, *e};
     const ck::EnrolmentDone& d = std::get<ck::EnrolmentDone>(r);
     std::cout << "enrolled as " << d.deviceId << " with " << d.aggregatorName << "\n"

@@ -1,12 +1,16 @@
-// Enrolment: the officer types what the coordinator's enrolment slip says (the aggregator's
-// address, its server key and a one-time code) and the device enrols itself. Afterwards the
+// Enrolment: the officer pastes the slip's enrolment string (or reads it from the slip file on
+// a USB stick, or types it; a typo names its group), or types what the slip says line by line
+// (the aggregator's address, its server key and a one-time code), and the device enrols itself. Afterwards the
 // screen shows whom the device belongs to and the two key fingerprints to compare with the
 // slip: a fingerprint that differs means the device is talking to someone else.
 #include "app/ui/screens/screens.h"
 
 #include <imgui_stdlib.h>
 
+#include <algorithm>
+
 #include "core/crypto/envelope.h"
+#include "sync/protocol/enrolment_string.h"
 
 namespace ck {
 
@@ -37,38 +41,77 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     } else {
         ImGui::TextWrapped("Not enrolled yet. The app is fully usable before enrolment: finished visits wait "
                            "here, encrypted, until the device is enrolled and synced.");
-        ImGui::TextWrapped("To enrol, type the three lines of the enrolment slip your coordinator gave you, "
-                           "then press Enrol. The device must reach the aggregator (Wi-Fi or mobile data).");
+        ImGui::TextWrapped("%s", model.ui(Text::EnrolIntro));
     }
     ImGui::Spacing();
 
-    ImGui::TextUnformatted("Aggregator address");
+    // The code is wiped once an enrolment succeeded, never after a failed attempt: a typo is
+    // fixed in place, not typed again.
+    if (ui.enrolmentsSeen != model.enrolments()) {
+        if (ui.enrolmentsSeen >= 0) {
+            wipe(ui.enrolCode);
+            wipe(ui.enrolString);
+        }
+        ui.enrolmentsSeen = model.enrolments();
+    }
+
+    // One step: the slip's enrolment string, pasted, typed or read from a file on a stick.
+    ImGui::TextWrapped("%s", model.ui(Text::EnrolStringLabel));
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##address", "https://10.0.0.5:8443", &ui.enrolAddress);
-    recordItem(ui, "enrol_address");
-    ImGui::TextUnformatted("Server key");
-    ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##pin", "sha256//...", &ui.enrolPin);
-    recordItem(ui, "enrol_pin");
-    ImGui::TextUnformatted("One-time code");
-    ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##code", "the code on the slip", &ui.enrolCode);
-    recordItem(ui, "enrol_code");
+    ImGui::InputTextWithHint("##enrol_string", model.ui(Text::EnrolStringHint), &ui.enrolString);
+    recordItem(ui, "enrol_string");
+    float readWidth = ImGui::CalcTextSize(model.ui(Text::ReadFromFile)).x + ImGui::GetStyle().FramePadding.x * 4;
+    ImGui::SetNextItemWidth(std::max(120.0f * s, ImGui::GetContentRegionAvail().x - readWidth - ImGui::GetStyle().ItemSpacing.x));
+    ImGui::InputTextWithHint("##enrol_file", model.ui(Text::EnrolFileHint), &ui.enrolFile);
+    recordItem(ui, "enrol_file");
+    ImGui::SameLine();
+    if (bigButtonEnabled(model.ui(Text::ReadFromFile, "read_enrol_file").c_str(), !ui.enrolFile.empty(), s)) {
+        if (auto read = model.readEnrolmentFile(ui.enrolFile)) ui.enrolString = *read;
+    }
+    recordItem(ui, "read_enrol_file");
+    if (!ui.enrolString.empty()) {
+        // Where it will enrol, before anything is sent (decoding is a few microseconds).
+        auto decoded = proto::decodeEnrolmentString(ui.enrolString);
+        if (auto* d = std::get_if<proto::EnrolmentDetails>(&decoded)) {
+            hintText(model.ui(Text::EnrolStringGoesTo) + d->url);
+            recordItem(ui, "enrol_string_target");
+        }
+    }
+
     ImGui::TextUnformatted("Name of this device (so the coordinator can tell devices apart)");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##label", "e.g. Tablet 3 - Priya", &ui.enrolLabel);
     recordItem(ui, "enrol_label");
 
+    if (ImGui::CollapsingHeader(model.ui(Text::EnrolTypeApart, "type_apart").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
+        ImGui::TextUnformatted("Aggregator address");
+        ImGui::SetNextItemWidth(-1);
+        ImGui::InputTextWithHint("##address", "https://10.0.0.5:8443", &ui.enrolAddress);
+        recordItem(ui, "enrol_address");
+        ImGui::TextUnformatted("Server key");
+        ImGui::SetNextItemWidth(-1);
+        ImGui::InputTextWithHint("##pin", "sha256//...", &ui.enrolPin);
+        recordItem(ui, "enrol_pin");
+        ImGui::TextUnformatted("One-time code");
+        ImGui::SetNextItemWidth(-1);
+        ImGui::InputTextWithHint("##code", "the code on the slip", &ui.enrolCode);
+        recordItem(ui, "enrol_code");
+    }
+
     bool https = ui.enrolAddress.rfind("https://", 0) == 0;
     bool complete = !ui.enrolAddress.empty() && !ui.enrolCode.empty() && (!https || !ui.enrolPin.empty());
-    if (bigButtonEnabled(model.ui(Text::Enrol, "enrol").c_str(), complete && !model.busy(), s)) {
-        if (model.enrol(ui.enrolAddress, ui.enrolPin, ui.enrolCode, ui.enrolLabel)) wipe(ui.enrolCode);  // one use only
+    bool withString = !ui.enrolString.empty();
+    if (bigButtonEnabled(model.ui(Text::Enrol, "enrol").c_str(), (withString || complete) && !model.busy() && !model.syncing(), s)) {
+        // The string when there is one; a typo in it is refused with the group to fix, and
+        // the text stays as typed.
+        if (withString) model.enrolWithString(ui.enrolString, ui.enrolLabel);
+        else model.enrol(ui.enrolAddress, ui.enrolPin, ui.enrolCode, ui.enrolLabel);
     }
     recordItem(ui, "enrol");
-    if (!complete)
+    if (!withString && !complete)
         hintText(https && ui.enrolPin.empty() && !ui.enrolCode.empty()
                      ? "Type the server key too: it proves the device talks to your aggregator and nobody else."
-                     : "Address and code are needed (and the server key for an https:// address).");
+                     : "Paste the enrolment string, or type the address and code (and the server key for an https:// address).");
 }
 
 }  // namespace ck

@@ -19,22 +19,33 @@ std::string bytesText(uint64_t bytes) {
     return text;
 }
 
-const char* stateText(const OutboxEntry& e) {
+// "Sent" only for what went out: field sync marks a visit sent once its batch left whole.
+const char* stateText(const OutboxEntry& e, std::string_view lang) {
     switch (e.state) {
-        case OutboxState::AwaitingKey: return "waiting for enrolment";
-        case OutboxState::Queued: return "waiting to go";
-        case OutboxState::Sent: return "sent, no answer yet";
-        case OutboxState::Acknowledged: return "stored by the aggregator";
-        case OutboxState::Duplicate: return "the aggregator had it already";
-        case OutboxState::Refused: return "REFUSED";
+        case OutboxState::AwaitingKey: return uiText(Text::OutboxAwaitingEnrolment, lang);
+        case OutboxState::Queued: return uiText(Text::OutboxWaiting, lang);
+        case OutboxState::Sent: return uiText(Text::OutboxSentNoAnswer, lang);
+        case OutboxState::Acknowledged: return uiText(Text::OutboxStored, lang);
+        case OutboxState::Duplicate: return uiText(Text::OutboxHadIt, lang);
+        case OutboxState::Refused: return uiText(Text::OutboxRefused, lang);
     }
     return outboxStateName(e.state);
+}
+
+// A text the tests read back: recorded with its words as the item's label.
+void recordText(UiState& ui, const std::string& name, const std::string& text) {
+    recordItem(ui, name);
+    ui.itemRects[name].label = text;
 }
 
 }  // namespace
 
 void drawSyncProgress(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
+    spinner(10.0f * s);
+    ImGui::SameLine();
+    ImGui::TextUnformatted(model.syncStatus().c_str());
+    recordItem(ui, "sync_status");
     sync::SyncProgress p = model.syncProgress();
     float fraction = p.recordsTotal ? float(p.recordsDone) / float(p.recordsTotal) : 0.0f;
     std::string overlay = p.recordsTotal ? std::to_string(p.recordsDone) + " of " + std::to_string(p.recordsTotal) + " visits"
@@ -45,15 +56,22 @@ void drawSyncProgress(AppModel& model, UiState& ui) {
     if (bigButton(model.ui(Text::Cancel, "cancel").c_str(), s)) model.cancelSync();
     recordItem(ui, "cancel_sync");
     hintText("Cancel is safe: every visit the aggregator answered is recorded; the rest go with the next sync.");
+    hintText(model.ui(Text::SyncInBackground));
 }
 
 void drawSyncScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
+    std::string_view lang = model.languageCode();
     if (ui.bundlePath.empty()) ui.bundlePath = model.defaultBundlePath();
     auto settings = model.syncSettings();
-    auto outbox = model.outbox();
+    // The outbox by visit: the visits list (read again when the sync records answers) holds
+    // each finished visit's unit name with its outbox entry.
+    std::vector<const VisitRow*> outbox;
+    for (const auto& row : model.visits())
+        if (row.outbox) outbox.push_back(&row);
     size_t waiting = 0, refused = 0, awaitingKey = 0, done = 0;
-    for (const auto& e : outbox) {
+    for (const VisitRow* row : outbox) {
+        const OutboxEntry& e = *row->outbox;
         if (e.state == OutboxState::Queued || e.state == OutboxState::Sent) ++waiting;
         else if (e.state == OutboxState::Refused) ++refused;
         else if (e.state == OutboxState::AwaitingKey) ++awaitingKey;
@@ -72,22 +90,29 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     ImGui::Text("%zu to send, %zu stored, %zu refused%s", waiting, done, refused,
                 awaitingKey ? (", " + std::to_string(awaitingKey) + " waiting for enrolment").c_str() : "");
 
-    if (bigButtonEnabled(model.ui(Text::SyncNow, "sync_now").c_str(), settings.has_value() && !model.busy(), s)) model.syncNow();
-    recordItem(ui, "sync_now");
-    hintText("Sync sends the visits waiting to go and brings new templates, assignments and review comments.");
+    if (model.syncing()) {
+        drawSyncProgress(model, ui);
+    } else {
+        if (bigButtonEnabled(model.ui(Text::SyncNow, "sync_now").c_str(), settings.has_value() && !model.busy(), s))
+            model.syncNow();
+        recordItem(ui, "sync_now");
+        hintText("Sync sends the visits waiting to go and brings new templates, assignments and review comments.");
+    }
 
     ImGui::Separator();
     ImGui::TextUnformatted("No network? Carry a bundle file to the aggregator on a USB stick or SD card:");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##bundle", "where to write the bundle file", &ui.bundlePath);
     recordItem(ui, "bundle_path");
-    if (bigButtonEnabled(model.ui(Text::ExportBundle, "export_bundle").c_str(), settings.has_value() && waiting > 0 && !ui.bundlePath.empty(), s))
+    if (bigButtonEnabled(model.ui(Text::ExportBundle, "export_bundle").c_str(),
+                         settings.has_value() && waiting > 0 && !ui.bundlePath.empty() && !model.syncing(), s))
         model.exportBundle(ui.bundlePath);
     recordItem(ui, "export_bundle");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##receipt", "the receipt file the aggregator gave back", &ui.receiptPath);
     recordItem(ui, "receipt_path");
-    if (bigButtonEnabled(model.ui(Text::ImportReceipt, "import_receipt").c_str(), settings.has_value() && !ui.receiptPath.empty(), s))
+    if (bigButtonEnabled(model.ui(Text::ImportReceipt, "import_receipt").c_str(),
+                         settings.has_value() && !ui.receiptPath.empty() && !model.syncing(), s))
         model.importReceipt(ui.receiptPath);
     recordItem(ui, "import_receipt");
     ImGui::Separator();
@@ -95,22 +120,29 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     std::map<std::string, std::vector<ReviewCommentEntry>, std::less<>> comments;
     for (auto& c : model.reviewComments()) comments[c.recordId].push_back(std::move(c));
 
-    ImGui::Text("Outbox: %zu record(s)", outbox.size());
+    ImGui::TextUnformatted(uiTextCount(Text::OutboxHeading, lang, outbox.size()).c_str());
     if (ImGui::BeginChild("outbox", ImVec2(0, 0), true)) {
         const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
         if (ImGui::BeginTable("outbox_table", 4, tf)) {
-            ImGui::TableSetupColumn("Record");
-            ImGui::TableSetupColumn("State", ImGuiTableColumnFlags_WidthStretch, 2.0f);
-            ImGui::TableSetupColumn("Queued");
-            ImGui::TableSetupColumn("Last change");
+            ImGui::TableSetupColumn(uiText(Text::ColumnUnit, lang), ImGuiTableColumnFlags_WidthStretch, 2.0f);
+            ImGui::TableSetupColumn(uiText(Text::ColumnState, lang), ImGuiTableColumnFlags_WidthStretch, 2.0f);
+            ImGui::TableSetupColumn(uiText(Text::ColumnFinished, lang));
+            ImGui::TableSetupColumn(uiText(Text::ColumnLastChange, lang));
             ImGui::TableHeadersRow();
-            for (const auto& e : outbox) {
+            for (const VisitRow* row : outbox) {
+                const OutboxEntry& e = *row->outbox;
                 ImGui::PushID(e.recordId.c_str());
                 ImGui::TableNextRow();
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(e.recordId.c_str());
+                // The unit the officer visited, as on the visits list; the record id is for
+                // machines (a damaged visit has no name to show: its error says which).
+                std::string unit = row->visit.title.empty() ? uiText(Text::NoUnitNameYet, lang) : row->visit.title;
+                ImGui::TextWrapped("%s", unit.c_str());
+                recordText(ui, "outbox_unit_" + e.recordId, unit);
+                if (!row->visit.error.empty()) problemText(row->visit.error);
                 ImGui::TableNextColumn();
-                ImGui::TextUnformatted(stateText(e));
+                ImGui::TextUnformatted(stateText(e, lang));
+                recordText(ui, "outbox_state_" + e.recordId, stateText(e, lang));
                 if (e.state == OutboxState::Refused) recordItem(ui, "refused_" + e.recordId);
                 if (!e.reason.empty()) problemText("Reason: " + e.reason);
                 if (!e.error.empty()) problemText(e.error);

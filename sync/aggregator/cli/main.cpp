@@ -18,8 +18,8 @@
 // from CK_ADMIN_PASSPHRASE, or is asked for on the terminal without echo (twice for init).
 // Exit status: 0 success; 1 refused (wrong passphrase, a bad row, a broken audit chain ...);
 // 2 usage or I/O error.
-#include <sodium.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,11 +42,13 @@
 #include "core/template/template_loader.h"
 #include "report/csv_text.h"
 #include "sync/aggregator/audit_log.h"
+#include "sync/aggregator/cli/enrolment_slip.h"
 #include "sync/aggregator/cli/serve_command.h"
 #include "sync/aggregator/data_folder.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/tls_certificate.h"
+#include "sync/protocol/enrolment_string.h"
 #include "tools/terminal/terminal_text.h"
 
 namespace fs = std::filesystem;
@@ -296,11 +298,81 @@ int init(const std::vector<std::string>& args) {
 
 // --- enrol ---
 
+// Where devices reach this aggregator, and its TLS pin: what the enrolment string carries.
+struct SlipString {
+    std::string url;  // "" when no address is known (no --server, no init --host)
+    std::string pin;  // "" when the certificate cannot be read
+    std::string why;  // why the slip has no string, when it has none
+};
+
+SlipString enrolmentAddress(const DataFolder& folder, const std::string& server) {
+    SlipString s;
+    if (!server.empty()) {
+        s.url = server;
+    } else if (!folder.hosts.empty()) {
+        const std::string& host = folder.hosts.front();
+        bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+        s.url = "https://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(folder.port);
+    }
+    try {
+        s.pin = readCertificate(folder.path).publicKeyPin;
+    } catch (const std::exception& e) {
+        s.why = std::string("no TLS pin: ") + e.what();
+    }
+    if (s.url.empty()) {
+        s.why = "no address is known: pass --server https://HOST:PORT (or init with --host)";
+        return s;
+    }
+    try {
+        (void)proto::encodeEnrolmentString({s.url, s.pin, "CHECK"});
+    } catch (const std::invalid_argument& e) {
+        if (!server.empty()) throw Exit{kUsage, std::string("--server: ") + e.what()};
+        if (s.why.empty()) s.why = e.what();
+        s.url.clear();
+    }
+    return s;
+}
+
+void printEnrolmentString(SlipFields& slip, const SlipString& s, bool qr) {
+    if (s.url.empty() || (s.url.rfind("https://", 0) == 0 && s.pin.empty())) {
+        std::cerr << "ck-aggregator: warning: the slip has no enrolment string: " << s.why << "\n";
+        return;
+    }
+    slip.enrolmentString = proto::encodeEnrolmentString({s.url, s.pin, slip.code});
+    std::cout << "  enrolment string: " << slip.enrolmentString << "\n"
+              << "  (address, TLS pin and code in one line: paste it into the app or `ck-field enrol --string`)\n";
+    if (qr || isatty(STDOUT_FILENO)) std::cout << qrTerminal(encodeQr(slip.enrolmentString));
+}
+
+// The slip holds a live code: readable by its owner only, as the data folder's keys are.
+void writePrivateFile(const fs::path& path, const std::string& bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw Exit{kUsage, path.string() + ": cannot write the file: " + std::strerror(errno)};
+    ::fchmod(fd, 0600);  // an existing file keeps its mode otherwise
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            throw Exit{kUsage, path.string() + ": cannot write the file: " + std::strerror(errno)};
+        }
+        done += size_t(n);
+    }
+    if (::close(fd) != 0) throw Exit{kUsage, path.string() + ": cannot write the file: " + std::strerror(errno)};
+}
+
 int enrol(const std::vector<std::string>& args) {
-    Options o = parseOptions(args, 1, {"--data", "--officer", "--cluster", "--valid-hours"}, {});
+    Options o = parseOptions(args, 1, {"--data", "--officer", "--cluster", "--valid-hours", "--server", "--html"}, {"--qr"});
     if (helpFor(o, "usage: ck-aggregator enrol --data DIR --officer NAME --cluster NAME [--valid-hours 72]\n"
+                   "                           [--server URL] [--html FILE] [--qr]\n"
                    "Issues a one-time enrolment code for one device of that officer, and prints the slip to give\n"
-                   "them: the code, the server address, the TLS pin and the ingest key fingerprint.\n"))
+                   "them: the code, the server address, the TLS pin and the ingest key fingerprint, and the\n"
+                   "enrolment string that carries address, pin and code in one line (CK1-...), for the app to take\n"
+                   "pasted, scanned or from a file.\n"
+                   "--server URL  the address devices use (default: https://HOST:PORT of init's first --host)\n"
+                   "--html FILE   also write the slip as a page to print, with the string's QR code (mode 0600)\n"
+                   "--qr          print the QR code on the terminal too (done anyway when stdout is a terminal)\n"))
         return kOk;
     std::string officer = o.get("--officer"), cluster = o.get("--cluster");
     if (officer.empty() || cluster.empty() || !o.positional.empty())
@@ -314,6 +386,9 @@ int enrol(const std::vector<std::string>& args) {
             throw Exit{kUsage, "--valid-hours takes a whole number of hours from 1 to 2160"};
     }
     DataFolder folder = openFolder(o);
+    // The address the string carries is checked before a code is issued: a refused --server
+    // leaves no unused code behind.
+    SlipString slipString = enrolmentAddress(folder, o.get("--server"));
     ProjectKeys keys = unlockKeys(folder);
     auto storage = openFolderStorage(folder);
     IngestService ingest(*storage, keys, ingestOptions(folder));
@@ -332,6 +407,15 @@ int enrol(const std::vector<std::string>& args) {
     }
     std::cout << "  ingest key:  " << keyFingerprint(keys.ingestPublicKey) << "\n"
               << "  templates:   " << keyFingerprint(keys.signingPublicKey) << "\n";
+    SlipFields slip{folder.name, officer, cluster, formatUtc(systemClock() + hours * 3600), code, {}, slipString.pin,
+                    keyFingerprint(keys.ingestPublicKey), keyFingerprint(keys.signingPublicKey), {}};
+    for (const auto& host : folder.hosts) slip.servers.push_back("https://" + host + ":" + std::to_string(folder.port));
+    if (!slipString.url.empty() && slip.servers.empty()) slip.servers.push_back(slipString.url);
+    printEnrolmentString(slip, slipString, o.flags.count("--qr") > 0);
+    if (std::string html = o.get("--html"); !html.empty()) {
+        writePrivateFile(html, slipHtml(slip));
+        std::cout << "slip written to " << html << " (print it; it holds the code: keep it private)\n";
+    }
     return kOk;
 }
 

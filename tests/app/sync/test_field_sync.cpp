@@ -6,9 +6,18 @@
 
 #include <sodium.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "app/sync/field_sync.h"
 #include "sync/aggregator/ingest.h"
@@ -362,8 +371,8 @@ TEST_CASE("field sync: an unreachable aggregator gives a clear message and the v
     CHECK_THAT(std::get<std::string>(r), Catch::Contains("0 of 1 visits were answered"));
     auto entry = outboxOf(store, id);
     REQUIRE(entry);
-    // Still waiting (marked sent before it went; a sent entry goes again), nothing answered.
-    CHECK(entry->state == OutboxState::Sent);
+    // Still waiting, and not called sent: the link never carried it.
+    CHECK(entry->state == OutboxState::Queued);
     CHECK(entry->acknowledgedAt == 0);
     CHECK(store.envelope(id).ok());
     CHECK(agg.storage->countVisits() == 0);
@@ -477,4 +486,101 @@ TEST_CASE("field sync: a receipt for another device, altered or damaged is refus
     CHECK(std::holds_alternative<std::string>(tryReceipt("truncated.ckreceipt", truncated)));
     CHECK(std::holds_alternative<std::string>(tryReceipt("garbage.ckreceipt", {'h', 'e', 'l', 'l', 'o'})));
     CHECK(std::holds_alternative<std::string>(applyReceipt(store, folder / "missing.ckreceipt")));
+}
+
+namespace {
+
+// An HTTP server that takes each request whole and then hangs up without a word: the answer
+// lost on the way back. Serves on 127.0.0.1 (a port the system picks) until destroyed.
+struct SilentServer {
+    int listener = -1;
+    int port = 0;
+    std::atomic<bool> stopping{false};
+    std::atomic<int> requestsRead{0};
+    std::thread thread;
+
+    SilentServer() {
+        listener = socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(listener >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(listen(listener, 8) == 0);
+        socklen_t len = sizeof addr;
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+        thread = std::thread([this] { serve(); });
+    }
+    ~SilentServer() {
+        stopping = true;
+        thread.join();
+        close(listener);
+    }
+    void serve() {
+        while (!stopping) {
+            pollfd p{listener, POLLIN, 0};
+            if (poll(&p, 1, 50) <= 0) continue;
+            int c = accept(listener, nullptr, nullptr);
+            if (c < 0) continue;
+            std::string got;
+            size_t need = std::string::npos;
+            auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (std::chrono::steady_clock::now() < until && got.size() < need) {
+                pollfd q{c, POLLIN, 0};
+                if (poll(&q, 1, 50) <= 0) continue;
+                char buf[65536];
+                ssize_t n = read(c, buf, sizeof buf);
+                if (n <= 0) break;
+                got.append(buf, size_t(n));
+                size_t head = got.find("\r\n\r\n");
+                if (need == std::string::npos && head != std::string::npos) {
+                    size_t at = got.find("Content-Length: ");
+                    size_t body = at == std::string::npos ? 0 : std::stoul(got.substr(at + 16));
+                    need = head + 4 + body;
+                }
+            }
+            if (got.size() >= need) ++requestsRead;
+            close(c);  // no answer
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("field sync: a visit is called sent only when its batch went out whole", "[sync]") {
+    Aggregator agg("sent-only");
+    Store store = newFieldStore("sent-only");
+    enrol(store, agg);
+    syncOk(store, agg);
+    std::string id = finishKnitwear(store);
+
+    // The request goes out whole, the answer never comes: sent, no answer yet.
+    SilentServer silent;
+    sync::RetryPolicy once = quickRetry();
+    once.maxAttempts = 1;
+    sync::SyncClient client({"http://127.0.0.1:" + std::to_string(silent.port), ""}, once);
+    SyncStop stop;
+    SyncRun run;
+    run.stop = &stop;
+    auto r = syncNow(store, client, run);
+    REQUIRE(std::holds_alternative<std::string>(r));
+    CHECK(silent.requestsRead == 1);
+    CHECK(stop.why == SyncStop::Why::Unreachable);
+    CHECK(stop.answered == 0);
+    CHECK(stop.waiting == 1);
+    CHECK(outboxOf(store, id)->state == OutboxState::Sent);
+
+    // A second visit, and a port where nothing listens: the first stays Sent, the new one
+    // stays Queued (nothing left the device), and both go with the next sync.
+    std::string second = finishKnitwear(store);
+    sync::SyncClient nowhere({"http://127.0.0.1:1", ""}, once);
+    auto cut = syncNow(store, nowhere, run);
+    REQUIRE(std::holds_alternative<std::string>(cut));
+    CHECK(outboxOf(store, id)->state == OutboxState::Sent);
+    CHECK(outboxOf(store, second)->state == OutboxState::Queued);
+    SyncSummary s = syncOk(store, agg);
+    CHECK(s.stored + s.duplicates == 2);
+    CHECK(outboxOf(store, id)->state == OutboxState::Acknowledged);
+    CHECK(outboxOf(store, second)->state == OutboxState::Acknowledged);
 }

@@ -2,7 +2,13 @@
 // against a REAL aggregator in this process: IngestService over SQLite storage in a scratch
 // folder, project keys, a self-signed certificate and the HTTPS Server on 127.0.0.1 (port
 // picked by the system). The app side is the real encrypted store and a real SyncClient.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -14,6 +20,8 @@
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/tls_certificate.h"
 #include "tests/support/in_process_aggregator.h"
+#include "tests/support/link_proxy.h"
+#include "sync/protocol/enrolment_string.h"
 #include "sync/protocol/messages.h"
 #include "tests/app/ui/ui_test_support.h"
 
@@ -349,7 +357,7 @@ TEST_CASE("app screens: enrol by typing the slip, Sync now, and Cancel a sync wa
     REQUIRE(model.syncProgress().stage.rfind("waiting to retry", 0) == 0);
     gui.frame(app);
     CHECK(model.syncing());
-    CHECK_THAT(model.busyLabel(), Catch::Contains("retry"));
+    CHECK_THAT(model.syncStatus(), Catch::Contains("trying again"));
     REQUIRE(app.itemRect("sync_progress"));
     gui.clickItem(app, "cancel_sync");
     model.waitForTasks();
@@ -391,4 +399,277 @@ TEST_CASE("app sync: closing the app during a sync waiting on a dead link does n
     REQUIRE(entry);
     CHECK(entry->acknowledgedAt == 0);
     CHECK(again.store()->envelope(id).ok());
+}
+
+// --- one-step enrolment and background sync ---
+
+namespace {
+
+void pressBackspace(FieldApp& app, HeadlessImGui& gui) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.KeysDown[8] = true;
+    gui.frame(app);
+    io.KeysDown[8] = false;
+    gui.frame(app);
+}
+
+// A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
+int deadPort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("app screens: enrol with the slip's enrolment string; a typo names its group and keeps the text", "[ui][sync][view][enrolment]") {
+    Aggregator agg("enrol-string");
+    auto dir = scratchDir("sync-enrol-string");
+    FakeClock clock;
+    HeadlessImGui gui;
+    FieldApp app(syncConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    const std::string string = proto::encodeEnrolmentString({agg.url, agg.cert.publicKeyPin, agg.code()});
+    const size_t groups = (string.size() - 4 + 1) / 6;
+    // The officer mistypes the third character of the last group.
+    std::string typo = string;
+    const size_t at = string.size() - 3;
+    typo[at] = typo[at] == 'Z' ? 'Y' : 'Z';
+
+    model.show(Screen::Enrolment);
+    gui.frames(app, 2);
+    gui.clickItem(app, "enrol_string");
+    gui.type(app, typo);
+    gui.clickItem(app, "enrol_label");
+    gui.type(app, "Tablet 3");
+    gui.clickItem(app, "enrol");
+    CHECK_FALSE(model.busy());  // refused at once: nothing was sent
+    CHECK_THAT(model.error(), Catch::Contains("Group " + std::to_string(groups)) && Catch::Contains("typing mistake"));
+    CHECK_FALSE(model.syncSettings());
+    CHECK_FALSE(app.itemRect("enrol_string_target"));  // no address is offered from a wrong string
+
+    // In Hindi the same refusal, in Hindi, and the text is still there to press Enrol again.
+    gui.clickItem(app, "lang_hi");
+    gui.clickItem(app, "enrol");
+    CHECK_THAT(model.error(), Catch::Contains("समूह " + std::to_string(groups)));
+    gui.clickItem(app, "lang_en");
+
+    // Fixed in place: the caret to the end of the field, three characters back, the right three.
+    auto field = app.itemRect("enrol_string");
+    REQUIRE(field);
+    gui.click(app, field->x1 - 4, field->centerY());
+    for (int i = 0; i < 3; ++i) pressBackspace(app, gui);
+    gui.type(app, string.substr(string.size() - 3));
+    gui.frames(app, 2);
+    CHECK(app.itemRect("enrol_string_target"));  // it decodes: the screen says where it enrols
+    gui.clickItem(app, "enrol");
+    model.waitForTasks();
+    gui.frames(app, 2);
+    INFO(model.error());
+    REQUIRE(model.syncSettings());
+    CHECK(model.syncSettings()->serverUrl == agg.url);
+    CHECK(model.enrolments() == 1);
+    CHECK(app.itemRect("data_key_fingerprint"));
+}
+
+TEST_CASE("app: the enrolment string read from the slip file on a stick; a file without one is said so", "[ui][sync][enrolment]") {
+    Aggregator agg("enrol-file");
+    auto dir = scratchDir("sync-enrol-file");
+    FakeClock clock;
+    AppModel model(syncConfig(dir, clock));
+    createStore(model);
+    const std::string string = proto::encodeEnrolmentString({agg.url, agg.cert.publicKeyPin, agg.code()});
+    fs::path stick = scratchDir("sync-enrol-stick");
+    std::ofstream(stick / "slip.html") << "<html><body><p>Enrolment slip</p><code>" << string << "</code></body></html>\n";
+    std::ofstream(stick / "notes.txt") << "Priya: Tiruppur, week 2\n";
+
+    CHECK_FALSE(model.readEnrolmentFile((stick / "missing.html").string()));
+    CHECK_THAT(model.error(), Catch::StartsWith("Cannot read the file"));
+    CHECK_FALSE(model.readEnrolmentFile((stick / "notes.txt").string()));
+    CHECK_THAT(model.error(), Catch::Contains("not an enrolment string"));
+    auto read = model.readEnrolmentFile((stick / "slip.html").string());
+    REQUIRE(read);
+    CHECK(*read == string);
+    REQUIRE(model.enrolWithString(*read, "Tablet 4"));
+    model.waitForTasks();
+    INFO(model.error());
+    REQUIRE(model.syncSettings());
+}
+
+TEST_CASE("app: a sync retrying over a cut link runs in the background while the officer works and frames keep coming", "[ui][sync][view]") {
+    Aggregator agg("background");
+    LinkOptions link;
+    link.targetPort = agg.server->port();
+    link.bytesPerSecond = 200'000;  // a slow mobile link
+    link.oneWayDelay = std::chrono::milliseconds(30);
+    LinkProxy proxy(link);
+    auto dir = scratchDir("sync-background");
+    FakeClock clock;
+    FieldAppConfig config = syncConfig(dir, clock);
+    config.syncRetry.maxAttempts = 8;
+    config.syncRetry.initialDelay = std::chrono::milliseconds(400);
+    config.syncRetry.maxDelay = std::chrono::milliseconds(800);
+    HeadlessImGui gui;
+    FieldApp app(config);
+    AppModel& model = app.model();
+    createStore(model);
+    model.setToday(testToday());
+    const std::string viaLink = "https://127.0.0.1:" + std::to_string(proxy.port());
+    REQUIRE(model.enrol(viaLink, agg.cert.publicKeyPin, agg.code(), "Tablet 5"));
+    model.waitForTasks();
+    INFO(model.error());
+    REQUIRE(model.syncSettings());
+    std::vector<std::string> ids{finishVisit(model), finishVisit(model)};
+
+    // The link goes dead: every attempt fails and the sync waits to retry.
+    proxy.setTargetPort(deadPort());
+    model.show(Screen::Sync);
+    gui.frames(app, 2);
+    gui.clickItem(app, "sync_now");
+    REQUIRE(model.syncing());
+    CHECK_FALSE(model.busy());
+
+    size_t frames = 0, framesWhileWaiting = 0;
+    double slowestFrame = 0;
+    bool sawRetry = false, worked = false, linkBack = false;
+    std::string draft;
+    auto start = std::chrono::steady_clock::now();
+    while (model.syncing() && std::chrono::steady_clock::now() - start < std::chrono::seconds(40)) {
+        auto t0 = std::chrono::steady_clock::now();
+        gui.frame(app);
+        slowestFrame = std::max(slowestFrame, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        ++frames;
+        const std::string stage = model.syncProgress().stage;
+        if (stage.rfind("waiting to retry", 0) == 0) {
+            sawRetry = true;
+            ++framesWhileWaiting;
+        }
+        // Meanwhile the officer starts the next visit and answers it: accepted, saved.
+        if (frames == 10) {
+            model.show(Screen::Visits);
+            REQUIRE(model.startVisit(kFlagshipId));
+            CHECK(model.applyAnswers(knitwear()).empty());
+            draft = model.session()->recordId();
+            gui.frames(app, 2);
+            CHECK(app.itemRect("sync_status"));  // the form screen says the sync goes on
+            model.closeVisit();
+            worked = true;
+        }
+        // After the officer has seen a few retries the link comes back; a later attempt goes through.
+        if (!linkBack && model.syncProgress().attempt >= 3) {
+            proxy.setTargetPort(agg.server->port());
+            linkBack = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    model.waitForTasks();
+    gui.frames(app, 2);
+    INFO("frames " << frames << ", while waiting to retry " << framesWhileWaiting << ", slowest " << slowestFrame << " s");
+    std::printf("background sync: %zu frames during the sync, %zu while it waited to retry, slowest frame %.1f ms\n",
+                frames, framesWhileWaiting, slowestFrame * 1000);
+    INFO(model.error());
+    CHECK(sawRetry);
+    CHECK(worked);
+    CHECK(linkBack);
+    CHECK(framesWhileWaiting >= 10);  // the screen kept drawing while the sync waited
+    CHECK(slowestFrame < 0.5);        // and no frame waited for the network
+    CHECK_FALSE(model.syncing());
+    CHECK(model.error().empty());
+    CHECK_THAT(model.notice(), Catch::Contains("2 visits stored"));
+    for (const auto& id : ids) CHECK(outboxOf(model, id)->state == OutboxState::Acknowledged);
+    CHECK(agg.storage->countVisits() == 2);
+    // The draft made during the sync is there, whole.
+    REQUIRE(model.resumeVisit(draft));
+    CHECK(model.session()->answer(model.session()->survey().find("unit_name")->index, 0).asText() ==
+          "Sri Velavan Knit Fashions");
+}
+
+TEST_CASE("app screens: the outbox lists visits by unit name, 'sent' only for what went out, errors in the officer's words", "[ui][sync][view]") {
+    Aggregator agg("outbox-names");
+    auto dir = scratchDir("sync-outbox-names");
+    FakeClock clock;
+    HeadlessImGui gui;
+    FieldApp app(syncConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    model.setToday(testToday());
+    enrolOk(model, agg);
+    std::string id = finishVisit(model);
+
+    model.show(Screen::Sync);
+    gui.frames(app, 2);
+    auto unit = app.itemRect("outbox_unit_" + id);
+    REQUIRE(unit);
+    CHECK(unit->label == "Sri Velavan Knit Fashions");
+    CHECK(app.itemRect("outbox_state_" + id)->label == "waiting to go");
+
+    // The aggregator is down, and the officer reads Hindi: a sentence in Hindi, no network
+    // library words, and the visit is still waiting, not "sent".
+    agg.server->stop();
+    gui.clickItem(app, "lang_hi");
+    REQUIRE(model.syncNow());
+    model.waitForTasks();
+    gui.frames(app, 2);
+    const std::string error = model.error();
+    INFO(error);
+    CHECK_THAT(error, Catch::StartsWith(uiText(Text::SyncStopped, "hi")));
+    CHECK_THAT(error, Catch::Contains(uiText(Text::SyncWhyUnreachable, "hi")));
+    CHECK_THAT(error, Catch::Contains("1 में से 0 विज़िट का उत्तर मिला"));
+    for (const char* raw : {"Failed", "onnect", "curl", "127.0.0.1", "errno", "Couldn't"})
+        CHECK(error.find(raw) == std::string::npos);
+    CHECK(app.itemRect("outbox_state_" + id)->label == uiText(Text::OutboxWaiting, "hi"));
+    CHECK(outboxOf(model, id)->state == OutboxState::Queued);
+    CHECK(app.itemRect("outbox_unit_" + id)->label == "Sri Velavan Knit Fashions");
+}
+
+TEST_CASE("app: the idle lock waits for a running sync; Lock cancels it first and loses nothing", "[ui][sync]") {
+    Aggregator agg("lock-during-sync");
+    auto dir = scratchDir("sync-lock");
+    FakeClock clock;
+    FieldAppConfig config = syncConfig(dir, clock);
+    config.syncRetry.maxAttempts = 5;
+    config.syncRetry.initialDelay = std::chrono::milliseconds(20'000);
+    config.syncRetry.maxDelay = std::chrono::milliseconds(20'000);
+    AppModel model(config);
+    createStore(model);
+    model.setToday(testToday());
+    enrolOk(model, agg);
+    std::string id = finishVisit(model);
+    model.setIdleLockMinutes(2);
+    agg.server->stop();
+
+    REQUIRE(model.syncNow());
+    auto start = std::chrono::steady_clock::now();
+    while (model.syncProgress().stage.rfind("waiting to retry", 0) != 0 &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(model.syncProgress().stage.rfind("waiting to retry", 0) == 0);
+
+    // Idle past the limit while the sync waits: the lock waits for the sync.
+    clock.advance(3 * 60);
+    model.beginFrame();
+    CHECK(model.isUnlocked());
+    CHECK(model.syncing());
+
+    // The officer presses Lock: the sync is cancelled at once, then the store locks.
+    auto pressed = std::chrono::steady_clock::now();
+    model.lock();
+    CHECK(std::chrono::steady_clock::now() - pressed < std::chrono::seconds(5));
+    CHECK_FALSE(model.syncing());
+    CHECK_FALSE(model.isUnlocked());
+    CHECK(model.screen() == Screen::Unlock);
+    CHECK_THAT(model.error(), Catch::StartsWith("Sync cancelled"));
+
+    unlockStore(model);
+    auto entry = outboxOf(model, id);
+    REQUIRE(entry);
+    CHECK(entry->state == OutboxState::Queued);
+    CHECK(model.store()->envelope(id).ok());
 }

@@ -34,23 +34,17 @@ LOG="$CK_ARTIFACTS/sync-app.log"
 AGG_LOG="$CK_ARTIFACTS/sync-aggregator.log"
 : >"$LOG"; : >"$AGG_LOG"
 export CK_TEST_LAYOUT_FILE="$WORK/layout.txt"
-export CK_TEST_LAYOUT_NAMES="unlock_passphrase,unlock,lock,tab_Sync,tab_Enrolment,enrol_address,enrol_pin,enrol_code,enrol_label,enrol,data_key_fingerprint,sync_now,cancel_sync"
+export CK_TEST_LAYOUT_NAMES="unlock_passphrase,unlock,lock,tab_Sync,tab_Enrolment,enrol_string,enrol_string_target,enrol_address,enrol_pin,enrol_code,enrol_label,enrol,data_key_fingerprint,sync_now,cancel_sync"
 PASS='Brass lamps 7 Moradabad!'
 export CK_PASSPHRASE="$PASS"
 export CK_ADMIN_PASSPHRASE='Moradabad aggregator 2026!'
 
-# 1. The aggregator: init, publish the template, an enrolment slip, serve on a free port.
+# 1. The aggregator: init, publish the template, serve on a free port, an enrolment slip
+#    whose enrolment string names that port.
 "$CK_AGG" init --data "$AGG" --host 127.0.0.1 --name "Moradabad test" --test-kdf >>"$AGG_LOG" 2>&1 \
     || ck_fail "ck-aggregator init failed: $(tail -5 "$AGG_LOG")"
 "$CK_AGG" templates publish "$TEMPLATES/field-mini.json" --data "$AGG" >>"$AGG_LOG" 2>&1 \
     || ck_fail "ck-aggregator templates publish failed: $(tail -5 "$AGG_LOG")"
-SLIP=$("$CK_AGG" enrol --data "$AGG" --officer Priya --cluster moradabad-brass 2>>"$AGG_LOG") \
-    || ck_fail "ck-aggregator enrol failed: $(tail -5 "$AGG_LOG")"
-ck_log "slip: $(tr '\n' ';' <<<"$SLIP")"
-CODE=$(awk '$1 == "code:" { print $2; exit }' <<<"$SLIP")
-PIN=$(awk '$1 == "TLS" && $2 == "pin:" { print $3; exit }' <<<"$SLIP")
-[ -n "$CODE" ] && [ -n "$PIN" ] || ck_fail "no code or TLS pin on the enrolment slip: $SLIP"
-
 "$CK_AGG" serve --data "$AGG" --listen 127.0.0.1:0 >"$WORK/serve.out" 2>>"$AGG_LOG" &
 AGG_PID=$!
 for _ in $(seq 1 200); do
@@ -62,6 +56,11 @@ grep -q '^ready' "$WORK/serve.out" || ck_fail "ck-aggregator serve not ready wit
 URL=$(awk '$1 == "serving" { print $2; exit }' "$WORK/serve.out")
 [ -n "$URL" ] || ck_fail "no address in the serve output: $(cat "$WORK/serve.out")"
 ck_log "aggregator at $URL"
+SLIP=$("$CK_AGG" enrol --data "$AGG" --officer Priya --cluster moradabad-brass --server "$URL" 2>>"$AGG_LOG") \
+    || ck_fail "ck-aggregator enrol failed: $(tail -5 "$AGG_LOG")"
+ck_log "slip: $(tr '\n' ';' <<<"$SLIP")"
+STRING=$(awk '$1 == "enrolment" && $2 == "string:" { print $3; exit }' <<<"$SLIP")
+[ -n "$STRING" ] || ck_fail "no enrolment string on the slip: $SLIP"
 
 # 2. A visit finished before enrolment, with the headless field client on the app's folder.
 "$CK_FIELD" init "$DATA" --test-kdf >/dev/null || ck_fail "ck-field init failed"
@@ -74,7 +73,7 @@ VISIT_ID=$(head -1 <<<"$NEW" | tr -d '[:space:]')
 OUTBOX=$("$CK_FIELD" outbox "$DATA")
 ck_log "outbox before enrolment: $OUTBOX"
 
-# 3. The app: unlock, Enrolment, type the slip, Enrol.
+# 3. The app: unlock, Enrolment, type the slip's enrolment string, Enrol.
 ck_start_xvfb
 ck_start_app "$LOG" --data "$DATA" --templates "$TEMPLATES" --test-kdf
 ck_wait_item unlock_passphrase 20
@@ -83,15 +82,11 @@ ck_type "$PASS"
 ck_click unlock
 ck_wait_item tab_Enrolment 30
 ck_click tab_Enrolment
-ck_wait_item enrol_code
+ck_wait_item enrol_string
 ck_shot sync-01-enrolment
-ck_click enrol_address
-ck_key ctrl+a BackSpace
-ck_type "$URL"
-ck_click enrol_pin
-ck_type "$PIN"
-ck_click enrol_code
-ck_type "$CODE"
+ck_click enrol_string
+ck_type "$STRING"
+ck_wait_item enrol_string_target 10  # the screen decoded it and says where it enrols
 ck_click enrol_label
 ck_type "Desktop test"
 ck_shot sync-02-slip-typed
