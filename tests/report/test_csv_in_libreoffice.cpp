@@ -53,7 +53,7 @@ TEST_CASE("spreadsheetSafe: formula starts get an apostrophe, numbers and plain 
     CHECK(field == "\"'=A1,\"\"x\"\"\"");
 }
 
-TEST_CASE("the report CSV in LibreOffice has no formula cell; negative figures stay numbers", "[tabular][csv][libreoffice]") {
+TEST_CASE("the report CSV in LibreOffice has no formula cell, negative figures stay numbers", "[tabular][csv][libreoffice]") {
     report::BaselineReport r = test::sampleReport();
     // Text from outside the report's own code: row labels (register names, answers) and text cells.
     report::Table& t = r.sections[0].tables[0];

@@ -129,7 +129,7 @@ TEST_CASE("tamper: an older ciphertext replayed into its own row fails", "[store
     CHECK(store.loadVisit(id).failure().error == StoreError::IntegrityFailure);
 }
 
-TEST_CASE("tamper: outbox envelope and template damage are named; the rest reads", "[store]") {
+TEST_CASE("tamper: outbox envelope and template damage are named, the rest reads", "[store]") {
     fs::path dir = scratchDir("outbox-tamper");
     fs::path file = dir / "officer.ckstore";
     std::string sealedId, otherId, templateRef;

@@ -131,7 +131,7 @@ TEST_CASE("store: sync settings are kept encrypted and survive a restart", "[syn
     CHECK(back->cursor == 77);
 }
 
-TEST_CASE("store: signAsDevice signs with the device key; comments are kept once and bound to their record", "[sync][store]") {
+TEST_CASE("store: signAsDevice signs with the device key, comments are kept once and bound to their record", "[sync][store]") {
     fs::path dir = scratchDir("sign-comments");
     Store store = makeStore(dir);
     std::vector<uint8_t> bytes{1, 2, 3, 4};
@@ -342,7 +342,7 @@ TEST_CASE("field sync: a template whose signature fails is rejected, not importe
     CHECK(store.findTemplate(kFlagshipId).ok());
 }
 
-TEST_CASE("field sync: assignments from the cluster register arrive; another cluster's do not", "[sync]") {
+TEST_CASE("field sync: assignments from the cluster register arrive, another cluster's do not", "[sync]") {
     Aggregator agg("assign");
     Store store = newFieldStore("assign");
     enrol(store, agg);

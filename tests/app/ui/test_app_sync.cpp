@@ -428,7 +428,7 @@ int deadPort() {
 
 }  // namespace
 
-TEST_CASE("app screens: enrol with the slip's enrolment string; a typo names its group and keeps the text", "[ui][sync][view][enrolment]") {
+TEST_CASE("app screens: enrol with the slip's enrolment string, a typo names its group and keeps the text", "[ui][sync][view][enrolment]") {
     Aggregator agg("enrol-string");
     auto dir = scratchDir("sync-enrol-string");
     FakeClock clock;
@@ -479,7 +479,7 @@ TEST_CASE("app screens: enrol with the slip's enrolment string; a typo names its
     CHECK(app.itemRect("data_key_fingerprint"));
 }
 
-TEST_CASE("app: the enrolment string read from the slip file on a stick; a file without one is said so", "[ui][sync][enrolment]") {
+TEST_CASE("app: the enrolment string read from the slip file on a stick, a file without one is said so", "[ui][sync][enrolment]") {
     Aggregator agg("enrol-file");
     auto dir = scratchDir("sync-enrol-file");
     FakeClock clock;
@@ -629,7 +629,7 @@ TEST_CASE("app screens: the outbox lists visits by unit name, 'sent' only for wh
     CHECK(app.itemRect("outbox_unit_" + id)->label == "Sri Velavan Knit Fashions");
 }
 
-TEST_CASE("app: the idle lock waits for a running sync; Lock cancels it first and loses nothing", "[ui][sync]") {
+TEST_CASE("app: the idle lock waits for a running sync, Lock cancels it first and loses nothing", "[ui][sync]") {
     Aggregator agg("lock-during-sync");
     auto dir = scratchDir("sync-lock");
     FakeClock clock;

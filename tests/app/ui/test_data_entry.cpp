@@ -61,7 +61,7 @@ struct FixedLocation final : LocationSource {
 
 }  // namespace
 
-TEST_CASE("letters typed into a number field are refused at the field; the answer kept is unchanged", "[ui][view][entry]") {
+TEST_CASE("letters typed into a number field are refused at the field, the answer kept is unchanged", "[ui][view][entry]") {
     auto dir = scratchDir("entry-letters");
     FakeClock clock;
     HeadlessImGui gui;
@@ -232,7 +232,7 @@ TEST_CASE("Next stops at a failed constraint or an empty required question and s
     CHECK(app.itemRect("question_problem")->label == model.session()->problemsAt(officer, 1)[0].message);
 }
 
-TEST_CASE("GPS: blank accuracy is stored as unknown; Capture answers through the platform hook", "[ui][view][entry]") {
+TEST_CASE("GPS: blank accuracy is stored as unknown, Capture answers through the platform hook", "[ui][view][entry]") {
     auto dir = scratchDir("entry-gps");
     FakeClock clock;
     HeadlessImGui gui;
@@ -311,7 +311,7 @@ TEST_CASE("GPS without a platform hook: typed entry, and Capture is not offered"
     CHECK(app.model().error() == app.model().ui(Text::NoLocationSource));
 }
 
-TEST_CASE("repeat rows: Remove asks first and keeps the place; the table shows choice labels", "[ui][view][entry]") {
+TEST_CASE("repeat rows: Remove asks first and keeps the place, the table shows choice labels", "[ui][view][entry]") {
     auto dir = scratchDir("entry-repeat");
     FakeClock clock;
     HeadlessImGui gui;

@@ -34,7 +34,7 @@ TEST_CASE("a spreadsheet's CSV reads: any column order, BOM, CRLF, blank lines, 
     CHECK(parsed.units[1].sector.empty());
 }
 
-TEST_CASE("every bad row is named with its line; a bad header stops at once", "[core][register]") {
+TEST_CASE("every bad row is named with its line, a bad header stops at once", "[core][register]") {
     std::string csv = "unit_id,name,cluster,district,state,stratum\n"
                       "A1,One,c,d,s,micro\n"
                       "A1,Again,c,d,s,micro\n"         // 3: duplicate id

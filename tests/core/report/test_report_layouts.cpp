@@ -209,7 +209,7 @@ TEST_CASE("money reads one way: the rupee sign in every sentence, Indian groupin
     CHECK(figureText(1234567, "workers") == "12,34,567");
 }
 
-TEST_CASE("a sentence whose figure is hidden is not said; the section says why instead", "[report][layout]") {
+TEST_CASE("a sentence whose figure is hidden is not said, the section says why instead", "[report][layout]") {
     // Four visits to one cluster: every estimate is suppressed (fewer than 10 observations).
     const Built& b = brass();
     BaselineRollup few(*b.survey);

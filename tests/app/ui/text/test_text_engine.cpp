@@ -235,7 +235,7 @@ TEST_CASE("shaping reorders and joins: the i-matra is drawn before its consonant
     CHECK(g[5].cluster == std::string("सिंक ").size());
 }
 
-TEST_CASE("a frame with unchanged text does no shaping; changed text is shaped once", "[ui][text]") {
+TEST_CASE("a frame with unchanged text does no shaping, changed text is shaped once", "[ui][text]") {
     ShapedImGui gui;
     gui.engine->setLanguage("hi");
     std::string changing = "बिजली 1";
@@ -356,7 +356,7 @@ TEST_CASE("input fields: committed text is shaped, text being typed is ImGui's, 
     for (const auto& line : gui.lines) CHECK(line.find("secret") == std::string::npos);
 }
 
-TEST_CASE("each script run gets its own font; digits and spaces stay in the run they are in", "[ui][text]") {
+TEST_CASE("each script run gets its own font, digits and spaces stay in the run they are in", "[ui][text]") {
     ShapedImGui gui;
     gui.engine->setLanguage("en");
     const std::string text = "Workers श्रमिक தொழிலாளர் 25 ਕਿਰਤ";
@@ -386,7 +386,7 @@ TEST_CASE("bad bytes and letters no font has are drawn as replacement and missin
     CHECK(draws[0].back().font == 0);
 }
 
-TEST_CASE("a full glyph region is started afresh on the next frame; the frame after draws everything", "[ui][text]") {
+TEST_CASE("a full glyph region is started afresh on the next frame, the frame after draws everything", "[ui][text]") {
     ShapedImGui gui;
     ImGui::GetIO().DisplaySize = ImVec2(4000, 4000);  // all of it on screen: nothing clipped away
     std::string many;

@@ -402,7 +402,7 @@ int openTcp(int port) {
 
 }  // namespace
 
-TEST_CASE("Server: handshake, header and idle deadlines close what does not move; an address is capped",
+TEST_CASE("Server: handshake, header and idle deadlines close what does not move, an address is capped",
           "[sync][server]") {
     LiveAggregator agg(kSuite);
     agg::ServerOptions o = agg.options();

@@ -213,7 +213,7 @@ INSERT INTO visits VALUES ('rec-old', 'ccccccccccccccccccccccccccccccccccccccccc
 INSERT INTO chunks VALUES ('\x0909', '\x010203');
 )sql";
 
-TEST_CASE("PostgreSQL storage: a version 1 database is migrated; its visits stay and ids are then per device",
+TEST_CASE("PostgreSQL storage: a version 1 database is migrated, its visits stay and ids are then per device",
           "[sync][storage][postgres]") {
     std::string url = PostgresCluster::shared().freshDatabase();
     runSql(url, kSchemaVersion1);

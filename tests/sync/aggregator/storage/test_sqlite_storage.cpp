@@ -170,7 +170,7 @@ INSERT INTO visits VALUES ('rec-old', 'ccccccccccccccccccccccccccccccccccccccccc
 INSERT INTO chunks VALUES (X'0909', X'010203');
 )sql";
 
-TEST_CASE("SQLite storage: a version 1 data folder is migrated; its visits stay and ids are then per device",
+TEST_CASE("SQLite storage: a version 1 data folder is migrated, its visits stay and ids are then per device",
           "[sync][storage]") {
     fs::path folder = scratch("migrate-v1");
     fs::create_directories(folder);
