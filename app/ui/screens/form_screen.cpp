@@ -12,6 +12,7 @@
 
 #include <imgui_stdlib.h>
 
+#include "core/form/interpolate.h"
 #include "core/form/number_entry.h"
 
 namespace ck {
