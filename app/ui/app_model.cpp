@@ -14,6 +14,7 @@
 
 #include "app/sync/field_sync.h"
 #include "core/crypto/envelope.h"
+#include "core/form/interpolate.h"
 #include "core/form/number_entry.h"
 #include "sync/protocol/enrolment_string.h"
 
@@ -570,17 +571,24 @@ bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view temp
     std::string chosen(templateId);
     auto held = storeLock();
     if (chosen.empty()) {
-        // The first intact template that asks which unit this is.
+        // With several templates on the device (a knitwear and a brass-ware diagnostic, say),
+        // the unit's visit takes the template whose cluster list holds the unit's cluster;
+        // else the first intact template that asks which unit this is; else the first intact.
+        std::string asking, intact;
         for (const auto& info : m_store->listTemplates()) {
             if (!info.error.empty()) continue;
             auto t = m_store->findTemplate(info.id, info.version);
             if (!t) continue;
-            if (chosen.empty()) chosen = info.id;
-            if (t.value()->find("unit_name") || t.value()->find("register_id")) {
+            if (intact.empty()) intact = info.id;
+            if (!t.value()->find("unit_name") && !t.value()->find("register_id")) continue;
+            if (asking.empty()) asking = info.id;
+            const Question* cluster = t.value()->find("cluster");
+            if (cluster && cluster->repeat < 0 && prefillValue(*t.value(), *cluster, unit->cluster)) {
                 chosen = info.id;
                 break;
             }
         }
+        if (chosen.empty()) chosen = asking.empty() ? intact : asking;
     }
     if (chosen.empty()) {
         m_error = ui(Text::NoTemplate);
@@ -903,7 +911,7 @@ std::vector<Problem> AppModel::problems() const {
         p.at = at;
         p.questionId = q.id;
         p.kind = ProblemKind::Constraint;
-        p.label = q.label.in(languageIndex());
+        p.label = interpolate(*m_session, q.label.in(languageIndex()), at, languageIndex());
         p.message = "\"" + text + "\": " + typedReason(at);
         out.push_back(std::move(p));
     }

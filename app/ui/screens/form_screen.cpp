@@ -596,7 +596,6 @@ void drawFormScreen(AppModel& model, UiState& ui) {
         if (at.valid()) {
             const Question& sec = f.survey.questions[size_t(section)];
             hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
-            hintText(sec.label.in(f.lang));
             // Text fields and the choice list as tall as a touch target (48 px at normal size).
             ImVec2 padding = ImGui::GetStyle().FramePadding;
             padding.y = std::max(padding.y, (touchHeight(f.s) - ImGui::GetFontSize()) / 2);

@@ -150,10 +150,19 @@ TEST_CASE("layout errors name the section, table or highlight and what to do", "
         CHECK_THAT(e, Catch::Contains("placeholder '{list}'"));
         CHECK_THAT(e, Catch::Contains("'{' without '}' in the 'hi' text"));
     }
-    SECTION("a text missing a language") {
+    SECTION("a text missing a language: a warning (the other language is shown), an error when strict") {
         json doc = soundTemplate();
         firstTable(doc)["title"] = json{{"en", "Kilns"}};
-        CHECK_THAT(errorsOf(doc), Catch::Contains("report table 'kilns', title: missing in language 'hi'"));
+        auto lenient = load(doc);
+        REQUIRE(lenient.ok());
+        std::string warnings;
+        for (const auto& w : lenient.warnings) warnings += w.toString() + "\n";
+        CHECK_THAT(warnings, Catch::Contains("report table 'kilns', title: missing in language 'hi'"));
+        auto strict = loadTemplateDocument(doc, "pottery.json", TemplateLoadOptions{.strict = true});
+        REQUIRE_FALSE(strict.ok());
+        std::string errors;
+        for (const auto& e : strict.errors) errors += e.toString() + "\n";
+        CHECK_THAT(errors, Catch::Contains("report table 'kilns', title: missing in language 'hi'"));
     }
     SECTION("a highlight naming a table that is not there, or of the wrong kind") {
         json doc = soundTemplate();

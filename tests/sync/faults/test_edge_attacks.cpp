@@ -388,7 +388,7 @@ TEST_CASE("edge: 200 idle and dripping connections leave a real device's sync wo
     fs::path dir = scratchFor("siege");
     fs::path data = dir / "aggregator";
     initAggregator(data);
-    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "tiruppur_knitwear");
     ck::test::AggregatorProcess server(CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
     server.setLogFile((dir / "serve.log").string());
     REQUIRE(server.start());
@@ -446,7 +446,7 @@ TEST_CASE("edge: an old signed request replayed many times does not lock its dev
     fs::path dir = scratchFor("replay");
     fs::path data = dir / "aggregator";
     initAggregator(data);
-    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "tiruppur_knitwear");
     // One request every 20 s per device, bursts of 3: a handful of replays would empty it.
     ck::test::AggregatorProcess server(
         CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0", "--rate", "0.05", "--burst", "3"}, kAdmin);
@@ -495,7 +495,7 @@ TEST_CASE("edge: files that hold data are the operator's only: 0600, folders 070
     fs::path dir = scratchFor("modes");
     fs::path data = dir / "aggregator";
     initAggregator(data);
-    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "tiruppur_knitwear");
     auto issued = runCommand(aggregatorCommand(data, "report-tokens issue --label auditor"));
     INFO(issued.all());
     REQUIRE(issued.status == 0);
@@ -550,7 +550,7 @@ TEST_CASE("edge: a batch of enormous record ids is refused whole and writes noth
     fs::path dir = scratchFor("long-ids");
     fs::path data = dir / "aggregator";
     initAggregator(data);
-    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "Tiruppur knitwear");
+    EnrolmentSlip slip = enrolmentSlip(data, "Priya", "tiruppur_knitwear");
     ck::test::AggregatorProcess server(CK_AGGREGATOR_BIN, {"--data", data.string(), "--listen", "127.0.0.1:0"}, kAdmin);
     REQUIRE(server.start());
     std::string url = "https://127.0.0.1:" + std::to_string(server.port());

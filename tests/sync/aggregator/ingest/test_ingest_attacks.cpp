@@ -295,38 +295,51 @@ TEST_CASE("attack: records that break their template are refused with a reason t
 TEST_CASE("attack: one request of refused envelopes with huge ids cannot grow the database", "[sync][agg][attack]") {
     Served s("refusal-flood");
     test::TestDevice tab = s.device();
-    // 120 envelopes whose ids are 60 KB each (7 MB in all, under the body limit): refused as
-    // malformed, and before the fix each refusal wrote its whole id into the audit log.
     Record r = s.visit(1);
     SealedEnvelope e = s.seal(r, tab);
-    proto::UploadBatch b;
-    b.devicePublicKey = tab.publicKey;
-    b.sentAt = agg::systemClock();
-    for (int i = 0; i < 120; ++i) {
-        proto::WireEnvelope w = proto::toWire(e);
-        w.recordId = std::string(60 * 1024, char('a' + i % 26));
-        b.envelopes.push_back(std::move(w));
-    }
-    b.signature = tab.sign()(proto::signingBytes(b));
-    uint64_t auditBefore = 0;
-    {
-        auto storage = agg::openStorage(s.data.string());
-        auditBefore = storage->countAudit();
-    }
+    // A batch of envelopes whose wire ids do not match what they seal: each is refused.
+    auto batchOf = [&](int count, auto idOf) {
+        proto::UploadBatch b;
+        b.devicePublicKey = tab.publicKey;
+        b.sentAt = agg::systemClock();
+        for (int i = 0; i < count; ++i) {
+            proto::WireEnvelope w = proto::toWire(e);
+            w.recordId = idOf(i);
+            b.envelopes.push_back(std::move(w));
+        }
+        b.signature = tab.sign()(proto::signingBytes(b));
+        return b;
+    };
+    auto auditCount = [&] { return agg::openStorage(s.data.string())->countAudit(); };
     // Sizes compared with serve stopped, so the write-ahead log is folded into the file both times.
     s.stop();
-    uintmax_t before = databaseBytes(s.data);
+    const uint64_t auditBefore = auditCount();
+    const uintmax_t before = databaseBytes(s.data);
     s.start();
-    auto reply = test::rawPost(s.url() + "/v1/upload", proto::Message(b));
-    INFO(reply.curlError);
-    REQUIRE(reply.status == 200);
-    auto acks = reply.reply<proto::UploadReply>();
+
+    // 120 ids of 60 KB (7 MB, under the body limit): before the fix each refusal wrote its whole
+    // id into the audit log (98 MB from one request). Ids are at most 128 bytes on the wire now,
+    // so the frame is refused whole, before anything is written.
+    auto huge = test::rawPost(s.url() + "/v1/upload",
+                              proto::Message(batchOf(120, [](int i) { return std::string(60 * 1024, char('a' + i % 26)); })));
+    INFO(huge.curlError);
+    CHECK(huge.status == 400);
+
+    // 1,000 distinct ids of the largest size allowed (128 bytes), each refused: the refusals are
+    // logged one by one up to a cap, the rest in one summary entry.
+    auto many = test::rawPost(s.url() + "/v1/upload", proto::Message(batchOf(1000, [](int i) {
+                                  std::string id = "squat-" + std::to_string(i) + "-";
+                                  return id + std::string(128 - id.size(), 'x');
+                              })));
+    INFO(many.curlError);
+    REQUIRE(many.status == 200);
+    auto acks = many.reply<proto::UploadReply>();
     REQUIRE(acks);
-    REQUIRE(acks->acks.size() == 120);
+    REQUIRE(acks->acks.size() == 1000);
     for (const auto& a : acks->acks) CHECK(a.status == proto::AckStatus::Refused);
     s.stop();
     uintmax_t after = databaseBytes(s.data);
-    std::printf("refusal flood: 120 envelopes with 60 KB ids: database grew by %ju bytes\n", after - before);
+    std::printf("refusal flood: 120 envelopes with 60 KB ids, then 1,000 refused: database grew by %ju bytes\n", after - before);
     CHECK(after - before < 256 * 1024);
     auto storage = agg::openStorage(s.data.string());
     CHECK(storage->countAudit() - auditBefore <= 21 + 1);  // 20 entries, one summary (and the head's own)
