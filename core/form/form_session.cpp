@@ -4,6 +4,7 @@
 #include <cassert>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <utility>
 
@@ -39,6 +40,9 @@ class FormSession::Context final : public expr::EvalContext {
 public:
     Context(const FormSession& s, int instance) : m_s(s), m_instance(instance) {}
     Value field(int slot) const override { return m_s.state(slot, m_instance).value; }
+    // Nothing changes a state while an expression runs, so a reference stays valid.
+    const Value* fieldRef(int slot) const override { return &m_s.state(slot, m_instance).value; }
+    const Value* selfRef() const override { return m_self; }
     void fieldInstances(int slot, std::vector<Value>& out) const override {
         for (const auto& st : m_s.m_states[size_t(slot)]) out.push_back(st.value);
     }
@@ -168,7 +172,11 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
         }
         case QuestionType::Scale: {
             if (v.kind() != ValueKind::Number) return wrongType("a point on the scale");
-            if (list->indexOf(v.toString()) < 0)
+            // The point is found by its name, and a NaN (or a tiny fraction) prints as one: the
+            // number itself must be the point's.
+            int point = std::isfinite(v.asNumber()) ? list->indexOf(v.toString()) : -1;
+            if (point >= 0 && std::strtod(list->names[size_t(point)].c_str(), nullptr) != v.asNumber()) point = -1;
+            if (point < 0)
                 return fail(AnswerStatus::NotAChoice, v.toString() + " is not a point of the scale of '" + q.id + "'");
             return {};
         }
@@ -261,6 +269,12 @@ bool FormSession::constraintHolds(int question, int instance) const { return sta
 
 // ---- dependency propagation ----------------------------------------------------------------
 
+void FormSession::DirtySet::clear() {
+    queued = false;
+    all = false;
+    instances.clear();
+}
+
 bool FormSession::DirtySet::add(int instance) {
     if (instance < 0) all = true;
     else if (!all) instances.push_back(instance);
@@ -313,17 +327,21 @@ void FormSession::settle() {
         std::pop_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
         int q = m_t->evaluationOrder[size_t(m_valueQueue.back())];
         m_valueQueue.pop_back();
-        DirtySet d = std::exchange(m_dirtyValue[size_t(q)], {});
+        // Dependents rank after q, so recomputing q never marks q itself: its set is walked
+        // in place and cleared after, keeping its buffer (no allocation per settle).
+        DirtySet& d = m_dirtyValue[size_t(q)];
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) {
             if (recomputeValue(q, i)) markDependentsOf(q, i);
         });
+        d.clear();
     }
-    std::vector<int> checks;
-    checks.swap(m_checkQueue);
-    for (int q : checks) {
-        DirtySet d = std::exchange(m_dirtyCheck[size_t(q)], {});
+    // Checks mark nothing, so the queue too is walked in place.
+    for (int q : m_checkQueue) {
+        DirtySet& d = m_dirtyCheck[size_t(q)];
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) { recomputeChecks(q, i); });
+        d.clear();
     }
+    m_checkQueue.clear();
 }
 
 bool FormSession::recomputeValue(int question, int instance) {

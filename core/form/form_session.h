@@ -134,6 +134,7 @@ private:
         bool all = false;
         std::vector<int> instances;
         bool add(int instance);  // instance -1: all; true when the question was not queued yet
+        void clear();            // nothing queued; the buffer is kept
         template <typename Fn>
         void forEach(int instanceCount, Fn&& fn);
     };
