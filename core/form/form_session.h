@@ -6,6 +6,7 @@
 // Questions are addressed by their index in Template::questions and, inside a repeat, by
 // the instance (0-based position); outside a repeat the instance is always 0.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -167,7 +168,10 @@ private:
     std::vector<std::vector<NodeState>> m_states;  // per question: 1 state, or 1 per instance
     std::vector<int> m_instances;                  // per repeat question: its instance count
     std::vector<DirtySet> m_dirtyValue, m_dirtyCheck;
-    std::vector<int> m_valueQueue;  // min-heap of ranks
+    // The lowest and highest rank (place in evaluation order) of a question queued for its
+    // value; none queued: max and -1.
+    int m_dirtyFirst = std::numeric_limits<int>::max();
+    int m_dirtyLast = -1;
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
     mutable std::vector<Value> m_scratch;
