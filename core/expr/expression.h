@@ -60,12 +60,17 @@ public:
     // The value of a field as seen from the evaluating instance: in a repeat, a sibling of
     // the same instance; otherwise the single value. Not relevant fields read as Empty.
     virtual Value field(int slot) const = 0;
+    // The same value without a copy, where the context keeps it (nullptr: use field()).
+    // Conditions mostly read fields to compare them: a copy of a text or of a list of choices
+    // would allocate on every evaluation.
+    virtual const Value* fieldRef(int) const { return nullptr; }
     // All instances' values of a field inside a repeat, in instance order (appended to out).
     virtual void fieldInstances(int slot, std::vector<Value>& out) const = 0;
     // Number of instances of the repeat group `repeatSlot`.
     virtual int instanceCount(int repeatSlot) const = 0;
     // The value under check (`.`); Empty where there is none.
     virtual Value self() const { return {}; }
+    virtual const Value* selfRef() const { return nullptr; }  // as fieldRef, for `.`
     // A column of the choice being filtered (`name` and its extra properties); Empty elsewhere.
     virtual Value choiceColumn(std::string_view) const { return {}; }
     // today(): the evaluating device's current date.

@@ -191,7 +191,7 @@ Value callFunction(const Node& node, const EvalContext& context) {
     std::string t0, t1;
     switch (node.fn) {
         case Fn::If:
-            return evaluateNode(args[0], context).truthy() ? evaluateNode(args[1], context)
+            return evaluateRef(args[0], context, s0).truthy() ? evaluateNode(args[1], context)
                                                             : evaluateNode(args[2], context);
         case Fn::Coalesce: {
             Value v;

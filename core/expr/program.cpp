@@ -161,12 +161,16 @@ Value evaluateNode(const Node& node, const EvalContext& context) {
             if (v.isMissing()) return Value::boolean(false);
             return Value::boolean(isBlank(v) == (node.op == Op::IsBlank));
         }
-        case Op::And:
-            return Value::boolean(evaluateNode(node.children[0], context).truthy() &&
-                                  evaluateNode(node.children[1], context).truthy());
-        case Op::Or:
-            return Value::boolean(evaluateNode(node.children[0], context).truthy() ||
-                                  evaluateNode(node.children[1], context).truthy());
+        case Op::And: {
+            Value scratch;
+            if (!evaluateRef(node.children[0], context, scratch).truthy()) return Value::boolean(false);
+            return Value::boolean(evaluateRef(node.children[1], context, scratch).truthy());
+        }
+        case Op::Or: {
+            Value scratch;
+            if (evaluateRef(node.children[0], context, scratch).truthy()) return Value::boolean(true);
+            return Value::boolean(evaluateRef(node.children[1], context, scratch).truthy());
+        }
         case Op::Call: return callFunction(node, context);
     }
     return {};

@@ -76,6 +76,11 @@ Value callFunction(const Node& node, const EvalContext& context);
 // The node's literal without a copy, or its value computed into `scratch`.
 inline const Value& evaluateRef(const Node& node, const EvalContext& context, Value& scratch) {
     if (node.op == Op::Literal) return node.literal;
+    if (node.op == Op::Field) {
+        if (const Value* v = context.fieldRef(node.slot)) return *v;
+    } else if (node.op == Op::Self) {
+        if (const Value* v = context.selfRef()) return *v;
+    }
     scratch = evaluateNode(node, context);
     return scratch;
 }

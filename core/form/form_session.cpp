@@ -6,7 +6,9 @@
 #include <cassert>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <limits>
 #include <utility>
 
 namespace ck {
@@ -41,6 +43,9 @@ class FormSession::Context final : public expr::EvalContext {
 public:
     Context(const FormSession& s, int instance) : m_s(s), m_instance(instance) {}
     Value field(int slot) const override { return m_s.state(slot, m_instance).value; }
+    // Nothing changes a state while an expression runs, so a reference stays valid.
+    const Value* fieldRef(int slot) const override { return &m_s.state(slot, m_instance).value; }
+    const Value* selfRef() const override { return m_self; }
     void fieldInstances(int slot, std::vector<Value>& out) const override {
         for (const auto& st : m_s.m_states[size_t(slot)]) out.push_back(st.value);
     }
@@ -174,7 +179,11 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
         }
         case QuestionType::Scale: {
             if (v.kind() != ValueKind::Number) return wrongType("a point on the scale");
-            if (list->indexOf(v.toString()) < 0)
+            // The point is found by its name, and a NaN (or a tiny fraction) prints as one: the
+            // number itself must be the point's.
+            int point = std::isfinite(v.asNumber()) ? list->indexOf(v.toString()) : -1;
+            if (point >= 0 && std::strtod(list->names[size_t(point)].c_str(), nullptr) != v.asNumber()) point = -1;
+            if (point < 0)
                 return fail(AnswerStatus::NotAChoice, v.toString() + " is not a point of the scale of '" + q.id + "'");
             return {};
         }
@@ -269,6 +278,12 @@ bool FormSession::constraintHolds(int question, int instance) const { return sta
 
 // ---- dependency propagation ----------------------------------------------------------------
 
+void FormSession::DirtySet::clear() {
+    queued = false;
+    all = false;
+    instances.clear();
+}
+
 bool FormSession::DirtySet::add(int instance) {
     if (instance < 0) all = true;
     else if (!all) instances.push_back(instance);
@@ -291,8 +306,9 @@ void FormSession::DirtySet::forEach(int instanceCount, Fn&& fn) {
 
 void FormSession::markValue(int question, int instance) {
     if (m_dirtyValue[size_t(question)].add(instance)) {
-        m_valueQueue.push_back(m_t->rank[size_t(question)]);
-        std::push_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
+        int rank = m_t->rank[size_t(question)];
+        m_dirtyFirst = std::min(m_dirtyFirst, rank);
+        m_dirtyLast = std::max(m_dirtyLast, rank);
     }
 }
 
@@ -317,21 +333,29 @@ void FormSession::settle() {
     if (m_deferSettle) return;  // restore(): everything marked is settled once, at the end
     // Value state first, in evaluation order, so everything a question reads is final
     // before it is computed; checks read values only, so they come last.
-    while (!m_valueQueue.empty()) {
-        std::pop_heap(m_valueQueue.begin(), m_valueQueue.end(), std::greater<>());
-        int q = m_t->evaluationOrder[size_t(m_valueQueue.back())];
-        m_valueQueue.pop_back();
-        DirtySet d = std::exchange(m_dirtyValue[size_t(q)], {});
+    // Queued questions are found by walking the ranks between the lowest and the highest
+    // queued: recomputing one only queues dependents, which rank after it, so the walk meets
+    // them later on (m_dirtyLast grows). Cheaper than a heap when restore queues nearly all.
+    for (int rank = m_dirtyFirst; rank <= m_dirtyLast; ++rank) {
+        int q = m_t->evaluationOrder[size_t(rank)];
+        if (!m_dirtyValue[size_t(q)].queued) continue;
+        // Dependents rank after q, so recomputing q never marks q itself: its set is walked
+        // in place and cleared after, keeping its buffer (no allocation per settle).
+        DirtySet& d = m_dirtyValue[size_t(q)];
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) {
             if (recomputeValue(q, i)) markDependentsOf(q, i);
         });
+        d.clear();
     }
-    std::vector<int> checks;
-    checks.swap(m_checkQueue);
-    for (int q : checks) {
-        DirtySet d = std::exchange(m_dirtyCheck[size_t(q)], {});
+    m_dirtyFirst = std::numeric_limits<int>::max();
+    m_dirtyLast = -1;
+    // Checks mark nothing, so the queue too is walked in place.
+    for (int q : m_checkQueue) {
+        DirtySet& d = m_dirtyCheck[size_t(q)];
         d.forEach(int(m_states[size_t(q)].size()), [&](int i) { recomputeChecks(q, i); });
+        d.clear();
     }
+    m_checkQueue.clear();
     if (!m_applyingCounts) applyRepeatCounts();
 }
 
@@ -376,21 +400,29 @@ bool FormSession::recomputeValue(int question, int instance) {
         ++m_evaluations;
         relevant = q.relevant.program.evaluate(Context(*this, instance)).truthy();
     }
-    Value value;
-    if (relevant) {
-        if (q.type == QuestionType::Calculate) {
-            ++m_evaluations;
-            value = q.calculation.program.evaluate(Context(*this, instance));
-            // XLSForm writes "no value" as ''; a record keeps no empty text.
-            if (value.kind() == ValueKind::Text && value.asText().empty()) value = Value();
-        } else if (q.hasValue()) {
-            value = st.answer;
-        }
-    }
-    bool changed = relevant != st.relevant || !(value == st.value);
-    if (relevant != st.relevant) markCheck(question, instance);
+    bool changed = relevant != st.relevant;
+    if (changed) markCheck(question, instance);
     st.relevant = relevant;
-    st.value = std::move(value);
+    if (relevant && q.type == QuestionType::Calculate) {
+        ++m_evaluations;
+        Value value = q.calculation.program.evaluate(Context(*this, instance));
+        // XLSForm writes "no value" as ''; a record keeps no empty text.
+        if (value.kind() == ValueKind::Text && value.asText().empty()) value = Value();
+        if (!(value == st.value)) {
+            changed = true;
+            st.value = std::move(value);
+        }
+    } else if (relevant && q.hasValue()) {
+        // Copied over the old value only when it differs: no allocation for an unchanged
+        // text, and a copy that reuses the old value's buffer otherwise.
+        if (!(st.answer == st.value)) {
+            changed = true;
+            st.value = st.answer;
+        }
+    } else if (!st.value.isEmpty()) {
+        changed = true;
+        st.value = Value();
+    }
     return changed;
 }
 

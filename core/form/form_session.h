@@ -6,6 +6,7 @@
 // Questions are addressed by their index in Template::questions and, inside a repeat, by
 // the instance (0-based position); outside a repeat the instance is always 0.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -138,6 +139,7 @@ private:
         bool all = false;
         std::vector<int> instances;
         bool add(int instance);  // instance -1: all; true when the question was not queued yet
+        void clear();            // nothing queued; the buffer is kept
         template <typename Fn>
         void forEach(int instanceCount, Fn&& fn);
     };
@@ -171,7 +173,10 @@ private:
     std::vector<std::vector<NodeState>> m_states;  // per question: 1 state, or 1 per instance
     std::vector<int> m_instances;                  // per repeat question: its instance count
     std::vector<DirtySet> m_dirtyValue, m_dirtyCheck;
-    std::vector<int> m_valueQueue;  // min-heap of ranks
+    // The lowest and highest rank (place in evaluation order) of a question queued for its
+    // value; none queued: max and -1.
+    int m_dirtyFirst = std::numeric_limits<int>::max();
+    int m_dirtyLast = -1;
     std::vector<int> m_checkQueue;
     mutable uint64_t m_evaluations = 0;
     bool m_applyingCounts = false;

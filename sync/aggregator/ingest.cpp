@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <future>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -100,14 +101,30 @@ FormSession blankSession(std::shared_ptr<const Template> survey, Date today) {
     return session;
 }
 
+RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed) {
+    // A copy of a blank session costs a fraction of a new one (no expression is evaluated),
+    // and copying over the previous visit's session on this thread reuses its buffers
+    // (answers' texts, repeat instances, dirty sets) instead of allocating them again.
+    thread_local std::optional<FormSession> reused;
+    if (reused) *reused = blank;
+    else reused.emplace(blank);
+    FormSession& session = *reused;
+    RecordProblems out;
+    out.notTaken = session.restore(record);
+    if (!out.notTaken.empty()) return out;
+    out.open = session.validate();
+    // Made even with problems open: the caller may excuse some (personal answers sealed apart).
+    if (recomputed) *recomputed = session.toRecord();
+    return out;
+}
+
 std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
                                        Record& recomputed) {
-    // A copy of a blank session costs a fraction of a new one (no expression is evaluated).
-    FormSession session = blank;
-    const Template& t = session.survey();
-    std::vector<std::string> taken = session.restore(record);
+    const Template& t = blank.survey();
+    RecordProblems found = recordProblems(blank, record, &recomputed);
+    const std::vector<std::string>& taken = found.notTaken;
     if (!taken.empty()) return taken.front() + andMore(taken.size());
-    std::vector<Problem> open = session.validate();
+    std::vector<Problem>& open = found.open;
     if (personalSealedApart)
         std::erase_if(open, [&](const Problem& p) {
             return p.kind == ProblemKind::Required && p.at.question >= 0 && t.questions[size_t(p.at.question)].pii;
@@ -120,7 +137,6 @@ std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& r
         return "'" + p.questionId + "' " + kind + (p.message.empty() ? "" : " (" + p.message + ")") +
                andMore(open.size());
     }
-    recomputed = session.toRecord();
     recomputed.updatedAt = record.updatedAt;
     recomputed.parentId = record.parentId;
     return "";

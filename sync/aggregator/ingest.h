@@ -69,6 +69,17 @@ FormSession blankSession(std::shared_ptr<const Template> survey, Date today);
 std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
                                        Record& recomputed);
 
+// What checkRecordAgainstTemplate judges by, in full: the answers the session could not take
+// and the open problems (personal answers not yet excused). The fast path: a session copied
+// over this thread's previous one, the answers set together and settled once. Tests hold it
+// to a session filled answer by answer, as the device fills it. `recomputed` (optional) gets
+// the record as the session makes it.
+struct RecordProblems {
+    std::vector<std::string> notTaken;
+    std::vector<Problem> open;
+};
+RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed);
+
 class IngestService {
 public:
     IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options = {},

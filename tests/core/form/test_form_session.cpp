@@ -1,6 +1,8 @@
 // The form session keeps derived state consistent and recomputes only what depends on a change.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "core/form/answers_json.h"
@@ -174,6 +176,11 @@ TEST_CASE("answers of the wrong kind are refused with a reason", "[core][form]")
     CHECK(s.setAnswer("workers", Value::number(2.5)).status == AnswerStatus::WrongType);
     CHECK(s.setAnswer("certs", Value::choices({"iso14001"})).status == AnswerStatus::NotAChoice);
     CHECK(s.setAnswer("power", Value::number(2)).status == AnswerStatus::NotAChoice);
+    // A NaN and a tiny fraction print as "0", a point of this scale: neither is that point.
+    CHECK(s.setAnswer("power", Value::number(std::nan(""))).status == AnswerStatus::NotAChoice);
+    CHECK(s.setAnswer("power", Value::number(1e-9)).status == AnswerStatus::NotAChoice);
+    CHECK(s.setAnswer("power", Value::number(0)).ok());
+    CHECK(s.setAnswer("power", Value::number(3)).ok());
     CHECK(s.setAnswer("gps", Value::geo({95, 0, 0})).status == AnswerStatus::OutOfRange);
     CHECK(s.setAnswer("women_share", Value::number(1)).status == AnswerStatus::NotAnswerable);
     CHECK(s.setAnswer("intro", Value::text("x")).status == AnswerStatus::NotAnswerable);

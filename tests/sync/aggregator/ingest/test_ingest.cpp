@@ -5,10 +5,13 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +20,7 @@
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
+#include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/ingest.h"
@@ -787,4 +791,156 @@ TEST_CASE("attachments: chunks never committed are deleted after their age, comm
     CHECK(agg.ingest->sweepChunks() == 2);  // the young one and the one that swept
     CHECK(agg.storage->readChunk(kept) == std::vector<uint8_t>(500, 1));
     CHECK(agg.storage->attachmentsOf(r.id).size() == 1);
+}
+
+namespace {
+
+// The device's way of filling a session: answer after answer, each settled before the next
+// (FormSession::setAnswer), on a session made new for the visit. The oracle for the fast path.
+RecordProblems problemsAnswerByAnswer(std::shared_ptr<const Template> survey, const Record& record, Record& made) {
+    FormSession s(survey, record.id, record.createdAt);
+    s.setToday(visitDay(record));
+    RecordProblems out;
+    auto setOne = [&](const ck::Answer& a, int instance) {
+        int q = survey->indexOf(a.questionId);
+        if (q < 0) {
+            out.notTaken.push_back("'" + a.questionId + "' is not a question of this template version");
+            return;
+        }
+        if (survey->questions[size_t(q)].type == QuestionType::Calculate) return;
+        if (auto r = s.setAnswer(q, instance, a.value); !r.ok()) out.notTaken.push_back(r.message);
+    };
+    for (const auto& a : record.answers) {
+        if (!a.isRepeat) {
+            setOne(a, 0);
+            continue;
+        }
+        int rq = survey->indexOf(a.questionId);
+        if (rq < 0 || survey->questions[size_t(rq)].type != QuestionType::Repeat) {
+            out.notTaken.push_back("'" + a.questionId + "' is not a repeat of this template version");
+            continue;
+        }
+        for (const auto& inst : a.instances) {
+            int i = s.addInstance(rq);
+            for (const auto& child : inst) setOne(child, i);
+        }
+    }
+    if (!out.notTaken.empty()) return out;
+    out.open = s.validate();
+    made = s.toRecord();
+    return out;
+}
+
+std::string describe(const std::vector<Problem>& problems) {
+    std::string out;
+    for (const auto& p : problems)
+        out += p.questionId + "#" + std::to_string(p.at.instance) + " q" + std::to_string(p.at.question) + " kind " +
+               std::to_string(int(p.kind)) + " [" + p.label + "] " + p.message + "\n";
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("server-side validation: the fast path finds exactly the problems a session filled answer by answer finds",
+          "[sync][agg][ingest][validate]") {
+    std::ifstream in(std::string(CK_SOURCE_DIR) + "/survey-templates/cluster-diagnostic.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto survey = loadTemplateJson(text.str(), "cluster-diagnostic.json").survey;
+    REQUIRE(survey);
+    VisitGenerator generator(survey, 20261206);
+    std::vector<UnitProfile> units = syntheticRegister(2, 2, 125, 7);
+    REQUIRE(units.size() == 500);
+    std::mt19937 rng(11);
+    auto pick = [&](size_t n) { return size_t(std::uniform_int_distribution<size_t>(0, n - 1)(rng)); };
+    const Date firstDay{20400};
+    std::map<int32_t, FormSession> blanks;
+    int invalid = 0, notTaken = 0, valid = 0;
+    for (size_t u = 0; u < units.size(); ++u) {
+        Date day{firstDay.days + int32_t(u % 9)};
+        Record r = generator.generate(units[u], day).toRecord();
+        r.updatedAt = r.createdAt;
+        REQUIRE(visitDay(r).days == day.days);
+        // Most visits are broken one way or another, each way a question of its own kind:
+        // a gate or a choice changed, a figure out of its range, an answer dropped, a type
+        // wrong, a repeat instance dropped, a "don't know", a question the template lacks.
+        std::vector<ck::Answer>& as = r.answers;
+        switch (u % 8) {
+            case 0: break;
+            case 1: as.erase(as.begin() + std::ptrdiff_t(pick(as.size()))); break;
+            case 2: {
+                std::vector<size_t> numbers;
+                for (size_t i = 0; i < as.size(); ++i)
+                    if (!as[i].isRepeat && as[i].value.kind() == ValueKind::Number) numbers.push_back(i);
+                if (numbers.empty()) break;  // a refused visit answers hardly anything
+                const double odd[] = {-1, 0, 1e7, 250, 3.5};
+                as[numbers[pick(numbers.size())]].value = Value::number(odd[pick(5)]);
+                break;
+            }
+            case 3: {
+                std::vector<size_t> picked;
+                for (size_t i = 0; i < as.size(); ++i) {
+                    int q = survey->indexOf(as[i].questionId);
+                    if (q >= 0 && survey->questions[size_t(q)].type == QuestionType::SelectOne) picked.push_back(i);
+                }
+                if (picked.empty()) break;
+                ck::Answer& a = as[picked[pick(picked.size())]];
+                const ChoiceList* list = survey->choicesOf(survey->questions[size_t(survey->indexOf(a.questionId))]);
+                a.value = Value::text(list->names[pick(list->names.size())]);
+                break;
+            }
+            case 4: {
+                ck::Answer& a = as[pick(as.size())];
+                if (!a.isRepeat)
+                    a.value = a.value.kind() == ValueKind::Number ? Value::number(std::nan("")) : Value::number(7);
+                break;
+            }
+            case 5:
+                for (auto& a : as)
+                    if (a.isRepeat && !a.instances.empty()) {
+                        a.instances.erase(a.instances.begin() + std::ptrdiff_t(pick(a.instances.size())));
+                        break;
+                    }
+                break;
+            case 6: {
+                ck::Answer& a = as[pick(as.size())];
+                if (!a.isRepeat) a.value = Value::dontKnow();
+                break;
+            }
+            case 7: as.insert(as.begin() + std::ptrdiff_t(pick(as.size())), ck::Answer{"no_such_question", Value::number(1), false, {}}); break;
+        }
+        auto it = blanks.find(day.days);
+        if (it == blanks.end()) it = blanks.emplace(day.days, blankSession(survey, day)).first;
+        Record fastRecord, slowRecord;
+        RecordProblems fast = recordProblems(it->second, r, &fastRecord);
+        RecordProblems slow = problemsAnswerByAnswer(survey, r, slowRecord);
+        INFO("visit " << u << " (change " << u % 8 << ")");
+        REQUIRE(fast.notTaken == slow.notTaken);
+        REQUIRE(describe(fast.open) == describe(slow.open));
+        if (slow.notTaken.empty()) {
+            if (!(fastRecord.answers == slowRecord.answers)) {
+                REQUIRE(fastRecord.answers.size() == slowRecord.answers.size());
+                for (size_t k = 0; k < fastRecord.answers.size(); ++k) {
+                    const auto& fa = fastRecord.answers[k];
+                    const auto& sa = slowRecord.answers[k];
+                    if (fa == sa) continue;
+                    std::cout << "differs: " << fa.questionId << " " << kindName(fa.value.kind()) << " " << fa.value.toString()
+                              << " / " << sa.questionId << " " << kindName(sa.value.kind()) << " " << sa.value.toString()
+                              << " repeat " << fa.isRepeat << sa.isRepeat << " inst " << fa.instances.size() << " " << sa.instances.size() << "\n";
+                    if (fa.value.kind() == ValueKind::Number) std::cout << fa.value.asNumber() << " " << sa.value.asNumber() << "\n";
+                }
+            }
+            REQUIRE(fastRecord.answers == slowRecord.answers);
+            if (slow.open.empty()) ++valid;
+            else ++invalid;
+        } else {
+            ++notTaken;
+        }
+    }
+    // The comparison means something only if both kinds of visit were many.
+    std::cout << "validation paths compared on 500 visits: " << valid << " valid, " << invalid
+              << " with open problems, " << notTaken << " with answers not taken\n";
+    CHECK(valid >= 100);
+    CHECK(invalid >= 40);
+    CHECK(notTaken >= 50);
 }
