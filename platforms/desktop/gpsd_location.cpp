@@ -63,9 +63,13 @@ LocationReading GpsdLocation::capture(std::chrono::milliseconds timeout) {
         fix.longitude = f.longitude;
         fix.accuracyMetres = horizontalError(f);
         fix.unixTime = f.time.tv_sec > 0 ? int64_t(f.time.tv_sec) : 0;
+        // A receiver may report a position before it knows its accuracy or the date (an NMEA
+        // GGA sentence carries no date): wait a moment for a report that has both, and keep
+        // the most complete one seen.
+        auto known = [](const LocationFix& x) { return (x.accuracyMetres ? 1 : 0) + (x.unixTime > 0 ? 1 : 0); };
         bool first = !out.fix;
-        out.fix = fix;
-        if (fix.accuracyMetres) break;
+        if (first || known(fix) >= known(*out.fix)) out.fix = fix;
+        if (out.fix->accuracyMetres && out.fix->unixTime > 0) break;
         if (first) giveUpAt = std::min(deadline, Clock::now() + kAccuracyGrace);
     }
     gps_stream(&data, WATCH_DISABLE, nullptr);

@@ -461,11 +461,7 @@ TEST_CASE("text kept in a field that is not its answer holds Finalise until corr
     HeadlessImGui gui;
     FieldApp app(makeConfig(dir, clock));
     AppModel& model = app.model();
-    createStore(model);
-    model.setToday(testToday());
-    REQUIRE(model.startVisit(kFlagshipId));
-    auto answers = nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers" / "knitwear-complete.json"));
-    REQUIRE(model.applyAnswers(answers).empty());
+    openCompleteFlagshipVisit(model);
     REQUIRE(model.problems().empty());
     Position year = model.session()->find("year_started");
     double before = model.session()->answer(year.question).asNumber();

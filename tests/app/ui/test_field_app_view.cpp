@@ -187,11 +187,7 @@ TEST_CASE("every question of the flagship draws, in both languages and both them
     HeadlessImGui gui;
     FieldApp app(makeConfig(dir, clock));
     AppModel& model = app.model();
-    createStore(model);
-    model.setToday(testToday());
-    REQUIRE(model.startVisit(kFlagshipId));
-    auto answers = nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers" / "knitwear-complete.json"));
-    CHECK(model.applyAnswers(answers).empty());
+    openCompleteFlagshipVisit(model);
     for (const char* language : {"en", "hi"}) {
         model.setLanguage(language);
         model.setHighContrast(std::string(language) == "hi");

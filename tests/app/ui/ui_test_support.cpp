@@ -1,6 +1,7 @@
 #include "tests/app/ui/ui_test_support.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -38,6 +39,15 @@ void createStore(AppModel& model) {
     if (!model.createVault(kPassphrase, kPassphrase)) throw std::runtime_error("createVault refused: " + model.error());
     model.waitForTasks();
     if (!model.isUnlocked()) throw std::runtime_error("createVault failed: " + model.error());
+}
+
+void openCompleteFlagshipVisit(AppModel& model) {
+    createStore(model);
+    model.setToday(testToday());
+    if (!model.startVisit(kFlagshipId)) throw std::runtime_error("startVisit refused: " + model.error());
+    auto answers = nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers" / "knitwear-complete.json"));
+    if (auto refused = model.applyAnswers(answers); !refused.empty())
+        throw std::runtime_error("the complete answers were refused: " + refused.front().message);
 }
 
 void unlockStore(AppModel& model, const std::string& passphrase) {

@@ -36,6 +36,9 @@ FieldAppConfig makeConfig(const std::filesystem::path& dir, const FakeClock& clo
 // Creates the store through the model and waits for it.
 void createStore(AppModel& model);
 void unlockStore(AppModel& model, const std::string& passphrase = kPassphrase);
+// Creates the store, sets the test day, and opens a flagship visit holding every answer of
+// tests/data/answers/knitwear-complete.json (a complete, valid visit).
+void openCompleteFlagshipVisit(AppModel& model);
 
 // One ImGui context with a built default font atlas and no renderer.
 class HeadlessImGui {

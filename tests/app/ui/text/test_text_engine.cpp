@@ -522,11 +522,7 @@ TEST_CASE("every question and screen of the field app draws through the engine, 
     ShapedImGui gui;
     FieldApp app(makeConfig(dir, clock));
     AppModel& model = app.model();
-    createStore(model);
-    model.setToday(testToday());
-    REQUIRE(model.startVisit(kFlagshipId));
-    auto answers = nlohmann::json::parse(readText(std::filesystem::path(CK_TEST_DATA_DIR) / "answers" / "knitwear-complete.json"));
-    CHECK(model.applyAnswers(answers).empty());
+    openCompleteFlagshipVisit(model);
     auto frame = [&] {
         gui.drawn.clear();
         gui.lines.clear();
