@@ -636,7 +636,9 @@ ReportLayout defaultReportLayout(const Template& t) {
         {"data_quality", ReportPhrase::section_data_quality}};
     for (const auto& [topic, title] : topics) {
         if (std::string_view(topic) == "data_quality" || std::string_view(topic) == "comparison") continue;
-        auto keep = [&](const Indicator& i) { return std::string_view(topic) != "glance" || i.kind == IndicatorKind::Share; };
+        // A plain copy: clang 14 (the fuzz build) cannot capture a structured binding.
+        const std::string_view topicName = topic;
+        auto keep = [topicName](const Indicator& i) { return topicName != "glance" || i.kind == IndicatorKind::Share; };
         ReportTableSpec table = estimates(std::string(topic) + "_estimates", topic, ReportChartKind::None, keep);
         if (table.rows.empty()) continue;
         table.title = P(title);
