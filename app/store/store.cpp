@@ -584,17 +584,11 @@ void Store::insertDraft(const FormSession& session, const std::string& templateR
 }
 
 StoreResult<FormSession> Store::startVisit(std::string_view templateId, std::string_view version) {
-    requireUnlocked();
-    TemplateEntry* e = templateEntry(templateId, version);
-    if (!e)
-        return failure(StoreError::UnknownTemplate, "no template " + inQuotes(templateId) +
-                                                        (version.empty() ? "" : " version " + std::string(version)) +
-                                                        " has been imported");
-    auto survey = ensureLoaded(*e);
-    if (!survey) return survey.failure();
-    FormSession session(survey.value());
-    insertDraft(session, e->info.storeId, {});
-    return session;
+    // newVisit, stored at once as a draft (the app stores it with its first answer instead).
+    auto started = newVisit(templateId, version);
+    if (!started) return started;
+    insertDraft(started.value(), templateEntry(templateId, version)->info.storeId, {});
+    return started;
 }
 
 StoreResult<FormSession> Store::newVisit(std::string_view templateId, std::string_view version) {
