@@ -854,6 +854,7 @@ int HttpFront::listen(const std::string& address, int port) {
                                            : "cannot listen on " + where +
                                                  ": the port is in use or the address is not this machine's");
     d.listenFd = fd;
+    d.http.markServing(fd);
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     int bound = port;
@@ -884,6 +885,7 @@ void HttpFront::stop() {
         left.swap(d.returned);
     }
     for (auto& c : left) d.closeConnection(std::move(c));
+    d.http.markServing(INVALID_SOCKET);
     if (d.listenFd >= 0) {
         ::close(d.listenFd);
         d.listenFd = -1;

@@ -30,6 +30,11 @@ namespace ck::agg {
 class RoutedServer : public httplib::Server {
 public:
     using httplib::Server::process_request;
+    // httplib streams a response from a content provider only while its own listening socket
+    // is set (it reads INVALID_SOCKET as "shutting down" and sends no body). The front owns
+    // the sockets, so it marks the routed server as serving with its own listening socket
+    // while it runs; httplib never closes it (it closes only sockets its listen() made).
+    void markServing(socket_t listening) { svr_sock_ = listening; }
 };
 
 struct FrontLimits : ConnectionLimits {

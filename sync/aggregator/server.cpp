@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <iostream>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "sync/aggregator/http_front.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/report/report_tokens.h"
+#include "sync/aggregator/web_app_files.h"
 #include "tools/terminal/terminal_text.h"
 
 namespace ck::agg {
@@ -354,9 +356,88 @@ struct Server::Impl {
         });
     }
 
+    // The field app's web build: looked up in the table read at start (web_app_files.h), sent
+    // in the form the browser accepts, revalidated by ETag (the app's service worker keeps it
+    // offline; the server never lets a stale copy be used without asking).
+    void serveWebApp(const httplib::Request& req, httplib::Response& res) {
+        const WebAppFile* file = options.webApp->find(req.matches[1].str());
+        if (!file) {
+            t_note.errorCode = "no_such_file";
+            return sendText(res, 404, "No such file in the field app.");
+        }
+        res.set_header("ETag", file->etag);
+        res.set_header("Cache-Control", "no-cache");
+        res.set_header("Vary", "Accept-Encoding");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Referrer-Policy", "no-referrer");
+        res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+        res.set_header("Cross-Origin-Resource-Policy", "same-origin");
+        // The app runs its own code only: no inline script, no eval; WebAssembly compiles.
+        res.set_header("Content-Security-Policy",
+                       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+                       "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+                       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+        for (size_t i = 0, n = req.get_header_value_count("If-None-Match"); i < n; ++i) {
+            const std::string& tags = req.get_header_value("If-None-Match", i);
+            if (tags.find(file->etag) != std::string::npos || tags == "*") {
+                res.status = 304;
+                return;
+            }
+        }
+        AcceptedEncodings accepted = parseAcceptEncoding(req.get_header_value("Accept-Encoding"));
+        const std::string* body = &file->body;
+        if (accepted.brotli && !file->brotli.empty()) {
+            body = &file->brotli;
+            res.set_header("Content-Encoding", "br");
+        } else if (accepted.gzip && !file->gzip.empty()) {
+            body = &file->gzip;
+            res.set_header("Content-Encoding", "gzip");
+        }
+        res.status = 200;
+        // A provider with a known length: httplib sends it as it is (it compresses only
+        // bodies set whole or chunked providers), so no request costs a compression here.
+        res.set_content_provider(body->size(), file->contentType,
+                                 [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                     return sink.write(body->data() + offset, length);
+                                 });
+    }
+
+    // CORS for the protocol, for pages of the origins the operator named. Returns true when
+    // the request was a preflight and has been answered.
+    bool answerCrossOrigin(const httplib::Request& req, httplib::Response& res) {
+        if (options.allowedOrigins.empty() || req.path.rfind("/v1/", 0) != 0 || !req.has_header("Origin"))
+            return false;
+        const std::string& origin = req.get_header_value("Origin");
+        const bool allowed = std::find(options.allowedOrigins.begin(), options.allowedOrigins.end(), origin) !=
+                             options.allowedOrigins.end();
+        res.set_header("Vary", "Origin");
+        if (allowed) {
+            res.set_header("Access-Control-Allow-Origin", origin);
+            res.set_header("Access-Control-Expose-Headers", "Retry-After");
+        }
+        if (req.method != "OPTIONS") return false;
+        if (!allowed) {
+            t_note.errorCode = "origin_not_allowed";
+            sendText(res, 403, "Pages from " + terminalSafe(origin) +
+                                   " may not call this aggregator; its operator can allow them with --allow-origin.");
+            return true;
+        }
+        res.status = 204;
+        res.set_header("Access-Control-Allow-Methods", "GET, POST");
+        res.set_header("Access-Control-Allow-Headers", "Content-Type");
+        res.set_header("Access-Control-Max-Age", "600");
+        return true;
+    }
+
     void routes() {
         using proto::MessageType;
         httplib::Server& s = *http;
+        if (options.webApp) {
+            auto toApp = [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/app/", 302); };
+            s.Get("/", toApp);
+            s.Get("/app", toApp);
+            s.Get(R"(/app/(.*))", [this](const httplib::Request& req, httplib::Response& res) { serveWebApp(req, res); });
+        }
         s.Get("/v1/hello", [this](const httplib::Request&, httplib::Response& res) {
             res.set_content("clusterkit-aggregator protocol=" + std::to_string(proto::kProtocolVersion) +
                                 " name=" + ingest.options().aggregatorName + "\n",
@@ -385,6 +466,7 @@ struct Server::Impl {
         s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
             t_note = RequestNote{};
             RequestControl* control = currentRequest();
+            if (answerCrossOrigin(req, res)) return httplib::Server::HandlerResponse::Handled;
             auto refuse = [&](int status, proto::ErrorCode code, std::string message) {
                 res.set_header("Connection", "close");
                 if (control) control->closeAfter = true;

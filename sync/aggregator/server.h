@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sync/aggregator/ingest.h"
 
@@ -30,6 +31,7 @@ namespace ck::agg {
 
 class BaselineService;
 class ReportTokens;
+class WebAppFiles;
 
 // How connections are let in (see http_front.h): deadlines for each stage a connection goes
 // through before a worker takes its request, and caps on what one address can hold.
@@ -60,6 +62,13 @@ struct ServerOptions {
     // GET /v1/report is served when both are set (they must outlive the server).
     BaselineService* baseline = nullptr;
     const ReportTokens* reportTokens = nullptr;
+    // GET /app/... serves the field app's web build from these files (they must outlive the
+    // server); GET / leads there. Null: no web app, those paths answer 404.
+    const WebAppFiles* webApp = nullptr;
+    // Pages of these origins (scheme://host[:port], exactly) may call the protocol from a
+    // browser: CORS headers and preflight answers for /v1/. The app served from /app/ is the
+    // server's own origin and needs none of this.
+    std::vector<std::string> allowedOrigins;
 };
 
 class Server {

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/storage.h"
 #include "sync/aggregator/tls_certificate.h"
+#include "sync/aggregator/web_app_files.h"
 
 namespace {
 
@@ -27,12 +29,16 @@ using namespace ck::agg;
 constexpr const char* kUsage =
     "usage: ck-aggregator serve --data DIR [--listen ADDR:PORT] [--storage URL] [--http] [--allow-plain-http]\n"
     "                           [--threads N] [--rate R --burst B] [--max-body-bytes N]\n"
+    "                           [--web-app DIR] [--allow-origin ORIGIN ...]\n"
     "  --listen ADDR:PORT   where to listen (default 127.0.0.1 and the folder's port; [::1]:PORT for IPv6)\n"
     "  --storage URL        postgresql://... or a folder, instead of the data folder's configured storage\n"
     "  --http               plain HTTP (only on a loopback address unless --allow-plain-http)\n"
     "  --threads N          worker threads for complete requests (default 8)\n"
     "  --rate R --burst B   per device: R requests a second sustained, bursts of B (default 20 and 40)\n"
     "  --max-body-bytes N   largest request body accepted (default 8388608)\n"
+    "  --web-app DIR        serve the field app's web build (platforms/web) at /app/, read once at start\n"
+    "  --allow-origin O     let pages of origin O (https://host[:port]) call the protocol from a browser\n"
+    "                       (CORS; repeatable). The app served at /app/ needs none.\n"
     "The admin passphrase comes from CK_ADMIN_PASSPHRASE or is asked on the terminal.\n";
 
 int usage(const std::string& problem) {
@@ -73,10 +79,24 @@ bool parseListen(const std::string& text, std::string& address, int& port) {
     return true;
 }
 
+// An origin as browsers send it: scheme://host[:port], nothing after.
+bool validOrigin(const std::string& origin) {
+    size_t scheme = origin.find("://");
+    if (scheme == std::string::npos) return false;
+    std::string s = origin.substr(0, scheme);
+    if (s != "https" && s != "http") return false;
+    std::string rest = origin.substr(scheme + 3);
+    if (rest.empty()) return false;
+    for (char c : rest)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return false;
+    return true;
+}
+
 }  // namespace
 
 int runServe(const std::vector<std::string>& args) {
-    std::string dataDir, listen, storageUrl;
+    std::string dataDir, listen, storageUrl, webAppDir;
     bool http = false, allowPlain = false;
     ServerOptions options;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -113,6 +133,13 @@ int runServe(const std::vector<std::string>& args) {
             auto n = value(v) ? number(v) : std::nullopt;
             if (!n || *n < 1024) return usage("--max-body-bytes needs a number of bytes, at least 1024");
             options.maxBodyBytes = static_cast<size_t>(*n);
+        } else if (a == "--web-app") {
+            if (!value(webAppDir)) return usage("--web-app needs the folder of the built web app");
+        } else if (a == "--allow-origin") {
+            if (!value(v) || !validOrigin(v))
+                return usage("--allow-origin needs an origin such as https://forms.example.org or http://127.0.0.1:8080 "
+                             "(scheme, host and port only, no path)");
+            options.allowedOrigins.push_back(v);
         } else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;
@@ -199,12 +226,24 @@ int runServe(const std::vector<std::string>& args) {
             options.baseline = service;
         }
         options.reportTokens = &reportTokens;
+        // Read whole before serving: a folder that is not a built app stops serve here, with
+        // the reason, not at the first phone that asks.
+        std::optional<WebAppFiles> webApp;
+        if (!webAppDir.empty()) {
+            webApp = WebAppFiles::load(webAppDir);
+            options.webApp = &*webApp;
+        }
         Server server(ingest, options);
         server.start();
         std::string host = options.address.find(':') != std::string::npos ? "[" + options.address + "]" : options.address;
         std::cout << "serving " << (options.tls ? "https://" : "http://") << host << ":" << server.port();
         if (options.tls) std::cout << " (pin " << pin << ")";
-        std::cout << "\nstorage " << storage->describe() << "\nready" << std::endl;
+        std::cout << "\nstorage " << storage->describe();
+        if (webApp)
+            std::cout << "\nweb app " << webApp->count() << " files, " << webApp->bytes() / 1024 << " KiB ("
+                      << webApp->brotliBytes() / 1024 << " KiB brotli) at /app/"
+                      << (webApp->skipped() ? ", " + std::to_string(webApp->skipped()) + " hidden files or symlinks left out" : "");
+        std::cout << "\nready" << std::endl;
 
         int received = 0;
         sigwait(&stopSignals, &received);
