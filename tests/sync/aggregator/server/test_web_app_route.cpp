@@ -351,3 +351,24 @@ TEST_CASE("serve --allow-origin in Chromium: only the named origin's pages may c
     CHECK(other.logCount("POST /v1/updates") == 0);  // the browser never sent the POST
     CHECK(allowing.logCount("POST /v1/updates 400") == 1);
 }
+
+TEST_CASE("ck-aggregator serve: a web app folder that is not a build, or a bad origin, stops it with the reason",
+          "[sync][web][cli]") {
+    auto folder = test::scratchFolder(kSuite) / "data";
+    const std::string pass = "web app cli test passphrase 2026";
+    const std::string env = "CK_ADMIN_PASSPHRASE=" + test::shellQuote(pass) + " ";
+    const std::string bin = test::shellQuote(CK_AGGREGATOR_BIN);
+    test::CommandRun init = test::runCommand(env + bin + " init --test-kdf --data " + test::shellQuote(folder.string()));
+    REQUIRE(init.status == 0);
+    fs::path empty = folder.parent_path() / "empty-web";
+    fs::create_directories(empty);
+    test::CommandRun noIndex = test::runCommand(env + "timeout 20 " + bin + " serve --data " + test::shellQuote(folder.string()) +
+                                                " --listen 127.0.0.1:0 --web-app " + test::shellQuote(empty.string()));
+    CHECK(noIndex.status == 2);
+    CHECK(noIndex.err.find("has no index.html") != std::string::npos);
+    CHECK(noIndex.out.find("ready") == std::string::npos);
+    test::CommandRun badOrigin = test::runCommand(env + bin + " serve --data " + test::shellQuote(folder.string()) +
+                                                  " --allow-origin 'https://forms.example.org/app/'");
+    CHECK(badOrigin.status == 2);
+    CHECK(badOrigin.err.find("--allow-origin needs an origin") != std::string::npos);
+}
