@@ -3,6 +3,7 @@
 // language; a sentence whose figure is hidden is not said; money reads one way everywhere.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -177,6 +178,49 @@ TEST_CASE("headings, notes, sentences and page words follow the language", "[rep
         BaselineReport xx = buildBaselineReport(*b->rollup, b->geo, request(*b, "xx"));
         CHECK(xx.sections[0].title == en.sections[0].title);
         CHECK(xx.words.language == "en");
+    }
+}
+
+TEST_CASE("the flagship's report speaks every language the template declares", "[report][layout]") {
+    // Marathi and Bengali have no built-in report words: the template gives them all, and every
+    // heading, note, sentence, method note and figure word of the report comes out in that language.
+    const Built& b = flagship();
+    const ck::ReportLayout& layout = *b.survey->report.layout;
+    const auto& langs = b.survey->languages;
+    for (const char* want : {"mr", "bn"}) CHECK(std::find(langs.begin(), langs.end(), want) != langs.end());
+    BaselineReport en = buildBaselineReport(*b.rollup, b.geo, request(b, "en"));
+    for (size_t l = 1; l < langs.size(); ++l) {
+        INFO(langs[l]);
+        BaselineReport r = buildBaselineReport(*b.rollup, b.geo, request(b, langs[l]));
+        CHECK(r.words.language == langs[l]);
+        CHECK(r.title != en.title);
+        CHECK(r.words.methodNotes == layout.phrase(ck::ReportPhrase::page_method_notes, l));
+        CHECK(r.words.methodNotes != en.words.methodNotes);
+        CHECK(r.words.figures.lakh == layout.phrase(ck::ReportPhrase::figure_lakh, l));
+        REQUIRE(r.methodNotes.size() == en.methodNotes.size());
+        for (size_t k = 0; k < r.methodNotes.size(); ++k) CHECK(r.methodNotes[k] != en.methodNotes[k]);
+        REQUIRE(r.sections.size() == en.sections.size());
+        std::string words = r.title + r.scopeLabel;
+        for (const auto& n : r.methodNotes) words += n;
+        for (size_t i = 0; i < r.sections.size(); ++i) {
+            INFO(r.sections[i].id);
+            CHECK(r.sections[i].title != en.sections[i].title);
+            // The same sentences are said (each figure shown in one language is shown in all).
+            REQUIRE(r.sections[i].highlights.size() == en.sections[i].highlights.size());
+            for (size_t h = 0; h < r.sections[i].highlights.size(); ++h) CHECK(r.sections[i].highlights[h] != en.sections[i].highlights[h]);
+            REQUIRE(r.sections[i].tables.size() == en.sections[i].tables.size());
+            words += r.sections[i].title;
+            for (const auto& h : r.sections[i].highlights) words += h;
+            for (size_t t = 0; t < r.sections[i].tables.size(); ++t) {
+                const Table& tt = r.sections[i].tables[t];
+                CHECK(tt.title != en.sections[i].tables[t].title);
+                words += tt.title + tt.note;
+                for (const auto& c : tt.columns) words += c;
+            }
+        }
+        // Every placeholder was filled.
+        CHECK(words.find('{') == std::string::npos);
+        CHECK(words.find('}') == std::string::npos);
     }
 }
 
