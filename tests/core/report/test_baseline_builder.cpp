@@ -296,6 +296,59 @@ TEST_CASE("labels follow the requested language, falling back to the default", "
     CHECK(row(table(buildBaselineReport(*f.rollup, f.geo, req), "outcomes"), "exporter_share").label == "Exporter share");
 }
 
+// Tamil and Gujarati are data (the template's texts and its layout phrases, FORMAT.md): every
+// word the report prints around its figures comes out in that script, none falls back to English.
+TEST_CASE("the flagship's report reads in Tamil and Gujarati: headings, sentences, notes and page words", "[report]") {
+    const Fixture& f = fixture();
+    const BaselineReport english = buildBaselineReport(*f.rollup, f.geo, requestFor(ScopeLevel::Cluster, f.cluster));
+    // True when the UTF-8 text has a code point in [first, last] (the script's Unicode block).
+    auto inScript = [](const std::string& s, char32_t first, char32_t last) {
+        for (size_t i = 0; i < s.size();) {
+            unsigned char c = static_cast<unsigned char>(s[i]);
+            size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            char32_t cp = n == 1 ? c : c & (0x7F >> n);
+            for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+            if (cp >= first && cp <= last) return true;
+            i += n;
+        }
+        return false;
+    };
+    std::set<std::string> indicatorIds;
+    for (const auto& ind : f.survey->indicators) indicatorIds.insert(ind.id);
+    for (const auto& [language, first, last] : {std::tuple{"ta", U'\u0B80', U'\u0BFF'}, std::tuple{"gu", U'\u0A80', U'\u0AFF'}}) {
+        ReportRequest req = requestFor(ScopeLevel::Cluster, f.cluster);
+        req.language = language;
+        BaselineReport r = buildBaselineReport(*f.rollup, f.geo, req);
+        REQUIRE(r.sections.size() == english.sections.size());
+        const PageWords& w = r.words;
+        std::vector<std::string> texts{r.title, w.templateLabel, w.built, w.visited, w.interviewed, w.response, w.weighted,
+                                       w.sample, w.methodNotes, w.inputsHash, w.notRecorded, w.interval, w.nothing,
+                                       w.figures.lakh, w.figures.crore, w.figures.to, w.figures.caution};
+        texts.insert(texts.end(), r.methodNotes.begin(), r.methodNotes.end());
+        size_t highlights = 0;
+        for (size_t i = 0; i < r.sections.size(); ++i) {
+            const Section& s = r.sections[i];
+            CHECK(s.title != english.sections[i].title);
+            texts.push_back(s.title);
+            texts.insert(texts.end(), s.highlights.begin(), s.highlights.end());
+            highlights += s.highlights.size();
+            for (const Table& t : s.tables) {
+                texts.push_back(t.title);
+                if (!t.note.empty()) texts.push_back(t.note);
+                texts.insert(texts.end(), t.columns.begin(), t.columns.end());
+                for (const Row& row : t.rows)
+                    if (indicatorIds.count(row.key)) texts.push_back(row.label);
+            }
+        }
+        CHECK(highlights > 0);
+        CHECK(texts.size() > 100);
+        for (const std::string& text : texts) {
+            INFO(language << ": " << text);
+            CHECK(inScript(text, first, last));
+        }
+    }
+}
+
 TEST_CASE("data quality counts the report's flags and lists every suppressed cell", "[report]") {
     const Fixture& f = fixture();
     BaselineReport r = buildBaselineReport(*f.rollup, f.geo, requestFor(ScopeLevel::Cluster, f.cluster));
