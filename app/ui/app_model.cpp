@@ -22,7 +22,6 @@ namespace ck {
 namespace {
 
 constexpr const char* kStoreFileName = "officer.ckstore";
-constexpr const char* kSettingsFileName = "settings.json";
 constexpr double kNever = 1e9;
 constexpr std::uintmax_t kMaxPhotoBytes = 20u * 1024 * 1024;
 
@@ -157,7 +156,7 @@ AppModel::AppModel(FieldAppConfig config) : m_config(std::move(config)) {
     }
     std::error_code ec;
     std::filesystem::create_directories(m_config.dataDir, ec);
-    m_settings = loadAppSettings(m_config.dataDir / kSettingsFileName);
+    m_settings = loadAppSettings(appSettingsFile(m_config.dataDir));
     m_screen = storeExists() ? Screen::Unlock : Screen::FirstRun;
     m_lastActivity = m_config.clock();
 }
@@ -966,7 +965,7 @@ void AppModel::setToday(Date today) {
 // --- settings ---
 
 void AppModel::persistSettings() {
-    if (!saveAppSettings(m_config.dataDir / kSettingsFileName, m_settings))
+    if (!saveAppSettings(appSettingsFile(m_config.dataDir), m_settings))
         m_error = ui(Text::SettingsNotSaved) + m_config.dataDir.string();
 }
 
@@ -988,6 +987,12 @@ void AppModel::setIdleLockMinutes(int minutes) {
     minutes = std::clamp(minutes, 0, kMaxIdleLockMinutes);
     if (minutes == m_settings.idleLockMinutes) return;
     m_settings.idleLockMinutes = minutes;
+    persistSettings();
+}
+
+void AppModel::setWindowPlacement(const WindowPlacement& window) {
+    if (window.width <= 0 || window.height <= 0 || window == m_settings.window) return;
+    m_settings.window = window;
     persistSettings();
 }
 

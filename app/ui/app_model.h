@@ -191,6 +191,8 @@ public:
     void setTextScale(float scale);
     void setHighContrast(bool on);
     void setIdleLockMinutes(int minutes);
+    // The platform's window as it is being closed (kept in settings.json for the next start).
+    void setWindowPlacement(const WindowPlacement& window);
     int fontGeneration() const { return m_fontGeneration; }
 
     // --- enrolment and outbox ---

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -25,6 +26,16 @@ AppSettings loadAppSettings(const std::filesystem::path& file) {
         s.idleLockMinutes = std::clamp(it->get<int>(), 0, kMaxIdleLockMinutes);
     if (auto it = j.find("aggregator_address"); it != j.end() && it->is_string())
         s.aggregatorAddress = it->get<std::string>();
+    if (auto it = j.find("window"); it != j.end() && it->is_object()) {
+        // Only a whole, positive size is kept; the platform clamps it to the screen.
+        auto number = [&](const char* key) -> std::optional<int> {
+            auto v = it->find(key);
+            if (v == it->end() || !v->is_number_integer()) return std::nullopt;
+            return static_cast<int>(std::clamp(v->get<long long>(), -100000ll, 100000ll));
+        };
+        auto x = number("x"), y = number("y"), w = number("width"), h = number("height");
+        if (x && y && w && h && *w > 0 && *h > 0) s.window = {*x, *y, *w, *h};
+    }
     if (auto it = j.find("positions"); it != j.end() && it->is_object()) {
         for (const auto& [visit, p] : it->items()) {
             if (!p.is_object() || !p.contains("question") || !p["question"].is_string()) continue;
@@ -44,6 +55,8 @@ bool saveAppSettings(const std::filesystem::path& file, const AppSettings& s) {
     j["high_contrast"] = s.highContrast;
     j["idle_lock_minutes"] = s.idleLockMinutes;
     j["aggregator_address"] = s.aggregatorAddress;
+    if (s.window.width > 0 && s.window.height > 0)
+        j["window"] = {{"x", s.window.x}, {"y", s.window.y}, {"width", s.window.width}, {"height", s.window.height}};
     j["positions"] = nlohmann::json::object();
     for (const auto& [visit, p] : s.positions) j["positions"][visit] = {{"question", p.questionId}, {"instance", p.instance}};
     auto tmp = file;

@@ -13,6 +13,14 @@ struct SavedPosition {
     int instance = 0;
 };
 
+// The desktop window as it was last closed, in screen coordinates (the platform clamps it to
+// the monitor it opens on). width 0 = never saved: the window fits the screen.
+struct WindowPlacement {
+    int x = 0, y = 0;
+    int width = 0, height = 0;
+    bool operator==(const WindowPlacement&) const = default;
+};
+
 struct AppSettings {
     std::string language = "en";  // a template language code; falls back to the default
     float textScale = 1.0f;        // 1.0 = normal; kept within [kMinTextScale, kMaxTextScale]
@@ -20,11 +28,15 @@ struct AppSettings {
     int idleLockMinutes = 5;       // 0 = never lock by itself
     std::string aggregatorAddress;
     std::map<std::string, SavedPosition> positions;  // by visit id
+    WindowPlacement window;
 };
 
 inline constexpr float kMinTextScale = 0.8f;
 inline constexpr float kMaxTextScale = 2.0f;
 inline constexpr int kMaxIdleLockMinutes = 240;
+
+// dataDir/settings.json: the platform reads the window placement from it before the app starts.
+inline std::filesystem::path appSettingsFile(const std::filesystem::path& dataDir) { return dataDir / "settings.json"; }
 
 // Missing or unreadable file: the defaults (a damaged settings file must not stop the app).
 AppSettings loadAppSettings(const std::filesystem::path& file);

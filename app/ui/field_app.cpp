@@ -4,6 +4,10 @@
 #include "app/ui/screens/screens.h"
 #include "app/ui/widgets.h"
 
+#include <algorithm>
+#include <iterator>
+#include <vector>
+
 #include <imgui_internal.h>
 
 // Fonts: the platform loads the fonts of assets/fonts/scripts.json at textScale() x the
@@ -48,46 +52,108 @@ bool officerDidSomething(const ImGuiIO& io) {
     return false;
 }
 
+struct Tab {
+    const char* label;  // the fixed id (tab_Sync for the tests); `words` is what shows
+    Text words;
+    Screen screen;
+};
+const Tab kTabs[] = {{"Visits", Text::NavVisits, Screen::Visits},
+                     {"Form", Text::NavForm, Screen::Form},
+                     {"Sync", Text::NavSync, Screen::Sync},
+                     {"Enrolment", Text::NavEnrolment, Screen::Enrolment},
+                     {"Settings", Text::NavSettings, Screen::Settings}};
+
+// The tab a screen belongs to (review is part of the form, a passphrase change of settings).
+Screen tabOf(Screen screen) {
+    if (screen == Screen::Review) return Screen::Form;
+    if (screen == Screen::ChangePassphrase) return Screen::Settings;
+    return screen;
+}
+
+struct Language {
+    const char* label;  // visible words###fixed id
+    const char* code;
+    const char* item;   // the name the tests know it by
+};
+const Language kLanguages[] = {{"English###english", "en", "lang_en"},
+                               {"\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi", "hi", "lang_hi"}};  // हिन्दी
+
+// The bar on every screen: the screens, Lock, and the language at any moment, even
+// mid-question (answers stay in the session). When it does not fit on one line (a phone in
+// portrait, the largest text) the screens fold into a menu under the current screen's name,
+// so Lock and the languages always stay on screen.
 void drawTopBar(AppModel& model, UiState& ui) {
-    float s = model.settings().textScale;
-    ImGui::TextUnformatted("ClusterKit");
-    ImGui::SameLine();
-    if (model.isUnlocked() && !model.busy()) {
-        struct Tab {
-            const char* label;  // the fixed id (tab_Sync for the tests); `words` is what shows
-            Text words;
-            Screen screen;
-        };
-        // The form tab only while a visit is open; the others always.
-        const Tab tabs[] = {{"Visits", Text::NavVisits, Screen::Visits},
-                            {"Form", Text::NavForm, Screen::Form},
-                            {"Sync", Text::NavSync, Screen::Sync},
-                            {"Enrolment", Text::NavEnrolment, Screen::Enrolment},
-                            {"Settings", Text::NavSettings, Screen::Settings}};
-        for (const auto& tab : tabs) {
-            if (tab.screen == Screen::Form && !model.session()) continue;
+    const float s = model.settings().textScale;
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    const bool withTabs = model.isUnlocked() && !model.busy();
+    std::vector<const Tab*> tabs;
+    std::vector<std::string> words;
+    if (withTabs) {
+        for (const auto& tab : kTabs) {
+            if (tab.screen == Screen::Form && !model.session()) continue;  // the form only while a visit is open
+            tabs.push_back(&tab);
+            words.push_back(model.ui(tab.words, tab.label));
+        }
+    }
+    const std::string lockLabel = model.ui(Text::NavLock, "lock");
+    float tail = 0;  // Lock and the languages
+    if (withTabs) tail += bigButtonWidth(lockLabel.c_str(), s) + spacing;
+    for (const auto& lang : kLanguages) tail += bigButtonWidth(lang.label, s) + spacing;
+    float full = ImGui::CalcTextSize("ClusterKit").x + tail;
+    for (const auto& w : words) full += bigButtonWidth(w.c_str(), s) + spacing;
+    const bool fold = withTabs && full > ImGui::GetContentRegionAvail().x;
+
+    if (!fold) {
+        ImGui::TextUnformatted("ClusterKit");
+        for (size_t i = 0; i < tabs.size(); ++i) {
+            const Tab& tab = *tabs[i];
             ImGui::PushID(int(tab.screen));
-            ImGui::SameLine();
-            bool current = model.screen() == tab.screen;
+            sameLineIfFits(bigButtonWidth(words[i].c_str(), s));
+            bool current = tabOf(model.screen()) == tab.screen;
             if (current) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-            if (bigButton(model.ui(tab.words, tab.label).c_str(), s)) model.show(tab.screen);
+            if (bigButton(words[i].c_str(), s)) model.show(tab.screen);
             recordItem(ui, std::string("tab_") + tab.label);  // tab_Sync, tab_Enrolment, ...
             if (current) ImGui::PopStyleColor();
             ImGui::PopID();
         }
-        ImGui::SameLine();
-        if (bigButton(model.ui(Text::NavLock, "lock").c_str(), s)) model.lock();
+    } else {
+        // The current screen's name with a down arrow; the menu lists every screen.
+        std::string current = words.front();
+        for (size_t i = 0; i < tabs.size(); ++i)
+            if (tabs[i]->screen == tabOf(model.screen())) current = words[i];
+        const float arrow = ImGui::GetFontSize();
+        const std::string menuLabel = current + "###screens_menu";
+        if (bigButton(menuLabel.c_str(), s, bigButtonWidth(menuLabel.c_str(), s) + 2 * arrow)) ImGui::OpenPopup("screens");
+        recordItem(ui, "screens_menu");
+        const ImVec2 max = ImGui::GetItemRectMax(), min = ImGui::GetItemRectMin();
+        ImGui::RenderArrow(ImGui::GetWindowDrawList(), ImVec2(max.x - arrow * 1.5f, (min.y + max.y - arrow) / 2),
+                           ImGui::GetColorU32(ImGuiCol_Text), ImGuiDir_Down);
+        if (ImGui::BeginPopup("screens")) {
+            float width = 0;
+            for (const auto& w : words) width = std::max(width, bigButtonWidth(w.c_str(), s));
+            for (size_t i = 0; i < tabs.size(); ++i) {
+                ImGui::PushID(int(tabs[i]->screen));
+                if (bigButton(words[i].c_str(), s, width)) {
+                    model.show(tabs[i]->screen);
+                    ImGui::CloseCurrentPopup();
+                }
+                recordItem(ui, std::string("tab_") + tabs[i]->label);
+                ImGui::PopID();
+            }
+            ImGui::EndPopup();
+        }
+    }
+    if (withTabs) {
+        sameLineIfFits(bigButtonWidth(lockLabel.c_str(), s));
+        if (bigButton(lockLabel.c_str(), s)) model.lock();
         recordItem(ui, "lock");
     }
-    // Language at any moment, even mid-question: answers stay in the session.
-    ImGui::SameLine();
-    if (bigButtonEnabled("English###english", model.languageCode() != "en", s)) model.setLanguage("en");
-    recordItem(ui, "lang_en");
-    ImGui::SameLine();
-    if (bigButtonEnabled("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi",  // हिन्दी
-                         model.languageCode() != "hi", s))
-        model.setLanguage("hi");
-    recordItem(ui, "lang_hi");
+    for (size_t i = 0; i < std::size(kLanguages); ++i) {
+        const Language& lang = kLanguages[i];
+        sameLineIfFits(bigButtonWidth(lang.label, s));
+        if (bigButtonEnabled(lang.label, model.languageCode() != lang.code, s)) model.setLanguage(lang.code);
+        recordItem(ui, lang.item);
+    }
     ImGui::Separator();
 }
 

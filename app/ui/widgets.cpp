@@ -27,9 +27,14 @@ ImGuiID g_lastButtonId = 0;
 std::string g_lastButtonLabel;
 }  // namespace
 
+float bigButtonWidth(const char* label, float textScale) {
+    return std::max(ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x + 24 * textScale,
+                    touchHeight(textScale));
+}
+
 bool bigButton(const char* label, float textScale, float width) {
     ImVec2 size(width, touchHeight(textScale));
-    if (width == 0) size.x = std::max(ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x + 24 * textScale, size.y);
+    if (width == 0) size.x = bigButtonWidth(label, textScale);
     if (width < 0) size.x = ImGui::GetContentRegionAvail().x;
     bool pressed = ImGui::Button(label, size);
     g_lastButtonId = ImGui::GetItemID();
@@ -43,6 +48,33 @@ bool bigButtonEnabled(const char* label, bool enabled, float textScale, float wi
     bool pressed = bigButton(label, textScale, width);
     if (!enabled) ImGui::EndDisabled();
     return pressed && enabled;
+}
+
+bool narrowLayout() {
+    // The whole window's width, so a screen and the panes inside it agree.
+    return ImGui::GetMainViewport()->WorkSize.x < kNarrowLayoutEms * ImGui::GetFontSize();
+}
+
+void sameLineIfFits(float width) {
+    // The right edge of the line: the window's content, or the table cell being drawn.
+    const float right = ImGui::GetContentRegionMaxAbs().x;
+    const float after = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+    if (after + width <= right + 0.5f) ImGui::SameLine();
+}
+
+int flowLines(const std::vector<float>& widths, float avail) {
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    int lines = 0;
+    float used = 0;
+    for (float w : widths) {
+        if (lines == 0 || used + spacing + w > avail + 0.5f) {
+            ++lines;
+            used = w;
+        } else {
+            used += spacing + w;
+        }
+    }
+    return lines;
 }
 
 void recordItem(UiState& ui, std::string_view name, std::string_view text) {

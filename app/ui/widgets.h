@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <imgui.h>
 
@@ -55,8 +56,24 @@ std::string localTime(int64_t unixSeconds, const char* format = "%Y-%m-%d %H:%M"
 float touchHeight(float textScale);
 // A button at least touchHeight() tall; `width` 0 = fit the label, -1 = fill the line.
 bool bigButton(const char* label, float textScale, float width = 0);
+// The width bigButton() gives `label` when `width` is 0.
+float bigButtonWidth(const char* label, float textScale);
 // Same, drawn greyed out and never pressed when `enabled` is false.
 bool bigButtonEnabled(const char* label, bool enabled, float textScale, float width = 0);
+// Layout for every window size (a 720 px wide phone in portrait, a laptop, the largest text):
+// below this width, in font heights (about 940 px at normal text, 1870 px at the largest), a
+// screen uses its narrow layout: panes stack, tables keep their main columns, the top bar
+// folds its screens into a menu.
+inline constexpr float kNarrowLayoutEms = 52.0f;
+// True when the app's window is narrower than kNarrowLayoutEms font heights.
+bool narrowLayout();
+// Call in place of ImGui::SameLine() before an item `width` wide: it stays on the line when it
+// fits in what is left of the line (of the table cell), else it starts the next line.
+void sameLineIfFits(float width);
+// The lines that items of these widths take when laid out with sameLineIfFits() in `avail`
+// pixels: a pinned footer reserves its height from it before its items are drawn.
+int flowLines(const std::vector<float>& widths, float avail);
+
 // Records the last item's rect under `name` for tests (itemRect()); `text`, when given, is
 // kept as its label (a message's words, for the tests that check them).
 void recordItem(UiState& ui, std::string_view name, std::string_view text = {});

@@ -14,7 +14,8 @@
 //                           rendered frame (Y: building the UI, the rest: GL and swap);
 //                           at exit "ck-bench text ..." (shaping counts, TextEngine::stats).
 //   CK_TEST_LAYOUT_FILE=F   after each rendered frame, write to F the rects of the widgets
-//   CK_TEST_LAYOUT_NAMES=a,b  named a, b, ... (FieldApp::itemRect), "name x0 y0 x1 y1" a line.
+//   CK_TEST_LAYOUT_NAMES=a,b  named a, b, ... (FieldApp::itemRect), "name x0 y0 x1 y1" a line,
+//                           after a first line "window 0 0 W H" (the window's size).
 //   CK_TEST_GLYPH_FILE=F    after each rendered frame, write to F the glyphs drawn for each
 //                           line of text (FontAtlas::startGlyphLog), to compare with hb-shape.
 #include <algorithm>
@@ -36,11 +37,14 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 
+#include "app/ui/app_model.h"
+#include "app/ui/app_settings.h"
 #include "app/ui/field_app.h"
 #include "platforms/desktop/desktop_options.h"
 #include "platforms/desktop/font_atlas.h"
 #include "platforms/desktop/glfw_input.h"
 #include "platforms/desktop/gpsd_location.h"
+#include "platforms/desktop/window_placement.h"
 
 namespace {
 
@@ -91,8 +95,11 @@ public:
     }
     void write(const ck::FieldApp& app) {
         if (m_file.empty()) return;
-        std::string text;
+        // The window's own size first: the tests check that named widgets lie inside it.
         char line[512];
+        const ImVec2 display = ImGui::GetIO().DisplaySize;
+        std::snprintf(line, sizeof line, "window 0 0 %.0f %.0f\n", display.x, display.y);
+        std::string text = line;
         for (const auto& name : m_names) {
             if (auto r = app.itemRect(name)) {
                 std::snprintf(line, sizeof line, "%s %.0f %.0f %.0f %.0f\n", name.c_str(), r->x0, r->y0, r->x1, r->y1);
@@ -140,6 +147,28 @@ private:
 
 void glfwError(int code, const char* what) { std::fprintf(stderr, "clusterkit: GLFW error %d: %s\n", code, what); }
 
+// The monitors' work areas, the primary first (a display without monitor information: one
+// laptop-sized area, so the window opens at its default size).
+std::vector<ck::desktop::WorkArea> workAreas() {
+    std::vector<ck::desktop::WorkArea> areas;
+    int count = 0;
+    GLFWmonitor** monitors = glfwGetMonitors(&count);
+    GLFWmonitor* primary = glfwGetPrimaryMonitor();
+    for (int i = 0; i < count; ++i) {
+        ck::desktop::WorkArea a;
+        glfwGetMonitorWorkarea(monitors[i], &a.x, &a.y, &a.width, &a.height);
+        float xs = 1.0f, ys = 1.0f;
+        glfwGetMonitorContentScale(monitors[i], &xs, &ys);
+        a.contentScale = std::max(xs, ys);
+        if (a.width <= 0 || a.height <= 0) continue;
+        if (monitors[i] == primary) areas.insert(areas.begin(), a);
+        else areas.push_back(a);
+    }
+    if (areas.empty())
+        areas.push_back({0, 0, ck::desktop::kDefaultWindowWidth, ck::desktop::kDefaultWindowHeight, 1.0f});
+    return areas;
+}
+
 float contentScaleOf(GLFWwindow* window) {
     float xs = 1.0f, ys = 1.0f;
     glfwGetWindowContentScale(window, &xs, &ys);
@@ -162,13 +191,20 @@ int run(const ck::desktop::DesktopOptions& options) {
     const double glfwMs = secondsSince(started) * 1000.0;
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
-    glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
-    GLFWwindow* window = glfwCreateWindow(1280, 800, "ClusterKit", nullptr, nullptr);
+    // The size it last had (the content scale is in it already), else one that fits the screen;
+    // placed before it is shown, so it never appears at another size first.
+    const ck::WindowPlacement place = ck::desktop::placeWindow(
+        ck::loadAppSettings(ck::appSettingsFile(options.app.dataDir)).window, workAreas());
+    glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_FALSE);
+    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+    GLFWwindow* window = glfwCreateWindow(place.width, place.height, "ClusterKit", nullptr, nullptr);
     if (!window) {
         std::fprintf(stderr, "clusterkit: could not open an OpenGL 3 window\n");
         glfwTerminate();
         return 1;
     }
+    glfwSetWindowPos(window, place.x, place.y);
+    glfwShowWindow(window);
     glfwMakeContextCurrent(window);
     glfwSwapInterval(1);
 
@@ -270,6 +306,13 @@ int run(const ck::desktop::DesktopOptions& options) {
                 std::fprintf(stderr, "ck-bench frame-ms %.3f ui-ms %.3f\n", secondsSince(frameStart) * 1000.0, uiMs);
             }
             firstSwap = false;
+        }
+        {
+            // Kept for the next start (a minimised window keeps the size it had before).
+            ck::WindowPlacement closed;
+            glfwGetWindowPos(window, &closed.x, &closed.y);
+            glfwGetWindowSize(window, &closed.width, &closed.height);
+            if (!glfwGetWindowAttrib(window, GLFW_ICONIFIED)) app.model().setWindowPlacement(closed);
         }
         app.prepareToQuit();
         if (bench && fonts.textEngine()) {

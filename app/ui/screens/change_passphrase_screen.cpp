@@ -25,8 +25,9 @@ void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
         wipe(ui.newPassphrase);
         wipe(ui.confirmPassphrase);
     }
-    ImGui::SameLine();
-    if (bigButton(model.ui(Text::BackToSettings, "back").c_str(), s)) model.show(Screen::Settings);
+    const std::string back = model.ui(Text::BackToSettings, "back");
+    sameLineIfFits(bigButtonWidth(back.c_str(), s));
+    if (bigButton(back.c_str(), s)) model.show(Screen::Settings);
 }
 
 }  // namespace ck

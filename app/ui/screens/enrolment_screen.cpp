@@ -21,6 +21,11 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
         ui.enrolAddressLoaded = true;
     }
     auto settings = model.syncSettings();
+    // Everything above Enrol scrolls (by finger too); Enrol stays pinned at the bottom, on
+    // screen on a phone and at the largest text.
+    const float footer = touchHeight(s) + ImGui::GetStyle().ItemSpacing.y;
+    // (A child clipped away still takes its items, so they are drawn whatever BeginChild says.)
+    ImGui::BeginChild("enrolment", ImVec2(0, -footer), false);
     if (settings) {
         ImGui::TextWrapped("This device is enrolled with %s as officer %s, cluster %s.",
                            settings->aggregatorName.empty() ? "the aggregator" : settings->aggregatorName.c_str(),
@@ -101,6 +106,12 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     bool https = ui.enrolAddress.rfind("https://", 0) == 0;
     bool complete = !ui.enrolAddress.empty() && !ui.enrolCode.empty() && (!https || !ui.enrolPin.empty());
     bool withString = !ui.enrolString.empty();
+    if (!withString && !complete)
+        hintText(https && ui.enrolPin.empty() && !ui.enrolCode.empty()
+                     ? "Type the server key too: it proves the device talks to your aggregator and nobody else."
+                     : "Paste the enrolment string, or type the address and code (and the server key for an https:// address).");
+    dragToScroll();
+    ImGui::EndChild();
     if (bigButtonEnabled(model.ui(Text::Enrol, "enrol").c_str(), (withString || complete) && !model.busy() && !model.syncing(), s)) {
         // The string when there is one; a typo in it is refused with the group to fix, and
         // the text stays as typed.
@@ -108,10 +119,6 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
         else model.enrol(ui.enrolAddress, ui.enrolPin, ui.enrolCode, ui.enrolLabel);
     }
     recordItem(ui, "enrol");
-    if (!withString && !complete)
-        hintText(https && ui.enrolPin.empty() && !ui.enrolCode.empty()
-                     ? "Type the server key too: it proves the device talks to your aggregator and nobody else."
-                     : "Paste the enrolment string, or type the address and code (and the server key for an https:// address).");
 }
 
 }  // namespace ck

@@ -174,8 +174,8 @@ void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Valu
     }
     const Value& now = f.session.answer(at.question, at.instance);
     if (q.type == QuestionType::Money && now.kind() == ValueKind::Number) {
-        ImGui::SameLine();
         std::string words = rupeesInWords(now.asNumber(), f.model.languageCode());
+        sameLineIfFits(ImGui::CalcTextSize(words.c_str()).x);
         ImGui::TextUnformatted(words.c_str());
         recordItem(f.ui, "money_words", words);
     }
@@ -206,8 +206,9 @@ void drawDateAnswer(FormContext& f, Position at, const Value& current) {
         }
     }
     recordItem(f.ui, "answer");
-    ImGui::SameLine();
-    if (bigButton(f.label(Text::Today, "today").c_str(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value::date(f.session.today())));
+    const std::string today = f.label(Text::Today, "today");
+    sameLineIfFits(bigButtonWidth(today.c_str(), f.s));
+    if (bigButton(today.c_str(), f.s)) noteResult(f.ui, at, f.model.answer(at, Value::date(f.session.today())));
 }
 
 void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& current) {
@@ -311,13 +312,13 @@ void drawGps(FormContext& f, Position at, const Value& current) {
         hintText(f.t(Text::NoLocationSource));
     }
     bool changed = false;
-    ImGui::SetNextItemWidth(240 * f.s);
+    ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::Latitude, "lat").c_str(), "11.1271", &ui.gpsLat);
     recordItem(ui, "gps_lat");
-    ImGui::SetNextItemWidth(240 * f.s);
+    ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::Longitude, "lon").c_str(), "77.3398", &ui.gpsLon);
     recordItem(ui, "gps_lon");
-    ImGui::SetNextItemWidth(240 * f.s);
+    ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::AccuracyMetres, "accuracy").c_str(), f.t(Text::AccuracyOptional),
                                         &ui.gpsAccuracy);
     recordItem(ui, "gps_accuracy");
@@ -404,16 +405,18 @@ void drawQuestion(FormContext& f, Position at) {
                 noteResult(f.ui, at, f.model.answer(at, Value::dontKnow()));
             }
             recordItem(f.ui, "dont_know");
-            ImGui::SameLine();
-            if (bigButtonEnabled(f.label(Text::RefusedAnswer, "refused").c_str(), current.kind() != ValueKind::Refused, f.s)) {
+            const std::string refused = f.label(Text::RefusedAnswer, "refused");
+            sameLineIfFits(bigButtonWidth(refused.c_str(), f.s));
+            if (bigButtonEnabled(refused.c_str(), current.kind() != ValueKind::Refused, f.s)) {
                 f.model.forgetTyped(at);
                 noteResult(f.ui, at, f.model.answer(at, Value::refused()));
             }
             recordItem(f.ui, "refused");
-            ImGui::SameLine();
         }
         bool somethingToClear = current.isAnswered() || pendingAt(f.model, at);
-        if (bigButtonEnabled(f.label(Text::ClearAnswer, "clear_answer").c_str(), somethingToClear, f.s)) {
+        const std::string clear = f.label(Text::ClearAnswer, "clear_answer");
+        if (q.allowDontKnow) sameLineIfFits(bigButtonWidth(clear.c_str(), f.s));
+        if (bigButtonEnabled(clear.c_str(), somethingToClear, f.s)) {
             f.model.forgetTyped(at);
             noteResult(f.ui, at, f.model.answer(at, Value()));
         }
@@ -468,9 +471,14 @@ void drawRepeats(FormContext& f, int section) {
         ImGui::PushID(q.index);
         ImGui::Separator();
         ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), Position{q.index, 0}, f.lang).c_str());
+        // Up to four answer columns; a narrow screen keeps those that fit (at least the first),
+        // so each row stays one line beside its buttons.
+        const float fixedColumns = (40 + 220) * f.s;
+        const float room = (ImGui::GetContentRegionAvail().x - fixedColumns) / (10 * ImGui::GetFontSize());
+        const size_t maxColumns = narrowLayout() ? size_t(std::clamp(room, 1.0f, 4.0f)) : 4;
         std::vector<int> columns;
         for (int c : q.children)
-            if (f.survey.questions[size_t(c)].isAnswerable() && columns.size() < 4) columns.push_back(c);
+            if (f.survey.questions[size_t(c)].isAnswerable() && columns.size() < maxColumns) columns.push_back(c);
         int rows = f.session.instanceCount(q.index);
         int edit = -1, remove = -1;
         // A repeat_count decides the rows: the officer answers the count, not Add and Remove.
@@ -501,7 +509,7 @@ void drawRepeats(FormContext& f, int section) {
                     ImGui::TableNextColumn();
                     if (bigButton(editLabel.c_str(), f.s)) edit = i;
                     recordItem(f.ui, "edit_row_" + q.id + "_" + std::to_string(i));  // drawn rows only
-                    ImGui::SameLine();
+                    sameLineIfFits(bigButtonWidth(removeLabel.c_str(), f.s));
                     // Removing deletes the row's answers: it is asked first (below).
                     if (bigButtonEnabled(removeLabel.c_str(), !counted, f.s)) {
                         f.ui.removeRepeat = q.index;
@@ -527,8 +535,9 @@ void drawRepeats(FormContext& f, int section) {
                     ImGui::CloseCurrentPopup();
                 }
                 recordItem(f.ui, "confirm_remove");
-                ImGui::SameLine();
-                if (bigButton(f.label(Text::Keep, "keep_row").c_str(), f.s)) {
+                const std::string keep = f.label(Text::Keep, "keep_row");
+                sameLineIfFits(bigButtonWidth(keep.c_str(), f.s));
+                if (bigButton(keep.c_str(), f.s)) {
                     f.ui.removeRepeat = f.ui.removeRow = -1;
                     ImGui::CloseCurrentPopup();
                 }
@@ -576,26 +585,64 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     Progress p = session->progress();
     float fraction = p.total > 0 ? float(p.answered) / float(p.total) : 0.0f;
     std::string overlay = uiTextCount(Text::AnsweredOf, model.languageCode(), size_t(p.answered), size_t(p.total));
-    ImGui::ProgressBar(fraction, ImVec2(ImGui::GetContentRegionAvail().x * 0.6f, 0), overlay.c_str());
-    ImGui::SameLine();
+    const bool narrow = narrowLayout();
+    ImGui::ProgressBar(fraction, ImVec2(ImGui::GetContentRegionAvail().x * (narrow ? 0.45f : 0.6f), 0), overlay.c_str());
     std::string saved = savedState(model);
+    sameLineIfFits(std::min(ImGui::CalcTextSize(saved.c_str()).x, ImGui::GetContentRegionAvail().x * 0.5f));
     if (model.saveError().empty())
-        ImGui::TextUnformatted(saved.c_str());
+        ImGui::TextWrapped("%s", saved.c_str());
     else
         problemText(saved);
 
-    float footer = touchHeight(f.s) * 1.3f + ImGui::GetStyle().ItemSpacing.y;
-    float listWidth = ImGui::GetContentRegionAvail().x * 0.28f;
-    if (ImGui::BeginChild("sections", ImVec2(listWidth, -footer), true)) {
-        drawSectionList(f, section);
-        dragToScroll();
+    // The bar pinned at the bottom: Previous and Next first, always on screen. All four on
+    // one line when they fit (a wide screen, or the largest text on a laptop, where the
+    // height is short); else Previous and Next share the first line, Review and Close the
+    // second, each half the width.
+    const float barScale = narrow ? f.s : f.s * 1.3f;
+    const std::string previousLabel = f.label(Text::Previous, "previous"), nextLabel = f.label(Text::Next, "next");
+    const std::string reviewLabel = f.label(Text::ReviewAndFinalise, "review"), closeLabel = f.label(Text::CloseVisit, "close_visit");
+    const float avail = ImGui::GetContentRegionAvail().x, gap = ImGui::GetStyle().ItemSpacing.x;
+    float stepWidth = std::max({narrow ? 0.0f : 220.0f * f.s, bigButtonWidth(previousLabel.c_str(), barScale),
+                                bigButtonWidth(nextLabel.c_str(), barScale)});
+    float reviewWidth = bigButtonWidth(reviewLabel.c_str(), barScale);
+    float closeWidth = bigButtonWidth(closeLabel.c_str(), barScale);
+    int barLines = flowLines({stepWidth, stepWidth, reviewWidth, closeWidth}, avail);
+    if (barLines > 1) {
+        stepWidth = reviewWidth = closeWidth = (avail - gap) / 2;
+        barLines = 2;
     }
-    ImGui::EndChild();
-    ImGui::SameLine();
+    const float footer = barLines * (touchHeight(barScale) + ImGui::GetStyle().ItemSpacing.y);
+
+    if (!narrow) {
+        float listWidth = ImGui::GetContentRegionAvail().x * 0.28f;
+        if (ImGui::BeginChild("sections", ImVec2(listWidth, -footer), true)) {
+            drawSectionList(f, section);
+            dragToScroll();
+        }
+        ImGui::EndChild();
+        ImGui::SameLine();
+    } else if (at.valid()) {
+        // The section list stacks above the question as a menu under the section's name.
+        const Question& sec = f.survey.questions[size_t(section)];
+        Progress sp = session->sectionProgress(section);
+        std::string label = interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang) + "  " +
+                            std::to_string(sp.answered) + "/" + std::to_string(sp.total) + "###sections_menu";
+        if (bigButton(label.c_str(), f.s, -1)) ImGui::OpenPopup("sections");
+        recordItem(ui, "sections_menu");
+        const ImVec2 display = ImGui::GetIO().DisplaySize;
+        ImGui::SetNextWindowSizeConstraints(ImVec2(display.x * 0.8f, 0), ImVec2(display.x, display.y * 0.75f));
+        if (ImGui::BeginPopup("sections")) {
+            const int before = section;
+            drawSectionList(f, section);
+            if (model.position().valid() && f.survey.questions[size_t(model.position().question)].section != before)
+                ImGui::CloseCurrentPopup();
+            ImGui::EndPopup();
+        }
+    }
     if (ImGui::BeginChild("question", ImVec2(0, -footer), true)) {
         if (at.valid()) {
             const Question& sec = f.survey.questions[size_t(section)];
-            hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
+            if (!narrow) hintText(interpolate(f.session, sec.label.in(f.lang), Position{section, 0}, f.lang));
             // Text fields and the choice list as tall as a touch target (48 px at normal size).
             ImVec2 padding = ImGui::GetStyle().FramePadding;
             padding.y = std::max(padding.y, (touchHeight(f.s) - ImGui::GetFontSize()) / 2);
@@ -610,11 +657,10 @@ void drawFormScreen(AppModel& model, UiState& ui) {
     }
     ImGui::EndChild();
 
-    float wide = 220.0f * f.s;
-    if (bigButtonEnabled(f.label(Text::Previous, "previous").c_str(), at.valid() && session->previous(at).valid(), f.s * 1.3f, wide)) model.previous();
+    if (bigButtonEnabled(previousLabel.c_str(), at.valid() && session->previous(at).valid(), barScale, stepWidth)) model.previous();
     recordItem(ui, "previous");
-    ImGui::SameLine();
-    if (bigButtonEnabled(f.label(Text::Next, "next").c_str(), at.valid(), f.s * 1.3f, wide)) {
+    sameLineIfFits(stepWidth);
+    if (bigButtonEnabled(nextLabel.c_str(), at.valid(), barScale, stepWidth)) {
         // Text in the field that is not the answer holds Next, as a failed constraint does
         // (model.next()): the officer corrects or clears it while the respondent is there.
         if (pendingAt(model, at)) {
@@ -624,11 +670,11 @@ void drawFormScreen(AppModel& model, UiState& ui) {
         }
     }
     recordItem(ui, "next");
-    ImGui::SameLine();
-    if (bigButton(f.label(Text::ReviewAndFinalise, "review").c_str(), f.s * 1.3f)) model.show(Screen::Review);
+    sameLineIfFits(reviewWidth);
+    if (bigButton(reviewLabel.c_str(), barScale, reviewWidth)) model.show(Screen::Review);
     recordItem(ui, "review");
-    ImGui::SameLine();
-    if (bigButton(f.label(Text::CloseVisit, "close_visit").c_str(), f.s * 1.3f)) model.closeVisit();
+    sameLineIfFits(closeWidth);
+    if (bigButton(closeLabel.c_str(), barScale, closeWidth)) model.closeVisit();
     recordItem(ui, "close_visit");
 }
 

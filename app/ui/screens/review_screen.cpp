@@ -16,7 +16,12 @@ void drawReviewScreen(AppModel& model, UiState& ui) {
     else
         ImGui::TextWrapped("%s", model.ui(Text::OpenProblems));
 
-    float footer = touchHeight(s) * 1.3f + ImGui::GetStyle().ItemSpacing.y;
+    // Back and Finalise pinned at the bottom, on one line when they fit (else one each).
+    const std::string backLabel = model.ui(Text::BackToForm, "back_to_form"), finaliseLabel = model.ui(Text::Finalise, "finalise");
+    const float barScale = narrowLayout() ? s : s * 1.3f;
+    const float backWidth = bigButtonWidth(backLabel.c_str(), barScale), finaliseWidth = bigButtonWidth(finaliseLabel.c_str(), barScale);
+    const int lines = flowLines({backWidth, finaliseWidth}, ImGui::GetContentRegionAvail().x);
+    const float footer = lines * (touchHeight(barScale) + ImGui::GetStyle().ItemSpacing.y);
     Position jump;
     if (ImGui::BeginChild("problems", ImVec2(0, -footer), true)) {
         for (size_t i = 0; i < problems.size(); ++i) {
@@ -32,10 +37,10 @@ void drawReviewScreen(AppModel& model, UiState& ui) {
     ImGui::EndChild();
     if (jump.valid()) model.goTo(jump);
 
-    if (bigButton(model.ui(Text::BackToForm, "back_to_form").c_str(), s * 1.3f)) model.show(Screen::Form);
+    if (bigButton(backLabel.c_str(), barScale)) model.show(Screen::Form);
     recordItem(ui, "back_to_form");
-    ImGui::SameLine();
-    if (bigButtonEnabled(model.ui(Text::Finalise, "finalise").c_str(), problems.empty(), s * 1.3f)) model.finalise();
+    sameLineIfFits(finaliseWidth);
+    if (bigButtonEnabled(finaliseLabel.c_str(), problems.empty(), barScale)) model.finalise();
     recordItem(ui, "finalise");
 }
 

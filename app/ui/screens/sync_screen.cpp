@@ -78,6 +78,10 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
         else ++done;
     }
 
+    // The whole page scrolls as one (by finger too), the outbox with it: at the largest text
+    // on a small screen the bundle and receipt parts are below the window; Sync now stays
+    // near the top.
+    ImGui::BeginChild("sync_page", ImVec2(0, 0), false);
     if (settings) {
         ImGui::TextWrapped("Aggregator: %s (officer %s, cluster %s)", settings->serverUrl.c_str(),
                            settings->officer.c_str(), settings->cluster.c_str());
@@ -121,13 +125,18 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     for (auto& c : model.reviewComments()) comments[c.recordId].push_back(std::move(c));
 
     ImGui::TextUnformatted(uiTextCount(Text::OutboxHeading, lang, outbox.size()).c_str());
-    if (ImGui::BeginChild("outbox", ImVec2(0, 0), true)) {
+    {
         const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
-        if (ImGui::BeginTable("outbox_table", 4, tf)) {
+        // Narrow (a phone in portrait, the largest text): the unit and its state only; the
+        // times are secondary.
+        const bool narrow = narrowLayout();
+        if (ImGui::BeginTable("outbox_table", narrow ? 2 : 4, tf)) {
             ImGui::TableSetupColumn(uiText(Text::ColumnUnit, lang), ImGuiTableColumnFlags_WidthStretch, 2.0f);
             ImGui::TableSetupColumn(uiText(Text::ColumnState, lang), ImGuiTableColumnFlags_WidthStretch, 2.0f);
-            ImGui::TableSetupColumn(uiText(Text::ColumnFinished, lang));
-            ImGui::TableSetupColumn(uiText(Text::ColumnLastChange, lang));
+            if (!narrow) {
+                ImGui::TableSetupColumn(uiText(Text::ColumnFinished, lang));
+                ImGui::TableSetupColumn(uiText(Text::ColumnLastChange, lang));
+            }
             ImGui::TableHeadersRow();
             for (const VisitRow* row : outbox) {
                 const OutboxEntry& e = *row->outbox;
@@ -153,16 +162,18 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
                     }
                     recordItem(ui, "comments_" + e.recordId);
                 }
-                ImGui::TableNextColumn();
-                ImGui::TextUnformatted(localTime(e.queuedAt).c_str());
-                ImGui::TableNextColumn();
-                ImGui::TextUnformatted(localTime(e.updatedAt).c_str());
+                if (!narrow) {
+                    ImGui::TableNextColumn();
+                    ImGui::TextUnformatted(localTime(e.queuedAt).c_str());
+                    ImGui::TableNextColumn();
+                    ImGui::TextUnformatted(localTime(e.updatedAt).c_str());
+                }
                 ImGui::PopID();
             }
             ImGui::EndTable();
         }
-        dragToScroll();
     }
+    dragToScroll();
     ImGui::EndChild();
 }
 

@@ -56,9 +56,12 @@ void drawAssignedUnits(AppModel& model, UiState& ui, float s) {
     const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
     std::string start, resume;
     size_t shown = 0;
-    if (ImGui::BeginTable("assigned_table", 4, tf)) {
+    // Narrow (a phone in portrait, the largest text): the place goes under the unit's name,
+    // so the state and the button keep their room.
+    const bool narrow = narrowLayout();
+    if (ImGui::BeginTable("assigned_table", narrow ? 3 : 4, tf)) {
         ImGui::TableSetupColumn(uiText(Text::ColumnUnit, lang));
-        ImGui::TableSetupColumn(uiText(Text::ColumnPlace, lang));
+        if (!narrow) ImGui::TableSetupColumn(uiText(Text::ColumnPlace, lang));
         ImGui::TableSetupColumn(uiText(Text::ColumnState, lang));
         ImGui::TableSetupColumn("##action", ImGuiTableColumnFlags_WidthFixed, 220.0f * s);
         ImGui::TableHeadersRow();
@@ -71,7 +74,7 @@ void drawAssignedUnits(AppModel& model, UiState& ui, float s) {
             ImGui::TableNextColumn();
             ImGui::TextWrapped("%s", title.c_str());
             hintText(u.unitId);
-            ImGui::TableNextColumn();
+            if (!narrow) ImGui::TableNextColumn();
             ImGui::TextWrapped("%s", placeOf(u).c_str());
             ImGui::TableNextColumn();
             if (!u.error.empty()) {
@@ -109,7 +112,9 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
     for (const auto& t : templates) {
         ImGui::PushID(t.storeId.c_str());
         std::string label = uiText(Text::StartNewVisit, lang) + t.title + " (" + t.version + ")###start";
-        if (bigButtonEnabled(label.c_str(), t.error.empty(), s)) model.startVisit(t.id);
+        // As wide as the screen at most (the words are clipped before the button is).
+        const float width = std::min(bigButtonWidth(label.c_str(), s), ImGui::GetContentRegionAvail().x);
+        if (bigButtonEnabled(label.c_str(), t.error.empty(), s, width)) model.startVisit(t.id);
         recordItem(ui, "start_" + t.id);
         ImGui::PopID();
     }
@@ -123,11 +128,16 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
     if (ImGui::BeginChild("visits", ImVec2(0, 0), true)) {
         drawAssignedUnits(model, ui, s);
         const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
-        if (ImGui::BeginTable("visit_table", 4, tf)) {
+        // Narrow: the state and the time of the last change go under the unit's name (a card),
+        // beside the buttons, which stack when they do not fit side by side.
+        const bool narrow = narrowLayout();
+        if (ImGui::BeginTable("visit_table", narrow ? 2 : 4, tf)) {
             ImGui::TableSetupColumn(uiText(Text::ColumnUnit, lang));
-            ImGui::TableSetupColumn(uiText(Text::ColumnState, lang));
-            ImGui::TableSetupColumn(uiText(Text::ColumnLastChange, lang));
-            ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, 260.0f * s);
+            if (!narrow) {
+                ImGui::TableSetupColumn(uiText(Text::ColumnState, lang));
+                ImGui::TableSetupColumn(uiText(Text::ColumnLastChange, lang));
+            }
+            ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, (narrow ? 200.0f : 260.0f) * s);
             ImGui::TableHeadersRow();
             // Copies of what a row needs: a button below may refresh the list mid-loop.
             std::string open, correct, discard;
@@ -138,18 +148,20 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
                 ImGui::TableNextRow();
                 ImGui::TableNextColumn();
                 ImGui::TextWrapped("%s", row.visit.title.empty() ? uiText(Text::NoUnitNameYet, lang) : row.visit.title.c_str());
-                ImGui::TableNextColumn();
+                if (!narrow) ImGui::TableNextColumn();
                 ImGui::TextUnformatted(stateOf(row, lang).c_str());
                 if (row.outbox && !row.outbox->reason.empty()) problemText(row.outbox->reason);
                 if (!row.visit.error.empty()) problemText(row.visit.error);
-                ImGui::TableNextColumn();
-                ImGui::TextUnformatted(localTime(row.visit.updatedAt).c_str());
+                if (!narrow) ImGui::TableNextColumn();
+                if (narrow) hintText(localTime(row.visit.updatedAt));
+                else ImGui::TextUnformatted(localTime(row.visit.updatedAt).c_str());
                 ImGui::TableNextColumn();
                 if (row.visit.error.empty() && row.visit.status == VisitStatus::Draft) {
                     if (bigButton(model.ui(Text::Resume, "resume").c_str(), s)) open = row.visit.id;
                     recordItem(ui, "resume_" + row.visit.id);
-                    ImGui::SameLine();
-                    if (bigButton(model.ui(Text::Discard, "discard").c_str(), s)) ImGui::OpenPopup("discard?");
+                    const std::string discardLabel = model.ui(Text::Discard, "discard");
+                    sameLineIfFits(bigButtonWidth(discardLabel.c_str(), s));
+                    if (bigButton(discardLabel.c_str(), s)) ImGui::OpenPopup("discard?");
                     if (ImGui::BeginPopup("discard?")) {
                         ImGui::TextUnformatted(uiText(Text::DiscardQuestion, lang));
                         if (bigButton(model.ui(Text::DiscardDraft, "discard_draft").c_str(), s)) {

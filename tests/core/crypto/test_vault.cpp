@@ -230,6 +230,31 @@ TEST_CASE("a vault made with the default cost unlocks", "[core][crypto]") {
     CHECK(std::get<UnlockedVault>(unlocked).dataKey.equals(vault.keys.dataKey));
 }
 
+TEST_CASE("a vault made with the earlier default cost (64 MiB, 3 passes) still opens with that cost", "[core][crypto]") {
+    // The default was lowered to 24 MiB x 8 passes (the field app's memory budget); officers'
+    // vaults made before keep their recorded cost, through encoding and a passphrase change.
+    CHECK_FALSE(kEarlierDefaultKdf == KdfParams{});
+    auto made = createVault(kGood, kGood, kEarlierDefaultKdf);
+    REQUIRE(std::holds_alternative<NewVault>(made));
+    const NewVault& vault = std::get<NewVault>(made);
+    auto stored = decodeVaultRecord(encodeVaultRecord(vault.record));
+    REQUIRE(stored);
+    CHECK(stored->kdf == kEarlierDefaultKdf);
+    CHECK(failureOf(unlockVault(*stored, kOther)).error == VaultError::WrongPassphrase);
+    auto unlocked = unlockVault(*stored, kGood);
+    REQUIRE(std::holds_alternative<UnlockedVault>(unlocked));
+    CHECK(std::get<UnlockedVault>(unlocked).dataKey.equals(vault.keys.dataKey));
+    auto changed = changePassphrase(*stored, kGood, kOther, kOther);
+    REQUIRE(std::holds_alternative<VaultRecord>(changed));
+    CHECK(std::get<VaultRecord>(changed).kdf == kEarlierDefaultKdf);
+    REQUIRE(std::holds_alternative<UnlockedVault>(unlockVault(std::get<VaultRecord>(changed), kOther)));
+    // The same record with the cost rewritten to today's default no longer opens: the cost
+    // really is read from the record, not assumed.
+    VaultRecord relabelled = *stored;
+    relabelled.kdf = KdfParams{};
+    CHECK(failureOf(unlockVault(relabelled, kGood)).error == VaultError::WrongPassphrase);
+}
+
 TEST_CASE("each wrapped key is bound to what it is by its associated data", "[core][crypto]") {
     // Re-derives the KEK as the vault does, to pin the contract the stored records depend on.
     NewVault vault = makeVault();

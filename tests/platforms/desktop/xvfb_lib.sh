@@ -39,12 +39,13 @@ ck_require_tools() {
     done
 }
 
-# Starts Xvfb on the first free display from :97 upwards.
+# Starts Xvfb on the first free display from :97 upwards; its screen is $1 (WIDTHxHEIGHT,
+# default 1280x800).
 ck_start_xvfb() {
-    local n
+    local n screen="${1:-1280x800}"
     for n in $(seq 97 160); do
         [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] && continue
-        Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+        Xvfb ":$n" -screen 0 "${screen}x24" -nolisten tcp >/dev/null 2>&1 &
         CK_XVFB_PID=$!
         for _ in $(seq 1 50); do
             [ -e "/tmp/.X11-unix/X$n" ] && break
@@ -60,6 +61,15 @@ ck_start_xvfb() {
         CK_XVFB_PID=""
     done
     ck_fail "no free X display for Xvfb"
+}
+
+# Stops the Xvfb ck_start_xvfb started (the app must have exited), to start another size.
+ck_stop_xvfb() {
+    [ -n "$CK_XVFB_PID" ] || return 0
+    kill "$CK_XVFB_PID" 2>/dev/null
+    wait "$CK_XVFB_PID" 2>/dev/null
+    CK_XVFB_PID=""
+    CK_DISPLAY=""
 }
 
 # ck_start_app LOGFILE ARGS...   (env: CK_TEST_LAYOUT_FILE / CK_TEST_LAYOUT_NAMES as needed)
@@ -115,6 +125,44 @@ ck_window_origin() {
     wid=$(xdotool search --sync --limit 1 --name '^ClusterKit$' 2>/dev/null | head -1)
     [ -n "$wid" ] || { echo "0 0"; return; }
     xdotool getwindowgeometry "$wid" | awk '/Position:/ { split($2, p, ","); print p[1], p[2] }'
+}
+
+# The app window's geometry as the X server has it: "X Y WIDTH HEIGHT".
+ck_window_geometry() {
+    local wid
+    wid=$(xdotool search --sync --limit 1 --name '^ClusterKit$' 2>/dev/null | head -1)
+    [ -n "$wid" ] || return 0
+    xdotool getwindowgeometry "$wid" | awk '/Position:/ { split($2, p, ","); x = p[1]; y = p[2] }
+        /Geometry:/ { split($2, g, "x"); print x, y, g[1], g[2] }'
+}
+
+# Fails unless widget $1 was drawn entirely inside the app's window (the "window" line of the
+# layout file: the size the app itself drew at).
+ck_require_inside() {
+    local r w
+    r=$(ck_item_rect "$1")
+    w=$(ck_item_rect window)
+    [ -n "$r" ] || ck_fail "widget '$1' was not drawn (layout: $(tr '\n' ';' <"$CK_TEST_LAYOUT_FILE" 2>/dev/null))"
+    [ -n "$w" ] || ck_fail "the app wrote no window size"
+    read -r x0 y0 x1 y1 <<<"$r"
+    read -r _ _ ww wh <<<"$w"
+    if [ "$x0" -lt 0 ] || [ "$y0" -lt 0 ] || [ "$x1" -gt "$ww" ] || [ "$y1" -gt "$wh" ] || [ "$x1" -le "$x0" ] || [ "$y1" -le "$y0" ]; then
+        ck_fail "widget '$1' at $x0,$y0-$x1,$y1 is not inside the ${ww}x${wh} window"
+    fi
+}
+
+# Fails unless widget $1 lies within the window's width: content of a pane that scrolls may be
+# below the window until scrolled to, but never off its sides.
+ck_require_within_width() {
+    local r w
+    r=$(ck_item_rect "$1")
+    w=$(ck_item_rect window)
+    [ -n "$r" ] || ck_fail "widget '$1' was not drawn"
+    read -r x0 y0 x1 y1 <<<"$r"
+    read -r _ _ ww wh <<<"$w"
+    if [ "$x0" -lt 0 ] || [ "$x1" -gt "$ww" ] || [ "$x1" -le "$x0" ]; then
+        ck_fail "widget '$1' at $x0,$y0-$x1,$y1 is not within the ${ww} px wide window"
+    fi
 }
 
 # A real mouse click in the middle of widget $1 (waits for it first).
