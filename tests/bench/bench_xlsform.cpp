@@ -23,7 +23,7 @@ int main() {
     double slowest = 0, sum = 0;
     std::printf("%-32s %-10s %s\n", "workbook", "result", "ms");
     for (const FeatureWorkbook& w : featureWorkbooks()) {
-        auto path = writeXlsx(w.file, w.sheets);
+        auto path = writeFeatureWorkbook(w);
         auto start = std::chrono::steady_clock::now();
         TemplateLoadResult r = loadTemplateFile(path);
         double ms = millisecondsSince(start);
