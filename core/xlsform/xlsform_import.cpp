@@ -1349,8 +1349,11 @@ std::filesystem::path mediaFolderFor(const std::filesystem::path& file, const Te
 TemplateLoadResult packAndLoad(nlohmann::json& document, const std::filesystem::path& file, std::string_view fileName,
                                const TemplateLoadOptions& options, std::string* jsonText, const std::string* original,
                                MediaPackResult& packed) {
+    // Packing decodes every file it packs; the loader need not decode those a second time.
+    TemplateLoadOptions loading = options;
+    if (!document.is_object() || !document.contains("media")) loading.decodeMedia = false;
     packed = packTemplateMedia(document, mediaFolderFor(file, options), fileName);
-    TemplateLoadResult loaded = loadTemplateDocument(document, fileName, options);
+    TemplateLoadResult loaded = loadTemplateDocument(document, fileName, loading);
     loaded.errors.insert(loaded.errors.begin(), packed.errors.begin(), packed.errors.end());
     std::vector<TemplateError>& into = options.strict ? loaded.errors : loaded.warnings;
     into.insert(into.begin(), packed.warnings.begin(), packed.warnings.end());
