@@ -171,6 +171,8 @@ MediaPackResult packTemplateMedia(json& document, const std::filesystem::path& f
         }
     if (named.empty()) return result;
 
+    if (auto given = document.find("media"); given != document.end() && !given->is_object())
+        return result;  // the loader says what is wrong with it
     json& media = document["media"];
     if (!media.is_object()) media = json::object();
     size_t total = 0;
