@@ -109,7 +109,7 @@ TEST_CASE("XLSForm images: a missing file is a warning at its row, --strict make
     CHECK(none.survey->media.empty());
 }
 
-TEST_CASE("XLSForm images: a corrupt PNG is refused naming its row; --media names another folder", "[core][xlsform][media]") {
+TEST_CASE("XLSForm images: a corrupt PNG is refused naming its row, and --media names another folder", "[core][xlsform][media]") {
     fs::path xlsx = writeXlsx("machines-broken.xlsx", pictureForm("machines_broken"));
     fs::path folder = scratchDir() / "machines-broken-media";
     fs::remove_all(folder);
