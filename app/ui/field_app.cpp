@@ -1,6 +1,7 @@
 #include "app/ui/field_app.h"
 
 #include "app/ui/app_model.h"
+#include "app/ui/form_images.h"
 #include "app/ui/screens/screens.h"
 #include "app/ui/widgets.h"
 
@@ -18,7 +19,10 @@
 namespace ck {
 
 struct FieldApp::State {
-    explicit State(FieldAppConfig config) : model(std::move(config)) {}
+    explicit State(FieldAppConfig config) : images(config.textures), model(std::move(config)) {
+        ui.images = &images;
+    }
+    FormImages images;  // before the model: freed after it, once nothing draws
     AppModel model;
     UiState ui;
 };
@@ -28,6 +32,8 @@ FieldApp::FieldApp(FieldAppConfig config) : m_state(std::make_unique<State>(std:
 FieldApp::~FieldApp() { prepareToQuit(); }
 
 AppModel& FieldApp::model() { return m_state->model; }
+
+const FormImages& FieldApp::formImages() const { return m_state->images; }
 
 std::optional<ItemRect> FieldApp::itemRect(std::string_view name) const {
     auto it = m_state->ui.itemRects.find(name);
@@ -166,6 +172,8 @@ void FieldApp::drawFrame() {
     const ImGuiIO& io = ImGui::GetIO();
     if (officerDidSomething(io)) model.noteActivity();
     model.beginFrame();
+    // A template's images are held only while one of its visits is open (unlocked).
+    if (!model.isUnlocked() || !model.session()) m_state->images.clear();
     applyTheme(ui, model.settings().highContrast, model.settings().textScale);
     ui.itemRects.clear();
 
@@ -239,6 +247,7 @@ std::string FieldApp::languageCode() const { return m_state->model.languageCode(
 void FieldApp::prepareToQuit() {
     m_state->model.waitForTasks();
     m_state->model.lock();
+    m_state->images.clear();  // while the platform's renderer is still there
 }
 
 }  // namespace ck

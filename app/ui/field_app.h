@@ -24,6 +24,9 @@
 
 namespace ck {
 
+class TextureMaker;  // form_images.h
+class FormImages;
+
 struct FieldAppConfig {
     std::filesystem::path dataDir;       // the officer's folder: store file, app settings
     // Templates bundled with the app (*.json): imported at first run and again at each unlock
@@ -38,6 +41,8 @@ struct FieldAppConfig {
     std::shared_ptr<LocationSource> location;
     // How long "Capture location" waits for a fix before saying there is none.
     std::chrono::milliseconds locationTimeout{15'000};
+    // Makes the textures of a template's images (form_images.h); null: images are not drawn.
+    std::shared_ptr<TextureMaker> textures;
 };
 
 class AppModel;
@@ -80,6 +85,8 @@ public:
 
     // The state and command layer every screen uses (app_model.h): tests drive it directly.
     AppModel& model();
+    // The open template's images as textures (tests count decodes and find textures).
+    const FormImages& formImages() const;
     // Test hook: the rect of a widget the screens name ("answer", "next", ...) as drawn in
     // the last frame; nullopt when it was not drawn.
     std::optional<ItemRect> itemRect(std::string_view name) const;

@@ -14,6 +14,8 @@
 
 namespace ck {
 
+class FormImages;  // form_images.h
+
 // Text the officer is typing before it becomes a command (passphrases are wiped after use).
 // Answers are not kept here: they live in the FormSession.
 struct UiState {
@@ -45,6 +47,7 @@ struct UiState {
     std::string appliedTheme;  // "", "normal" or "contrast": the theme ImGui's style holds now
     float textScale = 1.0f;
     std::map<std::string, ItemRect, std::less<>> itemRects;  // test hook, last frame
+    FormImages* images = nullptr;  // the open template's images (FieldApp owns them)
 };
 
 void wipe(std::string& secret);

@@ -33,7 +33,7 @@ struct LocalText {
 struct Choice {
     std::string name;
     LocalText label;
-    LocalText image;  // an image file name per language (XLSForm media::image), shown when the form's media has it
+    LocalText image;  // an image file name per language (XLSForm media::image), shown when Template::media has it
     std::map<std::string, std::string> properties;  // extra columns for choice_filter
 };
 
@@ -54,7 +54,7 @@ struct Question {
     std::string id;
     QuestionType type = QuestionType::Text;
     LocalText label, hint, constraintMessage, requiredMessage;
-    LocalText image;  // an image file name per language (XLSForm media::image), shown when the form's media has it
+    LocalText image;  // an image file name per language (XLSForm media::image), shown when Template::media has it
     std::string appearance;
     int index = -1;    // position in Template::questions (document order)
     int parent = -1;   // enclosing group / repeat / section; -1 for a section itself
@@ -121,6 +121,10 @@ struct Template {
     std::vector<Indicator> indicators;
     ReportDesign report;
     std::string sourceFile;
+    // The images the template carries (template_media.h): file name -> the PNG or JPEG bytes,
+    // checked at load. Question::image and Choice::image name them; a name with no file here
+    // shows no image.
+    std::map<std::string, std::string, std::less<>> media;
 
     // Dependency graph, built at load. A question's *value state* is its relevance and, for
     // a calculation, its value; its *checks* are constraint, required and choice filter.

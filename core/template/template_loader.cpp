@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/template/report_layout.h"
+#include "core/template/template_media.h"
 
 namespace ck {
 
@@ -298,7 +299,7 @@ private:
             error(where, "", "the document must be a JSON object with id, version, languages, title and sections");
             return;
         }
-        checkKeys(doc, {"id", "version", "languages", "title", "choices", "sections", "indicators", "report"}, where);
+        checkKeys(doc, {"id", "version", "languages", "title", "choices", "sections", "indicators", "report", "media"}, where);
         if (auto id = readString(doc, "id", where, true)) {
             if (!isTemplateId(*id)) error(where, "id", "'" + *id + "' is not a valid id (letters, digits, '_' and '-')");
             m_t.id = *id;
@@ -344,6 +345,52 @@ private:
         }
         if (auto ind = doc.find("indicators"); ind != doc.end()) readIndicators(*ind);
         if (auto rep = doc.find("report"); rep != doc.end()) readReportDesign(*rep);
+        if (auto media = doc.find("media"); media != doc.end()) readPackedMedia(*media);
+    }
+
+    // The images packed into the template (template_media.h): file name -> base64 of a PNG or
+    // JPEG. Checked by their first bytes and header at every load; decoded whole only when
+    // asked (publish), since the device and ingest load templates often.
+    void readPackedMedia(const json& media) {
+        const std::string where = "template";
+        if (!media.is_object()) {
+            error(where, "media", "'media' must be an object of image file name to its bytes in base64");
+            return;
+        }
+        size_t total = 0;
+        for (auto it = media.begin(); it != media.end(); ++it) {
+            const std::string& name = it.key();
+            const std::string shown = "media '" + name.substr(0, 80) + "'";
+            if (name.empty() || name.size() > 255 || name.find_first_of("/\\") != std::string::npos || name == "." ||
+                name == ".." || name.find('\0') != std::string::npos) {
+                error(where, shown, "not a file name (no folders; at most 255 bytes)");
+                continue;
+            }
+            std::string bytes;
+            if (!it->is_string() || !base64Decode(it->get_ref<const std::string&>(), bytes)) {
+                error(where, shown, "the bytes must be one base64 string");
+                continue;
+            }
+            total += bytes.size();
+            if (total > kMaxMediaTotalBytes) {
+                error(where, "media", "the images come to more than " + std::to_string(kMaxMediaTotalBytes / 1024) +
+                                          " KiB; a template may carry at most that");
+                return;
+            }
+            std::string why;
+            if (m_options.decodeMedia) {
+                auto decoded = decodeImage(bytes);
+                if (auto* w = std::get_if<std::string>(&decoded)) why = *w;
+            } else {
+                auto info = inspectImage(bytes);
+                if (auto* w = std::get_if<std::string>(&info)) why = *w;
+            }
+            if (!why.empty()) {
+                error(where, shown, "'" + name + "' " + why);
+                continue;
+            }
+            m_t.media.emplace(name, std::move(bytes));
+        }
     }
 
     void readChoiceLists(const json& lists) {

@@ -40,6 +40,12 @@ struct TemplateLoadResult {
 // --strict` does for authors who want a form complete in every language.
 struct TemplateLoadOptions {
     bool strict = false;
+    // Decode every packed image whole (template_media.h) rather than read its header only:
+    // what publish does once, so that no device is sent an image that does not decode.
+    bool decodeMedia = false;
+    // Where the images a template file names are read from (core/xlsform's loadTemplateFile
+    // and packTemplateFile); empty: ODK's `NAME-media` folder beside the file.
+    std::filesystem::path mediaFolder;
 };
 
 // From JSON text (syntax errors carry line and column).

@@ -5,9 +5,11 @@
 #include <ctime>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <sys/stat.h>
 
+#include "core/template/template_media.h"
 #include "core/xlsform/xlsx_reader.h"
 
 namespace ck {
@@ -1335,7 +1337,34 @@ TemplateError asTemplateError(const XlsFormProblem& p) {
 
 }  // namespace
 
-TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const TemplateLoadOptions& options) {
+namespace {
+
+// The media folder of a template file: the one the author named, else ODK's `NAME-media`.
+std::filesystem::path mediaFolderFor(const std::filesystem::path& file, const TemplateLoadOptions& options) {
+    return options.mediaFolder.empty() ? defaultMediaFolder(file) : options.mediaFolder;
+}
+
+// Packs the images the document names (template_media.h) and loads it; `jsonText`, when
+// given, receives the document to publish.
+TemplateLoadResult packAndLoad(nlohmann::json& document, const std::filesystem::path& file, std::string_view fileName,
+                               const TemplateLoadOptions& options, std::string* jsonText, const std::string* original,
+                               MediaPackResult& packed) {
+    // Packing decodes every file it packs; the loader need not decode those a second time.
+    TemplateLoadOptions loading = options;
+    if (!document.is_object() || !document.contains("media")) loading.decodeMedia = false;
+    packed = packTemplateMedia(document, mediaFolderFor(file, options), fileName);
+    TemplateLoadResult loaded = loadTemplateDocument(document, fileName, loading);
+    loaded.errors.insert(loaded.errors.begin(), packed.errors.begin(), packed.errors.end());
+    std::vector<TemplateError>& into = options.strict ? loaded.errors : loaded.warnings;
+    into.insert(into.begin(), packed.warnings.begin(), packed.warnings.end());
+    if (!loaded.errors.empty()) loaded.survey.reset();
+    // A JSON template with nothing packed is published as the author wrote it, byte for byte.
+    if (jsonText && loaded.ok()) *jsonText = original && packed.files == 0 ? *original : document.dump();
+    return loaded;
+}
+
+TemplateLoadResult loadXlsx(const std::filesystem::path& xlsx, const TemplateLoadOptions& options, std::string* jsonText,
+                            MediaPackResult& packed) {
     XlsFormImport imported = importXlsForm(xlsx);
     std::vector<TemplateError> importWarnings;
     for (const XlsFormProblem& p : imported.warnings)
@@ -1347,7 +1376,7 @@ TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const Tem
         (options.strict ? result.errors : result.warnings) = std::move(importWarnings);
         return result;
     }
-    TemplateLoadResult loaded = loadTemplateDocument(*imported.document, imported.fileName, options);
+    TemplateLoadResult loaded = packAndLoad(*imported.document, xlsx, imported.fileName, options, jsonText, nullptr, packed);
     // The loader names questions and choices by id ("question 'x'", "choice list 'l', choice
     // 'c'"); the author of a spreadsheet looks for a row.
     auto quoted = [](const std::string& text, std::string_view prefix, size_t from, std::string& out) {
@@ -1385,15 +1414,57 @@ TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const Tem
     return loaded;
 }
 
-TemplateLoadResult loadTemplateFile(const std::filesystem::path& path, const TemplateLoadOptions& options) {
+TemplatePackage packFile(const std::filesystem::path& path, const TemplateLoadOptions& options, bool wantText) {
+    TemplatePackage package;
+    std::string* text = wantText ? &package.jsonText : nullptr;
+    MediaPackResult packed;
     // Content decides, not the name: a workbook saved as form.XLS or renamed .json is still one.
     std::ifstream in(path, std::ios::binary);
     char head[8] = {};
     in.read(head, sizeof head);
     std::string_view start(head, size_t(in.gcount()));
-    if (isWorkbookFileName(path.filename().string()) || start.substr(0, 2) == "PK" || looksLikeXls(start))
-        return loadTemplateXlsx(path, options);
-    return loadTemplateJsonFile(path, options);
+    if (isWorkbookFileName(path.filename().string()) || start.substr(0, 2) == "PK" || looksLikeXls(start)) {
+        package.loaded = loadXlsx(path, options, text, packed);
+    } else {
+        // JSON: parsed here to pack its images; a file that does not parse (or is too large)
+        // goes to the loader, which says where and why.
+        std::error_code ec;
+        auto size = std::filesystem::file_size(path, ec);
+        nlohmann::json document;
+        std::string original;
+        if (!ec && size <= kMaxTemplateBytes) {
+            in.clear();
+            in.seekg(0);
+            std::ostringstream buf;
+            buf << in.rdbuf();
+            original = buf.str();
+            document = nlohmann::json::parse(original, nullptr, false);
+        }
+        if (document.is_discarded() || !document.is_object()) {
+            package.loaded = loadTemplateJsonFile(path, options);
+            if (text && package.loaded.ok()) *text = original;
+        } else {
+            package.loaded = packAndLoad(document, path, path.string(), options, text, &original, packed);
+        }
+    }
+    package.mediaFiles = packed.files;
+    package.mediaBytes = packed.bytes;
+    return package;
+}
+
+}  // namespace
+
+TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx, const TemplateLoadOptions& options) {
+    MediaPackResult packed;
+    return loadXlsx(xlsx, options, nullptr, packed);
+}
+
+TemplateLoadResult loadTemplateFile(const std::filesystem::path& path, const TemplateLoadOptions& options) {
+    return packFile(path, options, false).loaded;
+}
+
+TemplatePackage packTemplateFile(const std::filesystem::path& path, const TemplateLoadOptions& options) {
+    return packFile(path, options, true);
 }
 
 }  // namespace ck

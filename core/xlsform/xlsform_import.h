@@ -72,8 +72,22 @@ bool isWorkbookFileName(std::string_view fileName);
 // warning is an error.
 [[nodiscard]] TemplateLoadResult loadTemplateXlsx(const std::filesystem::path& xlsx,
                                                   const TemplateLoadOptions& options = {});
-// Loads a template from .json or from a workbook (by content, whatever the extension).
+// Loads a template from .json or from a workbook (by content, whatever the extension), with
+// the images its questions and choices name packed from its media folder (options.mediaFolder,
+// else `NAME-media` beside it; core/template/template_media.h): a named image that is not
+// there is a warning at its row, one that is not a whole PNG or JPEG within the limits an error.
 [[nodiscard]] TemplateLoadResult loadTemplateFile(const std::filesystem::path& path,
                                                   const TemplateLoadOptions& options = {});
+
+// A template file made ready to publish or to put on a device: loaded as loadTemplateFile
+// does, and the JSON document to sign and send, with its images packed in.
+struct TemplatePackage {
+    TemplateLoadResult loaded;
+    std::string jsonText;    // set when loaded.ok(); a .json with no image packed is its own text, unchanged
+    size_t mediaFiles = 0;   // images packed from the folder
+    size_t mediaBytes = 0;
+    bool ok() const { return loaded.ok(); }
+};
+[[nodiscard]] TemplatePackage packTemplateFile(const std::filesystem::path& path, const TemplateLoadOptions& options = {});
 
 }  // namespace ck

@@ -42,6 +42,7 @@
 #include "app/ui/field_app.h"
 #include "platforms/desktop/desktop_options.h"
 #include "platforms/desktop/font_atlas.h"
+#include "platforms/desktop/gl_textures.h"
 #include "platforms/desktop/glfw_input.h"
 #include "platforms/desktop/gpsd_location.h"
 #include "platforms/desktop/window_placement.h"
@@ -224,6 +225,8 @@ int run(const ck::desktop::DesktopOptions& options) {
         // "Capture location" asks gpsd (CLUSTERKIT_GPSD=host:port, else localhost:2947).
         ck::FieldAppConfig config = options.app;
         config.location = std::make_shared<ck::GpsdLocation>(ck::GpsdLocation::fromEnvironment());
+        // The template's images (media::image) become GL textures, made and freed on this thread.
+        config.textures = std::make_shared<ck::desktop::GlTextureMaker>();
         ck::FieldApp app(config);
         const double appMs = secondsSince(started) * 1000.0;
         double fontsMs = 0;

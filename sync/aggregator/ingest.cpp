@@ -598,17 +598,31 @@ Answer<proto::Updates> IngestService::updates(const proto::UpdatesRequest& reque
     reply.cursor = request.cursor;
     reply.more = items.size() >= limit;
     std::set<std::string> commentedRecords;
+    // Templates carry their images (up to 8 MiB each): a page holds templates up to this much
+    // text, and at least one, so a reply stays well inside the frame limits; the rest follow
+    // on the next page (more = true, the cursor stops before them).
+    constexpr size_t kTemplateBytesPerReply = 12u * 1024 * 1024;
+    size_t templateBytes = 0;
     for (const FeedItem& item : items) {
+        if (item.kind == FeedKind::Template) {
+            auto at = item.key.rfind('@');
+            auto t = at == std::string::npos ? std::nullopt
+                                             : m_storage.findTemplate(std::string_view(item.key).substr(0, at),
+                                                                      std::string_view(item.key).substr(at + 1));
+            if (t) {
+                if (!reply.templates.empty() && templateBytes + t->jsonText.size() > kTemplateBytesPerReply) {
+                    reply.more = true;
+                    break;
+                }
+                templateBytes += t->jsonText.size();
+                reply.templates.push_back({t->templateId, t->version, t->jsonText, t->signature});
+            }
+            reply.cursor = std::max(reply.cursor, item.seq);
+            continue;
+        }
         reply.cursor = std::max(reply.cursor, item.seq);
         switch (item.kind) {
-            case FeedKind::Template: {
-                auto at = item.key.rfind('@');
-                if (at == std::string::npos) break;
-                auto t = m_storage.findTemplate(std::string_view(item.key).substr(0, at),
-                                                std::string_view(item.key).substr(at + 1));
-                if (t) reply.templates.push_back({t->templateId, t->version, t->jsonText, t->signature});
-                break;
-            }
+            case FeedKind::Template: break;  // above
             case FeedKind::Assignment: {
                 auto unit = m_storage.findUnit(item.key);
                 if (!unit) break;
@@ -763,7 +777,10 @@ std::string IngestService::issueEnrolmentCode(std::string_view officer, std::str
 
 std::variant<PublishedTemplate, std::string> IngestService::publishTemplate(std::string_view jsonText,
                                                                           std::string_view fileName) {
-    TemplateLoadResult loaded = loadTemplateJson(jsonText, fileName);
+    // Every packed image decoded whole, once: no device is sent one that does not decode.
+    TemplateLoadOptions options;
+    options.decodeMedia = true;
+    TemplateLoadResult loaded = loadTemplateJson(jsonText, fileName, options);
     if (!loaded.ok()) {
         std::string text = std::string(fileName) + ": the template has " + std::to_string(loaded.errors.size()) +
                            " problem(s); nothing was published:";

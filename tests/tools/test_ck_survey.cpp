@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/template/template_media.h"
 #include "tests/support/command_run.h"
+#include "tests/support/test_images.h"
 
 namespace fs = std::filesystem;
 
@@ -202,4 +204,70 @@ TEST_CASE("check --strict: every warning is an error", "[tools]") {
     Run flagship = run("check " + kFlagship + " --strict");
     INFO(flagship.out);
     CHECK(flagship.status == 0);
+}
+
+TEST_CASE("check and pack: the images a template names, from NAME-media/ or --media DIR", "[tools][media]") {
+    fs::path dir = scratch("media-json");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::path form = dir / "signs.json";
+    std::ofstream(form) << R"({"id": "signs", "version": "1", "languages": ["en"], "title": "Signs",
+      "sections": [{"id": "s", "label": "S", "questions": [
+        {"id": "front", "type": "note", "label": "Front", "image": "front.png"},
+        {"id": "back", "type": "note", "label": "Back", "image": "back.jpg"}]}]})";
+    const std::string front = ck::test::solidPng(30, 20, 0xff00ff), back = ck::test::solidJpeg(20, 20, 0x00ff00);
+
+    // No folder: the form is sound, each image a warning naming its question.
+    Run none = run("check " + form.string());
+    INFO(none.out);
+    CHECK(none.status == 0);
+    CHECK_THAT(none.out, Catch::Contains("2 warnings") && Catch::Contains("question 'front', image: 'front.png' is not shown"));
+    CHECK(run("check --strict " + form.string()).status == 1);
+
+    ck::test::writeFileIn(dir / "signs-media" / "front.png", front);
+    ck::test::writeFileIn(dir / "signs-media" / "back.jpg", back);
+    Run ok = run("check " + form.string());
+    INFO(ok.out);
+    CHECK(ok.status == 0);
+    CHECK_THAT(ok.out, Catch::Contains("is sound") && Catch::Contains("images: 2"));
+    CHECK(ok.out.find("warning") == std::string::npos);
+
+    // pack writes the JSON to publish, carrying the images byte for byte.
+    fs::path packed = dir / "out" / "signs.json";
+    fs::create_directories(packed.parent_path());
+    Run p = run("pack " + form.string() + " --out " + packed.string());
+    INFO(p.out);
+    REQUIRE(p.status == 0);
+    CHECK_THAT(p.out, Catch::Contains("2 images packed"));
+    std::ifstream in(packed);
+    auto doc = nlohmann::json::parse(in);
+    std::string bytes;
+    REQUIRE(ck::base64Decode(doc["media"]["front.png"].get<std::string>(), bytes));
+    CHECK(bytes == front);
+    REQUIRE(ck::base64Decode(doc["media"]["back.jpg"].get<std::string>(), bytes));
+    CHECK(bytes == back);
+    // The packed file checks on its own, with no folder beside it.
+    Run again = run("check " + packed.string());
+    INFO(again.out);
+    CHECK(again.status == 0);
+    CHECK_THAT(again.out, Catch::Contains("images: 2"));
+
+    // A broken file is an error at its question, and nothing is written.
+    ck::test::writeFileIn(dir / "signs-media" / "front.png", front.substr(0, 45));
+    Run broken = run("pack " + form.string() + " --out " + (dir / "never.json").string());
+    INFO(broken.out);
+    CHECK(broken.status == 1);
+    CHECK_THAT(broken.out, Catch::Contains("question 'front', image: 'front.png'"));
+    CHECK_FALSE(fs::exists(dir / "never.json"));
+
+    // --media names another folder; one that is not there is a usage error.
+    ck::test::writeFileIn(dir / "elsewhere" / "front.png", front);
+    ck::test::writeFileIn(dir / "elsewhere" / "back.jpg", back);
+    Run other = run("check --media " + (dir / "elsewhere").string() + " " + form.string());
+    INFO(other.out);
+    CHECK(other.status == 0);
+    CHECK_THAT(other.out, Catch::Contains("images: 2"));
+    Run missing = run("check " + form.string() + " --media " + (dir / "nowhere").string());
+    CHECK(missing.status == 2);
+    CHECK_THAT(missing.out, Catch::Contains("no such folder"));
 }

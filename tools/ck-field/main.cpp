@@ -2,7 +2,9 @@
 // from a shell: by the tests, by the demo, and by people scripting bulk work.
 //
 //   ck-field init DIR [--test-kdf]               create DIR/officer.ckstore
-//   ck-field import-template DIR FILE.json       check and store a template
+//   ck-field import-template DIR FILE             check and store a template (.json or an XLSForm
+//                                                workbook), with the images it names from
+//                                                NAME-media/ beside it
 //   ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]
 //                                                fill a visit from answers, save it as a draft,
 //                                                print its id
@@ -50,6 +52,7 @@
 #include "app/store/store.h"
 #include "tools/terminal/passphrase_prompt.h"
 #include "app/sync/field_sync.h"
+#include "core/xlsform/xlsform_import.h"
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
 #include "core/record/record_json.h"
@@ -65,7 +68,7 @@ constexpr const char* kStoreFileName = "officer.ckstore";
 int usage() {
     std::cerr << "usage:\n"
                  "  ck-field init DIR [--test-kdf]\n"
-                 "  ck-field import-template DIR FILE.json\n"
+                 "  ck-field import-template DIR FILE.json|FILE.xlsx\n"
                  "  ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]\n"
                  "  ck-field finalise DIR VISIT_ID [--today YYYY-MM-DD] [--language CODE]\n"
                  "  ck-field set-aggregator-key DIR HEXKEY\n"
@@ -209,7 +212,17 @@ int init(const std::string& dir, bool testKdf) {
 }
 
 int importTemplate(const std::string& dir, const std::string& path) {
-    std::string text = readFile(path);
+    readFile(path);  // there and readable, or a usage error
+    // As publish does: a workbook imported, the images named packed from NAME-media/.
+    ck::TemplatePackage package = ck::packTemplateFile(path);
+    if (!package.ok()) {
+        for (const auto& e : package.loaded.errors) std::cerr << e.toString() << "\n";
+        throw Exit{kProblems, path + ": the template has " + std::to_string(package.loaded.errors.size()) +
+                                  " problem(s); it was not imported"};
+    }
+    for (const auto& w : package.loaded.warnings)
+        if (w.key.rfind("image", 0) == 0) std::cerr << "warning: " << w.toString() << "\n";  // an image not found
+    const std::string& text = package.jsonText;
     ck::Store store = openUnlocked(dir);
     auto r = store.importTemplate(text, path);
     if (!r) {

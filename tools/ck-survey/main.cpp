@@ -5,6 +5,11 @@
 //                                         with --strict every warning is an error
 //   ck-survey fill TEMPLATE ANSWERS.json  fill a visit from answers; print the record as JSON,
 //                                         or every problem that stops it from being finalised
+//   ck-survey pack TEMPLATE --out F.json  check a template and write it as the JSON document to
+//                                         publish, with the images its questions and choices
+//                                         name packed in (media::image)
+//   --media DIR (check, fill, pack)       the form's images; default: NAME-media beside the
+//                                         template, as ODK keeps them (form-media/ for form.xlsx)
 // Exit status: 0 success, 1 the template or the answers have problems, 2 usage or I/O error.
 #include <cstdio>
 #include <filesystem>
@@ -28,8 +33,10 @@ namespace {
 
 int usage() {
     std::cerr << "usage:\n"
-                 "  ck-survey check [--strict] TEMPLATE.json|TEMPLATE.xlsx|TEMPLATE.xls\n"
-                 "  ck-survey fill TEMPLATE ANSWERS.json [--language CODE] [--today YYYY-MM-DD] [--binary OUT.bin]\n";
+                 "  ck-survey check [--strict] [--media DIR] TEMPLATE.json|TEMPLATE.xlsx|TEMPLATE.xls\n"
+                 "  ck-survey fill TEMPLATE ANSWERS.json [--media DIR] [--language CODE] [--today YYYY-MM-DD] [--binary OUT.bin]\n"
+                 "  ck-survey pack TEMPLATE [--media DIR] --out TEMPLATE.json\n"
+                 "  --media DIR: the form's images (PNG, JPEG); default NAME-media beside the template\n";
     return 2;
 }
 
@@ -41,8 +48,20 @@ bool readable(const std::string& path) {
     return false;
 }
 
+// --media DIR: the form's images. A folder named but not there is a usage error (exit 2);
+// the default folder beside the template may be absent (its images are then warnings).
+std::string g_mediaFolder;
+
+ck::TemplateLoadOptions loadOptions(bool strict = false) {
+    ck::TemplateLoadOptions options;
+    options.strict = strict;
+    options.mediaFolder = g_mediaFolder;
+    options.decodeMedia = true;  // an author's check: every packed image decoded whole
+    return options;
+}
+
 ck::TemplateLoadResult loadAny(const std::string& path, bool strict = false) {
-    return ck::loadTemplateFile(path, ck::TemplateLoadOptions{strict});
+    return ck::loadTemplateFile(path, loadOptions(strict));
 }
 
 std::string plural(size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
@@ -89,6 +108,31 @@ int check(const std::string& path, bool strict) {
     std::cout << "  by type:";
     for (const auto& [type, n] : byType) std::cout << " " << type << "=" << n;
     std::cout << "\n  choice lists: " << t.choiceLists.size() << ", indicators: " << t.indicators.size() << "\n";
+    if (!t.media.empty()) {
+        size_t bytes = 0;
+        for (const auto& [name, data] : t.media) bytes += data.size();
+        std::cout << "  images: " << t.media.size() << " (" << (bytes + 1023) / 1024 << " KiB)\n";
+    }
+    return 0;
+}
+
+// The JSON document to publish (ck-aggregator templates publish) or to put on a device
+// (ck-field import-template), images packed in.
+int pack(const std::string& path, const std::string& out) {
+    if (!readable(path)) return 2;
+    ck::TemplatePackage package = ck::packTemplateFile(path, loadOptions());
+    if (!package.ok()) return reportLoadErrors(package.loaded);
+    printWarnings(package.loaded);
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file.write(package.jsonText.data(), std::streamsize(package.jsonText.size()));
+    file.close();
+    if (!file) {
+        std::cerr << out << ": cannot write the file\n";
+        return 2;
+    }
+    const ck::Template& t = *package.loaded.survey;
+    std::cout << out << ": template '" << t.id << "' version " << t.version << ", " << t.media.size()
+              << (t.media.size() == 1 ? " image" : " images") << " packed, " << package.jsonText.size() << " bytes\n";
     return 0;
 }
 
@@ -196,12 +240,31 @@ int fill(const std::string& templatePath, const std::string& answersPath, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> args;
+    // --media DIR may come anywhere after the command.
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--media" && i > 1) {
+            if (i + 1 >= argc) return usage();
+            g_mediaFolder = argv[++i];
+            std::error_code ec;
+            if (!std::filesystem::is_directory(g_mediaFolder, ec)) {
+                std::cerr << g_mediaFolder << ": no such folder (--media names the folder holding the form's images)\n";
+                return 2;
+            }
+            continue;
+        }
+        args.emplace_back(argv[i]);
+    }
     if (args.empty()) return usage();
     try {
         if (args[0] == "check" && args.size() == 2) return check(args[1], false);
         if (args[0] == "check" && args.size() == 3 && (args[1] == "--strict" || args[2] == "--strict"))
             return check(args[1] == "--strict" ? args[2] : args[1], true);
+        if (args[0] == "pack" && args.size() == 4) {
+            if (args[2] == "--out") return pack(args[1], args[3]);
+            if (args[1] == "--out") return pack(args[3], args[2]);
+            return usage();
+        }
         if (args[0] == "fill" && args.size() >= 3) {
             std::string language, today, binary;
             for (size_t i = 3; i < args.size(); ++i) {

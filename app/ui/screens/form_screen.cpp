@@ -12,6 +12,7 @@
 
 #include <imgui_stdlib.h>
 
+#include "app/ui/form_images.h"
 #include "core/form/interpolate.h"
 #include "core/form/number_entry.h"
 
@@ -55,6 +56,24 @@ void noteInputError(UiState& ui, Position at, std::string message) {
 
 std::string choiceLabel(const Choice& c, size_t lang) {
     return c.label.empty() ? c.name : c.label.in(lang);
+}
+
+// The template's picture for a question or a choice (XLSForm media::image) in the officer's
+// language, when the template carries the file; recorded under `name` for the tests.
+void drawImage(FormContext& f, const LocalText& image, std::string_view name, float maxHeight) {
+    if (image.empty() || !f.ui.images) return;
+    if (const FormImages::Image* shown = f.ui.images->find(f.survey, image.in(f.lang))) {
+        drawFormImage(*shown, maxHeight);
+        recordItem(f.ui, name);
+    }
+}
+
+// A choice's picture under its row, at most thumbnail height, so the list stays short.
+void drawChoiceImage(FormContext& f, const Choice& c) {
+    if (c.image.empty()) return;
+    ImGui::Indent(touchHeight(f.s));
+    drawImage(f, c.image, "choice_image_" + c.name, 120.0f * f.s);
+    ImGui::Unindent(touchHeight(f.s));
 }
 
 // The first relevant item of one repeat instance (where "Edit" and "Add" go).
@@ -223,6 +242,7 @@ void drawSelectOne(FormContext& f, const Question& q, Position at, const Value& 
             ImGui::PushID(i);
             if (choiceRow(f.ui, "choice_" + c.name, choiceLabel(c, f.lang), c.name == chosen, true, f.s))
                 noteResult(f.ui, at, f.model.answer(at, Value::text(c.name)));
+            drawChoiceImage(f, c);
             ImGui::PopID();
         }
         return;
@@ -261,6 +281,7 @@ void drawSelectMultiple(FormContext& f, const Question& q, Position at, const Va
                 next.erase(std::remove(next.begin(), next.end(), c.name), next.end());
             noteResult(f.ui, at, f.model.answer(at, next.empty() ? Value() : Value::choices(std::move(next))));
         }
+        drawChoiceImage(f, c);
         ImGui::PopID();
     }
 }
@@ -375,6 +396,8 @@ void drawQuestion(FormContext& f, Position at) {
     ImGui::PushTextWrapPos(0);
     ImGui::TextUnformatted(interpolate(f.session, q.label.in(f.lang), at, f.lang).c_str());
     ImGui::PopTextWrapPos();
+    // Under the label, at most half the question pane tall: the answer stays in view.
+    drawImage(f, q.image, "question_image", ImGui::GetWindowHeight() * 0.5f);
     if (f.session.isRequired(at.question, at.instance)) hintText(f.t(Text::Required));
     if (!q.hint.empty()) hintText(interpolate(f.session, q.hint.in(f.lang), at, f.lang));
     ImGui::Spacing();

@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/xlsform/xlsform_import.h"
 #include "core/crypto/envelope.h"
 #include "core/crypto/sealed_box.h"
 #include "core/record/record_json.h"
@@ -456,10 +457,12 @@ int devices(const std::vector<std::string>& args) {
 // --- templates ---
 
 int templates(const std::vector<std::string>& args) {
-    Options o = parseOptions(args, 1, {"--data"}, {});
-    if (helpFor(o, "usage: ck-aggregator templates publish FILE.json --data DIR\n"
+    Options o = parseOptions(args, 1, {"--data", "--media"}, {});
+    if (helpFor(o, "usage: ck-aggregator templates publish FILE.json|FILE.xlsx [--media DIR] --data DIR\n"
                    "       ck-aggregator templates list --data DIR\n"
-                   "publish checks the template fully, signs it with the template key and offers it to devices.\n"))
+                   "publish checks the template fully, signs it with the template key and offers it to devices.\n"
+                   "The images its questions and choices name (XLSForm media::image; PNG or JPEG) are packed\n"
+                   "into it from --media DIR, else from NAME-media beside the file, and travel signed with it.\n"))
         return kOk;
     const auto& p = o.positional;
     if (p.size() == 1 && p[0] == "list") {
@@ -473,7 +476,24 @@ int templates(const std::vector<std::string>& args) {
         return kOk;
     }
     if (p.size() != 2 || p[0] != "publish") throw Exit{kUsage, "templates takes `publish FILE.json` or `list` (see --help)"};
-    std::string text = readFile(p[1]);
+    // A workbook is imported, and the images named are packed in (xlsform_import.h), before
+    // any key is unlocked: what is signed is the JSON document devices load.
+    TemplateLoadOptions packing;
+    if (auto m = o.values.find("--media"); m != o.values.end()) {
+        std::error_code ec;
+        if (!fs::is_directory(m->second, ec)) throw Exit{kUsage, m->second + ": no such folder (--media names the folder of the form's images)"};
+        packing.mediaFolder = m->second;
+    }
+    if (std::error_code ec; !fs::is_regular_file(p[1], ec)) throw Exit{kUsage, p[1] + ": cannot read the file"};
+    TemplatePackage package = packTemplateFile(p[1], packing);
+    if (!package.ok()) {
+        std::string text = p[1] + ": the template has " + std::to_string(package.loaded.errors.size()) +
+                           " problem(s); nothing was published:";
+        for (const auto& e : package.loaded.errors) text += "\n  " + terminalSafe(e.toString());
+        throw Exit{kRefused, text};
+    }
+    for (const auto& w : package.loaded.warnings) std::cerr << "warning: " << terminalSafe(w.toString()) << "\n";
+    const std::string& text = package.jsonText;
     DataFolder folder = openFolder(o);
     ProjectKeys keys = unlockKeys(folder);
     auto storage = openFolderStorage(folder);
@@ -482,7 +502,11 @@ int templates(const std::vector<std::string>& args) {
     if (auto* err = std::get_if<std::string>(&r)) throw Exit{kRefused, *err};
     const PublishedTemplate& t = std::get<PublishedTemplate>(r);
     std::cout << "published " << t.templateId << " version " << t.version << ", signed by "
-              << keyFingerprint(keys.signingPublicKey) << "\n";
+              << keyFingerprint(keys.signingPublicKey);
+    if (package.mediaFiles > 0)
+        std::cout << ", with " << package.mediaFiles << (package.mediaFiles == 1 ? " image" : " images") << " ("
+                  << (package.mediaBytes + 1023) / 1024 << " KiB)";
+    std::cout << "\n";
     return kOk;
 }
 

@@ -20,11 +20,14 @@
 #include <thread>
 
 #include "app/sync/field_sync.h"
+#include "core/template/template_media.h"
+#include "core/xlsform/xlsform_import.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/tls_certificate.h"
 #include "tests/support/in_process_aggregator.h"
 #include "tests/app/store/store_test_support.h"
+#include "tests/support/test_images.h"
 
 using namespace ck;
 using namespace ck::test;
@@ -583,4 +586,105 @@ TEST_CASE("field sync: a visit is called sent only when its batch went out whole
     CHECK(s.stored + s.duplicates == 2);
     CHECK(outboxOf(store, id)->state == OutboxState::Acknowledged);
     CHECK(outboxOf(store, second)->state == OutboxState::Acknowledged);
+}
+
+namespace {
+
+std::string blake2b(std::string_view bytes) {
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
+    return std::string(reinterpret_cast<const char*>(h), sizeof h);
+}
+
+// A template naming images, written beside its `NAME-media/` folder; packed as `templates
+// publish` packs it (packTemplateFile), then published.
+std::string publishWithImages(Aggregator& agg, const fs::path& dir, const std::string& id,
+                              const std::vector<std::pair<std::string, std::string>>& images) {
+    nlohmann::json doc = nlohmann::json::parse(miniTemplate(id, "1"));
+    nlohmann::json& questions = doc["sections"][0]["questions"];
+    for (size_t i = 0; i < images.size(); ++i)
+        questions.push_back({{"id", "look_" + std::to_string(i)}, {"type", "note"}, {"label", "Look"}, {"image", images[i].first}});
+    fs::path file = dir / (id + ".json");
+    std::ofstream(file) << doc.dump(1);
+    for (const auto& [name, bytes] : images) writeFileIn(dir / (id + "-media") / name, bytes);
+    TemplatePackage package = packTemplateFile(file);
+    std::string problems;
+    for (const auto& e : package.loaded.errors) problems += e.toString() + "\n";
+    for (const auto& e : package.loaded.warnings) problems += e.toString() + "\n";
+    INFO(problems);
+    REQUIRE(package.ok());
+    REQUIRE(package.loaded.warnings.empty());
+    REQUIRE(package.mediaFiles == images.size());
+    auto published = agg.ingest->publishTemplate(package.jsonText, id + ".json");
+    if (auto* e = std::get_if<std::string>(&published)) FAIL(*e);
+    return package.jsonText;
+}
+
+}  // namespace
+
+TEST_CASE("field sync: a template's images travel signed with it and reach the device's store intact", "[sync][media]") {
+    Aggregator agg("images");
+    fs::path dir = scratchDir("images-authoring");
+    const std::string sign = solidPng(300, 120, 0xff00ff), loom = solidJpeg(64, 64, 0x10c010);
+    publishWithImages(agg, dir, "pics", {{"sign.png", sign}, {"loom.jpg", loom}});
+
+    Store store = newFieldStore("images");
+    enrol(store, agg);
+    SyncSummary s = syncOk(store, agg);
+    INFO(Catch::Detail::stringify(s.templateProblems));
+    CHECK(s.templatesAdded == 2);  // the flagship and this one
+    CHECK(s.templatesRejected == 0);
+
+    // Write, restart, read back: the images come out of the encrypted store byte for byte.
+    fs::path file = store.file();
+    store.lock();
+    auto reopened = Store::open(file);
+    REQUIRE(reopened.ok());
+    Store again = std::move(reopened).value();
+    REQUIRE(again.unlock(kPassphrase).ok());
+    auto t = again.findTemplate("pics");
+    REQUIRE(t.ok());
+    const Template& survey = *t.value();
+    REQUIRE(survey.media.size() == 2);
+    CHECK(blake2b(survey.media.at("sign.png")) == blake2b(sign));
+    CHECK(blake2b(survey.media.at("loom.jpg")) == blake2b(loom));
+    CHECK(survey.find("look_0")->image.in(0) == "sign.png");
+    // And they decode on the device as they did on the author's machine.
+    auto decoded = decodeImage(survey.media.at("sign.png"));
+    REQUIRE(std::holds_alternative<DecodedImage>(decoded));
+    CHECK(std::get<DecodedImage>(decoded).width == 300);
+    // Nothing of them is readable in the officer's file.
+    std::ifstream raw(file, std::ios::binary);
+    std::string disk((std::istreambuf_iterator<char>(raw)), {});
+    CHECK(disk.find(base64Encode(sign).substr(40, 60)) == std::string::npos);
+}
+
+TEST_CASE("field sync: templates carrying 8 MiB of images each arrive over several pages", "[sync][media]") {
+    Aggregator agg("images-pages");
+    fs::path dir = scratchDir("images-pages-authoring");
+    // Noise compresses badly: four images of about 1.9 MiB, just under each limit.
+    std::vector<std::pair<std::string, std::string>> heavy;
+    for (uint32_t i = 0; i < 4; ++i) heavy.push_back({"noise" + std::to_string(i) + ".png", noisePng(790, 790, 17 + i)});
+    size_t total = 0;
+    for (const auto& [n, b] : heavy) {
+        REQUIRE(b.size() <= kMaxMediaFileBytes);
+        total += b.size();
+    }
+    REQUIRE(total <= kMaxMediaTotalBytes);
+    REQUIRE(total > 7u * 1024 * 1024);
+    std::string textA = publishWithImages(agg, dir, "heavy_a", heavy);
+    std::string textB = publishWithImages(agg, dir, "heavy_b", heavy);
+    REQUIRE(textA.size() > 9u * 1024 * 1024);  // base64: two of them exceed one reply's share
+
+    Store store = newFieldStore("images-pages");
+    enrol(store, agg);
+    SyncSummary s = syncOk(store, agg);
+    INFO(Catch::Detail::stringify(s.templateProblems));
+    CHECK(s.templatesAdded == 3);
+    for (const char* id : {"heavy_a", "heavy_b"}) {
+        auto t = store.findTemplate(id);
+        REQUIRE(t.ok());
+        REQUIRE(t.value()->media.size() == 4);
+        for (const auto& [name, bytes] : heavy) CHECK(blake2b(t.value()->media.at(name)) == blake2b(bytes));
+    }
 }

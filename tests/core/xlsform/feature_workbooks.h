@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_images.h"
 #include "xlsx_fixture.h"
 
 namespace ck::test {
@@ -20,7 +21,18 @@ struct FeatureWorkbook {
     std::string feature;  // the README row
     Expect expect;
     std::vector<Sheet> sheets;
+    // Files for the form's media folder (`NAME-media/` beside the workbook): name, bytes.
+    std::vector<std::pair<std::string, std::string>> media = {};
 };
+
+// Writes the workbook and its media folder (afresh) into the scratch folder; returns the workbook.
+inline std::filesystem::path writeFeatureWorkbook(const FeatureWorkbook& w) {
+    std::filesystem::path path = writeXlsx(w.file, w.sheets);
+    std::filesystem::path folder = path.parent_path() / (path.stem().string() + "-media");
+    std::filesystem::remove_all(folder);
+    for (const auto& [name, bytes] : w.media) writeFileIn(folder / name, bytes);
+    return path;
+}
 
 inline Sheet featureSettings() { return {"settings", {{"form_id", "version", "form_title"}, {"f", "1", "Feature"}}}; }
 
@@ -103,8 +115,16 @@ inline std::vector<FeatureWorkbook> featureWorkbooks() {
     all.push_back(one("col-label-interpolation.xlsx", "${field} in label and hint", Expect::Loads,
                       {{"text", "shop", "Shop", ""}, {"integer", "a", "Workers at ${shop}", "At ${shop} today"}},
                       {"type", "name", "label", "hint"}));
-    all.push_back(one("col-media-image.xlsx", "media::image", Expect::Loads, {{"note", "a", "A", "a.png"}},
-                      {"type", "name", "label", "media::image"}));
+    FeatureWorkbook image = one("col-media-image.xlsx", "media::image (the file in form-media/)", Expect::Loads,
+                                {{"note", "a", "A", "a.png"}}, {"type", "name", "label", "media::image"});
+    image.media = {{"a.png", solidPng(8, 8, 0x336699)}};
+    all.push_back(image);
+    all.push_back(one("col-media-image-missing.xlsx", "media::image, the file not in the media folder",
+                      Expect::LoadsWithWarning, {{"note", "a", "A", "a.png"}}, {"type", "name", "label", "media::image"}));
+    FeatureWorkbook broken = one("col-media-image-broken.xlsx", "media::image, a file that is not a whole PNG or JPEG",
+                                 Expect::Refused, {{"note", "a", "A", "a.png"}}, {"type", "name", "label", "media::image"});
+    broken.media = {{"a.png", solidPng(8, 8, 0x336699).substr(0, 40)}};
+    all.push_back(broken);
     all.push_back(one("col-media-audio.xlsx", "media::audio, media::video, big-image", Expect::LoadsWithWarning,
                       {{"note", "a", "A", "a.mp3"}}, {"type", "name", "label", "media::audio"}));
     all.push_back(one("col-default.xlsx", "default", Expect::LoadsWithWarning, {{"integer", "a", "A", "3"}},
@@ -161,7 +181,8 @@ inline std::vector<FeatureWorkbook> featureWorkbooks() {
     all.push_back(FeatureWorkbook{"choices-image.xlsx", "choices media::image", Expect::Loads,
                                   {{"survey", {basic, {"select_one shop", "a", "A"}}},
                                    {"choices", {{"list_name", "name", "label", "image"}, {"shop", "s1", "S1", "s1.jpg"}}},
-                                   featureSettings()}});
+                                   featureSettings()},
+                                  {{"s1.jpg", solidJpeg(8, 8, 0x996633)}}});
     all.push_back(FeatureWorkbook{"choices-duplicate.xlsx", "a choice name twice in a list", Expect::Refused,
                                   {{"survey", {basic, {"select_one shop", "a", "A"}}},
                                    {"choices", {{"list_name", "name", "label"}, {"shop", "s1", "S1"}, {"shop", "s1", "S2"}}},

@@ -1288,7 +1288,7 @@ TEST_CASE("Legacy .xls workbooks import like .xlsx (FreeXL)", "[core][xlsform]")
 TEST_CASE("Every feature of the README's XLSForm table loads, warns or is refused as the table says", "[core][xlsform]") {
     size_t loaded = 0, total = 0;
     for (const FeatureWorkbook& w : featureWorkbooks()) {
-        TemplateLoadResult r = loadTemplateFile(writeXlsx(w.file, w.sheets));
+        TemplateLoadResult r = loadTemplateFile(writeFeatureWorkbook(w));
         std::string all;
         for (const auto& e : r.errors) all += "error: " + e.toString() + "\n";
         for (const auto& e : r.warnings) all += "warning: " + e.toString() + "\n";

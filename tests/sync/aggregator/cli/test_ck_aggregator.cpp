@@ -22,6 +22,7 @@
 #include "sync/protocol/messages.h"
 #include "tests/support/command_run.h"
 #include "tests/support/spreadsheet_check.h"
+#include "tests/support/test_images.h"
 #include "tools/terminal/terminal_text.h"
 
 using namespace ck;
@@ -469,4 +470,48 @@ TEST_CASE("terminalSafe: controls, broken UTF-8 and direction overrides are show
     CHECK(terminalSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");     // a surrogate
     CHECK(terminalSafe("\xe2\x82") == "\\xe2\\x82");              // cut short
     CHECK(terminalSafe("C:\\x1b") == "C:\\\\x1b");                // a shown escape is never a sent one
+}
+
+TEST_CASE("ck-aggregator: templates publish packs the images a template names, refuses a broken one", "[sync][agg][cli][media]") {
+    fs::path root = scratch("publish-images");
+    Cli cli{root / "data"};
+    REQUIRE(cli.run("init --test-kdf --name 'Images' --host 127.0.0.1").status == 0);
+    fs::path form = root / "signs.json";
+    writeText(form, R"({"id": "signs", "version": "1", "languages": ["en"], "title": "Signs",
+      "sections": [{"id": "s", "label": "S", "questions": [
+        {"id": "front", "type": "note", "label": "Front", "image": "front.png"}]}]})");
+    const std::string front = test::solidPng(50, 40, 0xff00ff);
+    test::writeFileIn(root / "pictures" / "front.png", front);
+
+    // The folder named with --media; the image is packed into what is signed.
+    auto published = cli.run("templates publish " + shellQuote(form.string()) + " --media " +
+                             shellQuote((root / "pictures").string()));
+    INFO(published.all());
+    REQUIRE(published.status == 0);
+    CHECK_THAT(published.out, Catch::Contains("with 1 image"));
+
+    // A broken image (cut short) is refused at its question; nothing is published.
+    writeText(root / "signs2.json", R"({"id": "signs", "version": "2", "languages": ["en"], "title": "Signs",
+      "sections": [{"id": "s", "label": "S", "questions": [
+        {"id": "front", "type": "note", "label": "Front", "image": "front.png"}]}]})");
+    test::writeFileIn(root / "signs2-media" / "front.png", front.substr(0, 45));
+    auto broken = cli.run("templates publish " + shellQuote((root / "signs2.json").string()));
+    CHECK(broken.status == 1);
+    CHECK_THAT(broken.err, Catch::Contains("question 'front', image: 'front.png' does not decode") &&
+                               Catch::Contains("nothing was published"));
+    // A missing image is a warning; the template is published without it.
+    fs::remove_all(root / "signs2-media");
+    auto missing = cli.run("templates publish " + shellQuote((root / "signs2.json").string()));
+    INFO(missing.all());
+    CHECK(missing.status == 0);
+    CHECK_THAT(missing.err, Catch::Contains("warning:") && Catch::Contains("'front.png' is not shown"));
+    // --media naming no folder is a usage error.
+    CHECK(cli.run("templates publish " + shellQuote(form.string()) + " --media " + shellQuote((root / "nowhere").string()))
+              .status == 2);
+    // A workbook is published as it is checked.
+    auto workbook = cli.run("templates publish " + shellQuote(std::string(CK_TEST_DATA_DIR) + "/xlsform/sample-bilingual.xlsx"));
+    INFO(workbook.all());
+    CHECK(workbook.status == 0);
+    auto list = cli.run("templates list");
+    CHECK_THAT(list.out, Catch::Contains("3 template version"));
 }
