@@ -486,8 +486,9 @@ std::map<std::string, nlohmann::json> assignmentsOf(const Served& s, const test:
     INFO(reply.curlError);
     REQUIRE(reply.status == 200);
     REQUIRE(reply.reply<proto::Updates>());
+    const proto::Updates updates = *reply.reply<proto::Updates>();  // a temporary: keep it whole
     std::map<std::string, nlohmann::json> out;
-    for (const auto& a : reply.reply<proto::Updates>()->assignments) out[a.unitId] = nlohmann::json::parse(a.json);
+    for (const auto& a : updates.assignments) out[a.unitId] = nlohmann::json::parse(a.json);
     return out;
 }
 
