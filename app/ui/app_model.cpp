@@ -517,13 +517,15 @@ const std::vector<AssignedUnit>& AppModel::assignedUnits() {
     struct Seen {
         const VisitRow* row;
         std::string unitId, name;
+        std::string token;  // the assignment token the visit carries, if any
     };
     std::vector<Seen> seen;
     for (const auto& row : rows) {
         if (!row.visit.error.empty()) continue;
         auto record = m_store->loadVisit(row.visit.id);
         if (!record) continue;
-        seen.push_back({&row, folded(textAnswer(record.value(), "register_id")), folded(row.visit.title)});
+        seen.push_back({&row, folded(textAnswer(record.value(), "register_id")), folded(row.visit.title),
+                        record.value().assignment});
         if (seen.back().unitId.empty()) seen.back().unitId = folded(textAnswer(record.value(), "unit_id"));
     }
     for (const auto& e : entries) {
@@ -541,12 +543,14 @@ const std::vector<AssignedUnit>& AppModel::assignedUnits() {
                 unit.state = jsonText(j, "state");
                 unit.stratum = jsonText(j, "stratum");
                 unit.sector = jsonText(j, "sector");
+                unit.assignmentToken = jsonText(j, "assignment_token");
                 if (std::string id = jsonText(j, "unit_id"); !id.empty()) unit.unitId = id;
             }
         }
         std::string id = folded(unit.unitId), name = folded(unit.name);
         for (const auto& v : seen) {
-            if ((!id.empty() && v.unitId == id) || (!name.empty() && v.name == name)) {
+            if ((!unit.assignmentToken.empty() && v.token == unit.assignmentToken) || (!id.empty() && v.unitId == id) ||
+                (!name.empty() && v.name == name)) {
                 unit.visitId = v.row->visit.id;
                 unit.visitStatus = v.row->visit.status;
                 break;
@@ -594,6 +598,9 @@ bool AppModel::startAssignedVisit(std::string_view unitId, std::string_view temp
         return false;
     }
     if (!startVisit(chosen)) return false;
+    // The visit says which assigned unit it is of by the aggregator's token (the register id
+    // answer is personal and sealed apart): the aggregator weights it by the register's stratum.
+    m_session->setAssignment(unit->assignmentToken);
     const Template& t = m_session->survey();
     // What the register knows, by the question ids that may ask for it.
     const std::pair<const char*, const std::string*> known[] = {

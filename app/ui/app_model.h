@@ -45,11 +45,13 @@ struct VisitRow {
 };
 
 // A unit the aggregator assigned to this officer (from sync), with the visit already made
-// to it, if any: a visit belongs to the unit when its register / unit id answer equals the
-// unit id, or its unit name equals the unit's name (both ignoring case and spaces around).
+// to it, if any: a visit belongs to the unit when it carries the unit's assignment token, its
+// register / unit id answer equals the unit id, or its unit name equals the unit's name (both
+// ignoring case and spaces around).
 struct AssignedUnit {
     std::string unitId;  // the store's assignment id (the register's unit_id)
     std::string name, cluster, district, state, stratum, sector;
+    std::string assignmentToken;  // the aggregator's token for the unit; the visit carries it
     std::string visitId;  // the newest visit of the unit; "" when not visited yet
     VisitStatus visitStatus = VisitStatus::Draft;
     std::string error;  // the stored assignment is damaged or not JSON; the rest still lists

@@ -268,6 +268,7 @@ SealedEnvelope sealEnvelope(const SealInput& input) {
     const Record& record = *input.record;
     Record main = headerOnly(record);
     Record personal = headerOnly(record);
+    main.assignment = record.assignment;  // not personal: the aggregator maps it to the register
     bool hasPersonal = false;
     if (input.custodianPublicKey.empty()) {
         main.answers = record.answers;
@@ -347,15 +348,18 @@ std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelop
     auto part = openPart(envelope, envelope.sealedRecord, aggregatorPublicKey, aggregatorSecretKey, dictionary,
                          fillHashes, &plain);
     if (auto* error = std::get_if<EnvelopeError>(&part)) return *error;
+    // One hash of the plaintext serves both the fill and the check (a visit's record is a
+    // few KB: hashing it twice cost as much as parsing it).
+    const std::string plainHash = contentHash(plain);
     if (fillHashes) {
-        envelope.mainHash = contentHash(plain);
+        envelope.mainHash = plainHash;
         if (envelope.contentHash.empty()) envelope.contentHash = envelope.mainHash;
         if (!verifyEnvelope(envelope)) {
             wipe(plain);
             return EnvelopeError::BadSignature;
         }
     }
-    const bool hashOk = contentHash(plain) == envelope.mainHash &&
+    const bool hashOk = plainHash == envelope.mainHash &&
                         (!envelope.sealedPersonal.empty() || envelope.contentHash == envelope.mainHash);
     wipe(plain);
     if (!hashOk) return EnvelopeError::HashMismatch;

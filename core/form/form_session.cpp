@@ -426,6 +426,12 @@ bool FormSession::recomputeValue(int question, int instance) {
     return changed;
 }
 
+Value FormSession::evaluate(const expr::Program& program, int instance) const {
+    if (!program.valid()) return {};
+    ++m_evaluations;
+    return program.evaluate(Context(*this, instance));
+}
+
 bool FormSession::choicePasses(const Question& q, int instance, const Choice& choice) const {
     if (!q.choiceFilter.present()) return true;
     Context ctx(*this, instance);
@@ -645,11 +651,52 @@ Record FormSession::makeRecord(bool draft) const {
     r.templateVersion = m_t->version;
     r.createdAt = m_createdAt;
     r.updatedAt = m_updatedAt;
+    r.assignment = m_assignment;
     for (int s : m_t->sections) collectAnswers(s, 0, draft, r.answers);
     return r;
 }
 
 Record FormSession::toRecord() const { return makeRecord(false); }
+
+// collectAnswers(draft = false), written out as it goes; a personal question (and a personal
+// repeat, whole) is skipped as removePersonalAnswers() would remove it.
+void FormSession::writeAnswers(int question, int instance, bool withoutPersonal, RecordWriter& out) const {
+    const Question& q = m_t->questions[size_t(question)];
+    if (!state(question, instance).relevant) return;
+    if (q.type == QuestionType::Repeat) {
+        if (withoutPersonal && q.pii) return;
+        const int n = m_instances[size_t(question)];
+        out.beginRepeat(q.id, size_t(n));
+        for (int i = 0; i < n; ++i) {
+            out.beginInstance();
+            for (int child : q.children) writeAnswers(child, i, withoutPersonal, out);
+            out.endInstance();
+        }
+        out.endRepeat();
+        return;
+    }
+    if (q.isContainer()) {
+        for (int child : q.children) writeAnswers(child, instance, withoutPersonal, out);
+        return;
+    }
+    if (!q.hasValue() || (withoutPersonal && q.pii)) return;
+    const Value& v = state(question, instance).value;
+    if (v.isAnswered()) out.answer(q.id, v);
+}
+
+std::string FormSession::toRecordBytes(const std::string& parentId, bool withoutPersonal) const {
+    Record header;
+    header.id = m_recordId;
+    header.templateId = m_t->id;
+    header.templateVersion = m_t->version;
+    header.createdAt = m_createdAt;
+    header.updatedAt = m_updatedAt;
+    header.parentId = parentId;
+    header.assignment = m_assignment;
+    RecordWriter out(header);
+    for (int s : m_t->sections) writeAnswers(s, 0, withoutPersonal, out);
+    return out.finish();
+}
 Record FormSession::toDraftRecord() const { return makeRecord(true); }
 
 std::vector<std::string> FormSession::restore(const Record& record) {
@@ -657,6 +704,7 @@ std::vector<std::string> FormSession::restore(const Record& record) {
     if (record.templateId != m_t->id)
         problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
     m_recordId = record.id;
+    m_assignment = record.assignment;
     m_createdAt = record.createdAt;
     // Answers are taken one by one but settled together: each question that depends on any
     // of them is computed once, in evaluation order, not once per answer (the aggregator

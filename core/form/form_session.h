@@ -109,6 +109,10 @@ public:
 
     // The visit as a record: relevant answers and calculated values only.
     Record toRecord() const;
+    // serializeRecord() of toRecord() with `parentId`, written straight from the session (no
+    // Record made on the way: the aggregator stores one per visit); `withoutPersonal` leaves
+    // out what removePersonalAnswers() would.
+    std::string toRecordBytes(const std::string& parentId, bool withoutPersonal) const;
     // Every answer typed, relevant or not (calculations are left out and recomputed on
     // restore): what autosave keeps while the visit is open.
     Record toDraftRecord() const;
@@ -116,9 +120,19 @@ public:
     // answer that could not be taken (unknown question, wrong type, ...); the rest are set.
     [[nodiscard]] std::vector<std::string> restore(const Record& record);
 
+    // The aggregator's opaque token for the assigned unit this visit is of ("" for a unit found
+    // in the field): kept in drafts and the finished record, read back by restore().
+    void setAssignment(std::string token) { m_assignment = std::move(token); }
+    const std::string& assignment() const { return m_assignment; }
+
     // today() in expressions; defaults to the system date when the session is made.
     void setToday(Date today);
     Date today() const { return m_today; }
+
+    // An expression of this template evaluated on the session as it stands (at `instance`), as
+    // the session evaluates its own: the aggregator reads the report's stratum off a restored
+    // visit this way. Empty when the program is not valid.
+    Value evaluate(const expr::Program& program, int instance = 0) const;
 
     // Number of expression evaluations so far: lets tests check that a change recomputes
     // only what depends on it.
@@ -163,10 +177,12 @@ private:
 
     void collectItems(int question, std::vector<Position>& out) const;
     void collectAnswers(int question, int instance, bool draft, std::vector<Answer>& out) const;
+    void writeAnswers(int question, int instance, bool withoutPersonal, RecordWriter& out) const;
     Record makeRecord(bool draft) const;
 
     std::shared_ptr<const Template> m_t;
     std::string m_recordId;
+    std::string m_assignment;
     int64_t m_createdAt = 0;
     int64_t m_updatedAt = 0;
     Date m_today;

@@ -4,10 +4,11 @@
 #include <cmath>
 #include <limits>
 #include <ctime>
-#include <sstream>
+#include <algorithm>
+#include <climits>
+#include <cstring>
 #include <stdexcept>
 
-#include <cereal/archives/portable_binary.hpp>
 #include <sodium.h>
 
 namespace ck {
@@ -52,20 +53,34 @@ std::string formatUtc(int64_t unixSeconds) {
 namespace {
 
 // Version 1: header, then answers; a repeat's instances hold plain answers only.
+// Version 2: version 1 with the assignment token after the parent id. A record with no token
+// is still written as version 1, byte for byte, so its hashes and signatures do not change.
 constexpr uint32_t kRecordFormat = 1;
+constexpr uint32_t kRecordFormatWithAssignment = 2;
 constexpr uint32_t kMagic = 0x434b5231;  // "CKR1"
 
+// The bytes are cereal's portable binary archive (one byte saying the values are little
+// endian, then every value in little-endian order) written and read directly: the archive
+// over a string stream cost more than the rest of opening a visit (the aggregator reads and
+// writes one per visit). test_record holds these bytes equal to cereal's own.
 class Writer {
 public:
-    explicit Writer(std::ostream& os) : m_ar(os) {}
-    void u8(uint8_t v) { m_ar(v); }
-    void u32(uint32_t v) { m_ar(v); }
-    void u64(uint64_t v) { m_ar(v); }
-    void i64(int64_t v) { m_ar(v); }
-    void f64(double v) { m_ar(v); }
+    // `start`: a new record, which begins with the endianness byte.
+    explicit Writer(std::string& out, bool start = true) : m_out(out) {
+        if (start) u8(1);
+    }
+    void u8(uint8_t v) { m_out.push_back(char(v)); }
+    void u32(uint32_t v) { little(v); }
+    void u64(uint64_t v) { little(v); }
+    void i64(int64_t v) { little(uint64_t(v)); }
+    void f64(double v) {
+        uint64_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        little(bits);
+    }
     void str(const std::string& s) {
         u64(s.size());
-        m_ar(cereal::binary_data(const_cast<char*>(s.data()), s.size()));
+        m_out.append(s);
     }
     void value(const Value& v) {
         u8(static_cast<uint8_t>(v.kind()));
@@ -106,19 +121,36 @@ public:
     }
 
 private:
-    cereal::PortableBinaryOutputArchive m_ar;
+    template <typename T>
+    void little(T v) {
+        char b[sizeof(T)];
+        for (size_t i = 0; i < sizeof(T); ++i) b[i] = char(uint8_t(v >> (8 * i)));
+        m_out.append(b, sizeof b);
+    }
+    std::string& m_out;
 };
 
 // Reads with every length checked against the bytes that are left, so corrupt input can
-// neither allocate without bound nor read past the end.
+// neither allocate without bound nor read past the end. As cereal does, an endianness byte
+// other than 1 means the values were written big endian.
 class Reader {
 public:
-    Reader(std::istream& is, size_t total) : m_is(is), m_ar(is), m_total(total) {}
-    uint8_t u8() { uint8_t v; m_ar(v); return v; }
-    uint32_t u32() { uint32_t v; m_ar(v); return v; }
-    uint64_t u64() { uint64_t v; m_ar(v); return v; }
-    int64_t i64() { int64_t v; m_ar(v); return v; }
-    double f64() { double v; m_ar(v); return v; }
+    explicit Reader(std::string_view bytes) : m_p(bytes.data()), m_end(bytes.data() + bytes.size()) {
+        m_bigEndian = u8() != 1;
+    }
+    uint8_t u8() {
+        need(1);
+        return uint8_t(*m_p++);
+    }
+    uint32_t u32() { return number<uint32_t>(); }
+    uint64_t u64() { return number<uint64_t>(); }
+    int64_t i64() { return int64_t(number<uint64_t>()); }
+    double f64() {
+        uint64_t bits = number<uint64_t>();
+        double v;
+        std::memcpy(&v, &bits, sizeof v);
+        return v;
+    }
     size_t count(size_t minBytesEach) {
         uint64_t n = u64();
         if (n > remaining() / std::max<size_t>(minBytesEach, 1)) throw std::runtime_error("a length runs past the end of the data");
@@ -126,8 +158,8 @@ public:
     }
     std::string str() {
         size_t n = count(1);
-        std::string s(n, '\0');
-        m_ar(cereal::binary_data(s.data(), n));
+        std::string s(m_p, n);
+        m_p += n;
         return s;
     }
     Value value() {
@@ -174,35 +206,104 @@ public:
         }
         return list;
     }
-    size_t remaining() const {
-        auto pos = m_is.tellg();
-        if (pos < 0) return 0;
-        return m_total - std::min(m_total, size_t(pos));
-    }
+    size_t remaining() const { return size_t(m_end - m_p); }
 
 private:
-    std::istream& m_is;
-    cereal::PortableBinaryInputArchive m_ar;
-    size_t m_total;
+    void need(size_t n) const {
+        if (remaining() < n)
+            throw std::runtime_error("failed to read " + std::to_string(n) + " bytes: " + std::to_string(remaining()) +
+                                     " left");
+    }
+    template <typename T>
+    T number() {
+        need(sizeof(T));
+        T v = 0;
+        for (size_t i = 0; i < sizeof(T); ++i) {
+            size_t shift = 8 * (m_bigEndian ? sizeof(T) - 1 - i : i);
+            v |= T(uint8_t(m_p[i])) << shift;
+        }
+        m_p += sizeof(T);
+        return v;
+    }
+    const char* m_p;
+    const char* m_end;
+    bool m_bigEndian = false;
 };
 
 }  // namespace
 
+namespace {
+
+void writeHeader(Writer& w, const Record& r) {
+    w.u32(kMagic);
+    w.u32(r.assignment.empty() ? kRecordFormat : kRecordFormatWithAssignment);
+    w.str(r.id);
+    w.str(r.templateId);
+    w.str(r.templateVersion);
+    w.i64(r.createdAt);
+    w.i64(r.updatedAt);
+    w.str(r.parentId);
+    if (!r.assignment.empty()) w.str(r.assignment);
+}
+
+}  // namespace
+
+RecordWriter::RecordWriter(const Record& header) {
+    m_out.reserve(4096);
+    Writer w(m_out);
+    writeHeader(w, header);
+    m_topAt = m_out.size();
+    w.u64(0);  // the number of answers, known at finish()
+}
+
+void RecordWriter::putCount(size_t at, uint64_t n) {
+    for (size_t i = 0; i < 8; ++i) m_out[at + i] = char(uint8_t(n >> (8 * i)));
+}
+
+void RecordWriter::answer(const std::string& questionId, const Value& value) {
+    Writer w(m_out, false);
+    w.str(questionId);
+    w.value(value);
+    w.u8(0);
+    ++(m_inInstance ? m_instanceCount : m_topCount);
+}
+
+void RecordWriter::beginRepeat(const std::string& questionId, size_t instances) {
+    if (m_inInstance) throw std::logic_error("a repeat inside a repeat cannot be serialised");
+    Writer w(m_out, false);
+    w.str(questionId);
+    w.value(Value());
+    w.u8(1);
+    w.u64(instances);
+    ++m_topCount;
+}
+
+void RecordWriter::beginInstance() {
+    m_inInstance = true;
+    m_instanceCount = 0;
+    m_instanceAt = m_out.size();
+    Writer(m_out, false).u64(0);
+}
+
+void RecordWriter::endInstance() {
+    putCount(m_instanceAt, m_instanceCount);
+    m_inInstance = false;
+}
+
+void RecordWriter::endRepeat() {}
+
+std::string RecordWriter::finish() {
+    putCount(m_topAt, m_topCount);
+    return std::move(m_out);
+}
+
 std::string serializeRecord(const Record& r) {
-    std::ostringstream os(std::ios::binary);
-    {
-        Writer w(os);
-        w.u32(kMagic);
-        w.u32(kRecordFormat);
-        w.str(r.id);
-        w.str(r.templateId);
-        w.str(r.templateVersion);
-        w.i64(r.createdAt);
-        w.i64(r.updatedAt);
-        w.str(r.parentId);
-        w.answers(r.answers, false);
-    }
-    return os.str();
+    std::string out;
+    out.reserve(256);
+    Writer w(out);
+    writeHeader(w, r);
+    w.answers(r.answers, false);
+    return out;
 }
 
 RecordDecode deserializeRecord(std::string_view bytes) {
@@ -211,18 +312,16 @@ RecordDecode deserializeRecord(std::string_view bytes) {
         out.error = "the record is " + std::to_string(bytes.size()) + " bytes; the limit is " + std::to_string(kMaxRecordBytes);
         return out;
     }
-    std::istringstream is(std::string(bytes), std::ios::binary);
     try {
-        // cereal's portable archive reads an endianness byte first.
-        Reader rd(is, bytes.size());
+        Reader rd(bytes);
         if (rd.u32() != kMagic) {
             out.error = "not a ClusterKit record";
             return out;
         }
         uint32_t format = rd.u32();
-        if (format != kRecordFormat) {
-            out.error = "record format " + std::to_string(format) + " is not known to this version (it reads format " +
-                        std::to_string(kRecordFormat) + ")";
+        if (format != kRecordFormat && format != kRecordFormatWithAssignment) {
+            out.error = "record format " + std::to_string(format) + " is not known to this version (it reads formats " +
+                        std::to_string(kRecordFormat) + " and " + std::to_string(kRecordFormatWithAssignment) + ")";
             return out;
         }
         Record r;
@@ -232,6 +331,11 @@ RecordDecode deserializeRecord(std::string_view bytes) {
         r.createdAt = rd.i64();
         r.updatedAt = rd.i64();
         r.parentId = rd.str();
+        if (format == kRecordFormatWithAssignment) {
+            r.assignment = rd.str();
+            // Written only when there is one: an empty token in format 2 is not what a writer makes.
+            if (r.assignment.empty()) throw std::runtime_error("an empty assignment token");
+        }
         r.answers = rd.answers(false);
         if (rd.remaining() != 0) {
             out.error = "the record has " + std::to_string(rd.remaining()) + " unexpected bytes at its end";

@@ -29,6 +29,10 @@ struct Record {
     int64_t createdAt = 0;  // Unix seconds, UTC
     int64_t updatedAt = 0;
     std::string parentId;  // for a correction: the record it replaces; empty otherwise
+    // The opaque token the aggregator sent with the unit's assignment (it names the register
+    // unit only to the aggregator); empty for a unit found in the field. Not personal: it is
+    // sealed with the rest of the record, never to the custodian alone.
+    std::string assignment;
     std::vector<Answer> answers;  // in template order; not-relevant questions are absent
 
     const Answer* find(std::string_view questionId) const;
@@ -42,8 +46,31 @@ int64_t unixNow();
 // "2026-11-23T10:15:00Z"
 std::string formatUtc(int64_t unixSeconds);
 
-// cereal portable binary, prefixed with a format version so later readers can migrate.
+// cereal's portable binary layout, prefixed with a format version so later readers can migrate
+// (format 1; format 2 when the record carries an assignment token).
 std::string serializeRecord(const Record& record);
+
+// Writes the bytes serializeRecord() makes, answer by answer, so a record can be written
+// straight from where its answers live (the aggregator writes what it stores from the session
+// that checked the visit) without making a Record first. Calls mirror Record::answers: an
+// answer, or a repeat with its instances, each instance a list of answers.
+class RecordWriter {
+public:
+    explicit RecordWriter(const Record& header);  // every field but the answers
+    void answer(const std::string& questionId, const Value& value);
+    void beginRepeat(const std::string& questionId, size_t instances);
+    void beginInstance();
+    void endInstance();
+    void endRepeat();
+    std::string finish();  // the bytes; the writer is spent
+
+private:
+    void putCount(size_t at, uint64_t n);
+    std::string m_out;
+    size_t m_topCount = 0, m_instanceCount = 0;  // answers so far at each level
+    size_t m_topAt = 0, m_instanceAt = 0;        // where each level's count goes
+    bool m_inInstance = false;
+};
 
 struct RecordDecode {
     std::optional<Record> record;

@@ -89,6 +89,13 @@ std::string visitAuditDetail(const StoredVisit& v) {
     absorbU64(st, static_cast<uint64_t>(v.receivedAt));
     absorbBytes(st, v.envelope);
     absorbBytes(st, v.record);
+    // Added with schema 3; absorbed only when set, so rows stored before keep their digests.
+    if (!v.registerStratum.empty() || !v.review.empty()) {
+        static constexpr char kAssigned[] = "assignment";
+        crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kAssigned), sizeof kAssigned);
+        absorbText(st, v.registerStratum);
+        absorbText(st, v.review);
+    }
     return v.contentHash + " row " + hexDigest(st);
 }
 

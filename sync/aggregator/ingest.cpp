@@ -12,8 +12,8 @@
 
 #include "core/crypto/sealed_box.h"
 #include "core/form/form_session.h"
-#include "core/form/personal_answers.h"
 #include "core/template/template_loader.h"
+#include "sync/aggregator/assignment_token.h"
 
 namespace ck::agg {
 
@@ -101,27 +101,30 @@ FormSession blankSession(std::shared_ptr<const Template> survey, Date today) {
     return session;
 }
 
-RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed) {
-    // A copy of a blank session costs a fraction of a new one (no expression is evaluated),
-    // and copying over the previous visit's session on this thread reuses its buffers
-    // (answers' texts, repeat instances, dirty sets) instead of allocating them again.
+namespace {
+
+// The session that judged `record`, this thread's own: a copy of a blank session costs a
+// fraction of a new one (no expression is evaluated), and copying over the previous visit's
+// session reuses its buffers (answers' texts, repeat instances, dirty sets) instead of
+// allocating them again. Valid until this thread checks the next record.
+FormSession& judge(const FormSession& blank, const Record& record, RecordProblems& out) {
     thread_local std::optional<FormSession> reused;
     if (reused) *reused = blank;
     else reused.emplace(blank);
     FormSession& session = *reused;
-    RecordProblems out;
     out.notTaken = session.restore(record);
-    if (!out.notTaken.empty()) return out;
-    out.open = session.validate();
-    // Made even with problems open: the caller may excuse some (personal answers sealed apart).
-    if (recomputed) *recomputed = session.toRecord();
-    return out;
+    if (out.notTaken.empty()) out.open = session.validate();
+    return session;
 }
 
-std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
-                                       Record& recomputed) {
-    const Template& t = blank.survey();
-    RecordProblems found = recordProblems(blank, record, &recomputed);
+std::string stratumOf(const FormSession& session) {
+    Value s = session.evaluate(session.survey().report.stratum.program);
+    return s.isMissing() ? std::string() : s.toString();
+}
+
+// The first problem for the officer, "" when none is left (personal answers sealed apart to
+// the custodian are not missing ones).
+std::string firstProblem(const Template& t, RecordProblems& found, bool personalSealedApart) {
     const std::vector<std::string>& taken = found.notTaken;
     if (!taken.empty()) return taken.front() + andMore(taken.size());
     std::vector<Problem>& open = found.open;
@@ -129,28 +132,23 @@ std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& r
         std::erase_if(open, [&](const Problem& p) {
             return p.kind == ProblemKind::Required && p.at.question >= 0 && t.questions[size_t(p.at.question)].pii;
         });
-    if (!open.empty()) {
-        const Problem& p = open.front();
-        const char* kind = p.kind == ProblemKind::Required     ? "needs an answer"
-                           : p.kind == ProblemKind::Constraint ? "breaks its rule"
-                                                               : "holds a choice that is not available";
-        return "'" + p.questionId + "' " + kind + (p.message.empty() ? "" : " (" + p.message + ")") +
-               andMore(open.size());
-    }
-    recomputed.updatedAt = record.updatedAt;
-    recomputed.parentId = record.parentId;
-    return "";
+    if (open.empty()) return "";
+    const Problem& p = open.front();
+    const char* kind = p.kind == ProblemKind::Required     ? "needs an answer"
+                       : p.kind == ProblemKind::Constraint ? "breaks its rule"
+                                                           : "holds a choice that is not available";
+    return "'" + p.questionId + "' " + kind + (p.message.empty() ? "" : " (" + p.message + ")") + andMore(open.size());
 }
 
-namespace {
-
-
-// The cluster code a record answers (the flagship's `cluster`, or its specify-other text),
-// "" when it answers none.
-std::string answeredCluster(const Record& record) {
+// The cluster code the session's answers give (the flagship's `cluster`, or its specify-other
+// text), "" when they give none.
+std::string answeredCluster(const FormSession& session) {
     auto answered = [&](const char* id) -> std::string {
-        const ck::Answer* a = record.find(id);
-        return a && !a->isRepeat && !a->value.isMissing() ? a->value.toString() : std::string();
+        const Template& t = session.survey();
+        int q = t.indexOf(id);
+        if (q < 0 || t.questions[size_t(q)].repeat >= 0) return {};
+        const Value& v = session.value(q);
+        return v.isMissing() ? std::string() : v.toString();
     };
     std::string code = answered("cluster");
     if (code == "other") code = answered("cluster_other");
@@ -159,9 +157,44 @@ std::string answeredCluster(const Record& record) {
 
 }  // namespace
 
+RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed,
+                              std::string* answeredStratum) {
+    RecordProblems out;
+    FormSession& session = judge(blank, record, out);
+    if (!out.notTaken.empty()) return out;
+    // Made even with problems open: the caller may excuse some (personal answers sealed apart).
+    if (recomputed) *recomputed = session.toRecord();
+    if (answeredStratum) *answeredStratum = stratumOf(session);
+    return out;
+}
+
+std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
+                                       Record& recomputed, std::string* answeredStratum) {
+    RecordProblems found = recordProblems(blank, record, &recomputed, answeredStratum);
+    std::string why = firstProblem(blank.survey(), found, personalSealedApart);
+    if (!why.empty()) return why;
+    recomputed.updatedAt = record.updatedAt;
+    recomputed.parentId = record.parentId;
+    recomputed.assignment = record.assignment;
+    return "";
+}
+
+CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart) {
+    CheckedRecord out;
+    RecordProblems found;
+    FormSession& session = judge(blank, record, found);
+    out.problem = firstProblem(blank.survey(), found, personalSealedApart);
+    if (!out.problem.empty()) return out;
+    out.answeredCluster = answeredCluster(session);
+    out.answeredStratum = stratumOf(session);
+    out.bytes = session.toRecordBytes(record.parentId, true);
+    return out;
+}
+
 IngestService::IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options, Clock clock)
     : m_storage(storage), m_keys(keys), m_options(std::move(options)), m_clock(std::move(clock)) {
     ensureSodium();
+    m_assignmentKey = assignmentTokenKey(m_keys);
     if (!m_options.auditHeadFile.empty())
         m_headSigner = std::make_unique<AuditHeadSigner>(m_options.auditHeadFile, m_keys.signingSecretKey);
 }
@@ -360,6 +393,13 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
 
     std::vector<Checked> checked(batch.envelopes.size());
     auto checkRange = [&](size_t from, size_t to) {
+        // Register units named by assignment tokens, looked up once per batch and thread.
+        std::map<std::string, std::optional<RegisterUnit>> units;
+        auto unitFor = [&](const std::string& unitId) -> const std::optional<RegisterUnit>& {
+            auto it = units.find(unitId);
+            if (it == units.end()) it = units.emplace(unitId, m_storage.findUnit(unitId)).first;
+            return it->second;
+        };
         // Blank sessions per template and visit day: shared by every batch (making one
         // evaluates the whole template twice), looked up once per batch and thread.
         std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> blanks;
@@ -421,27 +461,67 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 }
                 continue;
             }
-            Record& opened_record = std::get<OpenedEnvelope>(opened).record;
-            Record record;
-            if (std::string why = checkRecordAgainstTemplate(blankFor(use.survey, opened_record), opened_record,
-                                                          !env->sealedPersonal.empty(), record);
-                !why.empty()) {
+            const Record& record = std::get<OpenedEnvelope>(opened).record;
+            // Judged by the session the device runs; what is stored is written straight from it
+            // (calculations recomputed here, personal answers left out).
+            CheckedRecord judged = checkRecordForStorage(blankFor(use.survey, record), record, !env->sealedPersonal.empty());
+            if (!judged.problem.empty()) {
                 refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +
-                                                      " version " + w.templateVersion + ": " + why +
+                                                      " version " + w.templateVersion + ": " + judged.problem +
                                                       "; it cannot be accepted");
                 continue;
             }
+            const std::string& answeredStratum = judged.answeredStratum;
             // Reports group visits by the cluster the aggregator enrolled the device for, never
             // by what a device answers: an answer naming another cluster would move figures.
-            if (std::string answered = answeredCluster(record); !answered.empty() && answered != device.cluster) {
+            if (const std::string& answered = judged.answeredCluster; !answered.empty() && answered != device.cluster) {
                 refuse(RefusalReason::BadContent,
                        "visit " + w.recordId + " records cluster '" + answered + "', but this device is enrolled for '" +
                            device.cluster + "': the coordinator must enrol the device for that cluster before its "
                            "visits there can count");
                 continue;
             }
-            removePersonalAnswers(record.answers, *use.survey);
+            // The stratum the report weights by comes from the register, through the assignment
+            // token this aggregator gave the device for the unit; never from the answers.
+            std::string registerStratum, review;
+            if (!record.assignment.empty()) {
+                std::optional<AssignmentClaim> claim = openAssignmentToken(m_assignmentKey, record.assignment);
+                if (!claim) {
+                    refuse(RefusalReason::BadContent,
+                           "visit " + w.recordId + " names an assignment this aggregator did not make (the token was "
+                           "altered, or comes from another project): it cannot be accepted");
+                    continue;
+                }
+                if (claim->deviceId != device.deviceId) {
+                    refuse(RefusalReason::BadContent,
+                           "visit " + w.recordId + " names a unit assigned to another device: a device sends visits "
+                           "only of the units assigned to it, or of units found in the field (no assignment)");
+                    continue;
+                }
+                const std::optional<RegisterUnit>& unit = unitFor(claim->unitId);
+                if (!unit) {
+                    refuse(RefusalReason::BadContent,
+                           "visit " + w.recordId + " names an assigned unit that is no longer on the cluster register: "
+                           "ask the survey coordinator");
+                    continue;
+                }
+                if (unit->cluster != device.cluster) {
+                    refuse(RefusalReason::BadContent,
+                           "visit " + w.recordId + " names a unit the register now places in cluster '" + unit->cluster +
+                               "', but this device is enrolled for '" + device.cluster + "': ask the survey coordinator");
+                    continue;
+                }
+                registerStratum = unit->stratum;
+                if (!answeredStratum.empty() && answeredStratum != registerStratum)
+                    review = "its answers put the unit in size class '" + answeredStratum + "', the register in '" +
+                             registerStratum + "' (counted in the register's)";
+            } else if (use.survey->report.stratum.present()) {
+                review = "no assigned unit (found in the field): counted in the size class its answers give" +
+                         (answeredStratum.empty() ? std::string() : " ('" + answeredStratum + "')");
+            }
             c.ok = true;
+            c.visit.registerStratum = std::move(registerStratum);
+            c.visit.review = std::move(review);
             c.visit.recordId = env->recordId;
             c.visit.contentHash = env->contentHash;
             c.visit.parentId = env->parentId;
@@ -451,8 +531,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.cluster = device.cluster;
             c.visit.receivedAt = now;
             c.visit.envelope = encodeEnvelope(*env);
-            std::string bytes = serializeRecord(record);
-            c.visit.record.assign(bytes.begin(), bytes.end());
+            c.visit.record.assign(judged.bytes.begin(), judged.bytes.end());
         }
     };
     // Signature checks and unsealing dominate: a big batch is shared with a second thread.
@@ -626,9 +705,12 @@ Answer<proto::Updates> IngestService::updates(const proto::UpdatesRequest& reque
             case FeedKind::Assignment: {
                 auto unit = m_storage.findUnit(item.key);
                 if (!unit) break;
+                // The token names the unit and this device to the aggregator alone; the device
+                // keeps it in the visit, which is how ingest knows the unit's register stratum.
                 nlohmann::json j{{"unit_id", unit->unitId},   {"name", unit->name},   {"cluster", unit->cluster},
                                  {"district", unit->district}, {"state", unit->state}, {"stratum", unit->stratum},
-                                 {"sector", unit->sector}};
+                                 {"sector", unit->sector},
+                                 {"assignment_token", makeAssignmentToken(m_assignmentKey, unit->unitId, device.deviceId)}};
                 reply.assignments.push_back({unit->unitId, j.dump()});
                 break;
             }
@@ -636,7 +718,8 @@ Answer<proto::Updates> IngestService::updates(const proto::UpdatesRequest& reque
                 // A record's comments travel together; several feed items for one record in a
                 // page send them once.
                 if (!commentedRecords.insert(item.key).second) break;
-                for (const auto& c : m_storage.commentsFor(item.key)) reply.comments.push_back({c.recordId, c.text, c.at});
+                for (const auto& c : m_storage.commentsFor(device.deviceId, item.key))
+                    reply.comments.push_back({c.recordId, c.text, c.at});
                 break;
             }
         }

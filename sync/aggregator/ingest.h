@@ -10,7 +10,10 @@
 // judges it: types, choices, ranges, constraints, required answers, finite numbers of sane
 // size (BadContent, naming the question). A correction must correct one of the device's own
 // visits; a visit's cluster is the one the device was enrolled for (an answer naming another
-// is refused, since reports group by it). Good ones are stored with their personal answers
+// is refused, since reports group by it); a visit's size class is the register's for the unit
+// its assignment token names (assignment_token.h: a token this aggregator did not make, or made
+// for another device, is refused; answers giving another class, or no token, hold the visit
+// for review). Good ones are stored with their personal answers
 // removed (the template marks them pii) and calculations recomputed here; the personal
 // answers stay only inside the sealed envelope kept as evidence. Refusals are appended to the
 // audit log (at most IngestOptions::maxRefusalAuditRows per request, ids bounded) and
@@ -66,8 +69,10 @@ using Answer = std::variant<T, proto::ErrorReply>;
 // custodian, not to the aggregator: their absence is not a missing answer.
 Date visitDay(const Record& record);
 FormSession blankSession(std::shared_ptr<const Template> survey, Date today);
+// `answeredStratum` (optional) gets the template's report stratum as the answers give it ("" when
+// the template has none or it gives nothing), for comparison with the register's.
 std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& record, bool personalSealedApart,
-                                       Record& recomputed);
+                                       Record& recomputed, std::string* answeredStratum = nullptr);
 
 // What checkRecordAgainstTemplate judges by, in full: the answers the session could not take
 // and the open problems (personal answers not yet excused). The fast path: a session copied
@@ -78,7 +83,19 @@ struct RecordProblems {
     std::vector<std::string> notTaken;
     std::vector<Problem> open;
 };
-RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed);
+RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed,
+                              std::string* answeredStratum = nullptr);
+
+// What ingest keeps of a record that holds, made straight from the session that judged it:
+// checkRecordAgainstTemplate's verdict, and when it holds, the bytes to store (the record as
+// the session makes it, personal answers removed: serializeRecord() of the recomputed record
+// after removePersonalAnswers()), the cluster and the report stratum its answers give.
+struct CheckedRecord {
+    std::string problem;  // "" when the record holds
+    std::string bytes;
+    std::string answeredCluster, answeredStratum;
+};
+CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart);
 
 class IngestService {
 public:
@@ -134,6 +151,7 @@ private:
     std::function<void(const StoredVisit&)> m_onStored;
     std::unique_ptr<AuditHeadSigner> m_headSigner;
     std::atomic<int64_t> m_lastChunkSweep{0};
+    SecretBytes m_assignmentKey;  // assignment_token.h
     std::mutex m_blanksMutex;
     std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> m_blanks;
 };

@@ -71,6 +71,13 @@ struct StoredVisit {
     int64_t receivedAt = 0;
     std::vector<uint8_t> envelope;  // encodeEnvelope()
     std::vector<uint8_t> record;    // serializeRecord() of the main record, pii answers removed
+    // From what the aggregator knows, not from answers: the size class the register gives the
+    // visit's assigned unit (its assignment token, Record::assignment), which the report
+    // weights it by; "" for a visit with no assignment (the report reads its answers).
+    std::string registerStratum;
+    // Why the visit is held for review ("" when it is not): its answers put the unit in another
+    // size class than the register's, or it names no assigned unit (found in the field).
+    std::string review;
 };
 enum class PutOutcome : uint8_t { Stored, Duplicate, Conflict };
 
@@ -157,9 +164,16 @@ public:
     virtual std::vector<PutOutcome> putVisits(const std::vector<StoredVisit>& visits) = 0;
     // The first received visit with that record id, whichever device sent it.
     virtual std::optional<StoredVisit> findVisit(std::string_view recordId) = 0;
+    // The devices that sent a visit with that record id, first received first (an id read off
+    // someone's USB bundle can be another device's too: operators name the device then).
+    virtual std::vector<std::string> devicesWithVisit(std::string_view recordId) = 0;
     // That device's visit with that record id.
     virtual std::optional<StoredVisit> findDeviceVisit(std::string_view deviceId, std::string_view recordId) = 0;
     virtual uint64_t countVisits() = 0;
+    // Visits held for review (StoredVisit::review set), newest first, at most `limit`, without
+    // their envelope and record bytes; and how many there are.
+    virtual std::vector<StoredVisit> visitsForReview(size_t limit) = 0;
+    virtual uint64_t countForReview() = 0;
     // Every stored visit in receivedAt, recordId, deviceId order; return false from fn to stop.
     virtual void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) = 0;
 
@@ -171,8 +185,9 @@ public:
     virtual void putRegister(const std::vector<RegisterUnit>& units, const AuditEvent& audit) = 0;
     virtual std::vector<RegisterUnit> listRegister() = 0;
     virtual std::optional<RegisterUnit> findUnit(std::string_view unitId) = 0;
+    // A comment on `deviceId`'s visit comment.recordId; only that device is sent it.
     virtual void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) = 0;
-    virtual std::vector<ReviewCommentRow> commentsFor(std::string_view recordId) = 0;
+    virtual std::vector<ReviewCommentRow> commentsFor(std::string_view deviceId, std::string_view recordId) = 0;
     // Feed items after `cursor` meant for `cluster` ("" items and that cluster's) or for
     // `deviceId` (comments), at most `limit`, in seq order.
     virtual std::vector<FeedItem> feedSince(uint64_t cursor, std::string_view cluster, std::string_view deviceId,
@@ -188,7 +203,8 @@ public:
     virtual void putAttachment(const AttachmentRow& row, const AuditEvent& audit) = 0;
     // Deletes uncommitted chunks stored before `storedBefore`; returns how many.
     virtual uint64_t dropUncommittedChunks(int64_t storedBefore) = 0;
-    virtual std::vector<AttachmentRow> attachmentsOf(std::string_view recordId) = 0;
+    // That device's attachments of its visit `recordId`.
+    virtual std::vector<AttachmentRow> attachmentsOf(std::string_view deviceId, std::string_view recordId) = 0;
 
     // --- audit log ---
     virtual void appendAudit(const AuditEvent& event) = 0;
@@ -200,8 +216,9 @@ public:
 };
 
 // What a "stored" audit entry says of a visit: its content hash, then a digest of the row as
-// stored (device, ids, template, cluster, arrival, envelope and record bytes), so `audit
-// verify` notices a stored visit rewritten behind the log's back. "HASH row DIGEST".
+// stored (device, ids, template, cluster, arrival, envelope and record bytes, and the register
+// stratum and review note when set), so `audit verify` notices a stored visit rewritten behind
+// the log's back. "HASH row DIGEST".
 std::string visitAuditDetail(const StoredVisit& visit);
 
 // "postgresql://..." or "postgres://..." -> PostgresStorage; "sqlite:PATH", or a plain path

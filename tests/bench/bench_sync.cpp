@@ -10,8 +10,10 @@
 //              and 3% segment loss (tests/support/link_proxy.h): time to sync them all.
 //
 //   validate:  the server-side check of each opened record against its template (FormSession
-//              restore + validate + the record made again), one thread; CK_BENCH_VALIDATE_PARTS=1
-//              prints its parts.
+//              restore + validate + the stored record's bytes written from the session), one
+//              thread; CK_BENCH_VALIDATE_PARTS=1 prints its parts.
+//   CK_BENCH_ASSIGNED=1 also ingests visits that carry assignment tokens (each its own unit on
+//              the register), as "sqlite-assigned".
 //
 //   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link]
 #include <sys/resource.h>
@@ -36,6 +38,7 @@
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
 #include "core/template/template_loader.h"
+#include "sync/aggregator/assignment_token.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/project_keys.h"
 #include "sync/aggregator/server.h"
@@ -79,7 +82,8 @@ struct Device {
 // `count` finished visits of `survey` with the answers in `answersFile`, each its own record,
 // sealed and signed as a device would.
 std::vector<SealedEnvelope> sealVisits(const std::shared_ptr<const Template>& survey, const fs::path& answersFile,
-                                       int count, const Device& device, const std::vector<uint8_t>& ingestKey) {
+                                       int count, const Device& device, const std::vector<uint8_t>& ingestKey,
+                                       const std::vector<std::string>& tokens = {}) {
     auto answers = nlohmann::json::parse(readText(answersFile));
     const std::string dictionary = recordDictionary(*survey);
     std::vector<std::string> pii;
@@ -94,6 +98,7 @@ std::vector<SealedEnvelope> sealVisits(const std::shared_ptr<const Template>& su
             std::exit(2);
         }
         Record record = session.toRecord();
+        if (!tokens.empty()) record.assignment = tokens[size_t(i) % tokens.size()];
         SealInput in;
         in.record = &record;
         in.personalFields = pii;
@@ -121,6 +126,7 @@ struct Aggregator {
     agg::ProjectKeys keys;
     std::unique_ptr<agg::AggregatorStorage> storage;
     std::unique_ptr<agg::IngestService> ingest;
+    std::string deviceId;
 
     Aggregator(const fs::path& folder, const std::string& storageUrl, const std::vector<fs::path>& templates,
                const Device& device)
@@ -149,17 +155,32 @@ struct Aggregator {
             std::fprintf(stderr, "bench_sync: enrolment failed: %s\n", std::get<proto::ErrorReply>(reply).message.c_str());
             std::exit(2);
         }
+        deviceId = std::get<proto::EnrolReply>(reply).deviceId;
     }
 };
 
-void benchIngest(const char* name, const std::string& storageUrl, int batches) {
+// `assigned`: every visit carries an assignment token of a unit on the register (each visit
+// its own unit, so ingest looks each up), as visits of assigned units do; else none does
+// (units found in the field: stored and held for review).
+void benchIngest(const char* name, const std::string& storageUrl, int batches, bool assigned = false) {
     Device device;
     const fs::path flagship = fs::path(CK_SOURCE_DIR) / "survey-templates/cluster-diagnostic.json";
     Aggregator aggregator(fs::path(CK_BINARY_DIR) / "bench-scratch/ingest" / name, storageUrl, {flagship}, device);
     auto survey = loadTemplate(flagship);
     const int perBatch = 100;
+    std::vector<std::string> tokens;
+    if (assigned) {
+        std::vector<RegisterUnit> units;
+        SecretBytes key = agg::assignmentTokenKey(aggregator.keys);
+        for (int i = 0; i < perBatch * batches; ++i) {
+            std::string id = "TPR-" + std::to_string(100000 + i);
+            units.push_back({id, "Unit " + id, "tiruppur_knitwear", "Tiruppur", "Tamil Nadu", "micro", "knitwear"});
+            tokens.push_back(agg::makeAssignmentToken(key, id, aggregator.deviceId));
+        }
+        aggregator.storage->putRegister(units, agg::AuditEvent{agg::systemClock(), "register", "operator", "bench", "units"});
+    }
     auto envelopes = sealVisits(survey, fs::path(CK_TEST_DATA_DIR) / "answers/knitwear-complete.json",
-                                perBatch * batches, device, aggregator.keys.ingestPublicKey);
+                                perBatch * batches, device, aggregator.keys.ingestPublicKey, tokens);
     size_t sealedBytes = 0;
     for (const auto& e : envelopes) sealedBytes += encodeEnvelope(e).size();
 
@@ -178,7 +199,7 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
                                                                      aggregator.keys.ingestSecretKey, dictionary));
         double openUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(n);
         // Server-side validation against the template (a copy of a blank FormSession, restore,
-        // validate, the record made again), as ingest does it for every opened record.
+        // validate, the stored record's bytes), as ingest does it for every opened record.
         std::vector<Record> opened;
         for (size_t i = 0; i < n; ++i) {
             auto o = openEnvelope(envelopes[i], aggregator.keys.ingestPublicKey, aggregator.keys.ingestSecretKey,
@@ -190,12 +211,11 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
         std::optional<FormSession> blank;
         for (const Record& r : opened) {
             if (!blank) blank = agg::blankSession(survey, agg::visitDay(r));
-            Record again;
-            valid += agg::checkRecordAgainstTemplate(*blank, r, false, again).empty();
+            valid += agg::checkRecordForStorage(*blank, r, false).problem.empty();
         }
         double validateUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
                             double(std::max<size_t>(1, opened.size()));
-        // The parts: a copy of the blank session, restore, validate, the record made again.
+        // The parts: a copy of the blank session, restore, validate, the stored record's bytes.
         if (std::getenv("CK_BENCH_VALIDATE_PARTS")) {
             double copyUs = 0, restoreUs = 0, validUs = 0, recordUs = 0;
             uint64_t evals = 0;
@@ -209,7 +229,7 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
                 auto c2 = Clock::now();
                 (void)s2.validate();
                 auto c3 = Clock::now();
-                (void)s2.toRecord();
+                (void)s2.toRecordBytes(r.parentId, true);
                 auto c4 = Clock::now();
                 copyUs += std::chrono::duration<double, std::micro>(c1 - c0).count();
                 restoreUs += std::chrono::duration<double, std::micro>(c2 - c1).count();
@@ -217,7 +237,7 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches) {
                 recordUs += std::chrono::duration<double, std::micro>(c4 - c3).count();
             }
             double k = double(std::max<size_t>(1, opened.size()));
-            std::printf("validate parts: copy %.0f, restore %.0f, validate %.0f, toRecord %.0f us/record; evaluations %llu\n",
+            std::printf("validate parts: copy %.0f, restore %.0f, validate %.0f, record bytes %.0f us/record; evaluations %llu\n",
                         copyUs / k, restoreUs / k, validUs / k, recordUs / k,
                         (unsigned long long)(evals / std::max<size_t>(1, opened.size())));
         }
@@ -334,6 +354,7 @@ int main(int argc, char** argv) {
     std::printf("bench_sync on %u cores\n", std::thread::hardware_concurrency());
 
     benchIngest("sqlite", "", batches);
+    if (std::getenv("CK_BENCH_ASSIGNED")) benchIngest("sqlite-assigned", "", batches, true);
     if (postgres) benchIngest("postgresql", test::PostgresCluster::shared().freshDatabase(), batches);
 
     auto wire = syncThrough("loopback", 500, {}, 1);

@@ -5,7 +5,7 @@
 //   ck-field import-template DIR FILE             check and store a template (.json or an XLSForm
 //                                                workbook), with the images it names from
 //                                                NAME-media/ beside it
-//   ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]
+//   ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD] [--unit UNIT_ID]
 //                                                fill a visit from answers, save it as a draft,
 //                                                print its id
 //   ck-field finalise DIR VISIT_ID [--today YYYY-MM-DD] [--language CODE]
@@ -69,7 +69,8 @@ int usage() {
     std::cerr << "usage:\n"
                  "  ck-field init DIR [--test-kdf]\n"
                  "  ck-field import-template DIR FILE.json|FILE.xlsx\n"
-                 "  ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD]\n"
+                 "  ck-field new-visit DIR TEMPLATE_ID ANSWERS.json [--today YYYY-MM-DD] [--unit UNIT_ID]\n"
+                 "      (--unit: a unit the aggregator assigned; the visit carries its assignment token)\n"
                  "  ck-field finalise DIR VISIT_ID [--today YYYY-MM-DD] [--language CODE]\n"
                  "  ck-field set-aggregator-key DIR HEXKEY\n"
                  "  ck-field set-custodian-key DIR HEXKEY\n"
@@ -170,7 +171,7 @@ std::vector<uint8_t> parseHexKey(const std::string& hex) {
 // Options after the positional arguments: --name value, or a bare --flag.
 struct Options {
     std::vector<std::string> positional;
-    std::string today, language;
+    std::string today, language, unit;
     std::string server, pin, code, label, attempts;
     std::string enrolmentString, enrolmentFile;
     bool testKdf = false;
@@ -183,6 +184,7 @@ Options parseOptions(const std::vector<std::string>& args, size_t from) {
         if (a == "--test-kdf") o.testKdf = true;
         else if ((a == "--today" || a == "--language") && i + 1 < args.size()) (a == "--today" ? o.today : o.language) = args[++i];
         else if (a == "--server" && i + 1 < args.size()) o.server = args[++i];
+        else if (a == "--unit" && i + 1 < args.size()) o.unit = args[++i];
         else if (a == "--pin" && i + 1 < args.size()) o.pin = args[++i];
         else if (a == "--code" && i + 1 < args.size()) o.code = args[++i];
         else if (a == "--label" && i + 1 < args.size()) o.label = args[++i];
@@ -235,7 +237,7 @@ int importTemplate(const std::string& dir, const std::string& path) {
 }
 
 int newVisit(const std::string& dir, const std::string& templateId, const std::string& answersPath,
-             const std::string& today) {
+             const std::string& today, const std::string& unit) {
     nlohmann::json answers;
     try {
         answers = nlohmann::json::parse(readFile(answersPath));
@@ -244,7 +246,22 @@ int newVisit(const std::string& dir, const std::string& templateId, const std::s
     }
     if (!answers.is_object()) throw Exit{kProblems, answersPath + ": the answers must be a JSON object"};
     ck::Store store = openUnlocked(dir);
+    std::string token;
+    if (!unit.empty()) {
+        // The aggregator's token for the unit, as the app's assigned-visit start takes it.
+        bool found = false;
+        for (const auto& e : store.listAssignments()) {
+            if (e.id != unit) continue;
+            auto j = nlohmann::json::parse(e.json, nullptr, false);
+            if (j.is_object() && j.contains("assignment_token") && j["assignment_token"].is_string())
+                token = j["assignment_token"].get<std::string>();
+            found = true;
+        }
+        if (!found) throw Exit{kProblems, "unit " + unit + " is not assigned to this device (sync first)"};
+        if (token.empty()) throw Exit{kProblems, "the assignment of unit " + unit + " carries no token (an older aggregator)"};
+    }
     ck::FormSession session = take(store.startVisit(templateId));
+    session.setAssignment(token);
     if (!today.empty()) session.setToday(parseToday(today));
     auto problems = ck::applyAnswersJson(session, answers);
     // Whatever was taken is saved: a rejected answer must not cost the others.
@@ -509,7 +526,7 @@ int run(const std::vector<std::string>& args) {
     const auto& p = o.positional;
     if (cmd == "init" && p.size() == 1) return init(p[0], o.testKdf);
     if (cmd == "import-template" && p.size() == 2) return importTemplate(p[0], p[1]);
-    if (cmd == "new-visit" && p.size() == 3) return newVisit(p[0], p[1], p[2], o.today);
+    if (cmd == "new-visit" && p.size() == 3) return newVisit(p[0], p[1], p[2], o.today, o.unit);
     if (cmd == "finalise" && p.size() == 2) return finalise(p[0], p[1], o.today, o.language);
     if (cmd == "set-aggregator-key" && p.size() == 2) return setAggregatorKey(p[0], p[1]);
     if (cmd == "set-custodian-key" && p.size() == 2) return setCustodianKey(p[0], p[1]);

@@ -80,13 +80,15 @@ const char* kUsageText =
     "  devices list | devices revoke DEVICE_ID\n"
     "  templates publish FILE.json | templates list\n"
     "  assign FILE.csv        load the cluster register (units to visit)\n"
-    "  comment RECORD_ID TEXT send a review comment to the device that sent the visit\n"
+    "  comment [DEVICE_ID/]RECORD_ID TEXT\n"
+    "                         send a review comment to the device that sent the visit\n"
     "  import BUNDLE [--receipt OUT]\n"
     "                         ingest a bundle file brought on a USB stick or SD card\n"
     "  export --out DIR [--format csv|json|both] [--custodian-key FILE]\n"
     "                         microdata, one row per visit (personal fields only with the custodian key)\n"
     "  audit verify [--expect-head HASH]\n"
     "  status\n"
+    "  review [--limit N]     visits held for review (size class unlike the register's, no assigned unit)\n"
     "  report [--scope nation|cluster:CODE|district:NAME|state:NAME|sector:NAME]\n"
     "         [--format html,xlsx,csv,json] [--out DIR] [--template ID[@VERSION]] [--language CODE]\n"
     "                         build the cluster baseline report from the stored visits\n"
@@ -541,22 +543,39 @@ int assign(const std::vector<std::string>& args) {
 
 int comment(const std::vector<std::string>& args) {
     Options o = parseOptions(args, 1, {"--data"}, {});
-    if (helpFor(o, "usage: ck-aggregator comment RECORD_ID TEXT --data DIR\n"
-                   "Sends a review comment to the device that sent the visit (it arrives with its next sync).\n"))
+    if (helpFor(o, "usage: ck-aggregator comment [DEVICE_ID/]RECORD_ID TEXT --data DIR\n"
+                   "Sends a review comment to the device that sent the visit (it arrives with its next sync).\n"
+                   "Record ids are chosen by devices: when two devices sent visits with one id, name the\n"
+                   "device (dev-1a2b3c4d/RECORD_ID, as `review` and `devices list` show it).\n"))
         return kOk;
     if (o.positional.size() != 2 || o.positional[1].empty())
         throw Exit{kUsage, "comment takes a record id and the text (see --help)"};
-    const std::string& recordId = o.positional[0];
+    std::string recordId = o.positional[0], deviceId;
+    if (auto slash = recordId.find('/'); slash != std::string::npos) {
+        deviceId = recordId.substr(0, slash);
+        recordId = recordId.substr(slash + 1);
+    }
     const std::string& text = o.positional[1];
     if (text.size() > 8 * 1024) throw Exit{kUsage, "a comment may hold at most 8 KB of text"};
     DataFolder folder = openFolder(o);
     auto storage = openFolderStorage(folder);
-    auto visit = storage->findVisit(recordId);
-    if (!visit) throw Exit{kRefused, "no visit " + recordId + " was received here"};
+    if (deviceId.empty()) {
+        std::vector<std::string> devices = storage->devicesWithVisit(recordId);
+        if (devices.empty()) throw Exit{kRefused, "no visit " + terminalSafe(recordId) + " was received here"};
+        if (devices.size() > 1) {
+            std::string names;
+            for (const auto& d : devices) names += (names.empty() ? "" : ", ") + terminalSafe(d) + "/" + terminalSafe(recordId);
+            throw Exit{kRefused, std::to_string(devices.size()) + " devices sent a visit " + terminalSafe(recordId) +
+                                     ": name the one you mean (" + names + ")"};
+        }
+        deviceId = devices.front();
+    } else if (!storage->findDeviceVisit(deviceId, recordId)) {
+        throw Exit{kRefused, "device " + terminalSafe(deviceId) + " sent no visit " + terminalSafe(recordId)};
+    }
     int64_t now = systemClock();
-    storage->addComment(ReviewCommentRow{recordId, text, now}, visit->deviceId,
-                        AuditEvent{now, "comment", "operator", recordId, text});
-    std::cout << "comment on " << recordId << " queued for " << visit->deviceId << "\n";
+    storage->addComment(ReviewCommentRow{recordId, text, now}, deviceId,
+                        AuditEvent{now, "comment", "operator", deviceId + "/" + recordId, text});
+    std::cout << "comment on " << terminalSafe(recordId) << " queued for " << terminalSafe(deviceId) << "\n";
     return kOk;
 }
 
@@ -896,11 +915,43 @@ int status(const std::vector<std::string>& args) {
               << "storage:        " << storage->describe() << "\n"
               << "devices:        " << rows.size() << " (" << active << " active)\n"
               << "visits:         " << storage->countVisits() << "\n"
+              << "for review:     " << storage->countForReview() << " (ck-aggregator review lists them)\n"
               << "templates:      " << storage->listTemplates().size() << "\n"
               << "audit entries:  " << storage->countAudit() << "\n"
               << "audit head:     " << head << "\n"
               << "ingest key:     " << keyFingerprint(keys.ingestPublicKey) << "\n"
               << "template key:   " << keyFingerprint(keys.signingPublicKey) << "\n";
+    return kOk;
+}
+
+// --- review ---
+
+int review(const std::vector<std::string>& args) {
+    Options o = parseOptions(args, 1, {"--data", "--limit"}, {});
+    if (helpFor(o, "usage: ck-aggregator review [--limit N] --data DIR\n"
+                   "Lists the visits ingest stored but held for review, newest first (at most N, default 100):\n"
+                   "answers that put the unit in another size class than the register gives the assigned unit\n"
+                   "(counted in the register's), and visits that name no assigned unit (found in the field).\n"
+                   "Each line: received, device, record id, cluster, why.\n"))
+        return kOk;
+    if (!o.positional.empty()) throw Exit{kUsage, "review takes no words (see --help)"};
+    size_t limit = 100;
+    if (std::string l = o.get("--limit"); !l.empty()) {
+        try {
+            limit = size_t(std::stoull(l));
+        } catch (const std::exception&) {
+            throw Exit{kUsage, "--limit takes a number"};
+        }
+    }
+    DataFolder folder = openFolder(o);
+    auto storage = openFolderStorage(folder);
+    uint64_t total = storage->countForReview();
+    for (const StoredVisit& v : storage->visitsForReview(limit))
+        std::cout << formatUtc(v.receivedAt) << "  " << terminalSafe(v.deviceId) << "  " << terminalSafe(v.recordId)
+                  << "  " << terminalSafe(v.cluster) << "  " << terminalSafe(v.review) << "\n";
+    std::cout << total << (total == 1 ? " visit" : " visits") << " held for review";
+    if (total > limit) std::cout << " (" << limit << " shown)";
+    std::cout << "\n";
     return kOk;
 }
 
@@ -921,6 +972,7 @@ int run(const std::vector<std::string>& args) {
     if (cmd == "export") return exportData(args);
     if (cmd == "audit") return audit(args);
     if (cmd == "status") return status(args);
+    if (cmd == "review") return review(args);
     if (cmd == "report") return runReport(std::vector<std::string>(args.begin() + 1, args.end()));
     if (cmd == "report-tokens") return runReportTokens(std::vector<std::string>(args.begin() + 1, args.end()));
     std::cerr << "ck-aggregator: unknown command '" << cmd << "'\n" << kUsageText;

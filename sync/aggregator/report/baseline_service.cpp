@@ -52,7 +52,14 @@ struct Pending {
     std::string cluster;  // the device's enrolled cluster
     std::vector<uint8_t> record;
     std::string recordId, contentHash, deviceId;
+    std::string registerStratum, review;  // StoredVisit's
 };
+
+// A visit's stratum is the register's for its assigned unit, when ingest knew one; else what
+// the template's stratum expression makes of its answers (a unit found in the field).
+void takeRegisterStratum(report::VisitObservations& obs, const std::string& registerStratum) {
+    if (!registerStratum.empty()) obs.stratum = registerStratum;
+}
 
 }  // namespace
 
@@ -141,6 +148,7 @@ void BaselineService::rebuildNowLocked() {
     // order on this thread, so the sums are the same as the incremental path's (floating point
     // addition is not associative: merging per-thread rollups would differ in the last bits).
     std::map<std::string, ClusterInputs> inputs;
+    std::map<std::string, ReviewCounts> reviews;
     std::unordered_set<uint64_t> counted;
     std::vector<Pending> batch;
     batch.reserve(kBatch);
@@ -161,6 +169,7 @@ void BaselineService::rebuildNowLocked() {
                 if (!d.record) continue;
                 clusters[i] = batch[i].cluster;
                 observed[i] = evaluator->evaluate(*d.record);
+                takeRegisterStratum(*observed[i], batch[i].registerStratum);
             }
         };
         if (threads == 1 || n < 64) {
@@ -174,6 +183,7 @@ void BaselineService::rebuildNowLocked() {
         for (size_t i = 0; i < n; ++i) {
             if (!observed[i]) continue;
             rollup->add(clusters[i], *observed[i]);
+            countReview(reviews[clusters[i]], batch[i].registerStratum, batch[i].review);
             counted.insert(idKey(visitKey(batch[i].deviceId, batch[i].recordId)));
             inputs[clusters[i]].visits.emplace_back(std::move(batch[i].recordId), std::move(batch[i].contentHash));
         }
@@ -183,7 +193,7 @@ void BaselineService::rebuildNowLocked() {
     m_storage.forEachVisit([&](const StoredVisit& v) {
         if (v.templateId != id || v.templateVersion != version) return true;
         if (superseded.count(visitKey(v.deviceId, v.recordId))) return true;
-        batch.push_back(Pending{v.cluster, v.record, v.recordId, v.contentHash, v.deviceId});
+        batch.push_back(Pending{v.cluster, v.record, v.recordId, v.contentHash, v.deviceId, v.registerStratum, v.review});
         if (batch.size() >= kBatch) flush();
         return true;
     });
@@ -194,6 +204,7 @@ void BaselineService::rebuildNowLocked() {
     m_rollup = std::move(rollup);
     m_template = std::move(templ);  // after the rollup and evaluator that point into the old one are gone
     m_inputs = std::move(inputs);
+    m_reviews = std::move(reviews);
     m_counted = std::move(counted);
     m_seen = seen;
     m_superseded = std::move(superseded);
@@ -222,6 +233,8 @@ void BaselineService::visitStored(const StoredVisit& visit) {
             q.cluster = visit.cluster;
             q.receivedAt = visit.receivedAt;
             q.record = visit.record;  // the envelope is not needed here
+            q.registerStratum = visit.registerStratum;
+            q.review = visit.review;
             m_queue.push_back(std::move(q));
         }
     }
@@ -268,7 +281,10 @@ void BaselineService::applyLocked(const StoredVisit& visit) {
         std::string_view(reinterpret_cast<const char*>(visit.record.data()), visit.record.size()));
     if (!d.record) return;
     const std::string& cluster = visit.cluster;
-    m_rollup->add(cluster, m_evaluator->evaluate(*d.record));
+    report::VisitObservations obs = m_evaluator->evaluate(*d.record);
+    takeRegisterStratum(obs, visit.registerStratum);
+    m_rollup->add(cluster, obs);
+    countReview(m_reviews[cluster], visit.registerStratum, visit.review);
     m_counted.insert(idKey(visitKey(visit.deviceId, visit.recordId)));
     ClusterInputs& in = m_inputs[cluster];
     in.visits.emplace_back(visit.recordId, visit.contentHash);
@@ -341,6 +357,28 @@ report::BaselineReport BaselineService::report(report::ReportRequest request) {
         request.inputsHash = h.hexDigest();
     }
     report::BaselineReport r = report::buildBaselineReport(*m_rollup, m_geography, request);
+    // What ingest held for review among the counted visits in scope (issue 11: the stratum
+    // comes from the register, and a visit that disagrees with it is flagged, not dropped).
+    ReviewCounts held;
+    for (const auto& [cluster, counts] : m_reviews)
+        if (report::inScope(m_geography, cluster, request.scope)) {
+            held.sizeClass += counts.sizeClass;
+            held.unassigned += counts.unassigned;
+        }
+    if (held.sizeClass + held.unassigned > 0) {
+        std::string note = std::to_string(held.sizeClass + held.unassigned) +
+                           (held.sizeClass + held.unassigned == 1 ? " visit is" : " visits are") +
+                           " held for review (`ck-aggregator review`):";
+        if (held.sizeClass)
+            note += " " + std::to_string(held.sizeClass) +
+                    " answered another size class than the register gives the assigned unit, and are weighted in the "
+                    "register's class" + (held.unassigned ? ";" : ".");
+        if (held.unassigned)
+            note += " " + std::to_string(held.unassigned) +
+                    " named no assigned unit (found in the field), and are weighted in the size class their answers "
+                    "give.";
+        r.methodNotes.push_back(std::move(note));
+    }
     r.builtAt = request.builtAt;
     r.inputsHash = request.inputsHash;
     return r;
@@ -382,7 +420,8 @@ std::string BaselineService::designCsv() {
         RecordDecode d = deserializeRecord(std::string_view(reinterpret_cast<const char*>(v.record.data()), v.record.size()));
         if (!d.record) return true;  // left out of the sums too
         const std::string& cluster = v.cluster;  // the device's enrolment, as the sums use
-        const report::VisitObservations obs = m_evaluator->evaluate(*d.record);
+        report::VisitObservations obs = m_evaluator->evaluate(*d.record);
+        takeRegisterStratum(obs, v.registerStratum);
         const report::StratumKey key{cluster, obs.stratum};
         report::ClusterPlace place;
         if (auto it = m_geography.clusters.find(cluster); it != m_geography.clusters.end()) place = it->second;

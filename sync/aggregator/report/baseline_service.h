@@ -113,6 +113,17 @@ private:
         std::string digest;  // "" until computed
     };
     std::map<std::string, ClusterInputs> m_inputs;
+    // Counted visits held for review at ingest, per cluster (the report's method notes say how
+    // many): answers in another size class than the register's, or no assigned unit.
+    struct ReviewCounts {
+        uint64_t sizeClass = 0, unassigned = 0;
+    };
+    std::map<std::string, ReviewCounts> m_reviews;
+    static void countReview(ReviewCounts& counts, const std::string& registerStratum, const std::string& review) {
+        if (review.empty()) return;
+        if (registerStratum.empty()) ++counts.unassigned;
+        else ++counts.sizeClass;
+    }
     bool alreadyCountedLocked(const StoredVisit& visit) const;
     std::unordered_set<uint64_t> m_counted;  // hashes of (device, record id) of the visits in the sums
     // Visits of any template the sums account for (counted, superseded or not estimated).

@@ -20,7 +20,7 @@ namespace ck::agg {
 namespace {
 
 // The schema this build writes and reads; a database with a newer one is refused.
-constexpr int kSchemaVersion = 2;  // 2: visits and attachments keyed by (device, id)
+constexpr int kSchemaVersion = 3;  // 2: visits and attachments keyed by (device, id); 3: register stratum, review
 // Advisory lock keys (any 64-bit constants no other application is likely to pick):
 // one serialises schema creation between processes starting together, the other every
 // append to the audit chain (and the feed, whose sequence must commit in order too).
@@ -148,6 +148,18 @@ ALTER TABLE attachments ADD PRIMARY KEY (device_id, attachment_id);
 ALTER TABLE chunks ADD COLUMN stored_at bigint NOT NULL DEFAULT 0;
 ALTER TABLE chunks ADD COLUMN committed boolean NOT NULL DEFAULT true;
 CREATE INDEX chunks_uncommitted ON chunks (stored_at) WHERE NOT committed;
+)sql";
+
+// Version 2 -> 3 (as sqlite_storage.cpp): the register's size class of a visit's assigned
+// unit, and why a visit is held for review; comments name the device whose visit they are on.
+const char* const kMigrateTo3Sql = R"sql(
+ALTER TABLE visits ADD COLUMN register_stratum text NOT NULL DEFAULT '';
+ALTER TABLE visits ADD COLUMN review text NOT NULL DEFAULT '';
+CREATE INDEX visits_for_review ON visits (received_at) WHERE review <> '';
+ALTER TABLE comments ADD COLUMN device_id text NOT NULL DEFAULT '';
+UPDATE comments c SET device_id = coalesce((SELECT v.device_id FROM visits v WHERE v.record_id = c.record_id
+  ORDER BY v.received_at, v.device_id COLLATE "C" LIMIT 1), '');
+CREATE INDEX comments_by_device ON comments (device_id, record_id, id);
 )sql";
 
 // --- wire helpers: every parameter and result travels in binary format ---
@@ -387,6 +399,9 @@ public:
     std::optional<StoredVisit> findVisit(std::string_view recordId) override;
     std::optional<StoredVisit> findDeviceVisit(std::string_view deviceId, std::string_view recordId) override;
     uint64_t countVisits() override;
+    std::vector<StoredVisit> visitsForReview(size_t limit) override;
+    std::vector<std::string> devicesWithVisit(std::string_view recordId) override;
+    uint64_t countForReview() override;
     void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) override;
 
     bool putTemplate(const PublishedTemplate& t, const AuditEvent& audit) override;
@@ -396,7 +411,7 @@ public:
     std::vector<RegisterUnit> listRegister() override;
     std::optional<RegisterUnit> findUnit(std::string_view unitId) override;
     void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) override;
-    std::vector<ReviewCommentRow> commentsFor(std::string_view recordId) override;
+    std::vector<ReviewCommentRow> commentsFor(std::string_view deviceId, std::string_view recordId) override;
     std::vector<FeedItem> feedSince(uint64_t cursor, std::string_view cluster, std::string_view deviceId,
                                     size_t limit) override;
 
@@ -405,7 +420,7 @@ public:
     std::vector<bool> haveChunks(const std::vector<std::vector<uint8_t>>& hashes) override;
     std::optional<std::vector<uint8_t>> readChunk(const std::vector<uint8_t>& hash) override;
     void putAttachment(const AttachmentRow& row, const AuditEvent& audit) override;
-    std::vector<AttachmentRow> attachmentsOf(std::string_view recordId) override;
+    std::vector<AttachmentRow> attachmentsOf(std::string_view deviceId, std::string_view recordId) override;
 
     void appendAudit(const AuditEvent& event) override;
     void forEachAudit(const std::function<bool(const AuditEntry&)>& fn) override;
@@ -670,6 +685,7 @@ void PostgresStorage::createSchema() {
 
 void PostgresStorage::migrateFrom(Connection& c, int version) {
     if (version < 2) c.run(kMigrateTo2Sql);
+    if (version < 3) c.run(kMigrateTo3Sql);
     c.exec("INSERT INTO ck_meta (key, value) VALUES ('application', 'clusterkit-aggregator'), "
            "('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
            Params().text(std::to_string(kSchemaVersion)));
@@ -885,7 +901,8 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
     };
 
     return run(Mode::Transaction, [&](Connection& c) {
-        std::vector<std::string_view> recordId, contentHash, parentId, templateId, templateVersion, deviceId, cluster;
+        std::vector<std::string_view> recordId, contentHash, parentId, templateId, templateVersion, deviceId, cluster,
+            registerStratum, review;
         std::vector<std::string> receivedAt;
         std::vector<const std::vector<uint8_t>*> envelopePtrs, recordPtrs;
         for (const auto& [id, v] : firstById) {
@@ -899,6 +916,8 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
             receivedAt.push_back(std::to_string(v->receivedAt));
             envelopePtrs.push_back(&v->envelope);
             recordPtrs.push_back(&v->record);
+            registerStratum.push_back(v->registerStratum);
+            review.push_back(v->review);
         }
         struct Deref {
             const std::vector<uint8_t>* p;
@@ -911,10 +930,10 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
 
         Result inserted = c.exec(
             "INSERT INTO visits (record_id, content_hash, parent_id, template_id, template_version, device_id, "
-            "cluster, received_at, envelope, record) "
-            "SELECT r, h, p, t, tv, d, cl, ra::bigint, e, rec FROM unnest($1::text[], $2::text[], $3::text[], "
-            "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[]) "
-            "AS u(r, h, p, t, tv, d, cl, ra, e, rec) "
+            "cluster, received_at, envelope, record, register_stratum, review) "
+            "SELECT r, h, p, t, tv, d, cl, ra::bigint, e, rec, rs, rv FROM unnest($1::text[], $2::text[], $3::text[], "
+            "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], "
+            "$12::text[]) AS u(r, h, p, t, tv, d, cl, ra, e, rec, rs, rv) "
             "ON CONFLICT (device_id, record_id) DO NOTHING RETURNING device_id, record_id",
             Params()
                 .textArray(recordId)
@@ -926,7 +945,9 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
                 .textArray(cluster)
                 .textArray(receivedAt)
                 .byteaArray(envelopes)
-                .byteaArray(records));
+                .byteaArray(records)
+                .textArray(registerStratum)
+                .textArray(review));
         std::unordered_set<std::string> stored;
         for (int i = 0; i < inserted.rows(); ++i) stored.insert(keyOf(inserted.text(i, 0), inserted.text(i, 1)));
 
@@ -975,11 +996,42 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
 
 constexpr const char* kVisitColumns =
     "record_id, content_hash, parent_id, template_id, template_version, device_id, cluster, received_at, envelope, "
-    "record";
+    "record, register_stratum, review";
 
 StoredVisit visitFrom(const Result& r, int i) {
-    return StoredVisit{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
-                       r.text(i, 5), r.text(i, 6), r.int64(i, 7), r.bytes(i, 8), r.bytes(i, 9)};
+    return StoredVisit{r.text(i, 0), r.text(i, 1), r.text(i, 2),  r.text(i, 3), r.text(i, 4),  r.text(i, 5),
+                       r.text(i, 6), r.int64(i, 7), r.bytes(i, 8), r.bytes(i, 9), r.text(i, 10), r.text(i, 11)};
+}
+
+std::vector<StoredVisit> PostgresStorage::visitsForReview(size_t limit) {
+    return run(Mode::ReadOnce, [&](Connection& c) {
+        Result r = c.exec("SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster, "
+                          "received_at, register_stratum, review FROM visits WHERE review <> '' "
+                          "ORDER BY received_at DESC, record_id COLLATE \"C\", device_id COLLATE \"C\" LIMIT $1",
+                          Params().int64(int64_t(std::min<size_t>(limit, size_t(1) << 30))));
+        std::vector<StoredVisit> out;
+        for (int i = 0; i < r.rows(); ++i)
+            out.push_back(StoredVisit{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
+                                      r.text(i, 5), r.text(i, 6), r.int64(i, 7), {},           {},
+                                      r.text(i, 8), r.text(i, 9)});
+        return out;
+    });
+}
+
+std::vector<std::string> PostgresStorage::devicesWithVisit(std::string_view recordId) {
+    return run(Mode::ReadOnce, [&](Connection& c) {
+        Result r = c.exec("SELECT device_id FROM visits WHERE record_id = $1 ORDER BY received_at, device_id COLLATE \"C\"",
+                          Params().text(recordId));
+        std::vector<std::string> out;
+        for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+        return out;
+    });
+}
+
+uint64_t PostgresStorage::countForReview() {
+    return run(Mode::ReadOnce, [&](Connection& c) {
+        return static_cast<uint64_t>(c.exec("SELECT count(*) FROM visits WHERE review <> ''").int64(0, 0));
+    });
 }
 
 std::optional<StoredVisit> PostgresStorage::findVisit(std::string_view recordId) {
@@ -1113,17 +1165,17 @@ std::optional<RegisterUnit> PostgresStorage::findUnit(std::string_view unitId) {
 
 void PostgresStorage::addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) {
     run(Mode::Transaction, [&](Connection& c) {
-        c.exec("INSERT INTO comments (record_id, text, at) VALUES ($1, $2, $3)",
-               Params().text(comment.recordId).text(comment.text).int64(comment.at));
+        c.exec("INSERT INTO comments (record_id, device_id, text, at) VALUES ($1, $2, $3, $4)",
+               Params().text(comment.recordId).text(deviceId).text(comment.text).int64(comment.at));
         appendAuditLocked(c, {audit});
         appendFeed(c, {FeedItem{0, FeedKind::Comment, "", std::string(deviceId), comment.recordId}});
     });
 }
 
-std::vector<ReviewCommentRow> PostgresStorage::commentsFor(std::string_view recordId) {
+std::vector<ReviewCommentRow> PostgresStorage::commentsFor(std::string_view deviceId, std::string_view recordId) {
     return run(Mode::ReadOnce, [&](Connection& c) {
-        Result r = c.exec("SELECT record_id, text, at FROM comments WHERE record_id = $1 ORDER BY id",
-                          Params().text(recordId));
+        Result r = c.exec("SELECT record_id, text, at FROM comments WHERE device_id = $1 AND record_id = $2 ORDER BY id",
+                          Params().text(deviceId).text(recordId));
         std::vector<ReviewCommentRow> out;
         for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2)});
         return out;
@@ -1212,11 +1264,12 @@ void PostgresStorage::putAttachment(const AttachmentRow& row, const AuditEvent& 
     });
 }
 
-std::vector<AttachmentRow> PostgresStorage::attachmentsOf(std::string_view recordId) {
+std::vector<AttachmentRow> PostgresStorage::attachmentsOf(std::string_view deviceId, std::string_view recordId) {
     return run(Mode::ReadOnce, [&](Connection& c) {
         Result r = c.exec("SELECT record_id, attachment_id, device_id, media_type, total_bytes, chunk_hashes, "
-                          "committed_at FROM attachments WHERE record_id = $1 ORDER BY attachment_id COLLATE \"C\"",
-                          Params().text(recordId));
+                          "committed_at FROM attachments WHERE device_id = $1 AND record_id = $2 "
+                          "ORDER BY attachment_id COLLATE \"C\"",
+                          Params().text(deviceId).text(recordId));
         std::vector<AttachmentRow> out;
         for (int i = 0; i < r.rows(); ++i) {
             out.push_back(AttachmentRow{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),

@@ -248,6 +248,20 @@ CREATE INDEX chunks_uncommitted ON chunks (committed, stored_at);
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
+// Version 2 -> 3. A visit keeps the register's size class of its assigned unit (the report
+// weights by it) and why it is held for review; visits stored before have neither. Comments
+// name the device whose visit they are on (those on file: the first received, as they were sent).
+constexpr const char* kMigrateTo3 = R"sql(
+ALTER TABLE visits ADD COLUMN register_stratum TEXT NOT NULL DEFAULT '';
+ALTER TABLE visits ADD COLUMN review TEXT NOT NULL DEFAULT '';
+CREATE INDEX visits_for_review ON visits (received_at) WHERE review <> '';
+ALTER TABLE comments ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
+UPDATE comments SET device_id = coalesce((SELECT device_id FROM visits WHERE visits.record_id = comments.record_id
+  ORDER BY received_at, device_id LIMIT 1), '');
+CREATE INDEX comments_by_device ON comments (device_id, record_id);
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
 // Chunk hash lists: each hash as u32 LE length + bytes (hashes need not all be one size).
 std::vector<uint8_t> packHashes(const std::vector<std::vector<uint8_t>>& hashes) {
     std::vector<uint8_t> out;
@@ -438,7 +452,7 @@ public:
         std::lock_guard lock(m_mutex);
         auto st = m_c.cached(
             "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"
-            " received_at, envelope, record FROM visits WHERE record_id = ? ORDER BY received_at, device_id LIMIT 1");
+            " received_at, envelope, record, register_stratum, review FROM visits WHERE record_id = ? ORDER BY received_at, device_id LIMIT 1");
         st->bind(1, recordId);
         if (!st->step()) return std::nullopt;
         return readVisit(*st);
@@ -448,10 +462,42 @@ public:
         std::lock_guard lock(m_mutex);
         auto st = m_c.cached(
             "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"
-            " received_at, envelope, record FROM visits WHERE device_id = ? AND record_id = ?");
+            " received_at, envelope, record, register_stratum, review FROM visits WHERE device_id = ? AND record_id = ?");
         st->bind(1, deviceId).bind(2, recordId);
         if (!st->step()) return std::nullopt;
         return readVisit(*st);
+    }
+
+    std::vector<std::string> devicesWithVisit(std::string_view recordId) override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached("SELECT device_id FROM visits WHERE record_id = ? ORDER BY received_at, device_id");
+        st->bind(1, recordId);
+        std::vector<std::string> out;
+        while (st->step()) out.push_back(st->text(0));
+        return out;
+    }
+
+    std::vector<StoredVisit> visitsForReview(size_t limit) override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached(
+            "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"
+            " received_at, register_stratum, review FROM visits WHERE review <> ''"
+            " ORDER BY received_at DESC, record_id, device_id LIMIT ?");
+        st->bind(1, int64_t(std::min<size_t>(limit, size_t(1) << 30)));
+        std::vector<StoredVisit> out;
+        while (st->step()) {
+            StoredVisit v{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4), st->text(5),
+                          st->text(6), st->int64(7), {},           {},           st->text(8), st->text(9)};
+            out.push_back(std::move(v));
+        }
+        return out;
+    }
+
+    uint64_t countForReview() override {
+        std::lock_guard lock(m_mutex);
+        auto st = m_c.cached("SELECT count(*) FROM visits WHERE review <> ''");
+        st->step();
+        return uint64_t(st->int64(0));
     }
 
     uint64_t countVisits() override {
@@ -474,11 +520,11 @@ public:
                 // Two statements, so each page starts from the index, not from the first row.
                 auto st = first ? m_c.cached(
                                       "SELECT record_id, content_hash, parent_id, template_id, template_version,"
-                                      " device_id, cluster, received_at, envelope, record FROM visits"
+                                      " device_id, cluster, received_at, envelope, record, register_stratum, review FROM visits"
                                       " ORDER BY received_at, record_id, device_id LIMIT 128")
                                 : m_c.cached(
                                       "SELECT record_id, content_hash, parent_id, template_id, template_version,"
-                                      " device_id, cluster, received_at, envelope, record FROM visits"
+                                      " device_id, cluster, received_at, envelope, record, register_stratum, review FROM visits"
                                       " WHERE (received_at, record_id, device_id) > (?1, ?2, ?3)"
                                       " ORDER BY received_at, record_id, device_id LIMIT 128");
                 if (!first) st->bind(1, lastAt).bind(2, lastId).bind(3, lastDevice);
@@ -573,8 +619,8 @@ public:
         std::lock_guard lock(m_mutex);
         WriteTransaction tx(m_c);
         {
-            auto st = m_c.cached("INSERT INTO comments (record_id, text, at) VALUES (?, ?, ?)");
-            st->bind(1, comment.recordId).bind(2, comment.text).bind(3, comment.at).run();
+            auto st = m_c.cached("INSERT INTO comments (record_id, device_id, text, at) VALUES (?, ?, ?, ?)");
+            st->bind(1, comment.recordId).bind(2, deviceId).bind(3, comment.text).bind(4, comment.at).run();
         }
         std::string cluster;
         {
@@ -588,10 +634,10 @@ public:
         tx.commit();
     }
 
-    std::vector<ReviewCommentRow> commentsFor(std::string_view recordId) override {
+    std::vector<ReviewCommentRow> commentsFor(std::string_view deviceId, std::string_view recordId) override {
         std::lock_guard lock(m_mutex);
-        auto st = m_c.cached("SELECT record_id, text, at FROM comments WHERE record_id = ? ORDER BY id");
-        st->bind(1, recordId);
+        auto st = m_c.cached("SELECT record_id, text, at FROM comments WHERE device_id = ? AND record_id = ? ORDER BY id");
+        st->bind(1, deviceId).bind(2, recordId);
         std::vector<ReviewCommentRow> out;
         while (st->step()) out.push_back({st->text(0), st->text(1), st->int64(2)});
         return out;
@@ -666,12 +712,12 @@ public:
         tx.commit();
     }
 
-    std::vector<AttachmentRow> attachmentsOf(std::string_view recordId) override {
+    std::vector<AttachmentRow> attachmentsOf(std::string_view deviceId, std::string_view recordId) override {
         std::lock_guard lock(m_mutex);
         auto st = m_c.cached(
             "SELECT record_id, attachment_id, device_id, media_type, total_bytes, chunk_hashes, committed_at"
-            " FROM attachments WHERE record_id = ? ORDER BY committed_at, attachment_id");
-        st->bind(1, recordId);
+            " FROM attachments WHERE device_id = ? AND record_id = ? ORDER BY committed_at, attachment_id");
+        st->bind(1, deviceId).bind(2, recordId);
         std::vector<AttachmentRow> out;
         while (st->step()) {
             AttachmentRow a;
@@ -817,10 +863,11 @@ private:
             if (!known) {
                 auto st = m_c.cached(
                     "INSERT INTO visits (record_id, content_hash, parent_id, template_id, template_version, device_id,"
-                    " cluster, received_at, envelope, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    " cluster, received_at, envelope, record, register_stratum, review)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
                 st->bind(1, v.recordId).bind(2, v.contentHash).bind(3, v.parentId).bind(4, v.templateId);
                 st->bind(5, v.templateVersion).bind(6, v.deviceId).bind(7, v.cluster).bind(8, v.receivedAt);
-                st->bindBlob(9, v.envelope).bindBlob(10, v.record).run();
+                st->bindBlob(9, v.envelope).bindBlob(10, v.record).bind(11, v.registerStratum).bind(12, v.review).run();
                 chain.append({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
                 out.push_back(PutOutcome::Stored);
             } else if (*known == v.contentHash) {
@@ -851,8 +898,8 @@ private:
         return {st.text(0), st.blob(1), st.text(2), st.text(3), st.text(4), st.int64(5), st.int64(6)};
     }
     static StoredVisit readVisit(Statement& st) {
-        return {st.text(0), st.text(1), st.text(2),  st.text(3), st.text(4),
-                st.text(5), st.text(6), st.int64(7), st.blob(8), st.blob(9)};
+        return {st.text(0), st.text(1), st.text(2), st.text(3), st.text(4),  st.text(5),
+                st.text(6), st.int64(7), st.blob(8), st.blob(9), st.text(10), st.text(11)};
     }
     static PublishedTemplate readTemplate(Statement& st) {
         return {st.text(0), st.text(1), st.text(2), st.blob(3), st.int64(4)};
@@ -942,6 +989,7 @@ private:
             version = 1;
         }
         if (version < 2) m_c.exec(kMigrateTo2);
+        if (version < 3) m_c.exec(kMigrateTo3);
         tx.commit();
     }
 

@@ -13,7 +13,7 @@
 namespace ck::agg {
 
 // The schema this build writes and reads; a database with a newer one is refused.
-inline constexpr int kSqliteSchemaVersion = 2;  // 2: visits and attachments keyed by (device, id)
+inline constexpr int kSqliteSchemaVersion = 3;  // 2: visits and attachments keyed by (device, id); 3: register stratum, review
 inline constexpr const char* kSqliteFileName = "aggregator.db";
 
 // Opens the data folder (created when missing, with aggregator.db inside). Throws

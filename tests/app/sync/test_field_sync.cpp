@@ -255,7 +255,7 @@ TEST_CASE("field sync: enrol, templates arrive, finished visits are acknowledged
     CHECK(sent.problems.empty());
     for (const auto& id : ids) CHECK(outboxOf(store, id)->state == OutboxState::Acknowledged);
     CHECK(agg.storage->countVisits() == 4);
-    CHECK(agg.storage->attachmentsOf(ids.back()).size() == 1);
+    CHECK(agg.storage->attachmentsOf(agg.storage->findVisit(ids.back())->deviceId, ids.back()).size() == 1);
     CHECK(store.attachmentsToUpload().empty());
 
     // The answer to the first visit was lost (the outbox says sent): it goes again and the

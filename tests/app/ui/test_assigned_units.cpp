@@ -128,6 +128,47 @@ TEST_CASE("Start visit pre-fills only what the template asks and the value is va
     model.closeVisit();
 }
 
+TEST_CASE("a visit started from an assigned unit carries its assignment token, through drafts to the finished record",
+          "[ui][model][assigned]") {
+    auto dir = scratchDir("assigned-token");
+    FakeClock clock;
+    AppModel model(makeConfig(dir, clock));
+    createStore(model);
+    nlohmann::json j{{"unit_id", "TUP-0001"}, {"name", "Sri Murugan Knits"}, {"cluster", "tiruppur_knitwear"},
+                     {"district", "Tiruppur"}, {"state", "Tamil Nadu"}, {"stratum", "micro"},
+                     {"sector", "knitwear"}, {"assignment_token", "A1.token-the-aggregator-made"}};
+    model.store()->putAssignment("TUP-0001", j.dump());
+    putUnit(*model.store(), "TUP-0002", "Lakshmi Processors", "tiruppur_knitwear");  // an older aggregator: no token
+    REQUIRE(model.startVisit(kFlagshipId));
+    model.closeVisit();
+    REQUIRE(unitOf(model, "TUP-0001"));
+    CHECK(unitOf(model, "TUP-0001")->assignmentToken == "A1.token-the-aggregator-made");
+
+    REQUIRE(model.startAssignedVisit("TUP-0001"));
+    CHECK(model.session()->assignment() == "A1.token-the-aggregator-made");
+    std::string id = model.session()->recordId();
+    // The officer changes the unit name: the visit still belongs to the unit by its token.
+    REQUIRE(model.answer("unit_name", Value::text("Murugan Knit Works")).ok());
+    REQUIRE(model.answer("register_id", Value()).ok());
+    model.closeVisit();
+    auto draft = model.store()->loadVisit(id);
+    REQUIRE(draft.ok());
+    CHECK(draft.value().assignment == "A1.token-the-aggregator-made");
+    CHECK(unitOf(model, "TUP-0001")->visitId == id);
+    // Resumed from the store, the token is still there.
+    REQUIRE(model.resumeVisit(id));
+    CHECK(model.session()->assignment() == "A1.token-the-aggregator-made");
+    model.closeVisit();
+
+    REQUIRE(model.startAssignedVisit("TUP-0002"));
+    CHECK(model.session()->assignment().empty());
+    model.closeVisit();
+    // A visit started freely carries none.
+    REQUIRE(model.startVisit(kFlagshipId));
+    CHECK(model.session()->assignment().empty());
+    model.closeVisit();
+}
+
 TEST_CASE("visits screen: assigned units listed, searched, started and then resumed", "[ui][view][assigned]") {
     auto dir = scratchDir("view-assigned");
     FakeClock clock;

@@ -239,7 +239,8 @@ TEST_CASE("SyncClient: an attachment upload resumes with only the missing chunks
     if (auto* e = std::get_if<sync::SyncError>(&ok)) FAIL(e->message);
     CHECK(agg.logCount("POST /v1/chunks 200") == 2 + 4);  // 6 chunks, 2 were there
     CHECK(agg.logCount("POST /v1/attachments 200") == 1);
-    auto rows = agg.storage->attachmentsOf(visit[0].recordId);
+    const std::string sender = agg.storage->findVisit(visit[0].recordId)->deviceId;
+    auto rows = agg.storage->attachmentsOf(sender, visit[0].recordId);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].totalBytes == photo.size());
     CHECK(rows[0].chunkHashes.size() == 6);
@@ -248,7 +249,7 @@ TEST_CASE("SyncClient: an attachment upload resumes with only the missing chunks
     auto refused = client.uploadAttachment("no-such-visit", "photo-2", "image/jpeg", photo, device.publicKey, device.sign());
     REQUIRE(std::holds_alternative<sync::SyncError>(refused));
     CHECK(std::get<sync::SyncError>(refused).kind == SyncErrorKind::Refused);
-    CHECK(agg.storage->attachmentsOf("no-such-visit").empty());
+    CHECK(agg.storage->attachmentsOf(sender, "no-such-visit").empty());
 }
 
 TEST_CASE("SyncClient: cancel() from another thread ends the upload or the retry wait", "[sync][client]") {

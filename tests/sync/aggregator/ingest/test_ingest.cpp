@@ -20,6 +20,8 @@
 #include "core/crypto/sealed_box.h"
 #include "core/form/answers_json.h"
 #include "core/form/form_session.h"
+#include "core/form/personal_answers.h"
+#include "core/report/indicator_evaluator.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
 #include "sync/aggregator/audit_log.h"
@@ -613,10 +615,10 @@ TEST_CASE("attachments: chunks by their hash, commit only when all arrived and f
     CHECK(std::get<proto::ErrorReply>(noVisit).code == proto::ErrorCode::UnknownAttachment);
     auto wrongSize = commit(tab, r.id, total + 1);
     REQUIRE(std::holds_alternative<proto::ErrorReply>(wrongSize));
-    CHECK(agg.storage->attachmentsOf(r.id).empty());
+    CHECK(agg.storage->attachmentsOf(agg.storage->findVisit(r.id)->deviceId, r.id).empty());
 
     REQUIRE(std::holds_alternative<proto::Ok>(commit(tab, r.id, total)));
-    auto rows = agg.storage->attachmentsOf(r.id);
+    auto rows = agg.storage->attachmentsOf(agg.storage->findVisit(r.id)->deviceId, r.id);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].totalBytes == total);
     CHECK(rows[0].chunkHashes == hashes);
@@ -790,7 +792,7 @@ TEST_CASE("attachments: chunks never committed are deleted after their age, comm
     agg.now += 3 * 24 * 3600;
     CHECK(agg.ingest->sweepChunks() == 2);  // the young one and the one that swept
     CHECK(agg.storage->readChunk(kept) == std::vector<uint8_t>(500, 1));
-    CHECK(agg.storage->attachmentsOf(r.id).size() == 1);
+    CHECK(agg.storage->attachmentsOf(agg.storage->findVisit(r.id)->deviceId, r.id).size() == 1);
 }
 
 namespace {
@@ -855,7 +857,7 @@ TEST_CASE("server-side validation: the fast path finds exactly the problems a se
     auto pick = [&](size_t n) { return size_t(std::uniform_int_distribution<size_t>(0, n - 1)(rng)); };
     const Date firstDay{20400};
     std::map<int32_t, FormSession> blanks;
-    int invalid = 0, notTaken = 0, valid = 0;
+    int invalid = 0, notTaken = 0, valid = 0, storedCompared = 0;
     for (size_t u = 0; u < units.size(); ++u) {
         Date day{firstDay.days + int32_t(u % 9)};
         Record r = generator.generate(units[u], day).toRecord();
@@ -931,6 +933,26 @@ TEST_CASE("server-side validation: the fast path finds exactly the problems a se
                 }
             }
             REQUIRE(fastRecord.answers == slowRecord.answers);
+            // What ingest stores is written straight from the session: it must be the bytes of
+            // the record made the slow way, with its personal answers removed, and its verdict,
+            // cluster and stratum those the record gives.
+            for (bool sealedApart : {false, true}) {
+                CheckedRecord stored = checkRecordForStorage(it->second, r, sealedApart);
+                Record expected;
+                std::string why = checkRecordAgainstTemplate(it->second, r, sealedApart, expected);
+                REQUIRE(stored.problem == why);
+                if (!why.empty()) continue;
+                removePersonalAnswers(expected.answers, *survey);
+                REQUIRE(stored.bytes == serializeRecord(expected));
+                REQUIRE(stored.answeredStratum == report::IndicatorEvaluator(*survey).evaluate(slowRecord).stratum);
+                const ck::Answer* cluster = slowRecord.find("cluster");
+                REQUIRE(stored.answeredCluster == (cluster && !cluster->value.isMissing()
+                                                       ? (cluster->value.toString() == "other" && slowRecord.find("cluster_other")
+                                                              ? slowRecord.find("cluster_other")->value.toString()
+                                                              : cluster->value.toString())
+                                                       : std::string()));
+                ++storedCompared;
+            }
             if (slow.open.empty()) ++valid;
             else ++invalid;
         } else {
@@ -943,4 +965,5 @@ TEST_CASE("server-side validation: the fast path finds exactly the problems a se
     CHECK(valid >= 100);
     CHECK(invalid >= 40);
     CHECK(notTaken >= 50);
+    CHECK(storedCompared >= 2 * 100);
 }

@@ -10,8 +10,13 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
+#include "core/report/indicator_evaluator.h"
+#include "core/template/template_loader.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/report/baseline_service.h"
 #include "sync/aggregator/storage/sqlite_storage.h"
@@ -469,4 +474,181 @@ TEST_CASE("attack: stored visits deleted or rewritten on disk, and a recomputed 
         CHECK(run.status != 0);
         CHECK_THAT(run.out, Catch::Contains("not signed by this project's key"));
     }
+}
+
+namespace {
+
+// A device's assignments as serve sends them (/v1/updates), by unit id: the JSON of each.
+std::map<std::string, nlohmann::json> assignmentsOf(const Served& s, const test::TestDevice& device) {
+    proto::UpdatesRequest r{device.publicKey, 0, agg::systemClock(), {}};
+    r.signature = device.sign()(proto::signingBytes(r));
+    auto reply = test::rawPost(s.url() + "/v1/updates", proto::Message(r));
+    INFO(reply.curlError);
+    REQUIRE(reply.status == 200);
+    REQUIRE(reply.reply<proto::Updates>());
+    const proto::Updates updates = *reply.reply<proto::Updates>();  // a temporary: keep it whole
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& a : updates.assignments) out[a.unitId] = nlohmann::json::parse(a.json);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("attack: a visit cannot choose the size class it is weighted in", "[sync][agg][attack]") {
+    Served s("stratum");
+    // What the flagship's answers make of the test visit's size class (its stratum expression).
+    const std::string answered = [&] {
+        auto survey = loadTemplateJsonFile(fs::path(CK_SOURCE_DIR) / "survey-templates/cluster-diagnostic.json").survey;
+        REQUIRE(survey);
+        return report::IndicatorEvaluator(*survey).evaluate(s.visit(0)).stratum;
+    }();
+    REQUIRE(answered == "small");
+    // The register: one unit in the class the answers give, one in another.
+    {
+        std::ofstream csv(s.root / "register.csv");
+        csv << "unit_id,name,cluster,district,state,stratum,sector\n"
+               "TPR-SAME-0001,Sri Murugan Knits,tiruppur_knitwear,Tiruppur,Tamil Nadu,small,textiles\n"
+               "TPR-BIGGER-0002,Kaveri Garments,tiruppur_knitwear,Tiruppur,Tamil Nadu,medium,textiles\n";
+    }
+    auto assign = cli("assign " + shellQuote((s.root / "register.csv").string()), s.data);
+    INFO(assign.all());
+    REQUIRE(assign.status == 0);
+    test::TestDevice tab = s.device(), other = s.device();
+
+    auto mine = assignmentsOf(s, tab), theirs = assignmentsOf(s, other);
+    REQUIRE(mine.count("TPR-SAME-0001"));
+    REQUIRE(mine.count("TPR-BIGGER-0002"));
+    const std::string same = mine["TPR-SAME-0001"]["assignment_token"], bigger = mine["TPR-BIGGER-0002"]["assignment_token"];
+    const std::string othersToken = theirs["TPR-SAME-0001"]["assignment_token"];
+    // Opaque: the unit and the device are not in it; one per device.
+    CHECK(same.find("TPR-SAME") == std::string::npos);
+    CHECK(same.find(tab.deviceId) == std::string::npos);
+    CHECK(same != othersToken);
+    CHECK(assignmentsOf(s, tab)["TPR-SAME-0001"]["assignment_token"] == same);  // the same unit, the same token
+
+    auto withToken = [&](int n, const std::string& token) {
+        Record r = s.visit(n);
+        r.assignment = token;
+        return r;
+    };
+    std::string altered = same;
+    altered[10] = altered[10] == 'A' ? 'B' : 'A';
+    Record agrees = withToken(1, same), disagrees = withToken(2, bigger), stolen = withToken(3, othersToken),
+           forged = withToken(4, altered), made = withToken(5, "A1.bm90LWEtdG9rZW4tb2YtdGhpcy1hZ2dyZWdhdG9y"),
+           found = s.visit(6);
+    auto acks = s.upload({agrees, disagrees, stolen, forged, made, found}, tab);
+    for (const auto& a : acks) UNSCOPED_INFO(int(a.status) << " " << a.message);
+    CHECK(acks.at(0).status == proto::AckStatus::Stored);
+    CHECK(acks.at(1).status == proto::AckStatus::Stored);
+    CHECK(acks.at(2).status == proto::AckStatus::Refused);
+    CHECK_THAT(acks.at(2).message, Catch::Contains("assigned to another device"));
+    CHECK(acks.at(3).status == proto::AckStatus::Refused);
+    CHECK_THAT(acks.at(3).message, Catch::Contains("did not make"));
+    CHECK(acks.at(4).status == proto::AckStatus::Refused);
+    CHECK_THAT(acks.at(4).message, Catch::Contains("did not make"));
+    CHECK(acks.at(5).status == proto::AckStatus::Stored);
+    // The token the other device got is good for that device.
+    CHECK(s.upload({withToken(7, othersToken)}, other).at(0).status == proto::AckStatus::Stored);
+    s.stop();
+
+    {
+        auto storage = agg::openStorage(s.data.string());
+        auto a = storage->findDeviceVisit(tab.deviceId, agrees.id), d = storage->findDeviceVisit(tab.deviceId, disagrees.id),
+             f = storage->findDeviceVisit(tab.deviceId, found.id);
+        REQUIRE(a);
+        REQUIRE(d);
+        REQUIRE(f);
+        CHECK(a->registerStratum == "small");
+        CHECK(a->review.empty());
+        CHECK(d->registerStratum == "medium");
+        CHECK_THAT(d->review, Catch::Contains("'small'") && Catch::Contains("'medium'"));
+        CHECK(f->registerStratum.empty());
+        CHECK_THAT(f->review, Catch::Contains("no assigned unit"));
+        CHECK(storage->countForReview() == 2);
+        // The stored record keeps the token (what the device signed), never the unit id.
+        auto back = deserializeRecord(std::string_view(reinterpret_cast<const char*>(d->record.data()), d->record.size()));
+        REQUIRE(back.record);
+        CHECK(back.record->assignment == bigger);
+
+        // The report weights the disagreeing visit in the register's class, and says what is held.
+        agg::BaselineService service(*storage);
+        auto strata = service.rollupSnapshot().strata();
+        CHECK(strata.count({"tiruppur_knitwear", "medium"}));
+        CHECK(strata.at({"tiruppur_knitwear", "small"}).visits == 3);  // agrees, found, the other device's
+        report::ReportRequest request;
+        request.scope = {report::ScopeLevel::Cluster, "tiruppur_knitwear"};
+        auto r = service.report(request);
+        bool noted = false;
+        for (const auto& n : r.methodNotes)
+            noted = noted || (n.find("2 visits are held for review") != std::string::npos &&
+                              n.find("1 answered another size class") != std::string::npos &&
+                              n.find("1 named no assigned unit") != std::string::npos);
+        CHECK(noted);
+    }
+    auto review = cli("review", s.data);
+    INFO(review.all());
+    CHECK(review.status == 0);
+    CHECK_THAT(review.out, Catch::Contains(disagrees.id) && Catch::Contains(found.id) &&
+                               Catch::Contains("2 visits held for review"));
+    CHECK_THAT(review.out, !Catch::Contains(agrees.id));
+    auto status = cli("status", s.data);
+    CHECK_THAT(status.out, Catch::Contains("for review:     2"));
+
+    // The register's class as stored is covered by the audit log like the rest of the row.
+    auto clean = cli("audit verify", s.data);
+    INFO(clean.all());
+    CHECK(clean.status == 0);
+    tamper(s.data, "UPDATE visits SET register_stratum = 'small', review = '' WHERE record_id = '" + disagrees.id + "'");
+    auto broken = cli("audit verify", s.data);
+    INFO(broken.all());
+    CHECK(broken.status != 0);
+    CHECK_THAT(broken.out, Catch::Contains(disagrees.id) && Catch::Contains("rewritten"));
+}
+
+TEST_CASE("attack: a comment on a record id two devices used goes to the device named, never to both",
+          "[sync][agg][attack]") {
+    Served s("comments");
+    test::TestDevice rightful = s.device(), squatter = s.device();
+    Record mine = s.visit(1);
+    Record squat = s.visit(2);
+    squat.id = mine.id;  // read off the rightful device's stick
+    REQUIRE(s.upload({squat}, squatter).at(0).status == proto::AckStatus::Stored);
+    REQUIRE(s.upload({mine}, rightful).at(0).status == proto::AckStatus::Stored);
+
+    // The bare id is ambiguous: refused, naming both devices' visits.
+    auto ambiguous = cli("comment " + mine.id + " 'Turnover looks high: please recheck'", s.data);
+    INFO(ambiguous.all());
+    CHECK(ambiguous.status == 1);
+    CHECK_THAT(ambiguous.err, Catch::Contains("2 devices sent a visit " + mine.id) &&
+                                  Catch::Contains(rightful.deviceId + "/" + mine.id) &&
+                                  Catch::Contains(squatter.deviceId + "/" + mine.id));
+    auto wrongDevice = cli("comment dev-00000000/" + mine.id + " 'x'", s.data);
+    CHECK(wrongDevice.status == 1);
+    CHECK_THAT(wrongDevice.err, Catch::Contains("sent no visit"));
+    auto named = cli("comment " + rightful.deviceId + "/" + mine.id + " 'Turnover looks high: please recheck'", s.data);
+    INFO(named.all());
+    REQUIRE(named.status == 0);
+    CHECK_THAT(named.out, Catch::Contains("queued for " + rightful.deviceId));
+    // A record id one device used is still enough alone.
+    Record only = s.visit(3);
+    REQUIRE(s.upload({only}, rightful).at(0).status == proto::AckStatus::Stored);
+    CHECK(cli("comment " + only.id + " 'Please add the photo'", s.data).status == 0);
+
+    auto commentsOf = [&](const test::TestDevice& device) {
+        proto::UpdatesRequest r{device.publicKey, 0, agg::systemClock(), {}};
+        r.signature = device.sign()(proto::signingBytes(r));
+        auto reply = test::rawPost(s.url() + "/v1/updates", proto::Message(r));
+        REQUIRE(reply.status == 200);
+        REQUIRE(reply.reply<proto::Updates>());
+        return reply.reply<proto::Updates>()->comments;
+    };
+    auto toRightful = commentsOf(rightful), toSquatter = commentsOf(squatter);
+    REQUIRE(toRightful.size() == 2);
+    CHECK(toRightful[0].recordId == mine.id);
+    CHECK(toRightful[0].text == "Turnover looks high: please recheck");
+    CHECK(toSquatter.empty());  // the same record id, another device's visit: nothing of it
+    s.stop();
+    auto storage = agg::openStorage(s.data.string());
+    CHECK(storage->commentsFor(squatter.deviceId, mine.id).empty());
+    CHECK(storage->commentsFor(rightful.deviceId, mine.id).size() == 1);
 }

@@ -235,6 +235,36 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         requireIntact(s);
     }
 
+    SECTION("visits: the register stratum and the review note are kept, and the held ones listed newest first") {
+        StoredVisit plain = visit("rec-plain", 1, 1000);
+        StoredVisit held = visit("rec-held", 2, 1002);
+        held.registerStratum = "medium";
+        held.review = "its answers put the unit in size class 'micro', the register in 'medium'";
+        StoredVisit found = visit("rec-found", 3, 1001);
+        found.review = "no assigned unit (found in the field)";
+        REQUIRE(s.putVisits({plain, held, found}) ==
+                std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Stored, PutOutcome::Stored});
+        auto back = s.findDeviceVisit(held.deviceId, "rec-held");
+        REQUIRE(back);
+        CHECK(back->registerStratum == "medium");
+        CHECK(back->review == held.review);
+        CHECK(s.findDeviceVisit(plain.deviceId, "rec-plain")->review.empty());
+        CHECK(s.countForReview() == 2);
+        auto listed = s.visitsForReview(10);
+        REQUIRE(listed.size() == 2);
+        CHECK(listed[0].recordId == "rec-held");  // received last
+        CHECK(listed[0].registerStratum == "medium");
+        CHECK(listed[0].record.empty());
+        CHECK(listed[1].recordId == "rec-found");
+        CHECK(s.visitsForReview(1).size() == 1);
+        // The audit entry's row digest covers both: the same row with another stratum differs.
+        StoredVisit rewritten = held;
+        rewritten.registerStratum = "micro";
+        CHECK(visitAuditDetail(rewritten) != visitAuditDetail(held));
+        CHECK(auditEntries(s)[1].detail == visitAuditDetail(held));
+        requireIntact(s);
+    }
+
     SECTION("visits: one record id from two devices is two visits; neither device's upload touches the other's") {
         // The squatter read the id off the rightful device's USB bundle and sent it first.
         StoredVisit squat = visit("rec-read-off-a-stick", 7, 1000, "dev-squatter");
@@ -255,6 +285,8 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(theirs->contentHash == squat.contentHash);
         CHECK_FALSE(s.findDeviceVisit("dev-nobody", "rec-read-off-a-stick"));
         CHECK(s.findVisit("rec-read-off-a-stick")->deviceId == "dev-squatter");  // the first received
+        CHECK(s.devicesWithVisit("rec-read-off-a-stick") == std::vector<std::string>{"dev-squatter", "dev-rightful"});
+        CHECK(s.devicesWithVisit("rec-none").empty());
         // Both in one batch, the other way round.
         StoredVisit x1 = visit("rec-x", 1, 1100, "dev-b"), x2 = visit("rec-x", 2, 1100, "dev-a");
         CHECK(s.putVisits({x1, x2}) == std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Stored});
@@ -389,11 +421,17 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(s.feedSince(page2.back().seq, "A", "dev-a1", 2).empty());
         CHECK(s.feedSince(0, "A", "dev-a1", 0).empty());
 
-        auto comments = s.commentsFor("rec-1");
+        auto comments = s.commentsFor("dev-a1", "rec-1");
         REQUIRE(comments.size() == 1);
         CHECK(comments[0].text == "Please recheck the worker count");
         CHECK(comments[0].at == 400);
-        CHECK(s.commentsFor("rec-2").empty());
+        CHECK(s.commentsFor("dev-a1", "rec-2").empty());
+        // Another device's visit with the same id (an id read off a bundle) gets none of them.
+        CHECK(s.commentsFor("dev-a2", "rec-1").empty());
+        s.addComment({"rec-1", "For the second device only", 410}, "dev-a2", op("comment", "rec-1", 410));
+        CHECK(s.commentsFor("dev-a1", "rec-1").size() == 1);
+        REQUIRE(s.commentsFor("dev-a2", "rec-1").size() == 1);
+        CHECK(s.commentsFor("dev-a2", "rec-1")[0].text == "For the second device only");
         requireIntact(s);
     }
 
@@ -413,7 +451,7 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         AttachmentRow row{"rec-1", "att-1", "dev-00000001", "image/jpeg", d1.size() + d2.size(), {h1, h2}, 500};
         s.putAttachment(row, op("attachment", "att-1"));
         s.putAttachment(row, op("attachment", "att-1"));  // a resend
-        auto got = s.attachmentsOf("rec-1");
+        auto got = s.attachmentsOf("dev-00000001", "rec-1");
         REQUIRE(got.size() == 1);
         CHECK(got[0].attachmentId == "att-1");
         CHECK(got[0].deviceId == "dev-00000001");
@@ -421,15 +459,18 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(got[0].totalBytes == d1.size() + d2.size());
         CHECK(got[0].chunkHashes == row.chunkHashes);
         CHECK(got[0].committedAt == 500);
-        CHECK(s.attachmentsOf("rec-2").empty());
+        CHECK(s.attachmentsOf("dev-00000001", "rec-2").empty());
+        CHECK(s.attachmentsOf("dev-00000002", "rec-1").empty());
         CHECK(s.countAudit() == 1);
         requireIntact(s);
 
         // Another device's attachment under the same id is its own: the first is not hidden.
         AttachmentRow other{"rec-1", "att-1", "dev-00000002", "image/png", d2.size(), {h2}, 600};
         s.putAttachment(other, op("attachment", "att-1"));
-        auto both = s.attachmentsOf("rec-1");
-        REQUIRE(both.size() == 2);
+        REQUIRE(s.attachmentsOf("dev-00000001", "rec-1").size() == 1);
+        auto theirs = s.attachmentsOf("dev-00000002", "rec-1");
+        REQUIRE(theirs.size() == 1);
+        CHECK(theirs[0].mediaType == "image/png");
         CHECK(s.countAudit() == 2);
     }
 

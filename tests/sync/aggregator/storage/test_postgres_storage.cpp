@@ -211,6 +211,7 @@ INSERT INTO ck_meta VALUES ('application', 'clusterkit-aggregator'), ('schema_ve
 INSERT INTO visits VALUES ('rec-old', 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc', '',
   'cluster-diagnostic', '1.0.0', 'dev-rightful', 'A', 10, '\x0102', '\x0304');
 INSERT INTO chunks VALUES ('\x0909', '\x010203');
+INSERT INTO comments (record_id, text, at) VALUES ('rec-old', 'a comment from before', 5);
 )sql";
 
 TEST_CASE("PostgreSQL storage: a version 1 database is migrated, its visits stay and ids are then per device",
@@ -218,8 +219,11 @@ TEST_CASE("PostgreSQL storage: a version 1 database is migrated, its visits stay
     std::string url = PostgresCluster::shared().freshDatabase();
     runSql(url, kSchemaVersion1);
     auto s = openStorage(url);
-    CHECK(queryText(url, "SELECT value FROM ck_meta WHERE key = 'schema_version'") == "2");
+    CHECK(queryText(url, "SELECT value FROM ck_meta WHERE key = 'schema_version'") == "3");
     CHECK(s->countVisits() == 1);
+    // Schema 3: a comment from before goes to the device whose visit it was on.
+    REQUIRE(s->commentsFor("dev-rightful", "rec-old").size() == 1);
+    CHECK(s->commentsFor("dev-rightful", "rec-old")[0].text == "a comment from before");
     auto old = s->findDeviceVisit("dev-rightful", "rec-old");
     REQUIRE(old);
     CHECK(old->envelope == std::vector<uint8_t>{1, 2});
