@@ -74,7 +74,7 @@ void BaselineService::rebuildLocked() {
     // on a busy two-core server uploads keep their CPU while a report is rebuilt.
     std::exception_ptr failure;
     std::thread worker([&] {
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+        if (m_options.lowPriority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
         try {
             rebuildNowLocked();
         } catch (...) {
