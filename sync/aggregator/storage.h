@@ -81,6 +81,15 @@ struct StoredVisit {
 };
 enum class PutOutcome : uint8_t { Stored, Duplicate, Conflict };
 
+// What a walk over the stored visits reads. A report reads the record, never the envelope
+// (the evidence, about as large), and its first pass, for corrections, reads neither: at a
+// million visits copying bytes nobody reads is seconds of a rebuild.
+enum class VisitParts : uint8_t {
+    All,         // envelope and record
+    Record,      // the record; envelope left empty
+    Metadata,    // ids, template, device, cluster, time; envelope and record left empty
+};
+
 struct PublishedTemplate {
     std::string templateId;
     std::string version;
@@ -175,7 +184,8 @@ public:
     virtual std::vector<StoredVisit> visitsForReview(size_t limit) = 0;
     virtual uint64_t countForReview() = 0;
     // Every stored visit in receivedAt, recordId, deviceId order; return false from fn to stop.
-    virtual void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) = 0;
+    // `parts`: which of the two large fields to read; those not read are left empty.
+    virtual void forEachVisit(const std::function<bool(const StoredVisit&)>& fn, VisitParts parts = VisitParts::All) = 0;
 
     // --- templates, register, comments: and the feed devices read ---
     virtual bool putTemplate(const PublishedTemplate& t, const AuditEvent& audit) = 0;  // false: that id@version exists

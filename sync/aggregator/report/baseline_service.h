@@ -30,6 +30,10 @@ struct BaselineOptions {
     std::string templateId = "cluster-diagnostic";
     std::string templateVersion;  // "" = the newest published version of templateId
     unsigned threads = 2;         // decoding and evaluating stored visits on a rebuild
+    // Rebuild at the lowest CPU priority (nice 19), so that on a busy server uploads keep
+    // their CPU. Benchmarks on a machine shared with other work turn it off: at nice 19 they
+    // would time the other work, not the rebuild.
+    bool lowPriority = true;
     // `assign` runs in its own process, so a serving aggregator cannot be told the register
     // changed: it reads the register again when its copy is older than this.
     int64_t registerMaxAgeSeconds = 300;

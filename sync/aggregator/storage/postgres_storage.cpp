@@ -402,7 +402,7 @@ public:
     std::vector<StoredVisit> visitsForReview(size_t limit) override;
     std::vector<std::string> devicesWithVisit(std::string_view recordId) override;
     uint64_t countForReview() override;
-    void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) override;
+    void forEachVisit(const std::function<bool(const StoredVisit&)>& fn, VisitParts parts = VisitParts::All) override;
 
     bool putTemplate(const PublishedTemplate& t, const AuditEvent& audit) override;
     std::optional<PublishedTemplate> findTemplate(std::string_view id, std::string_view version) override;
@@ -1060,10 +1060,17 @@ uint64_t PostgresStorage::countVisits() {
                [&](Connection& c) { return static_cast<uint64_t>(c.exec("SELECT count(*) FROM visits").int64(0, 0)); });
 }
 
-void PostgresStorage::forEachVisit(const std::function<bool(const StoredVisit&)>& fn) {
+void PostgresStorage::forEachVisit(const std::function<bool(const StoredVisit&)>& fn, VisitParts parts) {
+    // A blob not asked for is selected as an empty one: the same columns for visitFrom.
+    const char* columns = parts == VisitParts::All ? kVisitColumns
+                          : parts == VisitParts::Record
+                              ? "record_id, content_hash, parent_id, template_id, template_version, device_id, cluster, "
+                                "received_at, ''::bytea, record, register_stratum, review"
+                              : "record_id, content_hash, parent_id, template_id, template_version, device_id, cluster, "
+                                "received_at, ''::bytea, ''::bytea, register_stratum, review";
     bool called = false;
     run(Mode::Snapshot, [&](Connection& c) {
-        c.run((std::string("DECLARE visit_walk NO SCROLL CURSOR FOR SELECT ") + kVisitColumns +
+        c.run((std::string("DECLARE visit_walk NO SCROLL CURSOR FOR SELECT ") + columns +
                " FROM visits ORDER BY received_at, record_id COLLATE \"C\", device_id COLLATE \"C\"")
                   .c_str());
         const std::string fetch = "FETCH " + std::to_string(kFetchRows) + " FROM visit_walk";

@@ -507,9 +507,24 @@ public:
         return uint64_t(st->int64(0));
     }
 
-    void forEachVisit(const std::function<bool(const StoredVisit&)>& fn) override {
+    void forEachVisit(const std::function<bool(const StoredVisit&)>& fn, VisitParts parts = VisitParts::All) override {
         // Pages read under the lock, callbacks run outside it: fn may call back into the
-        // storage, and a long export holds neither the mutex nor a read snapshot.
+        // storage, and a long export holds neither the mutex nor a read snapshot. A blob not
+        // asked for is selected as an empty one, so every statement has the same columns.
+        // Two statements per kind of walk, so each page starts from the index, not from the
+        // first row (the cache keys on each literal's address).
+#define CK_VISIT_WALK(BLOBS)                                                                                   \
+    {"SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"          \
+     " received_at, " BLOBS ", register_stratum, review FROM visits"                                         \
+     " ORDER BY received_at, record_id, device_id LIMIT 128",                                                 \
+     "SELECT record_id, content_hash, parent_id, template_id, template_version, device_id, cluster,"          \
+     " received_at, " BLOBS ", register_stratum, review FROM visits"                                         \
+     " WHERE (received_at, record_id, device_id) > (?1, ?2, ?3)"                                             \
+     " ORDER BY received_at, record_id, device_id LIMIT 128"}
+        static constexpr const char* kWalks[3][2] = {CK_VISIT_WALK("envelope, record"), CK_VISIT_WALK("X'', record"),
+                                                     CK_VISIT_WALK("X'', X''")};
+#undef CK_VISIT_WALK
+        const auto& walk = kWalks[parts == VisitParts::All ? 0 : parts == VisitParts::Record ? 1 : 2];
         bool first = true;
         int64_t lastAt = 0;
         std::string lastId, lastDevice;
@@ -517,16 +532,7 @@ public:
             std::vector<StoredVisit> page;
             {
                 std::lock_guard lock(m_mutex);
-                // Two statements, so each page starts from the index, not from the first row.
-                auto st = first ? m_c.cached(
-                                      "SELECT record_id, content_hash, parent_id, template_id, template_version,"
-                                      " device_id, cluster, received_at, envelope, record, register_stratum, review FROM visits"
-                                      " ORDER BY received_at, record_id, device_id LIMIT 128")
-                                : m_c.cached(
-                                      "SELECT record_id, content_hash, parent_id, template_id, template_version,"
-                                      " device_id, cluster, received_at, envelope, record, register_stratum, review FROM visits"
-                                      " WHERE (received_at, record_id, device_id) > (?1, ?2, ?3)"
-                                      " ORDER BY received_at, record_id, device_id LIMIT 128");
+                auto st = m_c.cached(walk[first ? 0 : 1]);
                 if (!first) st->bind(1, lastAt).bind(2, lastId).bind(3, lastDevice);
                 while (st->step()) page.push_back(readVisit(*st));
             }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <tuple>
 #include <string>
 #include <thread>
 #include <vector>
@@ -323,6 +324,32 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         int calls = 0;
         s.forEachVisit([&](const StoredVisit&) { return ++calls < 5; });
         CHECK(calls == 5);
+
+        // Walks that skip the large fields: the same visits in the same order, every other
+        // field as stored, the skipped ones empty.
+        std::vector<StoredVisit> all, records, metadata;
+        s.forEachVisit([&](const StoredVisit& v) { all.push_back(v); return true; });
+        s.forEachVisit([&](const StoredVisit& v) { records.push_back(v); return true; }, VisitParts::Record);
+        s.forEachVisit([&](const StoredVisit& v) { metadata.push_back(v); return true; }, VisitParts::Metadata);
+        REQUIRE(all.size() == 300);
+        REQUIRE(records.size() == 300);
+        REQUIRE(metadata.size() == 300);
+        auto fields = [](const StoredVisit& v) {
+            return std::make_tuple(v.recordId, v.contentHash, v.parentId, v.templateId, v.templateVersion, v.deviceId,
+                                   v.cluster, v.receivedAt, v.envelope, v.record);
+        };
+        for (size_t i = 0; i < all.size(); ++i) {
+            REQUIRE_FALSE(all[i].envelope.empty());
+            REQUIRE_FALSE(all[i].record.empty());
+            StoredVisit expected = all[i];
+            expected.envelope.clear();
+            CHECK(fields(records[i]) == fields(expected));
+            expected.record.clear();
+            CHECK(fields(metadata[i]) == fields(expected));
+        }
+        int partCalls = 0;
+        s.forEachVisit([&](const StoredVisit&) { return ++partCalls < 3; }, VisitParts::Metadata);
+        CHECK(partCalls == 3);
     }
 
     SECTION("templates: published once per id@version, listed, and offered to every device") {
