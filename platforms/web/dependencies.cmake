@@ -15,6 +15,9 @@ list(APPEND CMAKE_PREFIX_PATH "${CK_WEB_SYSROOT}")
 # browser, so the page must be cross-origin isolated, see README.md).
 add_compile_options(-pthread)
 add_link_options(-pthread)
+# emscripten 3.1.6's libc++ 13 lacks the floating-point <charconv> that core/ uses: the
+# compat folder's <charconv> adds it (see that file).
+include_directories(BEFORE SYSTEM "${PROJECT_SOURCE_DIR}/platforms/web/compat")
 # C++ exceptions: emscripten disables catching them unless asked; the app catches storage and
 # parse failures (STYLE.md, "three tiers of failure").
 add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fexceptions>)
