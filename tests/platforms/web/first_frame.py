@@ -14,7 +14,9 @@ driven over the Chrome DevTools Protocol, and checks:
      button (FieldApp::itemRect through window.ckItemRect), inside the phone's viewport;
   3. the screenshot (ARTIFACTS_DIR/web-first-run-412x915.png) is a rendered canvas, not
      blank: many distinct colours, and the passphrase field's rows differ from the background;
-  4. the failure path: the same page served WITHOUT the isolation headers cannot start the
+  4. offline start: once the service worker says it holds the app's files, the server is
+     stopped and the page reloaded: the first-run screen comes back, from the cache;
+  5. the failure path: the same page served WITHOUT the isolation headers cannot start the
      app's threads: no first frame, and the page says why.
 
 Exit status: 0 passed, 1 failed, 77 skipped (chromium, the web build or python3-websocket
@@ -195,7 +197,7 @@ def main():
         skip("Debian chromium is not installed")
     if not shutil.which("convert"):
         skip("ImageMagick (convert) is not installed")
-    needed = ["index.html", "clusterkit.js", "clusterkit.wasm", "clusterkit.worker.js", "clusterkit.data"]
+    needed = ["index.html", "sw.js", "manifest.json", "clusterkit.js", "clusterkit.wasm", "clusterkit.worker.js", "clusterkit.data"]
     missing = [f for f in needed if not os.path.exists(os.path.join(site, f))]
     if missing:
         skip("no web build in %s (missing %s): build it with platforms/web/build (README there)"
@@ -252,6 +254,29 @@ def main():
             fail("the passphrase field's rows (%d-%d) are one colour: nothing drawn there" % (y0, y1))
         print("first frame: %.0f ms after navigation (%.0f ms after main), %.1f s waited; %d colours; %s"
               % (first["msSinceNavigation"], first["msSinceStart"], waited, colours, png))
+
+        # Offline start: once the service worker holds the app's files, the server goes away
+        # entirely and a reload must still reach the first-run screen.
+        kept = browser.call("Runtime.evaluate", expression="window.ckOffline", awaitPromise=True,
+                            returnByValue=True, timeout=60000)
+        if kept.get("result", {}).get("value") is not True:
+            fail("the service worker did not take the app's files (%s)" % kept)
+        httpd.shutdown()
+        httpd.server_close()
+        browser.call("Page.reload", ignoreCache=False)
+        again = wait_for(browser, "window.ckFirstFrame && JSON.stringify(window.ckFirstFrame)", FIRST_FRAME_LIMIT_S)
+        if not again:
+            fail("no first frame after a reload with the server gone: the app does not start offline")
+        again = json.loads(again)
+        if not wait_for(browser, "window.ckItemRect('new_passphrase')", 10):
+            fail("offline, the first frame is not the first-run screen")
+        if browser.evaluate("window.crossOriginIsolated") is not True:
+            fail("offline, the page served by the service worker is not cross-origin isolated")
+        shot = browser.call("Page.captureScreenshot", format="png")
+        with open(os.path.join(artifacts, "web-offline-first-run-412x915.png"), "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        print("offline start (server stopped, service worker cache): first frame %.0f ms after navigation "
+              "(%.0f ms after main)" % (again["msSinceNavigation"], again["msSinceStart"]))
     finally:
         browser.close()
         httpd.shutdown()
