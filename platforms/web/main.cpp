@@ -181,11 +181,15 @@ void frame(void* arg) {
         if (!s.firstFrameShown) {
             s.firstFrameShown = true;
             const double ms = secondsSince(s.started) * 1000.0;
+            // (No commas outside parentheses: EM_ASM is a macro.)
             EM_ASM(
                 {
-                    window.ckFirstFrame = {msSinceStart : $0, msSinceNavigation : performance.now()};
+                    var f = {};
+                    f.msSinceStart = $0;
+                    f.msSinceNavigation = performance.now();
+                    window.ckFirstFrame = f;
                     console.log("ck-web first-frame ms-since-main " + $0.toFixed(1) + " ms-since-navigation " +
-                                performance.now().toFixed(1));
+                                f.msSinceNavigation.toFixed(1));
                 },
                 ms);
         }
