@@ -1,0 +1,266 @@
+// clusterkit (web): the field app in a browser tab. Owns the canvas (emscripten's GLFW on
+// WebGL 2), the fonts and the frame loop; everything the officer sees is ck::FieldApp (app/ui),
+// the same library the desktop links.
+//
+// The loop is the browser's: emscripten_set_main_loop_arg calls frame() once per animation
+// frame. As on desktop, the UI is built only after input (a few settle frames), while the app
+// animates, when its next timer is due, or every half second; a frame whose draw lists equal the
+// last one shown is not rendered. The canvas backing store follows its CSS size times
+// devicePixelRatio, which is the content scale for fonts and style (as the monitor's is on
+// desktop).
+//
+// Storage: the officer's folder is /data in emscripten's in-memory file system for now: it does
+// not survive a reload (README.md, "Not done yet").
+//
+// Test hooks, read by tests/platforms/web/first_frame.py: after the first rendered frame,
+// window.ckFirstFrame = { msSinceStart, msSinceNavigation } and a console line
+// "ck-web first-frame ..."; window.ckItemRect(name) returns the rect of a named widget
+// (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include "app/ui/field_app.h"
+#include "platforms/desktop/font_atlas.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSettleFrames = 3;    // frames built after any input
+constexpr double kMaxIdle = 0.5;    // an idle UI is still rebuilt this often
+constexpr const char* kCanvas = "#canvas";
+constexpr const char* kDataDir = "/data";          // the officer's folder (MEMFS for now)
+constexpr const char* kAppFiles = "/app";          // packaged with --preload-file
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// What ImGui asked to draw, hashed: unchanged output is not rendered again (desktop does the same).
+uint64_t fingerprint(const ImDrawData* data) {
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](const void* p, size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    mix(&data->DisplaySize, sizeof data->DisplaySize);
+    for (int n = 0; n < data->CmdListsCount; ++n) {
+        const ImDrawList* list = data->CmdLists[n];
+        mix(list->VtxBuffer.Data, static_cast<size_t>(list->VtxBuffer.Size) * sizeof(ImDrawVert));
+        mix(list->IdxBuffer.Data, static_cast<size_t>(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
+        for (const ImDrawCmd& cmd : list->CmdBuffer) {
+            mix(&cmd.ClipRect, sizeof cmd.ClipRect);
+            mix(&cmd.TextureId, sizeof cmd.TextureId);
+            mix(&cmd.ElemCount, sizeof cmd.ElemCount);
+        }
+    }
+    return h;
+}
+
+// The app sets its theme with fresh, unscaled metrics; the platform multiplies them by the
+// content scale whenever they change (as platforms/desktop/main.cpp does).
+class StyleScale {
+public:
+    void apply(float contentScale) {
+        ImGuiStyle& style = ImGui::GetStyle();
+        if (!sameMetrics(style, m_left)) m_applied = 1.0f;
+        if (contentScale != m_applied) {
+            style.ScaleAllSizes(contentScale / m_applied);
+            m_applied = contentScale;
+        }
+        m_left = style;
+    }
+
+private:
+    static bool sameMetrics(const ImGuiStyle& a, const ImGuiStyle& b) {
+        auto eq = [](ImVec2 x, ImVec2 y) { return x.x == y.x && x.y == y.y; };
+        return eq(a.WindowPadding, b.WindowPadding) && eq(a.FramePadding, b.FramePadding) &&
+               eq(a.ItemSpacing, b.ItemSpacing) && a.ScrollbarSize == b.ScrollbarSize &&
+               a.GrabMinSize == b.GrabMinSize && a.IndentSpacing == b.IndentSpacing &&
+               a.FrameRounding == b.FrameRounding;
+    }
+    ImGuiStyle m_left;
+    float m_applied = 1.0f;
+};
+
+struct Shell {
+    Clock::time_point started = Clock::now();
+    GLFWwindow* window = nullptr;
+    std::unique_ptr<ck::FieldApp> app;
+    std::unique_ptr<ck::desktop::FontAtlas> fonts;
+    StyleScale styleScale;
+    float contentScale = 1.0f;
+    int settle = kSettleFrames;
+    bool activity = true;
+    bool firstFrameShown = false;
+    uint64_t shown = 0;
+    Clock::time_point lastBuilt = Clock::now();
+};
+
+Shell* g_shell = nullptr;  // the one shell; the browser's callbacks reach it through here
+
+// Input callbacks run before ImGui's backend sees the event (it chains to them): they only
+// note that something happened, so the next frames are built.
+void noteActivity() {
+    if (g_shell) g_shell->activity = true;
+}
+void onKey(GLFWwindow*, int, int, int, int) { noteActivity(); }
+void onChar(GLFWwindow*, unsigned int) { noteActivity(); }
+void onMouseButton(GLFWwindow*, int, int, int) { noteActivity(); }
+void onCursorPos(GLFWwindow*, double, double) { noteActivity(); }
+void onScroll(GLFWwindow*, double, double) { noteActivity(); }
+void onFocus(GLFWwindow*, int) { noteActivity(); }
+void onCursorEnter(GLFWwindow*, int) { noteActivity(); }
+
+// Keeps the canvas's backing store at its CSS size x devicePixelRatio: sharp text on a phone.
+void followCanvasSize(Shell& s) {
+    double cssW = 0, cssH = 0;
+    if (emscripten_get_element_css_size(kCanvas, &cssW, &cssH) != EMSCRIPTEN_RESULT_SUCCESS || cssW < 1 || cssH < 1)
+        return;
+    const double ratio = emscripten_get_device_pixel_ratio();
+    s.contentScale = ratio > 0.25 && ratio < 8 ? static_cast<float>(ratio) : 1.0f;
+    const int w = static_cast<int>(std::lround(cssW * s.contentScale));
+    const int h = static_cast<int>(std::lround(cssH * s.contentScale));
+    int curW = 0, curH = 0;
+    glfwGetWindowSize(s.window, &curW, &curH);
+    if (w != curW || h != curH) {
+        glfwSetWindowSize(s.window, w, h);
+        s.activity = true;
+        s.shown = 0;  // a resized canvas is cleared by the browser: draw again
+    }
+}
+
+void frame(void* arg) {
+    Shell& s = *static_cast<Shell*>(arg);
+    try {
+        followCanvasSize(s);
+        if (s.activity) {
+            s.activity = false;
+            s.settle = kSettleFrames;
+        }
+        const bool animating = s.app->isAnimating();
+        if (!animating && s.settle == 0 && s.app->secondsUntilNextTimer() > 0 && secondsSince(s.lastBuilt) < kMaxIdle)
+            return;
+        s.lastBuilt = Clock::now();
+
+        s.styleScale.apply(s.contentScale);
+        if (s.fonts->needsRebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration()))
+            s.fonts->rebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration());
+        s.fonts->setLanguage(s.app->languageCode());
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        s.app->drawFrame();
+        s.styleScale.apply(s.contentScale);
+        ImGui::Render();
+        s.fonts->uploadNewGlyphs();
+        if (s.settle > 0) --s.settle;
+
+        ImDrawData* data = ImGui::GetDrawData();
+        const uint64_t print = fingerprint(data);
+        if (print == s.shown) return;
+        s.shown = print;
+        int w = 0, h = 0;
+        glfwGetFramebufferSize(s.window, &w, &h);
+        glViewport(0, 0, w, h);
+        if (s.app->highContrast()) glClearColor(1.0f, 1.0f, 1.0f, 1.0f);
+        else glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(data);
+
+        if (!s.firstFrameShown) {
+            s.firstFrameShown = true;
+            const double ms = secondsSince(s.started) * 1000.0;
+            // (No commas outside parentheses: EM_ASM is a macro.)
+            EM_ASM(
+                {
+                    var f = {};
+                    f.msSinceStart = $0;
+                    f.msSinceNavigation = performance.now();
+                    window.ckFirstFrame = f;
+                    console.log("ck-web first-frame ms-since-main " + $0.toFixed(1) + " ms-since-navigation " +
+                                f.msSinceNavigation.toFixed(1));
+                },
+                ms);
+        }
+    } catch (const std::exception& e) {
+        // The whole run ends here (corrupt store, storage failure): say why, as the desktop does.
+        std::fprintf(stderr, "clusterkit: stopped: %s\n", e.what());
+        emscripten_cancel_main_loop();
+    }
+}
+
+}  // namespace
+
+// Test hook (see the top of this file): a named widget's rect in CSS pixels.
+extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_item_rect(const char* name) {
+    static std::string text;  // returned to JS, which copies it at once
+    text.clear();
+    if (!g_shell || !g_shell->app) return text.c_str();
+    if (auto r = g_shell->app->itemRect(name)) {
+        const float k = g_shell->contentScale;
+        char line[160];
+        std::snprintf(line, sizeof line, "%.1f %.1f %.1f %.1f", r->x0 / k, r->y0 / k, r->x1 / k, r->y1 / k);
+        text = line;
+    }
+    return text.c_str();
+}
+
+int main() {
+    auto* shell = new Shell;  // lives as long as the page: the browser's loop calls frame()
+    g_shell = shell;
+    if (!glfwInit()) {
+        std::fprintf(stderr, "clusterkit: GLFW could not start\n");
+        return 1;
+    }
+    // WebGL 2 (OpenGL ES 3.0): emscripten's GLFW makes the context for the canvas.
+    glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    shell->window = glfwCreateWindow(412, 915, "ClusterKit", nullptr, nullptr);
+    if (!shell->window) {
+        std::fprintf(stderr, "clusterkit: this browser could not give the page a WebGL 2 canvas\n");
+        return 1;
+    }
+    glfwMakeContextCurrent(shell->window);
+    glfwSetKeyCallback(shell->window, onKey);
+    glfwSetCharCallback(shell->window, onChar);
+    glfwSetMouseButtonCallback(shell->window, onMouseButton);
+    glfwSetCursorPosCallback(shell->window, onCursorPos);
+    glfwSetScrollCallback(shell->window, onScroll);
+    glfwSetWindowFocusCallback(shell->window, onFocus);
+    glfwSetCursorEnterCallback(shell->window, onCursorEnter);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    io.IniFilename = nullptr;
+    io.ConfigInputTextCursorBlink = false;
+    ImGui::StyleColorsDark();
+    ImGui_ImplGlfw_InitForOpenGL(shell->window, /*install_callbacks=*/true);  // chains to ours
+    ImGui_ImplOpenGL3_Init("#version 300 es");
+
+    try {
+        ck::FieldAppConfig config;
+        config.dataDir = kDataDir;
+        config.templatesDir = std::string(kAppFiles) + "/survey-templates";
+        shell->app = std::make_unique<ck::FieldApp>(config);
+        shell->fonts = std::make_unique<ck::desktop::FontAtlas>(std::string(kAppFiles) + "/assets/fonts");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "clusterkit: stopped: %s\n", e.what());
+        return 1;
+    }
+    emscripten_set_main_loop_arg(frame, shell, 0, false);
+    return 0;
+}
