@@ -370,7 +370,10 @@ struct Server::Impl {
         res.set_header("Vary", "Accept-Encoding");
         res.set_header("X-Content-Type-Options", "nosniff");
         res.set_header("Referrer-Policy", "no-referrer");
+        // Cross-origin isolation: the app's threads need SharedArrayBuffer, which a browser
+        // gives only to a page served with both of the first two.
         res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+        res.set_header("Cross-Origin-Embedder-Policy", "require-corp");
         res.set_header("Cross-Origin-Resource-Policy", "same-origin");
         // The app runs its own code only: no inline script, no eval; WebAssembly compiles.
         res.set_header("Content-Security-Policy",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The web field app's first frame in real headless Chromium, as a phone shows it.
 
-    first_frame.py SITE_DIR ARTIFACTS_DIR
+    first_frame.py SITE_DIR ARTIFACTS_DIR [--aggregator CK_AGGREGATOR]
 
 Serves SITE_DIR (the web build's page: index.html, clusterkit.js/.wasm/.worker.js/.data) on
 127.0.0.1 with the cross-origin isolation headers the app's threads need, opens it in Debian's
@@ -18,6 +18,11 @@ driven over the Chrome DevTools Protocol, and checks:
      stopped and the page reloaded: the first-run screen comes back, from the cache;
   5. the failure path: the same page served WITHOUT the isolation headers cannot start the
      app's threads: no first frame, and the page says why.
+
+With --aggregator, steps 1 to 4 run against a real `ck-aggregator serve --web-app SITE_DIR`
+(a throwaway data folder, plain HTTP on loopback) instead of the script's own server: the app
+as the aggregator hands it out, with its Content-Security-Policy, isolation headers and
+compressed files, and the offline start with that aggregator stopped.
 
 Exit status: 0 passed, 1 failed, 77 skipped (chromium, the web build or python3-websocket
 missing; CTest maps 77 to "skipped"). Prints the first-frame time.
@@ -80,6 +85,37 @@ def serve(site, isolated):
                                             lambda *a: handler(*a, directory=site))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
+
+
+class AggregatorServer:
+    """A real `ck-aggregator serve --web-app SITE` on 127.0.0.1, shaped like the server above
+    (server_address, shutdown, server_close), the app at /app/."""
+
+    def __init__(self, binary, site, scratch):
+        data = os.path.join(scratch, "aggregator")
+        env = dict(os.environ, CK_ADMIN_PASSPHRASE="web first frame test passphrase 2026")
+        subprocess.run([binary, "init", "--test-kdf", "--data", data], env=env, check=True, capture_output=True)
+        self.proc = subprocess.Popen([binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http",
+                                      "--web-app", site], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        port = None
+        for line in self.proc.stdout:
+            if line.startswith("serving http://127.0.0.1:"):
+                port = int(line.split(":")[2].split()[0])
+            if line.strip() == "ready":
+                break
+        if port is None:
+            self.proc.kill()
+            fail("ck-aggregator serve --web-app did not start")
+        self.server_address = ("127.0.0.1", port)
+
+    def shutdown(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+    def server_close(self):
+        pass
 
 
 class Browser:
@@ -191,10 +227,11 @@ def band_is_uniform(path, y0, y1):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and sys.argv[3] != "--aggregator"):
         print(__doc__)
         sys.exit(2)
     site, artifacts = sys.argv[1], sys.argv[2]
+    aggregator = sys.argv[4] if len(sys.argv) == 5 else None
     if not shutil.which("chromium"):
         skip("Debian chromium is not installed")
     if not shutil.which("convert"):
@@ -207,11 +244,16 @@ def main():
     os.makedirs(artifacts, exist_ok=True)
 
     profile = tempfile.mkdtemp(prefix="ck-web-chromium.")
-    httpd = serve(site, isolated=True)
+    if aggregator:
+        httpd = AggregatorServer(aggregator, site, profile)
+        page = "/app/index.html"
+    else:
+        httpd = serve(site, isolated=True)
+        page = "/index.html"
     browser = Browser(profile)
     try:
         browser.as_phone()
-        url = "http://127.0.0.1:%d/index.html" % httpd.server_address[1]
+        url = "http://127.0.0.1:%d%s" % (httpd.server_address[1], page)
         started = time.time()
         browser.call("Page.navigate", url=url)
         first = wait_for(browser, "window.ckFirstFrame && JSON.stringify(window.ckFirstFrame)", FIRST_FRAME_LIMIT_S)
@@ -284,6 +326,9 @@ def main():
         httpd.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
 
+    if aggregator:
+        print("PASSED")
+        return  # the failure path below needs a server without the isolation headers: the script's own
     # Failure path: without cross-origin isolation the threads cannot start, and the page says so.
     profile = tempfile.mkdtemp(prefix="ck-web-chromium.")
     httpd = serve(site, isolated=False)

@@ -270,6 +270,7 @@ TEST_CASE("serve --web-app in Chromium: the page runs its script, WebAssembly co
   } catch (e) { out.push('HELLO-FAILED ' + e); }
   try { eval('1'); out.push('EVAL-RAN'); } catch (e) { out.push('EVAL-BLOCKED'); }
   out.push('TITLE=' + document.title);
+  out.push(window.crossOriginIsolated ? 'ISOLATED' : 'NOT-ISOLATED');
   document.getElementById('out').textContent = 'RESULT ' + out.join(' ') + ' END';
 })();
 )JS");
@@ -286,6 +287,8 @@ TEST_CASE("serve --web-app in Chromium: the page runs its script, WebAssembly co
     CHECK(result.find("HELLO-OK") != std::string::npos);      // the protocol at the same origin
     CHECK(result.find("EVAL-BLOCKED") != std::string::npos);  // no eval
     CHECK(result.find("INLINE-RAN") == std::string::npos);    // no inline script
+    CHECK(result.find("NOT-ISOLATED") == std::string::npos);  // SharedArrayBuffer for the app's threads
+    CHECK(result.find("ISOLATED") != std::string::npos);
 }
 
 TEST_CASE("serve --allow-origin in Chromium: only the named origin's pages may call the protocol", "[sync][web][chromium]") {
