@@ -132,6 +132,10 @@ public:
     size_t languageIndex() const;
     const std::string& languageCode() const { return m_settings.language; }
     void setLanguage(std::string_view code);
+    // The languages the language switch offers, as codes: the open visit's template's languages
+    // in its order, or every language the app has words for (ui_text.h) when no visit is open;
+    // the language chosen now is always among them. Kept until the visit or the language changes.
+    const std::vector<std::string>& offeredLanguages() const;
 
     AnswerResult answer(Position at, Value value);
     AnswerResult answer(std::string_view questionId, Value value, int instance = 0);
@@ -264,6 +268,11 @@ private:
 
     FieldAppConfig m_config;
     AppSettings m_settings;
+    // offeredLanguages(), and what it was worked out from.
+    mutable std::vector<std::string> m_offered;
+    mutable const void* m_offeredFor = nullptr;
+    mutable std::string m_offeredLanguage;
+    mutable bool m_offeredValid = false;
     std::optional<Store> m_store;
     std::optional<FormSession> m_session;
     Position m_position;

@@ -79,15 +79,15 @@ void drawTopBar(AppModel& model, UiState& ui) {
         if (bigButton(model.ui(Text::NavLock, "lock").c_str(), s)) model.lock();
         recordItem(ui, "lock");
     }
-    // Language at any moment, even mid-question: answers stay in the session.
-    ImGui::SameLine();
-    if (bigButtonEnabled("English###english", model.languageCode() != "en", s)) model.setLanguage("en");
-    recordItem(ui, "lang_en");
-    ImGui::SameLine();
-    if (bigButtonEnabled("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi",  // हिन्दी
-                         model.languageCode() != "hi", s))
-        model.setLanguage("hi");
-    recordItem(ui, "lang_hi");
+    // Language at any moment, even mid-question: answers stay in the session. The switch
+    // offers the open template's languages (AppModel::offeredLanguages), each in its own script.
+    for (const std::string& code : model.offeredLanguages()) {
+        ImGui::SameLine();
+        const char* name = uiLanguageName(code);
+        std::string label = std::string(name ? name : code.c_str()) + "###lang_" + code;
+        if (bigButtonEnabled(label.c_str(), model.languageCode() != code, s)) model.setLanguage(code);
+        recordItem(ui, "lang_" + code);
+    }
     ImGui::Separator();
 }
 
