@@ -676,20 +676,30 @@ void AppModel::setLanguage(std::string_view code) {
     persistSettings();
 }
 
-const std::vector<std::string>& AppModel::offeredLanguages() const {
-    const Template* survey = m_session ? &m_session->survey() : nullptr;
-    if (m_offeredValid && m_offeredFor == survey && m_offeredLanguage == m_settings.language) return m_offered;
-    m_offered.clear();
-    if (survey) {
-        m_offered = survey->languages;
+const std::vector<std::string>& AppModel::offeredLanguages() {
+    std::vector<std::string> from;  // the languages of the templates in question
+    std::string key = m_settings.language;
+    if (m_session) {
+        key += "|visit:" + m_session->survey().id + "@" + m_session->survey().version;
+        if (key == m_offeredKey) return m_offered;
+        from = m_session->survey().languages;
+    } else if (isUnlocked() && !busy()) {
+        auto installed = templates();
+        for (const auto& t : installed) key += "|" + t.storeId;
+        if (key == m_offeredKey) return m_offered;
+        for (const auto& t : installed)
+            for (const auto& l : t.languages)
+                if (std::find(from.begin(), from.end(), l) == from.end()) from.push_back(l);
     } else {
-        for (const auto& l : uiLanguages()) m_offered.push_back(l.code);
+        if (busy() && !m_offeredKey.empty()) return m_offered;  // the store is the task's now
+        key += "|all";
+        if (key == m_offeredKey) return m_offered;
     }
-    if (std::find(m_offered.begin(), m_offered.end(), m_settings.language) == m_offered.end())
-        m_offered.push_back(m_settings.language);
-    m_offeredFor = survey;
-    m_offeredLanguage = m_settings.language;
-    m_offeredValid = true;
+    if (from.empty())
+        for (const auto& l : uiLanguages()) from.push_back(l.code);
+    if (std::find(from.begin(), from.end(), m_settings.language) == from.end()) from.push_back(m_settings.language);
+    m_offered = std::move(from);
+    m_offeredKey = std::move(key);
     return m_offered;
 }
 

@@ -133,9 +133,11 @@ public:
     const std::string& languageCode() const { return m_settings.language; }
     void setLanguage(std::string_view code);
     // The languages the language switch offers, as codes: the open visit's template's languages
-    // in its order, or every language the app has words for (ui_text.h) when no visit is open;
-    // the language chosen now is always among them. Kept until the visit or the language changes.
-    const std::vector<std::string>& offeredLanguages() const;
+    // in its order; with no visit open, those of every installed template (in the order
+    // first met); before unlocking, or with no template, every language the app has words for
+    // (ui_text.h). The language chosen now is always among them. Worked out again only when
+    // the visit, the templates or the language change; while a task holds the store, the last.
+    const std::vector<std::string>& offeredLanguages();
 
     AnswerResult answer(Position at, Value value);
     AnswerResult answer(std::string_view questionId, Value value, int instance = 0);
@@ -269,10 +271,8 @@ private:
     FieldAppConfig m_config;
     AppSettings m_settings;
     // offeredLanguages(), and what it was worked out from.
-    mutable std::vector<std::string> m_offered;
-    mutable const void* m_offeredFor = nullptr;
-    mutable std::string m_offeredLanguage;
-    mutable bool m_offeredValid = false;
+    std::vector<std::string> m_offered;
+    std::string m_offeredKey;  // what m_offered was worked out from
     std::optional<Store> m_store;
     std::optional<FormSession> m_session;
     Position m_position;

@@ -187,16 +187,21 @@ int translations(const std::vector<std::string>& args) {
 
 int check(const std::string& path, bool strict) {
     if (!readable(path)) return 2;
+    // The translation check on a JSON template, with the glossaries of its folder: warnings,
+    // errors with --strict (the glossary's notes stay warnings). Run first, so that its
+    // findings show even when the loader refuses the template.
+    long translationErrors = 0;
+    if (std::filesystem::path(path).extension() == ".json") {
+        auto text = readFile(path);
+        if (text && ck::templateTranslations(*text).error.empty()) {
+            translationErrors = checkTranslationsOf(path, std::filesystem::path(path).parent_path() / "glossary", !strict);
+            if (translationErrors < 0) return 2;
+        }
+    }
     auto r = loadAny(path, strict);
     if (!r.ok()) return reportLoadErrors(r);
     printWarnings(r);
-    // The translation check on a JSON template, with the glossaries of its folder: warnings,
-    // errors with --strict (the glossary's notes stay warnings).
-    if (std::filesystem::path(path).extension() == ".json") {
-        long e = checkTranslationsOf(path, std::filesystem::path(path).parent_path() / "glossary", !strict);
-        if (e < 0) return 2;
-        if (e > 0) return 1;
-    }
+    if (translationErrors > 0) return 1;
     const ck::Template& t = *r.survey;
     std::map<std::string, int> byType;
     int answerable = 0, pii = 0, repeats = 0;
