@@ -81,10 +81,13 @@ void drawTopBar(AppModel& model, UiState& ui) {
     }
     // Language at any moment, even mid-question: answers stay in the session. The switch
     // offers the open template's languages (AppModel::offeredLanguages), each in its own script.
+    // Up to six names: one that would pass the window's edge starts the next line.
     for (const std::string& code : model.offeredLanguages()) {
-        ImGui::SameLine();
         const char* name = uiLanguageName(code);
         std::string label = std::string(name ? name : code.c_str()) + "###lang_" + code;
+        ImGui::SameLine();
+        float width = ImGui::CalcTextSize(label.c_str(), nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x + 24 * s;
+        if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
         if (bigButtonEnabled(label.c_str(), model.languageCode() != code, s)) model.setLanguage(code);
         recordItem(ui, "lang_" + code);
     }
