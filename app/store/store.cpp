@@ -435,6 +435,13 @@ void Store::loadTemplateIndex() {
             entry->info.version = header.value("version", "");
             entry->info.title = header.value("title", "");
             entry->jsonText = plain->substr(nl + 1);
+            // Templates stored before the header named their languages: read them from the text.
+            nlohmann::json languages = header.contains("languages")
+                                           ? header["languages"]
+                                           : nlohmann::json::parse(entry->jsonText, nullptr, false).value("languages", nlohmann::json());
+            if (languages.is_array())
+                for (const auto& l : languages)
+                    if (l.is_string()) entry->info.languages.push_back(l.get<std::string>());
         }
         m_templates.push_back(std::move(entry));
     }
@@ -493,10 +500,11 @@ StoreResult<TemplateInfo> Store::importTemplate(std::string_view jsonText, std::
                            " is already on this device with different content; a changed template needs a new version");
     }
     auto entry = std::make_unique<TemplateEntry>();
-    entry->info = TemplateInfo{storeId, t.id, t.version, t.title.in(0), unixNow(), {}};
+    entry->info = TemplateInfo{storeId, t.id, t.version, t.title.in(0), unixNow(), {}, t.languages};
     entry->jsonText = std::string(jsonText);
     entry->survey = r.survey;
-    std::string header = nlohmann::json{{"id", t.id}, {"version", t.version}, {"title", entry->info.title}}.dump();
+    std::string header =
+        nlohmann::json{{"id", t.id}, {"version", t.version}, {"title", entry->info.title}, {"languages", t.languages}}.dump();
     sql::Transaction tx(m_db);
     {
         auto ins = m_db.cached("INSERT OR IGNORE INTO templates (id, imported_at, payload) VALUES (?, ?, ?)");

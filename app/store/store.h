@@ -116,6 +116,7 @@ struct TemplateInfo {
     std::string title;    // in the template's default language
     int64_t importedAt = 0;
     std::string error;    // non-empty: the stored template fails its integrity check
+    std::vector<std::string> languages;  // the template's languages, default first
 };
 
 struct VisitSummary {

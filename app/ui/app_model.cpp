@@ -16,6 +16,7 @@
 #include "core/crypto/envelope.h"
 #include "core/form/interpolate.h"
 #include "core/form/number_entry.h"
+#include "core/messages/engine_messages.h"
 #include "sync/protocol/enrolment_string.h"
 
 namespace ck {
@@ -60,31 +61,34 @@ std::filesystem::path expandHome(const std::string& path) {
     return path;
 }
 
-std::string plural(size_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
+// "{n} visit stored" or "{n} visits stored": the table gives both forms in every language.
+std::string counted(size_t n, Text one, Text many, std::string_view language) {
+    return uiTextCount(n == 1 ? one : many, language, n);
 }
 
 // What a sync or a receipt did, in words for the officer: counts first, then every refusal
 // with its reason (they need action: a correction or a word with the coordinator).
-std::string describeSync(const SyncSummary& s) {
-    std::string text = plural(s.stored, "visit stored", "visits stored");
-    if (s.duplicates) text += ", " + plural(s.duplicates, "was", "were") + " there already";
-    if (s.refused) text += ", " + plural(s.refused, "refused", "refused");
+std::string describeSync(const SyncSummary& s, std::string_view lang) {
+    std::string text = counted(s.stored, Text::SummaryStoredOne, Text::SummaryStoredMany, lang);
+    if (s.duplicates) text += ", " + counted(s.duplicates, Text::SummaryDuplicatesOne, Text::SummaryDuplicatesMany, lang);
+    if (s.refused) text += ", " + uiTextCount(Text::SummaryRefused, lang, s.refused);
     text += ".";
     std::vector<std::string> updates;
-    if (s.templatesAdded) updates.push_back(plural(s.templatesAdded, "new template", "new templates"));
-    if (s.assignments) updates.push_back(plural(s.assignments, "assignment", "assignments"));
-    if (s.comments) updates.push_back(plural(s.comments, "review comment", "review comments"));
-    if (s.attachmentsSent) updates.push_back(plural(s.attachmentsSent, "photo sent", "photos sent"));
+    if (s.templatesAdded) updates.push_back(counted(s.templatesAdded, Text::SummaryNewTemplatesOne, Text::SummaryNewTemplatesMany, lang));
+    if (s.assignments) updates.push_back(counted(s.assignments, Text::SummaryAssignmentsOne, Text::SummaryAssignmentsMany, lang));
+    if (s.comments) updates.push_back(counted(s.comments, Text::SummaryCommentsOne, Text::SummaryCommentsMany, lang));
+    if (s.attachmentsSent) updates.push_back(counted(s.attachmentsSent, Text::SummaryPhotosOne, Text::SummaryPhotosMany, lang));
     if (!updates.empty()) {
-        text += " Received:";
+        text += " ";
+        text += uiText(Text::SummaryReceived, lang);
         for (size_t i = 0; i < updates.size(); ++i) text += (i ? ", " : " ") + updates[i];
         text += ".";
     }
-    for (const auto& r : s.refusals) text += "\nRefused: " + r;
-    if (s.templatesRejected) text += "\n" + plural(s.templatesRejected, "template was", "templates were") + " rejected:";
+    for (const auto& r : s.refusals) text += "\n" + std::string(uiText(Text::SummaryRefusedLine, lang)) + r;
+    if (s.templatesRejected)
+        text += "\n" + counted(s.templatesRejected, Text::SummaryTemplatesRejectedOne, Text::SummaryTemplatesRejectedMany, lang);
     for (const auto& t : s.templateProblems) text += "\n  " + t;
-    for (const auto& p : s.problems) text += "\nProblem: " + p;
+    for (const auto& p : s.problems) text += "\n" + std::string(uiText(Text::SummaryProblem, lang)) + p;
     return text;
 }
 
@@ -678,6 +682,33 @@ void AppModel::setLanguage(std::string_view code) {
     persistSettings();
 }
 
+const std::vector<std::string>& AppModel::offeredLanguages() {
+    std::vector<std::string> from;  // the languages of the templates in question
+    std::string key = m_settings.language;
+    if (m_session) {
+        key += "|visit:" + m_session->survey().id + "@" + m_session->survey().version;
+        if (key == m_offeredKey) return m_offered;
+        from = m_session->survey().languages;
+    } else if (isUnlocked() && !busy()) {
+        auto installed = templates();
+        for (const auto& t : installed) key += "|" + t.storeId;
+        if (key == m_offeredKey) return m_offered;
+        for (const auto& t : installed)
+            for (const auto& l : t.languages)
+                if (std::find(from.begin(), from.end(), l) == from.end()) from.push_back(l);
+    } else {
+        if (busy() && !m_offeredKey.empty()) return m_offered;  // the store is the task's now
+        key += "|all";
+        if (key == m_offeredKey) return m_offered;
+    }
+    if (from.empty())
+        for (const auto& l : uiLanguages()) from.push_back(l.code);
+    if (std::find(from.begin(), from.end(), m_settings.language) == from.end()) from.push_back(m_settings.language);
+    m_offered = std::move(from);
+    m_offeredKey = std::move(key);
+    return m_offered;
+}
+
 void AppModel::autosave() {
     if (!m_session || !isUnlocked()) return;
     try {
@@ -766,7 +797,7 @@ bool AppModel::attachPhoto(Position at, const std::string& path) {
             // The visit stayed open (commands are refused while the task runs); check anyway.
             if (!m_session || m_session->recordId() != visitId) return;
             auto r = answer(at, Value::text(attachment));
-            if (!r.ok()) m_error = r.message;
+            if (!r.ok()) m_error = r.messageIn(m_settings.language);
             else m_notice = ui(Text::PhotoAttached);
         };
     });
@@ -796,7 +827,7 @@ bool AppModel::captureLocation(Position at) {
             const LocationFix& f = *reading.fix;
             auto r = answer(at, Value::geo({f.latitude, f.longitude, f.accuracyMetres}));
             if (!r.ok()) {
-                m_error = r.message;
+                m_error = r.messageIn(m_settings.language);
                 return;
             }
             m_lastFix = CapturedFix{at, f};
@@ -1107,13 +1138,15 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
             }
             ++m_enrolments;
             const EnrolmentDone& d = std::get<EnrolmentDone>(result);
-            m_notice = "Enrolled with " + (d.aggregatorName.empty() ? std::string("the aggregator") : d.aggregatorName) +
-                       " as officer " + d.officer + ", cluster " + d.cluster + ".\nCompare these fingerprints with the "
-                       "enrolment slip; if one differs, tell your coordinator before syncing.\n  Data key: " +
-                       d.ingestKeyFingerprint + "\n  Template key: " + d.templateKeyFingerprint;
+            const std::string& lang = m_settings.language;
+            m_notice = fillPlaceholders(uiText(Text::EnrolledWith, lang),
+                                        {d.aggregatorName.empty() ? std::string_view(uiText(Text::TheAggregator, lang))
+                                                                  : std::string_view(d.aggregatorName),
+                                         d.officer, d.cluster}) +
+                       "\n" + uiText(Text::CompareFingerprints, lang) + "\n  " + uiText(Text::DataKey, lang) +
+                       d.ingestKeyFingerprint + "\n  " + uiText(Text::TemplateKey, lang) + d.templateKeyFingerprint;
             if (d.sealedNow > 0)
-                m_notice += "\n" + plural(size_t(d.sealedNow), "finished visit is", "finished visits are") +
-                            " now sealed for the aggregator and ready to sync.";
+                m_notice += "\n" + counted(size_t(d.sealedNow), Text::SealedNowOne, Text::SealedNowMany, lang);
         };
     }, false);
     return true;
@@ -1221,7 +1254,7 @@ bool AppModel::syncNow() {
                 else if (stop.waiting) m_error += " " + filled(Text::SyncVisitsAnswered, lang, stop.answered, stop.waiting);
                 return;
             }
-            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result));
+            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result), m_settings.language);
         };
     });
     return true;
@@ -1256,8 +1289,11 @@ bool AppModel::exportBundle(std::string path) {
                 m_error = ui(Text::NoBundleWritten) + *why;
                 return;
             }
-            m_notice = plural(std::get<size_t>(written), "visit", "visits") + " written to " + file.string() +
-                       ".\nCarry the file to the aggregator; bring back the receipt it gives and import it here.";
+            size_t n = std::get<size_t>(written);
+            const std::string& lang = m_settings.language;
+            m_notice = fillPlaceholders(uiText(n == 1 ? Text::BundleWrittenOne : Text::BundleWrittenMany, lang),
+                                        {std::to_string(n), file.string()}) +
+                       "\n" + uiText(Text::CarryBundle, lang);
         };
     });
     return true;
@@ -1281,7 +1317,7 @@ bool AppModel::importReceipt(std::string path) {
                 m_error = ui(Text::ReceiptNotApplied) + *why;
                 return;
             }
-            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied));
+            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied), m_settings.language);
         };
     });
     return true;

@@ -134,6 +134,12 @@ public:
     size_t languageIndex() const;
     const std::string& languageCode() const { return m_settings.language; }
     void setLanguage(std::string_view code);
+    // The languages the language switch offers, as codes: the open visit's template's languages
+    // in its order; with no visit open, those of every installed template (in the order
+    // first met); before unlocking, or with no template, every language the app has words for
+    // (ui_text.h). The language chosen now is always among them. Worked out again only when
+    // the visit, the templates or the language change; while a task holds the store, the last.
+    const std::vector<std::string>& offeredLanguages();
 
     AnswerResult answer(Position at, Value value);
     AnswerResult answer(std::string_view questionId, Value value, int instance = 0);
@@ -268,6 +274,9 @@ private:
 
     FieldAppConfig m_config;
     AppSettings m_settings;
+    // offeredLanguages(), and what it was worked out from.
+    std::vector<std::string> m_offered;
+    std::string m_offeredKey;  // what m_offered was worked out from
     std::optional<Store> m_store;
     std::optional<FormSession> m_session;
     Position m_position;

@@ -76,14 +76,6 @@ Screen tabOf(Screen screen) {
     return screen;
 }
 
-struct Language {
-    const char* label;  // visible words###fixed id
-    const char* code;
-    const char* item;   // the name the tests know it by
-};
-const Language kLanguages[] = {{"English###english", "en", "lang_en"},
-                               {"\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80###hindi", "hi", "lang_hi"}};  // हिन्दी
-
 // The bar on every screen: the screens, Lock, and the language at any moment, even
 // mid-question (answers stay in the session). When it does not fit on one line (a phone in
 // portrait, the largest text) the screens fold into a menu under the current screen's name,
@@ -104,7 +96,13 @@ void drawTopBar(AppModel& model, UiState& ui) {
     const std::string lockLabel = model.ui(Text::NavLock, "lock");
     float tail = 0;  // Lock and the languages
     if (withTabs) tail += bigButtonWidth(lockLabel.c_str(), s) + spacing;
-    for (const auto& lang : kLanguages) tail += bigButtonWidth(lang.label, s) + spacing;
+    // Each language by its own name ("###lang_<code>" keeps its id whatever the name).
+    std::vector<std::pair<std::string, std::string>> languages;  // code, label
+    for (const std::string& code : model.offeredLanguages()) {
+        const char* name = uiLanguageName(code);
+        languages.emplace_back(code, std::string(name ? name : code.c_str()) + "###lang_" + code);
+    }
+    for (const auto& [code, label] : languages) tail += bigButtonWidth(label.c_str(), s) + spacing;
     float full = ImGui::CalcTextSize("ClusterKit").x + tail;
     for (const auto& w : words) full += bigButtonWidth(w.c_str(), s) + spacing;
     const bool fold = withTabs && full > ImGui::GetContentRegionAvail().x;
@@ -154,11 +152,13 @@ void drawTopBar(AppModel& model, UiState& ui) {
         if (bigButton(lockLabel.c_str(), s)) model.lock();
         recordItem(ui, "lock");
     }
-    for (size_t i = 0; i < std::size(kLanguages); ++i) {
-        const Language& lang = kLanguages[i];
-        sameLineIfFits(bigButtonWidth(lang.label, s));
-        if (bigButtonEnabled(lang.label, model.languageCode() != lang.code, s)) model.setLanguage(lang.code);
-        recordItem(ui, lang.item);
+    // Language at any moment, even mid-question: answers stay in the session. The switch
+    // offers the open template's languages (AppModel::offeredLanguages), each in its own script;
+    // a name that would pass the window's edge starts the next line.
+    for (const auto& [code, label] : languages) {
+        sameLineIfFits(bigButtonWidth(label.c_str(), s));
+        if (bigButtonEnabled(label.c_str(), model.languageCode() != code, s)) model.setLanguage(code);
+        recordItem(ui, "lang_" + code);
     }
     ImGui::Separator();
 }

@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/messages/engine_messages.h"
+
 namespace ck {
 
 using nlohmann::json;
 
-std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string& error) {
+std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string& error, std::string_view language) {
     if (a.is_null()) return Value();
     if (a.is_object()) {
         if (a.size() == 1 && a.contains("dont_know") && a["dont_know"] == true) return Value::dontKnow();
@@ -18,15 +20,14 @@ std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string
             // No "accuracy", or null: unknown (never 0 m).
             if (auto acc = a.find("accuracy"); acc != a.end() && !acc->is_null()) {
                 if (!acc->is_number()) {
-                    error = "'accuracy' must be a number of metres";
+                    error = engineText(EngineText::AccuracyNotNumber, language);
                     return std::nullopt;
                 }
                 p.accuracyMetres = acc->get<double>();
             }
             return Value::geo(p);
         }
-        error = type == QuestionType::Gps ? "a GPS answer is {\"lat\": .., \"lon\": .., \"accuracy\": ..}"
-                                          : "an object answer must be {\"dont_know\": true} or {\"refused\": true}";
+        error = engineText(type == QuestionType::Gps ? EngineText::GpsAnswerShape : EngineText::ObjectAnswerShape, language);
         return std::nullopt;
     }
     switch (type) {
@@ -36,22 +37,22 @@ std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string
         case QuestionType::Percent:
         case QuestionType::Scale:
             if (a.is_number()) return Value::number(a.get<double>());
-            error = "expected a number";
+            error = engineText(EngineText::ExpectedNumber, language);
             return std::nullopt;
         case QuestionType::Date:
             if (a.is_string())
                 if (auto d = parseIsoDate(a.get<std::string>())) return Value::date(*d);
-            error = "expected a date as \"YYYY-MM-DD\"";
+            error = engineText(EngineText::ExpectedDate, language);
             return std::nullopt;
         case QuestionType::SelectMultiple: {
             if (!a.is_array()) {
-                error = "expected a list of choice names";
+                error = engineText(EngineText::ExpectedChoiceList, language);
                 return std::nullopt;
             }
             std::vector<std::string> names;
             for (const auto& n : a) {
                 if (!n.is_string()) {
-                    error = "expected a list of choice names";
+                    error = engineText(EngineText::ExpectedChoiceList, language);
                     return std::nullopt;
                 }
                 names.push_back(n.get<std::string>());
@@ -60,12 +61,12 @@ std::optional<Value> valueFromJson(const json& a, QuestionType type, std::string
         }
         default:
             if (a.is_string()) return Value::text(a.get<std::string>());
-            error = "expected text";
+            error = engineText(EngineText::ExpectedText, language);
             return std::nullopt;
     }
 }
 
-std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& answers) {
+std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& answers, std::string_view language) {
     std::vector<AnswerProblem> problems;
     const Template& t = session.survey();
     if (!answers.is_object()) {
@@ -77,7 +78,7 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
     auto setOne = [&](const std::string& id, const json& a, int instance) {
         const Question* q = t.find(id);
         if (!q) {
-            problems.push_back({id, "'" + id + "': there is no such question"});
+            problems.push_back({id, engineText(EngineText::NoSuchQuestion, language, {id})});
             return;
         }
         if (q->type == QuestionType::Repeat) {
@@ -85,12 +86,12 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
             return;
         }
         std::string error;
-        auto v = valueFromJson(a, q->type, error);
+        auto v = valueFromJson(a, q->type, error, language);
         if (!v) {
             problems.push_back({id, "'" + id + "': " + error});
             return;
         }
-        if (auto r = session.setAnswer(q->index, instance, std::move(*v)); !r.ok()) problems.push_back({id, r.message});
+        if (auto r = session.setAnswer(q->index, instance, std::move(*v)); !r.ok()) problems.push_back({id, r.messageIn(language)});
     };
     for (auto it = answers.begin(); it != answers.end(); ++it) {
         const Question* q = t.find(it.key());

@@ -12,7 +12,9 @@ namespace ck {
 
 // The value a JSON answer means for a question of type `type`; nullopt with `error` set when
 // it cannot mean anything for that type.
-std::optional<Value> valueFromJson(const nlohmann::json& answer, QuestionType type, std::string& error);
+// `error` is worded in `language` ("en", "hi", "ta", ...).
+std::optional<Value> valueFromJson(const nlohmann::json& answer, QuestionType type, std::string& error,
+                                   std::string_view language = "en");
 
 struct AnswerProblem {
     std::string questionId;  // the question the answer was for; empty for the document itself
@@ -21,7 +23,9 @@ struct AnswerProblem {
 
 // Sets every answer in `answers` (an object keyed by question id; a repeat takes an array of
 // such objects, one per instance). Returns one message per answer that was not taken,
-// naming the question; all other answers are set.
-[[nodiscard]] std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const nlohmann::json& answers);
+// naming the question; all other answers are set. Refusals of an answer (wrong kind, not a
+// choice, out of range) are worded in `language`; mistakes in the file's structure in English.
+[[nodiscard]] std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const nlohmann::json& answers,
+                                                          std::string_view language = "en");
 
 }  // namespace ck

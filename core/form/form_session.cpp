@@ -20,23 +20,53 @@ Date systemToday() {
     return Date{int32_t(std::chrono::floor<std::chrono::days>(now).time_since_epoch().count())};
 }
 
-// Standard messages for the languages ClusterKit ships; a template can override them.
-const char* requiredText(const std::string& language) {
-    if (language == "hi") return "इस प्रश्न का उत्तर आवश्यक है";
-    return "This question needs an answer";
-}
-const char* constraintText(const std::string& language) {
-    if (language == "hi") return "यह उत्तर मान्य नहीं है";
-    return "This answer is not valid";
-}
-const char* choiceText(const std::string& language) {
-    if (language == "hi") return "यह विकल्प अब उपलब्ध नहीं है; दूसरा चुनें";
-    return "This choice is no longer available here; choose another";
+// Standard messages in every language ClusterKit ships (assets/text/<code>.json, "engine");
+// a template can override them.
+const char* requiredText(const std::string& language) { return engineText(EngineText::RequiredStandard, language); }
+const char* constraintText(const std::string& language) { return engineText(EngineText::ConstraintStandard, language); }
+const char* choiceText(const std::string& language) { return engineText(EngineText::ChoiceGone, language); }
+
+// A programmer's or a script's mistake (an unknown question or instance): English only.
+AnswerResult fail(AnswerStatus status, std::string message) { return {status, std::move(message), EngineText::Count_, {}}; }
+
+// A refused answer the officer may see: worded from the table, kept as data for other languages.
+AnswerResult fail(AnswerStatus status, EngineText text, std::vector<std::string> args) {
+    AnswerResult r;
+    r.status = status;
+    r.text = text;
+    r.args = std::move(args);
+    r.message = r.messageIn("en");
+    return r;
 }
 
-AnswerResult fail(AnswerStatus status, std::string message) { return {status, std::move(message)}; }
+EngineText wordOf(ValueKind kind) {
+    switch (kind) {
+        case ValueKind::Number: return EngineText::KindNumber;
+        case ValueKind::Text: return EngineText::KindText;
+        case ValueKind::Date: return EngineText::KindDate;
+        case ValueKind::Choices: return EngineText::KindChoices;
+        case ValueKind::Geo: return EngineText::KindLocation;
+        case ValueKind::Bool: return EngineText::KindTrueFalse;
+        default: return EngineText::Count_;
+    }
+}
 
 }  // namespace
+
+std::string AnswerResult::messageIn(std::string_view language) const {
+    if (text == EngineText::Count_) return message;
+    // An argument "@Key" is itself a word of the table (a kind of answer), in the same language.
+    std::vector<std::string> words;
+    words.reserve(args.size());
+    for (const auto& a : args) {
+        std::string word = a;
+        if (a.size() > 1 && a[0] == '@')
+            for (size_t k = 0; k < size_t(EngineText::Count_); ++k)
+                if (a.compare(1, std::string::npos, engineTextName(EngineText(k))) == 0) word = engineText(EngineText(k), language);
+        words.push_back(std::move(word));
+    }
+    return fillPlaceholders(engineText(text, language), words);
+}
 
 // What expressions see while the session evaluates one question at one instance.
 class FormSession::Context final : public expr::EvalContext {
@@ -119,55 +149,58 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
         case ValueKind::Empty: return {};
         case ValueKind::DontKnow:
         case ValueKind::Refused:
-            if (!q.allowDontKnow)
-                return fail(AnswerStatus::DontKnowNotAllowed, "'" + q.id + "' needs a real answer; \"don't know\" and \"refused\" are not allowed here");
+            if (!q.allowDontKnow) return fail(AnswerStatus::DontKnowNotAllowed, EngineText::AnswerNeedsReal, {q.id});
             return {};
         default: break;
     }
-    auto wrongType = [&](const char* wanted) {
-        return fail(AnswerStatus::WrongType, "'" + q.id + "' takes " + wanted + ", not " + kindName(v.kind()));
+    // The kinds of the two words are filled in per language by messageIn ("@" marks a key).
+    auto wrongType = [&](EngineText wanted) {
+        EngineText given = wordOf(v.kind());
+        return fail(AnswerStatus::WrongType, EngineText::AnswerWrongType,
+                    {q.id, std::string("@") + engineTextName(wanted),
+                     given == EngineText::Count_ ? std::string(kindName(v.kind())) : std::string("@") + engineTextName(given)});
     };
     const ChoiceList* list = m_t->choicesOf(q);
     switch (q.type) {
         case QuestionType::Text:
         case QuestionType::Photo:
-            if (v.kind() != ValueKind::Text) return wrongType("text");
+            if (v.kind() != ValueKind::Text) return wrongType(EngineText::TypeText);
             if (v.asText().size() > kMaxTextAnswerBytes)
-                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is longer than " + std::to_string(kMaxTextAnswerBytes) + " bytes");
+                return fail(AnswerStatus::OutOfRange, EngineText::AnswerTooLong, {q.id, std::to_string(kMaxTextAnswerBytes)});
             return {};
         case QuestionType::Integer:
-            if (v.kind() != ValueKind::Number) return wrongType("a whole number");
+            if (v.kind() != ValueKind::Number) return wrongType(EngineText::TypeWholeNumber);
             if (!std::isfinite(v.asNumber()) || std::trunc(v.asNumber()) != v.asNumber() || std::fabs(v.asNumber()) > kMaxNumberAnswer)
-                return fail(AnswerStatus::WrongType, "'" + q.id + "' takes a whole number");
+                return fail(AnswerStatus::WrongType, EngineText::AnswerNotWhole, {q.id});
             return {};
         case QuestionType::Decimal:
         case QuestionType::Money:
-            if (v.kind() != ValueKind::Number) return wrongType("a number");
-            if (!std::isfinite(v.asNumber())) return fail(AnswerStatus::OutOfRange, "'" + q.id + "' takes a finite number");
+            if (v.kind() != ValueKind::Number) return wrongType(EngineText::TypeNumber);
+            if (!std::isfinite(v.asNumber())) return fail(AnswerStatus::OutOfRange, EngineText::AnswerNotFinite, {q.id});
             // Beyond this, doubles no longer hold whole rupees exactly and sums in reports lose
             // smaller answers entirely: no real turnover or quantity is this large.
             if (std::fabs(v.asNumber()) > kMaxNumberAnswer)
-                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is too large (at most 9e15 either way)");
+                return fail(AnswerStatus::OutOfRange, EngineText::AnswerTooLarge, {q.id});
             return {};
         case QuestionType::Percent:
-            if (v.kind() != ValueKind::Number) return wrongType("a percentage");
+            if (v.kind() != ValueKind::Number) return wrongType(EngineText::TypePercentage);
             if (!(v.asNumber() >= 0 && v.asNumber() <= 100))
-                return fail(AnswerStatus::OutOfRange, "'" + q.id + "' is a percentage between 0 and 100");
+                return fail(AnswerStatus::OutOfRange, EngineText::AnswerPercentRange, {q.id});
             return {};
         case QuestionType::Date:
-            if (v.kind() != ValueKind::Date) return wrongType("a date");
+            if (v.kind() != ValueKind::Date) return wrongType(EngineText::TypeDate);
             return {};
         case QuestionType::SelectOne:
-            if (v.kind() != ValueKind::Text) return wrongType("one choice name");
+            if (v.kind() != ValueKind::Text) return wrongType(EngineText::TypeOneChoice);
             if (list->indexOf(v.asText()) < 0)
-                return fail(AnswerStatus::NotAChoice, "'" + v.asText() + "' is not a choice of '" + q.id + "'");
+                return fail(AnswerStatus::NotAChoice, EngineText::AnswerNotAChoice, {q.id, v.asText()});
             return {};
         case QuestionType::SelectMultiple: {
-            if (v.kind() != ValueKind::Choices) return wrongType("a list of choice names");
+            if (v.kind() != ValueKind::Choices) return wrongType(EngineText::TypeChoiceList);
             std::vector<bool> chosen(list->names.size(), false);
             for (const auto& name : v.asChoices()) {
                 int i = list->indexOf(name);
-                if (i < 0) return fail(AnswerStatus::NotAChoice, "'" + name + "' is not a choice of '" + q.id + "'");
+                if (i < 0) return fail(AnswerStatus::NotAChoice, EngineText::AnswerNotAChoice, {q.id, name});
                 chosen[size_t(i)] = true;
             }
             // Stored in list order without repeats, so equal selections compare equal.
@@ -178,25 +211,25 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
             return {};
         }
         case QuestionType::Scale: {
-            if (v.kind() != ValueKind::Number) return wrongType("a point on the scale");
+            if (v.kind() != ValueKind::Number) return wrongType(EngineText::TypeScalePoint);
             // The point is found by its name, and a NaN (or a tiny fraction) prints as one: the
             // number itself must be the point's.
             int point = std::isfinite(v.asNumber()) ? list->indexOf(v.toString()) : -1;
             if (point >= 0 && std::strtod(list->names[size_t(point)].c_str(), nullptr) != v.asNumber()) point = -1;
             if (point < 0)
-                return fail(AnswerStatus::NotAChoice, v.toString() + " is not a point of the scale of '" + q.id + "'");
+                return fail(AnswerStatus::NotAChoice, EngineText::AnswerNotAScalePoint, {q.id, v.toString()});
             return {};
         }
         case QuestionType::Gps: {
-            if (v.kind() != ValueKind::Geo) return wrongType("a GPS point");
+            if (v.kind() != ValueKind::Geo) return wrongType(EngineText::TypeGps);
             const GeoPoint& p = v.asGeo();
             if (!(p.latitude >= -90 && p.latitude <= 90 && p.longitude >= -180 && p.longitude <= 180))
-                return fail(AnswerStatus::OutOfRange, "'" + q.id + "': latitude must be within -90..90 and longitude within -180..180");
+                return fail(AnswerStatus::OutOfRange, EngineText::AnswerGpsRange, {q.id});
             if (p.accuracyMetres && !(*p.accuracyMetres >= 0 && std::isfinite(*p.accuracyMetres)))
-                return fail(AnswerStatus::OutOfRange, "'" + q.id + "': the accuracy is metres, 0 or more (or unknown)");
+                return fail(AnswerStatus::OutOfRange, EngineText::AnswerGpsAccuracy, {q.id});
             return {};
         }
-        default: return wrongType("no answer");
+        default: return wrongType(EngineText::TypeNoAnswer);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/messages/engine_messages.h"
 #include "core/record/record.h"
 #include "core/template/survey_template.h"
 
@@ -30,8 +31,14 @@ enum class AnswerStatus : uint8_t {
 
 struct AnswerResult {
     AnswerStatus status = AnswerStatus::Ok;
-    std::string message;  // for people; empty when Ok
+    std::string message;  // for people, in English; empty when Ok
+    // The same message as data, for other languages: its key and the values of {0}, {1}, ...
+    // (key Count_: a programmer's mistake, such as an unknown question, worded in English only).
+    EngineText text = EngineText::Count_;
+    std::vector<std::string> args;
     bool ok() const { return status == AnswerStatus::Ok; }
+    // The message in `language` ("hi", "ta", ...): `message` when it has no key.
+    std::string messageIn(std::string_view language) const;
 };
 
 struct Position {

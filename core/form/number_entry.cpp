@@ -1,5 +1,7 @@
 #include "core/form/number_entry.h"
 
+#include "core/messages/engine_messages.h"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -69,6 +71,12 @@ constexpr Multiplier kMultipliers[] = {
     {"\xE0\xA4\xB2\xE0\xA4\xBE\xE0\xA4\x96", 5},                          // लाख
     {"\xE0\xA4\x95\xE0\xA4\xB0\xE0\xA5\x8B\xE0\xA4\xA1\xE0\xA4\xBC", 7},  // करोड़ (ड + nukta)
     {"\xE0\xA4\x95\xE0\xA4\xB0\xE0\xA5\x8B\xE0\xA5\x9C", 7},              // करोड़ (precomposed ड़)
+    // The same words in the other languages the app speaks (assets/text: ta, gu, mr, bn), so
+    // "5 லட்சம்" or "2 કરોડ" is read as the officer says it.
+    {"कोटी", 7},                                                       // Marathi crore
+    {"ஆயிரம்", 3}, {"லட்சம்", 5}, {"லட்சங்கள்", 5}, {"கோடி", 7},        // Tamil
+    {"હજાર", 3}, {"લાખ", 5}, {"કરોડ", 7},                              // Gujarati
+    {"হাজার", 3}, {"লাখ", 5}, {"লক্ষ", 5}, {"কোটি", 7},                  // Bengali
 };
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
@@ -213,11 +221,10 @@ std::string formatNumberForField(double value, QuestionType type) {
 }
 
 std::string rupeesInWords(double rupees, std::string_view language) {
-    const bool hi = language == "hi";
     std::string sign = rupees < 0 ? "-" : "";
     double a = std::fabs(rupees);
     const char* rupee = "\xE2\x82\xB9";
-    auto scaled = [&](double unit, const char* en, const char* hindi) {
+    auto scaled = [&](double unit, EngineText word) {
         double v = a / unit;
         double shown = std::round(v * 100) / 100;
         char buf[32];
@@ -226,37 +233,23 @@ std::string rupeesInWords(double rupees, std::string_view language) {
         while (n.back() == '0') n.pop_back();
         if (n.back() == '.') n.pop_back();
         std::string approx = std::fabs(v - shown) > 1e-9 ? "\xE2\x89\x88" : "";  // ≈ when rounded
-        return approx + sign + rupee + n + " " + (hi ? hindi : en);
+        return approx + sign + rupee + n + " " + engineText(word, language);
     };
-    if (a >= 1e7) return scaled(1e7, "crore", "\xE0\xA4\x95\xE0\xA4\xB0\xE0\xA5\x8B\xE0\xA4\xA1\xE0\xA4\xBC");
-    if (a >= 1e5) return scaled(1e5, "lakh", "\xE0\xA4\xB2\xE0\xA4\xBE\xE0\xA4\x96");
+    if (a >= 1e7) return scaled(1e7, EngineText::Crore);
+    if (a >= 1e5) return scaled(1e5, EngineText::Lakh);
     return sign + rupee + formatNumberForField(a, QuestionType::Money);
 }
 
 std::string numberEntryMessage(NumberEntryProblem problem, QuestionType type, std::string_view language) {
-    const bool hi = language == "hi";
-    const bool money = type == QuestionType::Money;
     switch (problem) {
         case NumberEntryProblem::None: return {};
         case NumberEntryProblem::Letters:
-            if (money)
-                return hi ? "स्वीकार नहीं: रुपये अंकों में लिखें (500000) या लाख / करोड़ के साथ (5 लाख)"
-                          : "Not taken: type rupees in digits (500000) or with lakh / crore (5 lakh)";
-            return hi ? "स्वीकार नहीं: यहाँ केवल अंक लिखें, जैसे 1250 या 12.5"
-                      : "Not taken: type digits only here, such as 1250 or 12.5";
-        case NumberEntryProblem::Malformed:
-            return hi ? "स्वीकार नहीं: यह एक संख्या नहीं है (अंक लिखें, दशमलव के लिए एक बिंदु)"
-                      : "Not taken: this is not one number (digits, and one point for decimals)";
-        case NumberEntryProblem::Grouping:
-            return hi ? "स्वीकार नहीं: अल्पविराम अंकों के समूहों के बीच आता है (12,34,567); दशमलव के लिए बिंदु लिखें (12.5)"
-                      : "Not taken: commas go between groups of digits (12,34,567); use a point for decimals (12.5)";
-        case NumberEntryProblem::NotWhole:
-            return hi ? "स्वीकार नहीं: इस प्रश्न का उत्तर पूर्ण संख्या है, जैसे 12"
-                      : "Not taken: this question takes a whole number, such as 12";
-        case NumberEntryProblem::OutOfRange:
-            return hi ? "स्वीकार नहीं: प्रतिशत 0 से 100 के बीच होता है" : "Not taken: a percentage is between 0 and 100";
-        case NumberEntryProblem::TooLarge:
-            return hi ? "स्वीकार नहीं: संख्या बहुत बड़ी है" : "Not taken: the number is too large";
+            return engineText(type == QuestionType::Money ? EngineText::NumberLettersMoney : EngineText::NumberLetters, language);
+        case NumberEntryProblem::Malformed: return engineText(EngineText::NumberMalformed, language);
+        case NumberEntryProblem::Grouping: return engineText(EngineText::NumberGrouping, language);
+        case NumberEntryProblem::NotWhole: return engineText(EngineText::NumberNotWhole, language);
+        case NumberEntryProblem::OutOfRange: return engineText(EngineText::NumberOutOfRange, language);
+        case NumberEntryProblem::TooLarge: return engineText(EngineText::NumberTooLarge, language);
     }
     return {};
 }

@@ -9,7 +9,8 @@
 // Bengali, Gurmukhi, Gujarati, Tamil, Telugu), a leading sign, one decimal point, commas in
 // Indian (12,34,567) or international (1,234,567) grouping. In money fields also a leading
 // rupee sign and a multiplier word after the figure: thousand, lakh (lac), crore (cr), or
-// हज़ार, लाख, करोड़ - "5 lakh" is 500000, shown beside the field before it is relied on.
+// हज़ार, लाख, करोड़ (and the same words in Marathi, Tamil, Gujarati and Bengali) - "5 lakh" is
+// 500000, shown beside the field before it is relied on.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,7 +54,8 @@ std::string formatNumberForField(double value, QuestionType type);
 // "₹45,000"; "≈" in front when the lakh or crore figure is rounded.
 std::string rupeesInWords(double rupees, std::string_view language);
 
-// Why a typed number was refused, in the officer's language ("en", "hi"; English otherwise).
+// Why a typed number was refused, in the officer's language (any language with a table in
+// assets/text; English otherwise).
 std::string numberEntryMessage(NumberEntryProblem problem, QuestionType type, std::string_view language);
 
 }  // namespace ck

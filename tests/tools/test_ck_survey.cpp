@@ -270,4 +270,62 @@ TEST_CASE("check and pack: the images a template names, from NAME-media/ or --me
     Run missing = run("check " + form.string() + " --media " + (dir / "nowhere").string());
     CHECK(missing.status == 2);
     CHECK_THAT(missing.out, Catch::Contains("no such folder"));
+TEST_CASE("translations: the shipped templates and the app's word tables pass, glossary notes only warn", "[tools][translations]") {
+    const std::string src = CK_SOURCE_DIR;
+    Run r = run("translations --glossary " + src + "/survey-templates/glossary " + kFlagship + " " + src +
+                "/survey-templates/brassware-diagnostic.json " + src + "/assets/text");
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("cluster-diagnostic.json: ") && Catch::Contains("texts in en, hi: translations complete"));
+    CHECK_THAT(r.out, Catch::Contains("/assets/text: ") && Catch::Contains("in en, bn, gu, hi, mr, ta: translations complete"));
+    // The Hindi glossary is applied: notes are printed as warnings and fail nothing.
+    CHECK_THAT(r.out, Catch::Contains("glossary note") && Catch::Contains("warning: "));
+    CHECK_THAT(r.out, !Catch::Contains("error: "));
+}
+
+TEST_CASE("translations: a missing language, a dropped placeholder and Latin in Tamil fail with clear messages", "[tools][translations]") {
+    fs::path dir = scratch("translations-broken");
+    fs::remove_all(dir);
+    fs::create_directories(dir / "glossary");
+    std::ofstream(dir / "glossary" / "latin-allowed.json") << R"(["GST"])";
+    std::ofstream(dir / "glossary" / "ta.json") << R"({"worker": "தொழிலாளர்"})";
+    fs::path bad = dir / "broken.json";
+    std::ofstream(bad) << R"j({"id": "b", "version": "1", "languages": ["en", "hi", "ta"],
+      "title": {"en": "B", "hi": "बी", "ta": "பி"},
+      "sections": [{"id": "s", "label": {"en": "Workers", "hi": "कामगार", "ta": "பணியாளர்கள்"}, "questions": [
+        {"id": "workers", "type": "integer", "label": {"en": "Workers in ${unit_name}", "hi": "इकाई के कामगार", "ta": "${unit_name} இல் தொழிலாளர்கள்"}},
+        {"id": "unit_name", "type": "text", "label": {"en": "Unit name", "hi": "इकाई का नाम"}},
+        {"id": "gst", "type": "text", "label": {"en": "GST number", "hi": "GST नंबर", "ta": "GST number"}}]}]})j";
+    Run r = run("translations " + bad.string());
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("3 translation problems:"));
+    CHECK_THAT(r.out, Catch::Contains("error: sections > s: questions > unit_name: label [ta]: no text in this language (en: \"Unit name\")"));
+    CHECK_THAT(r.out, Catch::Contains("error: sections > s: questions > workers: label [hi]: placeholders differ from en: missing ${unit_name}"));
+    CHECK_THAT(r.out, Catch::Contains("error: sections > s: questions > gst: label [ta]: Latin letters left in the text (number)"));
+    CHECK_THAT(r.out, Catch::Contains("3 translation errors"));
+    // The Tamil glossary is found beside the template; its note is a warning, not an error.
+    CHECK_THAT(r.out, Catch::Contains("1 glossary note") && Catch::Contains("\"worker\" is \"தொழிலாளர்\" in the glossary"));
+
+    // check: the same problems are warnings, and errors with --strict.
+    Run check = run("check " + bad.string());
+    INFO(check.out);
+    CHECK(check.status == 0);
+    CHECK_THAT(check.out, Catch::Contains("(warnings; `check --strict` makes them errors)") &&
+                              Catch::Contains("warning: sections > s: questions > gst: label [ta]"));
+    Run strict = run("check --strict " + bad.string());
+    CHECK(strict.status == 1);
+    CHECK_THAT(strict.out, Catch::Contains("error: sections > s: questions > gst: label [ta]"));
+
+    // A word-table folder: a key missing in one language.
+    fs::path tables = dir / "text";
+    fs::create_directories(tables);
+    std::ofstream(tables / "en.json") << R"({"language": "en", "app": {"Next": "Next >", "Sent": "{n} sent"}})";
+    std::ofstream(tables / "ta.json") << R"({"language": "ta", "app": {"Next": "அடுத்து >"}})";
+    Run t = run("translations --glossary " + (dir / "glossary").string() + " " + tables.string());
+    INFO(t.out);
+    CHECK(t.status == 1);
+    CHECK_THAT(t.out, Catch::Contains("error: app: Sent [ta]: no text in this language (en: \"{n} sent\")"));
+    CHECK(run("translations").status == 2);
+    CHECK(run("translations " + (dir / "nosuch.json").string()).status == 2);
 }

@@ -10,12 +10,18 @@
 //                                         name packed in (media::image)
 //   --media DIR (check, fill, pack)       the form's images; default: NAME-media beside the
 //                                         template, as ODK keeps them (form-media/ for form.xlsx)
+//   ck-survey translations [--glossary DIR] FILE|DIR...
+//                                         the translation check (core/template/translation_check.h)
+//                                         on templates (.json) and on folders of word tables
+//                                         (assets/text): errors fail, glossary notes are warnings
 // Exit status: 0 success, 1 the template or the answers have problems, 2 usage or I/O error.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,6 +33,7 @@
 #include "core/form/form_session.h"
 #include "core/record/record_json.h"
 #include "core/template/template_loader.h"
+#include "core/template/translation_check.h"
 #include "core/xlsform/xlsform_import.h"
 
 namespace {
@@ -36,6 +43,7 @@ int usage() {
                  "  ck-survey check [--strict] [--media DIR] TEMPLATE.json|TEMPLATE.xlsx|TEMPLATE.xls\n"
                  "  ck-survey fill TEMPLATE ANSWERS.json [--media DIR] [--language CODE] [--today YYYY-MM-DD] [--binary OUT.bin]\n"
                  "  ck-survey pack TEMPLATE [--media DIR] --out TEMPLATE.json\n"
+                 "  ck-survey translations [--glossary DIR] TEMPLATE.json|WORD-TABLE-DIR...\n"
                  "  --media DIR: the form's images (PNG, JPEG); default NAME-media beside the template\n";
     return 2;
 }
@@ -83,11 +91,136 @@ int reportLoadErrors(const ck::TemplateLoadResult& r) {
     return 1;
 }
 
+// ---- the translation check ---------------------------------------------------------------
+
+// The rules for files in `glossaryDir`: <lang>.json glossaries and latin-allowed.json (the
+// words that may stay in Latin letters). A folder that is not there gives no glossary.
+bool loadTranslationRules(const std::filesystem::path& glossaryDir, ck::TranslationRules& rules) {
+    std::error_code ec;
+    if (glossaryDir.empty() || !std::filesystem::is_directory(glossaryDir, ec)) return true;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(glossaryDir, ec))
+        if (e.path().extension() == ".json") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string error;
+        bool ok = f.stem() == "latin-allowed" ? ck::addLatinAllowList(rules, text.str(), error)
+                                              : ck::addGlossary(rules, f.stem().string(), text.str(), error);
+        if (!ok) {
+            std::cerr << f.string() << ": " << error << "\n";
+            return false;
+        }
+    }
+    return true;
+}
+
+// Prints the findings for `path`; returns the number of errors. With `errorsAsWarnings`
+// (check without --strict) errors are printed as warnings and not counted.
+size_t printTranslationFindings(const std::string& path, const std::vector<ck::TranslationFinding>& findings,
+                                bool errorsAsWarnings) {
+    size_t errors = 0, notes = 0;
+    for (const auto& f : findings) (f.isError() ? errors : notes) += 1;
+    if (errors) {
+        std::cerr << path << ": " << plural(errors, "translation problem") << (errorsAsWarnings ? " (warnings; `check --strict` makes them errors)" : "") << ":\n";
+        for (const auto& f : findings)
+            if (f.isError()) std::cerr << (errorsAsWarnings ? "  warning: " : "  error: ") << f.toString() << "\n";
+    }
+    if (notes) {
+        std::cerr << path << ": " << plural(notes, "glossary note") << " (warnings, never failures: inflection varies):\n";
+        for (const auto& f : findings)
+            if (!f.isError()) std::cerr << "  warning: " << f.toString() << "\n";
+    }
+    return errorsAsWarnings ? 0 : errors;
+}
+
+std::optional<std::string> readFile(const std::string& path);
+
+// One template file or one folder of word tables through the check; the number of errors,
+// or -1 when it could not be read.
+long checkTranslationsOf(const std::string& path, const std::filesystem::path& glossaryDir, bool errorsAsWarnings) {
+    ck::TranslationRules rules;
+    if (!loadTranslationRules(glossaryDir, rules)) return -1;
+    ck::TranslationSource source;
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        std::vector<std::filesystem::path> files;
+        for (const auto& e : std::filesystem::directory_iterator(path, ec))
+            if (e.path().extension() == ".json") files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        std::vector<std::string> texts;
+        for (const auto& f : files) {
+            auto text = readFile(f.string());
+            if (!text) {
+                std::cerr << f.string() << ": cannot read the file\n";
+                return -1;
+            }
+            texts.push_back(*text);
+        }
+        source = ck::wordTableTranslations(texts);
+    } else {
+        auto text = readFile(path);
+        if (!text) {
+            std::cerr << path << ": " << (std::filesystem::exists(path, ec) ? "cannot read the file" : "no such file") << "\n";
+            return -1;
+        }
+        source = ck::templateTranslations(*text);
+    }
+    if (!source.error.empty()) {
+        std::cerr << path << ": " << source.error << "\n";
+        return -1;
+    }
+    rules.source = source.languages.front();
+    rules.languages = source.languages;
+    auto findings = ck::checkTranslations(source.texts, rules);
+    size_t errors = printTranslationFindings(path, findings, errorsAsWarnings);
+    std::string langs;
+    for (const auto& l : source.languages) langs += (langs.empty() ? "" : ", ") + l;
+    std::cout << path << ": " << plural(source.texts.size(), "text") << " in " << langs << ": "
+              << (errors ? plural(errors, "translation error") : std::string("translations complete")) << "\n";
+    return long(errors);
+}
+
+int translations(const std::vector<std::string>& args) {
+    std::filesystem::path glossaryDir;
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--glossary" && i + 1 < args.size()) glossaryDir = args[++i];
+        else if (args[i].rfind("--", 0) == 0) return usage();
+        else paths.push_back(args[i]);
+    }
+    if (paths.empty()) return usage();
+    size_t errors = 0;
+    for (const auto& p : paths) {
+        // A template's own folder holds its glossaries unless --glossary names another.
+        std::filesystem::path dir = glossaryDir;
+        if (dir.empty()) dir = std::filesystem::path(p).parent_path() / "glossary";
+        long e = checkTranslationsOf(p, dir, false);
+        if (e < 0) return 2;
+        errors += size_t(e);
+    }
+    return errors ? 1 : 0;
+}
+
 int check(const std::string& path, bool strict) {
     if (!readable(path)) return 2;
+    // The translation check on a JSON template, with the glossaries of its folder: warnings,
+    // errors with --strict (the glossary's notes stay warnings). Run first, so that its
+    // findings show even when the loader refuses the template.
+    long translationErrors = 0;
+    if (std::filesystem::path(path).extension() == ".json") {
+        auto text = readFile(path);
+        if (text && ck::templateTranslations(*text).error.empty()) {
+            translationErrors = checkTranslationsOf(path, std::filesystem::path(path).parent_path() / "glossary", !strict);
+            if (translationErrors < 0) return 2;
+        }
+    }
     auto r = loadAny(path, strict);
     if (!r.ok()) return reportLoadErrors(r);
     printWarnings(r);
+    if (translationErrors > 0) return 1;
     const ck::Template& t = *r.survey;
     std::map<std::string, int> byType;
     int answerable = 0, pii = 0, repeats = 0;
@@ -203,7 +336,7 @@ int fill(const std::string& templatePath, const std::string& answersPath, const 
         }
         session.setToday(*d);
     }
-    auto answerProblems = ck::applyAnswersJson(session, answers);
+    auto answerProblems = ck::applyAnswersJson(session, answers, r.survey->languages[lang]);
     std::set<std::string> rejected;
     for (const auto& p : answerProblems) rejected.insert(p.questionId);
     std::vector<ck::Problem> problems;
@@ -265,6 +398,7 @@ int main(int argc, char** argv) {
             if (args[1] == "--out") return pack(args[3], args[2]);
             return usage();
         }
+        if (args[0] == "translations") return translations(std::vector<std::string>(args.begin() + 1, args.end()));
         if (args[0] == "fill" && args.size() >= 3) {
             std::string language, today, binary;
             for (size_t i = 3; i < args.size(); ++i) {

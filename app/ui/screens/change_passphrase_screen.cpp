@@ -7,17 +7,17 @@ namespace ck {
 
 void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
-    ImGui::TextUnformatted("Change passphrase");
+    ImGui::TextUnformatted(model.ui(Text::ChangePassphrase));
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##old", "Current passphrase", &ui.oldPassphrase, ImGuiInputTextFlags_Password);
+    ImGui::InputTextWithHint("##old", model.ui(Text::CurrentPassphrase), &ui.oldPassphrase, ImGuiInputTextFlags_Password);
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##new", "New passphrase", &ui.newPassphrase, ImGuiInputTextFlags_Password);
+    ImGui::InputTextWithHint("##new", model.ui(Text::NewPassphrase), &ui.newPassphrase, ImGuiInputTextFlags_Password);
     auto problem = AppModel::passphraseProblem(ui.newPassphrase);
     if (!ui.newPassphrase.empty() && problem) problemText(*problem);
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##confirm", "New passphrase again", &ui.confirmPassphrase, ImGuiInputTextFlags_Password);
+    ImGui::InputTextWithHint("##confirm", model.ui(Text::NewPassphraseAgain), &ui.confirmPassphrase, ImGuiInputTextFlags_Password);
     bool same = ui.newPassphrase == ui.confirmPassphrase;
-    if (!ui.confirmPassphrase.empty() && !same) problemText("The two new entries differ.");
+    if (!ui.confirmPassphrase.empty() && !same) problemText(model.ui(Text::NewEntriesDiffer));
     bool ready = !ui.oldPassphrase.empty() && !problem && same;
     if (bigButtonEnabled(model.ui(Text::ChangePassphrase, "change").c_str(), ready, s) &&
         model.changePassphrase(ui.oldPassphrase, ui.newPassphrase, ui.confirmPassphrase)) {

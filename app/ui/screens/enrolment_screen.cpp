@@ -27,25 +27,24 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     // (A child clipped away still takes its items, so they are drawn whatever BeginChild says.)
     ImGui::BeginChild("enrolment", ImVec2(0, -footer), false);
     if (settings) {
-        ImGui::TextWrapped("This device is enrolled with %s as officer %s, cluster %s.",
-                           settings->aggregatorName.empty() ? "the aggregator" : settings->aggregatorName.c_str(),
-                           settings->officer.c_str(), settings->cluster.c_str());
-        ImGui::TextWrapped("Aggregator: %s", settings->serverUrl.c_str());
-        ImGui::TextUnformatted("Key fingerprints (they must match the enrolment slip):");
+        std::string_view name = settings->aggregatorName.empty() ? std::string_view(model.ui(Text::TheAggregator))
+                                                                 : std::string_view(settings->aggregatorName);
+        ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::EnrolledAs), {name, settings->officer, settings->cluster}).c_str());
+        ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::AggregatorIs), {settings->serverUrl}).c_str());
+        ImGui::TextUnformatted(model.ui(Text::KeyFingerprints));
         if (auto fingerprint = model.aggregatorFingerprint()) {
-            ImGui::Text("  Data key:     %s", fingerprint->c_str());
+            ImGui::Text("  %s%s", model.ui(Text::DataKey), fingerprint->c_str());
             recordItem(ui, "data_key_fingerprint");
         }
         if (!settings->templateSigningKey.empty()) {
-            ImGui::Text("  Template key: %s", keyFingerprint(settings->templateSigningKey).c_str());
+            ImGui::Text("  %s%s", model.ui(Text::TemplateKey), keyFingerprint(settings->templateSigningKey).c_str());
             recordItem(ui, "template_key_fingerprint");
         }
-        hintText("If a fingerprint differs from the slip, do not sync: tell your coordinator.");
+        hintText(model.ui(Text::FingerprintDiffers));
         ImGui::Separator();
-        ImGui::TextUnformatted("Enrol again (only with a new code from your coordinator):");
+        ImGui::TextUnformatted(model.ui(Text::EnrolAgain));
     } else {
-        ImGui::TextWrapped("Not enrolled yet. The app is fully usable before enrolment: finished visits wait "
-                           "here, encrypted, until the device is enrolled and synced.");
+        ImGui::TextWrapped("%s", model.ui(Text::NotEnrolledYetIntro));
         ImGui::TextWrapped("%s", model.ui(Text::EnrolIntro));
     }
     ImGui::Spacing();
@@ -83,23 +82,23 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
         }
     }
 
-    ImGui::TextUnformatted("Name of this device (so the coordinator can tell devices apart)");
+    ImGui::TextUnformatted(model.ui(Text::DeviceName));
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##label", "e.g. Tablet 3 - Priya", &ui.enrolLabel);
+    ImGui::InputTextWithHint("##label", model.ui(Text::DeviceNameHint), &ui.enrolLabel);
     recordItem(ui, "enrol_label");
 
     if (ImGui::CollapsingHeader(model.ui(Text::EnrolTypeApart, "type_apart").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
-        ImGui::TextUnformatted("Aggregator address");
+        ImGui::TextUnformatted(model.ui(Text::AggregatorAddress));
         ImGui::SetNextItemWidth(-1);
         ImGui::InputTextWithHint("##address", "https://10.0.0.5:8443", &ui.enrolAddress);
         recordItem(ui, "enrol_address");
-        ImGui::TextUnformatted("Server key");
+        ImGui::TextUnformatted(model.ui(Text::ServerKey));
         ImGui::SetNextItemWidth(-1);
         ImGui::InputTextWithHint("##pin", "sha256//...", &ui.enrolPin);
         recordItem(ui, "enrol_pin");
-        ImGui::TextUnformatted("One-time code");
+        ImGui::TextUnformatted(model.ui(Text::OneTimeCode));
         ImGui::SetNextItemWidth(-1);
-        ImGui::InputTextWithHint("##code", "the code on the slip", &ui.enrolCode);
+        ImGui::InputTextWithHint("##code", model.ui(Text::OneTimeCodeHint), &ui.enrolCode);
         recordItem(ui, "enrol_code");
     }
 
@@ -108,8 +107,8 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     bool withString = !ui.enrolString.empty();
     if (!withString && !complete)
         hintText(https && ui.enrolPin.empty() && !ui.enrolCode.empty()
-                     ? "Type the server key too: it proves the device talks to your aggregator and nobody else."
-                     : "Paste the enrolment string, or type the address and code (and the server key for an https:// address).");
+                     ? model.ui(Text::ServerKeyToo)
+                     : model.ui(Text::PasteOrType));
     dragToScroll();
     ImGui::EndChild();
     if (bigButtonEnabled(model.ui(Text::Enrol, "enrol").c_str(), (withString || complete) && !model.busy() && !model.syncing(), s)) {

@@ -7,11 +7,10 @@ namespace ck {
 
 void drawFirstRunScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
-    ImGui::TextWrapped("Welcome. Choose a passphrase: it protects every answer stored on this device. "
-                       "It cannot be recovered if forgotten, so choose one you can remember.");
+    ImGui::TextWrapped("%s", model.ui(Text::Welcome));
     ImGui::Spacing();
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##new", "Passphrase", &ui.newPassphrase, ImGuiInputTextFlags_Password);
+    ImGui::InputTextWithHint("##new", model.ui(Text::Passphrase), &ui.newPassphrase, ImGuiInputTextFlags_Password);
     recordItem(ui, "new_passphrase");
     // The reason a passphrase would be refused, live while typing.
     auto problem = AppModel::passphraseProblem(ui.newPassphrase);
@@ -19,14 +18,14 @@ void drawFirstRunScreen(AppModel& model, UiState& ui) {
         if (problem)
             problemText(*problem);
         else
-            ImGui::TextUnformatted("Strong enough.");
+            ImGui::TextUnformatted(model.ui(Text::StrongEnough));
     }
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##confirm", "The same passphrase again", &ui.confirmPassphrase,
+    ImGui::InputTextWithHint("##confirm", model.ui(Text::SamePassphraseAgain), &ui.confirmPassphrase,
                              ImGuiInputTextFlags_Password);
     recordItem(ui, "confirm_passphrase");
     bool same = ui.newPassphrase == ui.confirmPassphrase;
-    if (!ui.confirmPassphrase.empty() && !same) problemText("The two entries differ.");
+    if (!ui.confirmPassphrase.empty() && !same) problemText(model.ui(Text::EntriesDiffer));
     if (bigButtonEnabled(model.ui(Text::Create, "create").c_str(), !problem && same, s, -1) &&
         model.createVault(ui.newPassphrase, ui.confirmPassphrase)) {
         wipe(ui.newPassphrase);

@@ -46,7 +46,7 @@ void noteResult(UiState& ui, Position at, const AnswerResult& r) {
         return;
     }
     ui.inputErrorAt = at;
-    ui.inputError = r.message;
+    ui.inputError = r.messageIn(ui.inputErrorLanguage);  // the language of this frame
 }
 
 void noteInputError(UiState& ui, Position at, std::string message) {
@@ -93,9 +93,9 @@ void drawSectionList(FormContext& f, int currentSection) {
         ImGui::PushID(sec);
         bool done = relevant && p.total > 0 && p.answered >= p.total;
         const std::string title = interpolate(f.session, q.label.in(f.lang), Position{sec, 0}, f.lang);
-        std::string label = std::string(done ? "[done] " : "") + title + "  " +
+        std::string label = std::string(done ? f.t(Text::SectionDone) : "") + title + "  " +
                             std::to_string(p.answered) + "/" + std::to_string(p.total);
-        if (!relevant) label = title + "  (not asked)";
+        if (!relevant) label = title + "  " + f.t(Text::NotAsked);
         if (!relevant) ImGui::BeginDisabled();
         if (ImGui::Selectable(label.c_str(), sec == currentSection, 0, ImVec2(0, touchHeight(f.s)))) {
             for (const auto& item : f.session.items())
@@ -389,8 +389,10 @@ void drawQuestion(FormContext& f, Position at) {
     const Value& current = f.session.answer(at.question, at.instance);
     if (q.repeat >= 0) {
         const Question& r = f.survey.questions[size_t(q.repeat)];
-        ImGui::Text("%s: row %d of %d", interpolate(f.session, r.label.in(f.lang), Position{r.index, 0}, f.lang).c_str(),
-                    at.instance + 1, f.session.instanceCount(q.repeat));
+        ImGui::TextUnformatted(fillPlaceholders(f.t(Text::RowOf), {interpolate(f.session, r.label.in(f.lang), Position{r.index, 0}, f.lang),
+                                                                  std::to_string(at.instance + 1),
+                                                                  std::to_string(f.session.instanceCount(q.repeat))})
+                                   .c_str());
     }
     // ${field} references in the texts show the visit's current answers (core/form/interpolate.h).
     ImGui::PushTextWrapPos(0);

@@ -2,6 +2,7 @@
 // One function per screen, one screen per file. Each reads the model, draws, and calls the
 // model's commands; none holds business rules or a copy of the model's state.
 #include "app/ui/app_model.h"
+#include "core/messages/engine_messages.h"  // fillPlaceholders: {0}, {1} in the app's words
 #include "app/ui/widgets.h"
 
 namespace ck {

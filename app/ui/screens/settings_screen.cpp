@@ -19,22 +19,27 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
         return;
     }
     ImGui::TextUnformatted(model.ui(Text::Language));
-    if (ImGui::RadioButton("English", settings.language == "en")) model.setLanguage("en");
-    sameLineIfFits(ImGui::CalcTextSize("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 (Hindi)").x +
-                   ImGui::GetFrameHeight() * 2);
-    if (ImGui::RadioButton("\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xA6\xE0\xA5\x80 (Hindi)",
-                           settings.language == "hi"))
-        model.setLanguage("hi");
+    bool first = true;
+    for (const std::string& code : model.offeredLanguages()) {
+        const char* name = uiLanguageName(code);
+        std::string label = std::string(name ? name : code.c_str()) + "###setting_lang_" + code;
+        if (!first) sameLineIfFits(ImGui::CalcTextSize(label.c_str(), nullptr, true).x + ImGui::GetFrameHeight() * 2);
+        first = false;
+        if (ImGui::RadioButton(label.c_str(), settings.language == code)) model.setLanguage(code);
+        recordItem(ui, "setting_lang_" + code);
+    }
 
     ImGui::Spacing();
     ImGui::TextUnformatted(model.ui(Text::TextSize));
     const float sizes[] = {0.8f, 1.0f, 1.25f, 1.5f, 2.0f};
-    const char* names[] = {"Small", "Normal", "Large", "Larger", "Largest"};
+    const Text names[] = {Text::SizeSmall, Text::SizeNormal, Text::SizeLarge, Text::SizeLarger, Text::SizeLargest};
+    const char* ids[] = {"small", "normal", "large", "larger", "largest"};
     for (size_t i = 0; i < std::size(sizes); ++i) {
         ImGui::PushID(int(i));
-        if (i > 0) sameLineIfFits(bigButtonWidth(names[i], s));
-        if (bigButtonEnabled(names[i], settings.textScale != sizes[i], s)) model.setTextScale(sizes[i]);
-        recordItem(ui, std::string("text_size_") + names[i]);  // text_size_Normal, ...
+        const std::string label = model.ui(names[i], ids[i]);
+        if (i > 0) sameLineIfFits(bigButtonWidth(label.c_str(), s));
+        if (bigButtonEnabled(label.c_str(), settings.textScale != sizes[i], s)) model.setTextScale(sizes[i]);
+        recordItem(ui, std::string("text_size_") + ids[i]);  // text_size_small, ... (the same in every language)
         ImGui::PopID();
     }
 

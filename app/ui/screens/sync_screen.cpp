@@ -48,14 +48,15 @@ void drawSyncProgress(AppModel& model, UiState& ui) {
     recordItem(ui, "sync_status");
     sync::SyncProgress p = model.syncProgress();
     float fraction = p.recordsTotal ? float(p.recordsDone) / float(p.recordsTotal) : 0.0f;
-    std::string overlay = p.recordsTotal ? std::to_string(p.recordsDone) + " of " + std::to_string(p.recordsTotal) + " visits"
-                                         : std::string("no visits to send");
+    std::string overlay = p.recordsTotal ? fillPlaceholders(model.ui(Text::SyncProgressVisits),
+                                                            {std::to_string(p.recordsDone), std::to_string(p.recordsTotal)})
+                                         : std::string(model.ui(Text::NoVisitsToSend));
     ImGui::ProgressBar(fraction, ImVec2(-1, touchHeight(s) * 0.6f), overlay.c_str());
     recordItem(ui, "sync_progress");
-    ImGui::Text("Sent %s, received %s", bytesText(p.bytesSent).c_str(), bytesText(p.bytesReceived).c_str());
+    ImGui::TextUnformatted(fillPlaceholders(model.ui(Text::SentReceived), {bytesText(p.bytesSent), bytesText(p.bytesReceived)}).c_str());
     if (bigButton(model.ui(Text::Cancel, "cancel").c_str(), s)) model.cancelSync();
     recordItem(ui, "cancel_sync");
-    hintText("Cancel is safe: every visit the aggregator answered is recorded; the rest go with the next sync.");
+    hintText(model.ui(Text::CancelIsSafe));
     hintText(model.ui(Text::SyncInBackground));
 }
 
@@ -83,16 +84,16 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
     // near the top.
     ImGui::BeginChild("sync_page", ImVec2(0, 0), false);
     if (settings) {
-        ImGui::TextWrapped("Aggregator: %s (officer %s, cluster %s)", settings->serverUrl.c_str(),
-                           settings->officer.c_str(), settings->cluster.c_str());
+        ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::AggregatorOfficer),
+                                                  {settings->serverUrl, settings->officer, settings->cluster}).c_str());
     } else {
-        ImGui::TextWrapped("Not enrolled: finished visits wait here, encrypted, and are sealed for the aggregator "
-                           "once this device is enrolled.");
+        ImGui::TextWrapped("%s", model.ui(Text::NotEnrolledSync));
         if (bigButton(model.ui(Text::EnrolDevice, "enrol_device").c_str(), s)) model.show(Screen::Enrolment);
         recordItem(ui, "go_enrol");
     }
-    ImGui::Text("%zu to send, %zu stored, %zu refused%s", waiting, done, refused,
-                awaitingKey ? (", " + std::to_string(awaitingKey) + " waiting for enrolment").c_str() : "");
+    std::string counts = fillPlaceholders(model.ui(Text::OutboxCounts), {std::to_string(waiting), std::to_string(done), std::to_string(refused)});
+    if (awaitingKey) counts += fillPlaceholders(model.ui(Text::OutboxCountsWaiting), {std::to_string(awaitingKey)});
+    ImGui::TextUnformatted(counts.c_str());
 
     if (model.syncing()) {
         drawSyncProgress(model, ui);
@@ -100,20 +101,20 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
         if (bigButtonEnabled(model.ui(Text::SyncNow, "sync_now").c_str(), settings.has_value() && !model.busy(), s))
             model.syncNow();
         recordItem(ui, "sync_now");
-        hintText("Sync sends the visits waiting to go and brings new templates, assignments and review comments.");
+        hintText(model.ui(Text::SyncExplains));
     }
 
     ImGui::Separator();
-    ImGui::TextUnformatted("No network? Carry a bundle file to the aggregator on a USB stick or SD card:");
+    ImGui::TextUnformatted(model.ui(Text::NoNetwork));
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##bundle", "where to write the bundle file", &ui.bundlePath);
+    ImGui::InputTextWithHint("##bundle", model.ui(Text::BundlePathHint), &ui.bundlePath);
     recordItem(ui, "bundle_path");
     if (bigButtonEnabled(model.ui(Text::ExportBundle, "export_bundle").c_str(),
                          settings.has_value() && waiting > 0 && !ui.bundlePath.empty() && !model.syncing(), s))
         model.exportBundle(ui.bundlePath);
     recordItem(ui, "export_bundle");
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##receipt", "the receipt file the aggregator gave back", &ui.receiptPath);
+    ImGui::InputTextWithHint("##receipt", model.ui(Text::ReceiptPathHint), &ui.receiptPath);
     recordItem(ui, "receipt_path");
     if (bigButtonEnabled(model.ui(Text::ImportReceipt, "import_receipt").c_str(),
                          settings.has_value() && !ui.receiptPath.empty() && !model.syncing(), s))
@@ -153,12 +154,12 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
                 ImGui::TextUnformatted(stateText(e, lang));
                 recordText(ui, "outbox_state_" + e.recordId, stateText(e, lang));
                 if (e.state == OutboxState::Refused) recordItem(ui, "refused_" + e.recordId);
-                if (!e.reason.empty()) problemText("Reason: " + e.reason);
+                if (!e.reason.empty()) problemText(model.ui(Text::ReasonPrefix) + e.reason);
                 if (!e.error.empty()) problemText(e.error);
                 if (auto it = comments.find(e.recordId); it != comments.end()) {
                     for (const auto& c : it->second) {
                         if (!c.error.empty()) problemText(c.error);
-                        else ImGui::TextWrapped("Reviewer (%s): %s", localTime(c.at).c_str(), c.text.c_str());
+                        else ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::ReviewerSays), {localTime(c.at), c.text}).c_str());
                     }
                     recordItem(ui, "comments_" + e.recordId);
                 }

@@ -52,7 +52,7 @@ void drawAssignedUnits(AppModel& model, UiState& ui, float s) {
     if (!ImGui::CollapsingHeader(model.ui(Text::AssignedUnitsHeading, "assigned").c_str(), ImGuiTreeNodeFlags_DefaultOpen))
         return;
     recordItem(ui, "assigned_header");
-    ImGui::Text("%zu %s", units.size(), uiText(Text::SearchAssigned, lang));
+    ImGui::TextUnformatted(uiTextCount(Text::SearchAssigned, lang, units.size()).c_str());
     const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
     std::string start, resume;
     size_t shown = 0;

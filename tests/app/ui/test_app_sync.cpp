@@ -621,7 +621,7 @@ TEST_CASE("app screens: the outbox lists visits by unit name, 'sent' only for wh
     INFO(error);
     CHECK_THAT(error, Catch::StartsWith(uiText(Text::SyncStopped, "hi")));
     CHECK_THAT(error, Catch::Contains(uiText(Text::SyncWhyUnreachable, "hi")));
-    CHECK_THAT(error, Catch::Contains("1 में से 0 विज़िट का उत्तर मिला"));
+    CHECK_THAT(error, Catch::Contains("1 में से 0 भेंट का उत्तर मिला"));
     for (const char* raw : {"Failed", "onnect", "curl", "127.0.0.1", "errno", "Couldn't"})
         CHECK(error.find(raw) == std::string::npos);
     CHECK(app.itemRect("outbox_state_" + id)->label == uiText(Text::OutboxWaiting, "hi"));

@@ -152,7 +152,7 @@ TEST_CASE("every screen keeps its controls inside the window at 720x1280, 800x12
     model.show(Screen::Settings);
     gui.frames(app, 3);
     requireInside(app, size, bar);
-    requireInside(app, size, {"text_size_Small", "text_size_Normal", "text_size_Largest", "high_contrast"});
+    requireInside(app, size, {"text_size_small", "text_size_normal", "text_size_largest", "high_contrast"});
 
     // Through the screens menu, where there is one: it opens, and Sync is reached by clicks.
     if (narrow) {

@@ -35,7 +35,7 @@ VISIT=$("$CK_FIELD" new-visit "$DATA" cluster-diagnostic "$ANSWERS" --today 2026
 [ -n "$VISIT" ] || ck_fail "ck-field new-visit"
 
 BAR="lang_en,lang_hi,lock,screens_menu,tab_Visits,tab_Form,tab_Sync,tab_Enrolment,tab_Settings"
-export CK_TEST_LAYOUT_NAMES="$BAR,unlock_passphrase,unlock,start_cluster-diagnostic,search,resume_$VISIT,previous,next,review,close_visit,sections_menu,edit_row_product_lines_0,back_to_form,finalise,go_enrol,sync_now,export_bundle,enrol,enrol_string,text_size_Small,text_size_Normal,text_size_Largest,high_contrast"
+export CK_TEST_LAYOUT_NAMES="$BAR,unlock_passphrase,unlock,start_cluster-diagnostic,search,resume_$VISIT,previous,next,review,close_visit,sections_menu,edit_row_product_lines_0,back_to_form,finalise,go_enrol,sync_now,export_bundle,enrol,enrol_string,text_size_small,text_size_normal,text_size_largest,high_contrast"
 
 inside() { for n in "$@"; do ck_require_inside "$n"; done; }
 # To screen $1 (Visits, Sync, ...): its tab, or through the screens menu when the bar is folded.
@@ -100,8 +100,8 @@ run_size() {
     ck_shot "$tag-enrolment"
 
     go Settings
-    ck_wait_item text_size_Normal 10
-    inside lang_en lang_hi lock text_size_Small text_size_Normal text_size_Largest high_contrast
+    ck_wait_item text_size_normal 10
+    inside lang_en lang_hi lock text_size_small text_size_normal text_size_largest high_contrast
     ck_shot "$tag-settings"
 
     # The language switch works from here, and Lock leads back to the unlock screen.
