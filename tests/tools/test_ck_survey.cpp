@@ -270,6 +270,8 @@ TEST_CASE("check and pack: the images a template names, from NAME-media/ or --me
     Run missing = run("check " + form.string() + " --media " + (dir / "nowhere").string());
     CHECK(missing.status == 2);
     CHECK_THAT(missing.out, Catch::Contains("no such folder"));
+}
+
 TEST_CASE("translations: the shipped templates and the app's word tables pass, glossary notes only warn", "[tools][translations]") {
     const std::string src = CK_SOURCE_DIR;
     Run r = run("translations --glossary " + src + "/survey-templates/glossary " + kFlagship + " " + src +
