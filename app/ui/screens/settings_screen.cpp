@@ -18,18 +18,6 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
         ImGui::EndChild();
         return;
     }
-    ImGui::TextUnformatted(model.ui(Text::Language));
-    bool first = true;
-    for (const std::string& code : model.offeredLanguages()) {
-        const char* name = uiLanguageName(code);
-        std::string label = std::string(name ? name : code.c_str()) + "###setting_lang_" + code;
-        if (!first) sameLineIfFits(ImGui::CalcTextSize(label.c_str(), nullptr, true).x + ImGui::GetFrameHeight() * 2);
-        first = false;
-        if (ImGui::RadioButton(label.c_str(), settings.language == code)) model.setLanguage(code);
-        recordItem(ui, "setting_lang_" + code);
-    }
-
-    ImGui::Spacing();
     ImGui::TextUnformatted(model.ui(Text::TextSize));
     const float sizes[] = {0.8f, 1.0f, 1.25f, 1.5f, 2.0f};
     const Text names[] = {Text::SizeSmall, Text::SizeNormal, Text::SizeLarge, Text::SizeLarger, Text::SizeLargest};
@@ -47,6 +35,20 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
     bool contrast = settings.highContrast;
     if (ImGui::Checkbox(model.ui(Text::HighContrast, "high_contrast").c_str(), &contrast)) model.setHighContrast(contrast);
     recordItem(ui, "high_contrast");
+
+    // The languages after the display settings: the top bar switches them on every screen, so
+    // this list (six names, several lines at the largest text) never pushes those off screen.
+    ImGui::Spacing();
+    ImGui::TextUnformatted(model.ui(Text::Language));
+    bool first = true;
+    for (const std::string& code : model.offeredLanguages()) {
+        const char* name = uiLanguageName(code);
+        std::string label = std::string(name ? name : code.c_str()) + "###setting_lang_" + code;
+        if (!first) sameLineIfFits(ImGui::CalcTextSize(label.c_str(), nullptr, true).x + ImGui::GetFrameHeight() * 2);
+        first = false;
+        if (ImGui::RadioButton(label.c_str(), settings.language == code)) model.setLanguage(code);
+        recordItem(ui, "setting_lang_" + code);
+    }
 
     ImGui::Spacing();
     int minutes = settings.idleLockMinutes;
