@@ -34,8 +34,7 @@ std::string contentTypeFor(const fs::path& file) {
     if (ext == ".ttf") return "font/ttf";
     if (ext == ".otf") return "font/otf";
     if (ext == ".woff2") return "font/woff2";
-    if (ext == ".data" || ext == ".bin") return "application/octet-stream";
-    return "application/octet-stream";
+    return "application/octet-stream";  // .data (emscripten's preloaded files) and anything else
 }
 
 // Already-compressed formats gain nothing from another pass.
