@@ -98,10 +98,7 @@ void drawTopBar(AppModel& model, UiState& ui) {
     if (withTabs) tail += bigButtonWidth(lockLabel.c_str(), s) + spacing;
     // Each language by its own name ("###lang_<code>" keeps its id whatever the name).
     std::vector<std::pair<std::string, std::string>> languages;  // code, label
-    for (const std::string& code : model.offeredLanguages()) {
-        const char* name = uiLanguageName(code);
-        languages.emplace_back(code, std::string(name ? name : code.c_str()) + "###lang_" + code);
-    }
+    for (const std::string& code : model.offeredLanguages()) languages.emplace_back(code, uiLanguageLabel(code, "lang_"));
     for (const auto& [code, label] : languages) tail += bigButtonWidth(label.c_str(), s) + spacing;
     float full = ImGui::CalcTextSize("ClusterKit").x + tail;
     for (const auto& w : words) full += bigButtonWidth(w.c_str(), s) + spacing;

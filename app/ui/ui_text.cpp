@@ -84,4 +84,9 @@ const char* uiLanguageName(std::string_view code) {
     return nullptr;
 }
 
+std::string uiLanguageLabel(const std::string& code, std::string_view idPrefix) {
+    const char* name = uiLanguageName(code);
+    return std::string(name ? name : code.c_str()) + "###" + std::string(idPrefix) + code;
+}
+
 }  // namespace ck

@@ -93,5 +93,8 @@ const std::vector<UiLanguage>& uiLanguages();
 // The name of `code` in its own script for the language switch; nullptr when the app has no
 // table for it (a template may declare a language the app's words lack: show the code).
 const char* uiLanguageName(std::string_view code);
+// A language button's Dear ImGui label: its name (or its code) shown, "###<idPrefix><code>" as
+// the id, so the widget keeps its identity whatever language the app is in.
+std::string uiLanguageLabel(const std::string& code, std::string_view idPrefix);
 
 }  // namespace ck

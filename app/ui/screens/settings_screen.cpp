@@ -42,8 +42,7 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
     ImGui::TextUnformatted(model.ui(Text::Language));
     bool first = true;
     for (const std::string& code : model.offeredLanguages()) {
-        const char* name = uiLanguageName(code);
-        std::string label = std::string(name ? name : code.c_str()) + "###setting_lang_" + code;
+        const std::string label = uiLanguageLabel(code, "setting_lang_");
         if (!first) sameLineIfFits(ImGui::CalcTextSize(label.c_str(), nullptr, true).x + ImGui::GetFrameHeight() * 2);
         first = false;
         if (ImGui::RadioButton(label.c_str(), settings.language == code)) model.setLanguage(code);
