@@ -118,8 +118,15 @@ FormSession::FormSession(std::shared_ptr<const Template> survey, std::string rec
 
 int FormSession::stateIndex(int question, int instance) const {
     // Without nested repeats, a question inside a repeat is read at the evaluating instance
-    // and one outside at its single state.
-    return m_t->questions[size_t(question)].repeat >= 0 ? instance : 0;
+    // and one outside at its single state. Told apart by the number of states alone: a
+    // question outside a repeat has one, so any instance past 0 reads state 0, and a repeat's
+    // child has one per instance. Every expression's field read comes here, and the template's
+    // Question (large, one per cache line or more) is not touched on the way.
+    const int n = int(m_states[size_t(question)].size());
+    const int i = instance < n ? instance : 0;
+    assert(i == (m_t->questions[size_t(question)].repeat >= 0 ? instance : 0) &&
+           "no such repeat instance: check instanceCount() first");
+    return i;
 }
 
 const FormSession::NodeState& FormSession::state(int question, int instance) const {
@@ -656,6 +663,19 @@ std::vector<Problem> FormSession::problemsAt(Position pos, size_t language) cons
 
 std::vector<Problem> FormSession::validate(size_t language) const {
     std::vector<Problem> out;
+    // Every answerable question's states, looked over for a problem problemsAt() would report:
+    // a visit that holds (most of what the aggregator checks) is done without laying out the
+    // items. items() lists every answerable state once, so "none here" means none there.
+    bool any = false;
+    for (size_t q = 0; q < m_states.size() && !any; ++q) {
+        if (!m_t->questions[q].isAnswerable()) continue;
+        for (const NodeState& st : m_states[q])
+            if (st.relevant && ((st.required && !st.answer.isAnswered()) || !st.constraintOk || !st.choiceOk)) {
+                any = true;
+                break;
+            }
+    }
+    if (!any) return out;
     for (const auto& pos : items()) {
         auto here = problemsAt(pos, language);
         for (auto& p : here) out.push_back(std::move(p));

@@ -870,7 +870,8 @@ private:
             insert->bind(5, v.templateVersion).bind(6, v.deviceId).bind(7, v.cluster).bind(8, v.receivedAt);
             insert->bindBlob(9, v.envelope).bindBlob(10, v.record).bind(11, v.registerStratum).bind(12, v.review).run();
             if (m_c.changes() == 1) {
-                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
+                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId,
+                              v.auditDetail.empty() ? visitAuditDetail(v) : v.auditDetail});
                 out.push_back(PutOutcome::Stored);
                 continue;
             }
