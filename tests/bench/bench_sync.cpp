@@ -18,7 +18,7 @@
 //              one stored and held for review, the slower path; what this bench measured alone
 //              before 2026-12-07). PostgreSQL: the assigned visits.
 //
-//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token]
+//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -353,21 +353,22 @@ WireFigures syncThrough(const char* name, int visits, const test::LinkOptions& l
 
 int main(int argc, char** argv) {
     int batches = 20;
-    bool postgres = true, slowLink = true, noToken = true;
+    bool postgres = true, slowLink = true, noToken = true, assigned = true;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--skip-postgres")) postgres = false;
         else if (!std::strcmp(argv[i], "--skip-slow-link")) slowLink = false;
         else if (!std::strcmp(argv[i], "--skip-no-token")) noToken = false;
+        else if (!std::strcmp(argv[i], "--skip-assigned")) assigned = false;
         else {
-            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token]\n");
+            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]\n");
             return 2;
         }
     }
     if (sodium_init() < 0) return 2;
     std::printf("bench_sync on %u cores\n", std::thread::hardware_concurrency());
 
-    benchIngest("sqlite", "", batches, true);
+    if (assigned) benchIngest("sqlite", "", batches, true);
     if (noToken) benchIngest("sqlite-no-token", "", batches, false);
     if (postgres) benchIngest("postgresql", test::PostgresCluster::shared().freshDatabase(), batches, true);
 
