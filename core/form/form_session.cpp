@@ -118,8 +118,15 @@ FormSession::FormSession(std::shared_ptr<const Template> survey, std::string rec
 
 int FormSession::stateIndex(int question, int instance) const {
     // Without nested repeats, a question inside a repeat is read at the evaluating instance
-    // and one outside at its single state.
-    return m_t->questions[size_t(question)].repeat >= 0 ? instance : 0;
+    // and one outside at its single state. Told apart by the number of states alone: a
+    // question outside a repeat has one, so any instance past 0 reads state 0, and a repeat's
+    // child has one per instance. Every expression's field read comes here, and the template's
+    // Question (large, one per cache line or more) is not touched on the way.
+    const int n = int(m_states[size_t(question)].size());
+    const int i = instance < n ? instance : 0;
+    assert(i == (m_t->questions[size_t(question)].repeat >= 0 ? instance : 0) &&
+           "no such repeat instance: check instanceCount() first");
+    return i;
 }
 
 const FormSession::NodeState& FormSession::state(int question, int instance) const {
@@ -197,13 +204,28 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
             return {};
         case QuestionType::SelectMultiple: {
             if (v.kind() != ValueKind::Choices) return wrongType(EngineText::TypeChoiceList);
-            std::vector<bool> chosen(list->names.size(), false);
+            // Stored in list order without repeats, so equal selections compare equal. A
+            // selection already so (what a session writes, so every restored one) is kept as
+            // it is, each name looked for after the one before.
+            bool normalised = true;
+            int last = -1;
             for (const auto& name : v.asChoices()) {
-                int i = list->indexOf(name);
+                int i = -1;
+                for (size_t k = size_t(last + 1); k < list->names.size(); ++k)
+                    if (list->names[k] == name) {
+                        i = int(k);
+                        break;
+                    }
+                if (i < 0) {
+                    normalised = false;
+                    i = list->indexOf(name);
+                }
                 if (i < 0) return fail(AnswerStatus::NotAChoice, EngineText::AnswerNotAChoice, {q.id, name});
-                chosen[size_t(i)] = true;
+                last = i;
             }
-            // Stored in list order without repeats, so equal selections compare equal.
+            if (normalised) return {};
+            std::vector<bool> chosen(list->names.size(), false);
+            for (const auto& name : v.asChoices()) chosen[size_t(list->indexOf(name))] = true;
             std::vector<std::string> normal;
             for (size_t i = 0; i < chosen.size(); ++i)
                 if (chosen[i]) normal.push_back(list->names[i]);
@@ -641,6 +663,19 @@ std::vector<Problem> FormSession::problemsAt(Position pos, size_t language) cons
 
 std::vector<Problem> FormSession::validate(size_t language) const {
     std::vector<Problem> out;
+    // Every answerable question's states, looked over for a problem problemsAt() would report:
+    // a visit that holds (most of what the aggregator checks) is done without laying out the
+    // items. items() lists every answerable state once, so "none here" means none there.
+    bool any = false;
+    for (size_t q = 0; q < m_states.size() && !any; ++q) {
+        if (!m_t->questions[q].isAnswerable()) continue;
+        for (const NodeState& st : m_states[q])
+            if (st.relevant && ((st.required && !st.answer.isAnswered()) || !st.constraintOk || !st.choiceOk)) {
+                any = true;
+                break;
+            }
+    }
+    if (!any) return out;
     for (const auto& pos : items()) {
         auto here = problemsAt(pos, language);
         for (auto& p : here) out.push_back(std::move(p));
@@ -732,7 +767,24 @@ std::string FormSession::toRecordBytes(const std::string& parentId, bool without
 }
 Record FormSession::toDraftRecord() const { return makeRecord(true); }
 
-std::vector<std::string> FormSession::restore(const Record& record) {
+std::vector<std::string> FormSession::restore(const Record& record) { return restoreFrom(record, false); }
+
+std::vector<std::string> FormSession::restore(Record&& record) { return restoreFrom(record, true); }
+
+int FormSession::questionAfter(int previous, std::string_view id) const {
+    // A record lists its answers in document order (makeRecord and toRecordBytes walk the
+    // sections), so the next answer's question is nearly always a few places further on:
+    // comparing the ids there costs less than hashing the id for the template's index. Ids
+    // are unique in a template, so both find the same question.
+    constexpr int kLookAhead = 8;
+    const auto& questions = m_t->questions;
+    const int end = std::min(int(questions.size()), previous + 1 + kLookAhead);
+    for (int q = std::max(previous + 1, 0); q < end; ++q)
+        if (questions[size_t(q)].id == id) return q;
+    return m_t->indexOf(id);
+}
+
+std::vector<std::string> FormSession::restoreFrom(const Record& record, bool moveAnswers) {
     std::vector<std::string> problems;
     if (record.templateId != m_t->id)
         problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
@@ -745,29 +797,40 @@ std::vector<std::string> FormSession::restore(const Record& record) {
     // repeat counts apply once every answer is in.
     m_deferSettle = true;
     m_applyingCounts = true;
-    auto setOne = [&](const Answer& a, int instance) {
-        int q = m_t->indexOf(a.questionId);
+    // `previous`: the question of the answer before, where the next one is looked for first.
+    auto setOne = [&](const Answer& a, int instance, int& previous) {
+        int q = questionAfter(previous, a.questionId);
         if (q < 0) {
             problems.push_back("'" + a.questionId + "' is not a question of this template version");
             return;
         }
+        previous = q;
         if (m_t->questions[size_t(q)].type == QuestionType::Calculate) return;  // recomputed here
-        if (auto r = setAnswer(q, instance, a.value); !r.ok()) problems.push_back(r.message);
+        // Moved out of a record the caller gave up (restore(Record&&)): a text or a choice
+        // list changes hands instead of being copied.
+        AnswerResult r = moveAnswers ? setAnswer(q, instance, std::move(const_cast<Value&>(a.value)))
+                                     : setAnswer(q, instance, a.value);
+        if (!r.ok()) problems.push_back(r.message);
     };
+    int previous = -1;
     for (const auto& a : record.answers) {
         if (!a.isRepeat) {
-            setOne(a, 0);
+            setOne(a, 0, previous);
             continue;
         }
-        int rq = m_t->indexOf(a.questionId);
+        int rq = questionAfter(previous, a.questionId);
         if (rq < 0 || m_t->questions[size_t(rq)].type != QuestionType::Repeat) {
             problems.push_back("'" + a.questionId + "' is not a repeat of this template version");
             continue;
         }
         for (const auto& inst : a.instances) {
             int i = addInstance(rq);
-            for (const auto& child : inst) setOne(child, i);
+            int inside = rq;
+            for (const auto& child : inst) setOne(child, i, inside);
         }
+        // The repeat's children are passed over: what follows is looked for after the last one.
+        previous = rq;
+        while (size_t(previous + 1) < m_t->questions.size() && m_t->questions[size_t(previous + 1)].repeat == rq) ++previous;
     }
     m_deferSettle = false;
     settle();

@@ -126,6 +126,9 @@ public:
     // Resumes a stored visit: sets its answers and instances. Returns one message per
     // answer that could not be taken (unknown question, wrong type, ...); the rest are set.
     [[nodiscard]] std::vector<std::string> restore(const Record& record);
+    // The same, taking the answers' values out of `record` instead of copying them (the
+    // aggregator restores each visit it receives once and keeps only its header).
+    [[nodiscard]] std::vector<std::string> restore(Record&& record);
 
     // The aggregator's opaque token for the assigned unit this visit is of ("" for a unit found
     // in the field): kept in drafts and the finished record, read back by restore().
@@ -186,6 +189,8 @@ private:
     void collectAnswers(int question, int instance, bool draft, std::vector<Answer>& out) const;
     void writeAnswers(int question, int instance, bool withoutPersonal, RecordWriter& out) const;
     Record makeRecord(bool draft) const;
+    std::vector<std::string> restoreFrom(const Record& record, bool moveAnswers);
+    int questionAfter(int previous, std::string_view id) const;  // the question with `id`, -1 when none
 
     std::shared_ptr<const Template> m_t;
     std::string m_recordId;

@@ -107,12 +107,13 @@ namespace {
 // fraction of a new one (no expression is evaluated), and copying over the previous visit's
 // session reuses its buffers (answers' texts, repeat instances, dirty sets) instead of
 // allocating them again. Valid until this thread checks the next record.
-FormSession& judge(const FormSession& blank, const Record& record, RecordProblems& out) {
+// `record` is restored by copy, or, with `movable`, its answers are moved into the session.
+FormSession& judge(const FormSession& blank, const Record& record, RecordProblems& out, Record* movable = nullptr) {
     thread_local std::optional<FormSession> reused;
     if (reused) *reused = blank;
     else reused.emplace(blank);
     FormSession& session = *reused;
-    out.notTaken = session.restore(record);
+    out.notTaken = movable ? session.restore(std::move(*movable)) : session.restore(record);
     if (out.notTaken.empty()) out.open = session.validate();
     return session;
 }
@@ -179,16 +180,29 @@ std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& r
     return "";
 }
 
-CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart) {
+namespace {
+
+CheckedRecord checkForStorage(const FormSession& blank, const Record& record, Record* movable,
+                              bool personalSealedApart) {
     CheckedRecord out;
     RecordProblems found;
-    FormSession& session = judge(blank, record, found);
+    FormSession& session = judge(blank, record, found, movable);
     out.problem = firstProblem(blank.survey(), found, personalSealedApart);
     if (!out.problem.empty()) return out;
     out.answeredCluster = answeredCluster(session);
     out.answeredStratum = stratumOf(session);
     out.bytes = session.toRecordBytes(record.parentId, true);
     return out;
+}
+
+}  // namespace
+
+CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart) {
+    return checkForStorage(blank, record, nullptr, personalSealedApart);
+}
+
+CheckedRecord checkRecordForStorage(const FormSession& blank, Record&& record, bool personalSealedApart) {
+    return checkForStorage(blank, record, &record, personalSealedApart);
 }
 
 IngestService::IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options, Clock clock)
@@ -461,10 +475,12 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 }
                 continue;
             }
-            const Record& record = std::get<OpenedEnvelope>(opened).record;
+            Record& record = std::get<OpenedEnvelope>(opened).record;
             // Judged by the session the device runs; what is stored is written straight from it
-            // (calculations recomputed here, personal answers left out).
-            CheckedRecord judged = checkRecordForStorage(blankFor(use.survey, record), record, !env->sealedPersonal.empty());
+            // (calculations recomputed here, personal answers left out). The answers move into
+            // the session; only the record's header is read below.
+            CheckedRecord judged =
+                checkRecordForStorage(blankFor(use.survey, record), std::move(record), !env->sealedPersonal.empty());
             if (!judged.problem.empty()) {
                 refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +
                                                       " version " + w.templateVersion + ": " + judged.problem +
@@ -532,6 +548,9 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.receivedAt = now;
             c.visit.envelope = encodeEnvelope(*env);
             c.visit.record.assign(judged.bytes.begin(), judged.bytes.end());
+            // The row digest for the audit entry, here on two threads rather than one by one
+            // under the storage's write lock (it hashes both blobs, a few KB).
+            c.visit.auditDetail = visitAuditDetail(c.visit);
         }
     };
     // Signature checks and unsealing dominate: a big batch is shared with a second thread.

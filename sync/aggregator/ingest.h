@@ -96,6 +96,8 @@ struct CheckedRecord {
     std::string answeredCluster, answeredStratum;
 };
 CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart);
+// The same, taking the answers out of `record` (its header stays: ingest reads it after).
+CheckedRecord checkRecordForStorage(const FormSession& blank, Record&& record, bool personalSealedApart);
 
 class IngestService {
 public:

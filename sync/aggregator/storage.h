@@ -78,6 +78,10 @@ struct StoredVisit {
     // Why the visit is held for review ("" when it is not): its answers put the unit in another
     // size class than the register's, or it names no assigned unit (found in the field).
     std::string review;
+    // visitAuditDetail() of this visit when the caller made it already (ingest does, on its
+    // worker threads, so the digest is not computed under the storage's write lock); "": the
+    // storage makes it. Not stored: the "stored" audit entry is its only copy.
+    std::string auditDetail;
 };
 enum class PutOutcome : uint8_t { Stored, Duplicate, Conflict };
 

@@ -12,10 +12,13 @@
 //   validate:  the server-side check of each opened record against its template (FormSession
 //              restore + validate + the stored record's bytes written from the session), one
 //              thread; CK_BENCH_VALIDATE_PARTS=1 prints its parts.
-//   CK_BENCH_ASSIGNED=1 also ingests visits that carry assignment tokens (each its own unit on
-//              the register), as "sqlite-assigned".
+//   "sqlite": visits that carry assignment tokens, each its own unit on the register, in the size
+//              class its answers give (as an enrolled device's visits of its assigned units);
+//              "sqlite-no-token": the same visits with no token (units found in the field: each
+//              one stored and held for review, the slower path; what this bench measured alone
+//              before 2026-12-07). PostgreSQL: the assigned visits.
 //
-//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link]
+//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -169,18 +172,27 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches, b
     auto survey = loadTemplate(flagship);
     const int perBatch = 100;
     std::vector<std::string> tokens;
+    const fs::path answersFile = fs::path(CK_TEST_DATA_DIR) / "answers/knitwear-complete.json";
     if (assigned) {
+        // The register's class is the one the answers give, as on a register that is right:
+        // no visit is held for review.
+        std::string sizeClass;
+        {
+            FormSession session(survey);
+            (void)applyAnswersJson(session, nlohmann::json::parse(readText(answersFile)));
+            Record r = session.toRecord();
+            sizeClass = agg::checkRecordForStorage(agg::blankSession(survey, agg::visitDay(r)), r, false).answeredStratum;
+        }
         std::vector<RegisterUnit> units;
         SecretBytes key = agg::assignmentTokenKey(aggregator.keys);
         for (int i = 0; i < perBatch * batches; ++i) {
             std::string id = "TPR-" + std::to_string(100000 + i);
-            units.push_back({id, "Unit " + id, "tiruppur_knitwear", "Tiruppur", "Tamil Nadu", "micro", "knitwear"});
+            units.push_back({id, "Unit " + id, "tiruppur_knitwear", "Tiruppur", "Tamil Nadu", sizeClass, "knitwear"});
             tokens.push_back(agg::makeAssignmentToken(key, id, aggregator.deviceId));
         }
         aggregator.storage->putRegister(units, agg::AuditEvent{agg::systemClock(), "register", "operator", "bench", "units"});
     }
-    auto envelopes = sealVisits(survey, fs::path(CK_TEST_DATA_DIR) / "answers/knitwear-complete.json",
-                                perBatch * batches, device, aggregator.keys.ingestPublicKey, tokens);
+    auto envelopes = sealVisits(survey, answersFile, perBatch * batches, device, aggregator.keys.ingestPublicKey, tokens);
     size_t sealedBytes = 0;
     for (const auto& e : envelopes) sealedBytes += encodeEnvelope(e).size();
 
@@ -247,7 +259,7 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches, b
     }
     auto sign = proto::signerFor(device.secretKey);
     std::vector<double> rate, cpuPerRecord;
-    size_t stored = 0;
+    size_t stored = 0, held = 0;
     for (int b = 0; b < batches; ++b) {
         proto::UploadBatch batch;
         batch.devicePublicKey = device.publicKey;
@@ -267,10 +279,11 @@ void benchIngest(const char* name, const std::string& storageUrl, int batches, b
         rate.push_back(perBatch / seconds);
         cpuPerRecord.push_back(cpu / perBatch * 1e6);
     }
+    held = aggregator.storage->countForReview();
     std::printf("ingest %-10s %d batches x %d visits (%.1f KB sealed each): median %.0f records/s, "
-                "CPU %.0f us/record (median), stored %zu of %d\n",
+                "CPU %.0f us/record (median), stored %zu of %d, held for review %zu\n",
                 name, batches, perBatch, double(sealedBytes) / double(envelopes.size()) / 1024.0, median(rate),
-                median(cpuPerRecord), stored, batches * perBatch);
+                median(cpuPerRecord), stored, batches * perBatch, held);
 }
 
 struct WireFigures {
@@ -340,22 +353,24 @@ WireFigures syncThrough(const char* name, int visits, const test::LinkOptions& l
 
 int main(int argc, char** argv) {
     int batches = 20;
-    bool postgres = true, slowLink = true;
+    bool postgres = true, slowLink = true, noToken = true, assigned = true;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--skip-postgres")) postgres = false;
         else if (!std::strcmp(argv[i], "--skip-slow-link")) slowLink = false;
+        else if (!std::strcmp(argv[i], "--skip-no-token")) noToken = false;
+        else if (!std::strcmp(argv[i], "--skip-assigned")) assigned = false;
         else {
-            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link]\n");
+            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]\n");
             return 2;
         }
     }
     if (sodium_init() < 0) return 2;
     std::printf("bench_sync on %u cores\n", std::thread::hardware_concurrency());
 
-    benchIngest("sqlite", "", batches);
-    if (std::getenv("CK_BENCH_ASSIGNED")) benchIngest("sqlite-assigned", "", batches, true);
-    if (postgres) benchIngest("postgresql", test::PostgresCluster::shared().freshDatabase(), batches);
+    if (assigned) benchIngest("sqlite", "", batches, true);
+    if (noToken) benchIngest("sqlite-no-token", "", batches, false);
+    if (postgres) benchIngest("postgresql", test::PostgresCluster::shared().freshDatabase(), batches, true);
 
     auto wire = syncThrough("loopback", 500, {}, 1);
     std::printf("wire (ten-question visit, batches of 100, 500 visits): protocol %.0f bytes up, %.1f down per record; "

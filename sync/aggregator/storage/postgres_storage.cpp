@@ -979,7 +979,8 @@ std::vector<PutOutcome> PostgresStorage::putVisits(const std::vector<StoredVisit
             std::string k = keyOf(v.deviceId, v.recordId);
             if (stored.count(k) && storedNow.insert(k).second) {
                 outcome = PutOutcome::Stored;
-                events.push_back({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
+                events.push_back({v.receivedAt, "stored", v.deviceId, v.recordId,
+                                  v.auditDetail.empty() ? visitAuditDetail(v) : v.auditDetail});
             } else if (hashOnFile[k] == v.contentHash) {
                 outcome = PutOutcome::Duplicate;
                 events.push_back({v.receivedAt, "duplicate", v.deviceId, v.recordId, v.contentHash});

@@ -860,6 +860,21 @@ private:
         std::vector<PutOutcome> out;
         out.reserve(visits.size());
         for (const auto& v : visits) {
+            // Inserted unless the device already sent this id (its key): one statement for a
+            // new visit, the usual case; the one on file is read only when the insert did nothing.
+            auto insert = m_c.cached(
+                "INSERT INTO visits (record_id, content_hash, parent_id, template_id, template_version, device_id,"
+                " cluster, received_at, envelope, record, register_stratum, review)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, record_id) DO NOTHING");
+            insert->bind(1, v.recordId).bind(2, v.contentHash).bind(3, v.parentId).bind(4, v.templateId);
+            insert->bind(5, v.templateVersion).bind(6, v.deviceId).bind(7, v.cluster).bind(8, v.receivedAt);
+            insert->bindBlob(9, v.envelope).bindBlob(10, v.record).bind(11, v.registerStratum).bind(12, v.review).run();
+            if (m_c.changes() == 1) {
+                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId,
+                              v.auditDetail.empty() ? visitAuditDetail(v) : v.auditDetail});
+                out.push_back(PutOutcome::Stored);
+                continue;
+            }
             std::optional<std::string> known;
             {
                 auto st = m_c.cached("SELECT content_hash FROM visits WHERE device_id = ? AND record_id = ?");
@@ -867,15 +882,7 @@ private:
                 if (st->step()) known = st->text(0);
             }
             if (!known) {
-                auto st = m_c.cached(
-                    "INSERT INTO visits (record_id, content_hash, parent_id, template_id, template_version, device_id,"
-                    " cluster, received_at, envelope, record, register_stratum, review)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-                st->bind(1, v.recordId).bind(2, v.contentHash).bind(3, v.parentId).bind(4, v.templateId);
-                st->bind(5, v.templateVersion).bind(6, v.deviceId).bind(7, v.cluster).bind(8, v.receivedAt);
-                st->bindBlob(9, v.envelope).bindBlob(10, v.record).bind(11, v.registerStratum).bind(12, v.review).run();
-                chain.append({v.receivedAt, "stored", v.deviceId, v.recordId, visitAuditDetail(v)});
-                out.push_back(PutOutcome::Stored);
+                throw StorageFailure("visit " + v.recordId + " of " + v.deviceId + " was neither stored nor found");
             } else if (*known == v.contentHash) {
                 chain.append({v.receivedAt, "duplicate", v.deviceId, v.recordId, v.contentHash});
                 out.push_back(PutOutcome::Duplicate);

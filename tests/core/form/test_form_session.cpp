@@ -1,6 +1,7 @@
 // The form session keeps derived state consistent and recomputes only what depends on a change.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -335,6 +336,57 @@ TEST_CASE("a record restores into a new session exactly", "[core][form]") {
     CHECK(t.recordId() == s.recordId());
     CHECK(t.toRecord() == r);
     CHECK(t.value(idx(t, "total_sales")) == Value::number(500));
+}
+
+TEST_CASE("a record restores the same in any answer order, moved or copied", "[core][form]") {
+    // restore() looks for each answer's question just after the previous one first (records
+    // list answers in document order); answers in any other order, a repeat's children after
+    // it, and a selection out of list order or with a name twice must come out the same.
+    FormSession s(miniTemplate());
+    set(s, "consent", Value::text("yes"));
+    set(s, "workers", Value::number(12));
+    set(s, "women", Value::number(5));
+    set(s, "sector", Value::text("textile"));
+    set(s, "certs", Value::choices({"iso9001", "oeko_tex"}));
+    set(s, "power", Value::number(3));
+    int lines = idx(s, "lines");
+    s.addInstance(lines);
+    s.addInstance(lines);
+    set(s, "line_name", Value::text("vests"), 0);
+    set(s, "line_sales", Value::number(500), 0);
+    set(s, "line_export", Value::number(60), 0);
+    set(s, "line_sales", Value::number(300), 1);
+    Record r = s.toRecord();
+
+    Record reversed = r;
+    std::reverse(reversed.answers.begin(), reversed.answers.end());
+    for (auto& a : reversed.answers)
+        for (auto& inst : a.instances) std::reverse(inst.begin(), inst.end());
+    for (auto& a : reversed.answers)
+        if (a.questionId == "certs") a.value = Value::choices({"oeko_tex", "iso9001", "oeko_tex"});
+
+    FormSession copied(miniTemplate()), moved(miniTemplate()), shuffled(miniTemplate());
+    CHECK(copied.restore(r).empty());
+    CHECK(shuffled.restore(reversed).empty());
+    Record consumed = r;
+    CHECK(moved.restore(std::move(consumed)).empty());
+    CHECK(consumed.id == r.id);  // the header stays with the caller
+    for (FormSession* t : {&copied, &moved, &shuffled}) {
+        CHECK(t->toRecord() == r);
+        CHECK(t->toRecordBytes("", true) == s.toRecordBytes("", true));
+        CHECK(t->value(idx(*t, "total_sales")) == Value::number(800));
+        CHECK(t->value(idx(*t, "cert_count")) == Value::number(2));
+    }
+    CHECK(shuffled.answer(idx(shuffled, "certs")) == Value::choices({"iso9001", "oeko_tex"}));
+
+    // A name that is no choice is still refused, wherever it stands in the selection.
+    Record bad = r;
+    for (auto& a : bad.answers)
+        if (a.questionId == "certs") a.value = Value::choices({"iso9001", "bis", "oeko_tex"});
+    FormSession b(miniTemplate());
+    auto problems = b.restore(std::move(bad));
+    REQUIRE(problems.size() == 1);
+    CHECK_THAT(problems[0], Catch::Contains("bis"));
 }
 
 TEST_CASE("restoring a record of another template reports what it could not take", "[core][form]") {
