@@ -110,6 +110,7 @@ struct Shell {
     bool activity = true;
     bool firstFrameShown = false;
     bool firstBuildMarked = false;
+    bool wholeAtlas = false;  // ImGui's atlas has every script's glyphs (not only the main font's)
     uint64_t shown = 0;
     Clock::time_point lastBuilt = Clock::now();
 };
@@ -164,8 +165,15 @@ void frame(void* arg) {
         if (marking) mark("ck-frame-start");
 
         s.styleScale.apply(s.contentScale);
-        if (s.fonts->needsRebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration()))
-            s.fonts->rebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration());
+        // The first frame's atlas has ImGui's glyphs of the main font only (about half the
+        // build and texture upload); the whole atlas, for typing in any script, is built on
+        // the next frame, once the first is on screen.
+        const bool whole = s.firstFrameShown;
+        if (s.fonts->needsRebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration()) ||
+            (whole && !s.wholeAtlas)) {
+            s.fonts->rebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration(), whole);
+            s.wholeAtlas = whole;
+        }
         s.fonts->setLanguage(s.app->languageCode());
         if (marking) mark("ck-atlas");
         ImGui_ImplOpenGL3_NewFrame();  // the first one compiles the shaders
