@@ -40,6 +40,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kSettleFrames = 3;    // frames built after any input
 constexpr double kMaxIdle = 0.5;    // an idle UI is still rebuilt this often
+// While the app works on its task thread (a spinner) and the officer does nothing, a frame
+// is built this often, not at every animation frame: the task thread's file calls (SQLite's
+// reads, writes and syncs of the store) are run on this thread between frames, because
+// emscripten's in-memory file system lives here, so every frame drawn meanwhile delays each
+// of them. At 60 frames a second a first run took 45-57 s in headless Chromium.
+constexpr double kBusyFrameInterval = 0.1;
 constexpr const char* kCanvas = "#canvas";
 constexpr const char* kDataDir = "/data";          // the officer's folder (MEMFS for now)
 constexpr const char* kAppFiles = "/app";          // packaged with --preload-file
@@ -159,6 +165,7 @@ void frame(void* arg) {
         const bool animating = s.app->isAnimating();
         if (!animating && s.settle == 0 && s.app->secondsUntilNextTimer() > 0 && secondsSince(s.lastBuilt) < kMaxIdle)
             return;
+        if (animating && s.settle == 0 && secondsSince(s.lastBuilt) < kBusyFrameInterval) return;
         s.lastBuilt = Clock::now();
         const bool marking = !s.firstBuildMarked;  // the first frame's phases, once
         s.firstBuildMarked = true;
