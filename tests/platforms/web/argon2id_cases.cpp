@@ -64,7 +64,7 @@ std::vector<uint8_t> saltOf(int seed) {
 int cases() {
     struct Case {
         uint64_t ops;
-        size_t mem;
+        uint64_t mem;
         const char* pass;
         int salt;
         size_t outLen;
@@ -81,9 +81,9 @@ int cases() {
     };
     for (const Case& c : all) {
         const auto salt = saltOf(c.salt);
-        const auto key = argon2id(c.pass, salt, c.ops, c.mem, c.outLen);
-        std::printf("argon2id ops=%llu mem=%zu pass=%s salt=%s -> %s\n", static_cast<unsigned long long>(c.ops),
-                    c.mem, hex(reinterpret_cast<const uint8_t*>(c.pass), std::strlen(c.pass)).c_str(),
+        const auto key = argon2id(c.pass, salt, c.ops, static_cast<size_t>(c.mem), c.outLen);
+        std::printf("argon2id ops=%llu mem=%llu pass=%s salt=%s -> %s\n", static_cast<unsigned long long>(c.ops),
+                    static_cast<unsigned long long>(c.mem), hex(reinterpret_cast<const uint8_t*>(c.pass), std::strlen(c.pass)).c_str(),
                     hex(salt.data(), salt.size()).c_str(), hex(key.data(), key.size()).c_str());
     }
     return 0;
