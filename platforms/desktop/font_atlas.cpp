@@ -25,7 +25,7 @@ bool FontAtlas::needsRebuild(float textScale, float contentScale, int fontGenera
     return textScale != m_textScale || contentScale != m_contentScale || fontGeneration != m_fontGeneration;
 }
 
-void FontAtlas::rebuild(float textScale, float contentScale, int fontGeneration) {
+void FontAtlas::rebuild(float textScale, float contentScale, int fontGeneration, bool otherScripts) {
     m_textScale = textScale;
     m_contentScale = contentScale;
     m_fontGeneration = fontGeneration;
@@ -37,7 +37,7 @@ void FontAtlas::rebuild(float textScale, float contentScale, int fontGeneration)
     if (size > 96.0f) size = 96.0f;
 
     if (m_text) {
-        m_text->addFonts(*io.Fonts, size);
+        m_text->addFonts(*io.Fonts, size, otherScripts);
     } else {
         ImFontConfig fallback;
         fallback.SizePixels = size;

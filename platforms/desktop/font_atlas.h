@@ -24,8 +24,10 @@ public:
     bool needsRebuild(float textScale, float contentScale, int fontGeneration) const;
 
     // Rebuilds ImGui's font atlas and the renderer's texture. Call outside a frame, with the
-    // OpenGL 3 backend initialised.
-    void rebuild(float textScale, float contentScale, int fontGeneration);
+    // OpenGL 3 backend initialised. `otherScripts` false: ImGui's own glyphs (drawn only while
+    // a field is typed into) of the main font only, a quicker atlas for a first frame
+    // (TextEngine::addFonts).
+    void rebuild(float textScale, float contentScale, int fontGeneration, bool otherScripts = true);
 
     // The officer's language, for shaping (Marathi and Hindi differ in a few letters).
     void setLanguage(std::string_view code);

@@ -40,11 +40,23 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kSettleFrames = 3;    // frames built after any input
 constexpr double kMaxIdle = 0.5;    // an idle UI is still rebuilt this often
+// While the app works on its task thread (a spinner) and the officer does nothing, a frame
+// is built this often, not at every animation frame: the task thread's file calls (SQLite's
+// reads, writes and syncs of the store) are run on this thread between frames, because
+// emscripten's in-memory file system lives here, so every frame drawn meanwhile delays each
+// of them. At 60 frames a second a first run took 45-57 s in headless Chromium.
+constexpr double kBusyFrameInterval = 0.1;
 constexpr const char* kCanvas = "#canvas";
 constexpr const char* kDataDir = "/data";          // the officer's folder (MEMFS for now)
 constexpr const char* kAppFiles = "/app";          // packaged with --preload-file
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A start-up phase done: performance.mark(name), read by tests/bench/web_start.py (site/shell.js
+// marks the phases before main()).
+void mark(const char* name) {
+    EM_ASM({ performance.mark(UTF8ToString($0)); }, name);
+}
 
 // What ImGui asked to draw, hashed: unchanged output is not rendered again (desktop does the same).
 uint64_t fingerprint(const ImDrawData* data) {
@@ -103,6 +115,8 @@ struct Shell {
     int settle = kSettleFrames;
     bool activity = true;
     bool firstFrameShown = false;
+    bool firstBuildMarked = false;
+    bool wholeAtlas = false;  // ImGui's atlas has every script's glyphs (not only the main font's)
     uint64_t shown = 0;
     Clock::time_point lastBuilt = Clock::now();
 };
@@ -151,19 +165,33 @@ void frame(void* arg) {
         const bool animating = s.app->isAnimating();
         if (!animating && s.settle == 0 && s.app->secondsUntilNextTimer() > 0 && secondsSince(s.lastBuilt) < kMaxIdle)
             return;
+        if (animating && s.settle == 0 && secondsSince(s.lastBuilt) < kBusyFrameInterval) return;
         s.lastBuilt = Clock::now();
+        const bool marking = !s.firstBuildMarked;  // the first frame's phases, once
+        s.firstBuildMarked = true;
+        if (marking) mark("ck-frame-start");
 
         s.styleScale.apply(s.contentScale);
-        if (s.fonts->needsRebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration()))
-            s.fonts->rebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration());
+        // The first frame's atlas has ImGui's glyphs of the main font only (about half the
+        // build and texture upload); the whole atlas, for typing in any script, is built on
+        // the next frame, once the first is on screen.
+        const bool whole = s.firstFrameShown;
+        if (s.fonts->needsRebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration()) ||
+            (whole && !s.wholeAtlas)) {
+            s.fonts->rebuild(s.app->textScale(), s.contentScale, s.app->fontGeneration(), whole);
+            s.wholeAtlas = whole;
+        }
         s.fonts->setLanguage(s.app->languageCode());
-        ImGui_ImplOpenGL3_NewFrame();
+        if (marking) mark("ck-atlas");
+        ImGui_ImplOpenGL3_NewFrame();  // the first one compiles the shaders
         ImGui_ImplGlfw_NewFrame();
+        if (marking) mark("ck-shaders");
         ImGui::NewFrame();
         s.app->drawFrame();
         s.styleScale.apply(s.contentScale);
         ImGui::Render();
         s.fonts->uploadNewGlyphs();
+        if (marking) mark("ck-ui");
         if (s.settle > 0) --s.settle;
 
         ImDrawData* data = ImGui::GetDrawData();
@@ -180,6 +208,7 @@ void frame(void* arg) {
 
         if (!s.firstFrameShown) {
             s.firstFrameShown = true;
+            mark("ck-first-frame");
             const double ms = secondsSince(s.started) * 1000.0;
             // (No commas outside parentheses: EM_ASM is a macro.)
             EM_ASM(
@@ -217,6 +246,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_item_rect(const char* name) {
 }
 
 int main() {
+    mark("ck-main");
     auto* shell = new Shell;  // lives as long as the page: the browser's loop calls frame()
     g_shell = shell;
     if (!glfwInit()) {
@@ -250,13 +280,16 @@ int main() {
     ImGui::StyleColorsDark();
     ImGui_ImplGlfw_InitForOpenGL(shell->window, /*install_callbacks=*/true);  // chains to ours
     ImGui_ImplOpenGL3_Init("#version 300 es");
+    mark("ck-gl");
 
     try {
         ck::FieldAppConfig config;
         config.dataDir = kDataDir;
         config.templatesDir = std::string(kAppFiles) + "/survey-templates";
         shell->app = std::make_unique<ck::FieldApp>(config);
+        mark("ck-app");
         shell->fonts = std::make_unique<ck::desktop::FontAtlas>(std::string(kAppFiles) + "/assets/fonts");
+        mark("ck-fonts");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "clusterkit: stopped: %s\n", e.what());
         return 1;

@@ -566,7 +566,7 @@ const FontTable& TextEngine::table() const { return m_impl->table; }
 
 int TextEngine::scaleFor(float pixelSize) const { return m_impl->scaleFor(pixelSize); }
 
-ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
+ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize, bool otherScripts) {
     Impl& d = *m_impl;
     atlas.TexDesiredWidth = kAtlasWidth;
     const Face& main = d.faces[0];
@@ -577,7 +577,7 @@ ImFont* TextEngine::addFonts(ImFontAtlas& atlas, float pixelSize) {
     config.OversampleH = 1;
     ImFont* font = atlas.AddFontFromMemoryTTF(const_cast<char*>(main.bytes.data()), int(main.bytes.size()), pixelSize,
                                               &config, kMainFontRanges);
-    for (size_t i = 1; i < d.faces.size(); ++i) {
+    for (size_t i = 1; otherScripts && i < d.faces.size(); ++i) {
         const Face& face = d.faces[i];
         ImFontConfig merge;
         merge.FontDataOwnedByAtlas = false;

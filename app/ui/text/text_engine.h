@@ -76,8 +76,10 @@ public:
     // Before atlas.Build(): adds the fonts to ImGui's atlas at `pixelSize` (ImGui's font size:
     // the line height) and reserves the region the shaped glyphs go into. Returns the font
     // ImGui should use; its text is then shaped. The atlas gets every font's own script, so
-    // text being typed shows in ImGui's unshaped drawing too.
-    ImFont* addFonts(ImFontAtlas& atlas, float pixelSize);
+    // text being typed shows in ImGui's unshaped drawing too; with `otherScripts` false only
+    // the main font's, which builds in about half the time (the web app's first frame, before
+    // nobody can have typed anything; it builds the whole atlas right after).
+    ImFont* addFonts(ImFontAtlas& atlas, float pixelSize, bool otherScripts = true);
     // After atlas.Build() (and before the next frame): finds the reserved region. Forgets
     // the glyphs drawn into the previous atlas.
     void atlasBuilt(ImFontAtlas& atlas);

@@ -9,9 +9,28 @@ if (!window.crossOriginIsolated) {
   statusLine.textContent = "This page must be served with cross-origin isolation " +
     "(Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp).";
 }
+// Start-up marks (performance.mark, names "ck-..."), read by tests/bench/web_start.py: the
+// phases before main() here, those after it in main.cpp.
+performance.mark("ck-shell");
+if (WebAssembly.instantiateStreaming) {
+  // Wrapped only to time it: that emscripten compiles while the bytes arrive (streaming, from
+  // the service worker's cache offline) and how long compiling and instantiating take.
+  var instantiateStreaming = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = function (source, imports) {
+    performance.mark("ck-wasm-start");
+    return instantiateStreaming(source, imports).then(function (result) {
+      performance.mark("ck-wasm-ready");
+      return result;
+    });
+  };
+}
 var Module = {
   canvas: document.getElementById("canvas"),
-  onRuntimeInitialized: function () { statusLine.remove(); },
+  preRun: [function () { performance.mark("ck-prerun"); }],
+  // Each time the count of what main() waits for (the wasm with its worker pool, the .data
+  // package) changes: "ck-deps-0" is when everything is there.
+  monitorRunDependencies: function (left) { performance.mark("ck-deps-" + left); },
+  onRuntimeInitialized: function () { performance.mark("ck-runtime"); statusLine.remove(); },
   printErr: function (text) { console.error(text); },
   onAbort: function (what) {
     document.body.insertAdjacentHTML("beforeend",

@@ -336,7 +336,9 @@ def main():
     try:
         browser.as_phone()
         browser.call("Page.navigate", url="http://127.0.0.1:%d/index.html" % httpd.server_address[1])
+        # (Not the page's own "Loading ClusterKit..." from before shell.js has run.)
         said = wait_for(browser, "document.getElementById('status') && "
+                                 "document.getElementById('status').textContent.indexOf('Loading') !== 0 && "
                                  "document.getElementById('status').textContent", 20)
         if not said or "cross-origin isolation" not in said:
             fail("a page served without isolation does not say why the app cannot start (%r)" % said)

@@ -35,7 +35,7 @@ struct ShapedImGui {
     std::vector<DrawnGlyph> drawn;  // every glyph of the last frame
     std::vector<std::string> lines;  // the line text of each drawn glyph (DrawnGlyph::line is a view)
 
-    explicit ShapedImGui(float size = kSize, const std::filesystem::path& fonts = kFonts) {
+    explicit ShapedImGui(float size = kSize, const std::filesystem::path& fonts = kFonts, bool otherScripts = true) {
         ImGui::CreateContext();
         ImGuiIO& io = ImGui::GetIO();
         io.IniFilename = nullptr;
@@ -45,7 +45,7 @@ struct ShapedImGui {
         engine = TextEngine::load(fonts, error);
         INFO(error);
         REQUIRE(engine);
-        engine->addFonts(*io.Fonts, size);
+        engine->addFonts(*io.Fonts, size, otherScripts);
         io.Fonts->Build();
         engine->atlasBuilt(*io.Fonts);
         engine->install();
@@ -590,4 +590,35 @@ TEST_CASE("text in a font the engine did not add, or before its atlas is built, 
     CHECK_FALSE(engine->installed());
     engine.reset();
     ImGui::DestroyContext();
+}
+
+TEST_CASE("a first atlas of the main font only: smaller, no other script for ImGui, every script still shaped", "[ui][text]") {
+    constexpr float kPhoneSize = kSize * 2.625f;  // the web app on a phone (devicePixelRatio 2.625)
+    int wholeHeight = 0;
+    {
+        ShapedImGui whole(kPhoneSize);
+        const ImFont* font = ImGui::GetIO().Fonts->Fonts[0];
+        CHECK(font->FindGlyphNoFallback(0x0915) != nullptr);  // DEVANAGARI LETTER KA, for typing
+        CHECK(font->FindGlyphNoFallback(0x0B95) != nullptr);  // TAMIL LETTER KA
+        wholeHeight = ImGui::GetIO().Fonts->TexHeight;
+    }
+    ShapedImGui first(kPhoneSize, kFonts, /*otherScripts=*/false);
+    const ImFont* font = ImGui::GetIO().Fonts->Fonts[0];
+    CHECK(font->FindGlyphNoFallback('A') != nullptr);
+    CHECK(font->FindGlyphNoFallback(0x20B9) != nullptr);  // the rupee sign: the main font's
+    CHECK(font->FindGlyphNoFallback(0x0915) == nullptr);
+    CHECK(font->FindGlyphNoFallback(0x0B95) == nullptr);
+    CHECK(ImGui::GetIO().Fonts->TexHeight < wholeHeight);
+    // Labels are shaped by the engine from its own fonts, so Hindi still draws in Devanagari.
+    const std::string word = "\u0915\u0930\u094D\u092E";  // कर्म
+    first.frame([&] { ImGui::TextUnformatted(word.c_str()); });
+    const auto draws = first.drawsOf(word);
+    REQUIRE(draws.size() == 1);
+    REQUIRE(!draws[0].empty());
+    const auto& table = first.engine->table();
+    for (const auto& g : draws[0]) {
+        CHECK(table.fonts[size_t(g.font)].script == "Deva");
+        CHECK(g.glyph != 0);
+        CHECK(g.vertex >= 0);
+    }
 }
