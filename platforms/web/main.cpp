@@ -329,9 +329,9 @@ extern "C" EMSCRIPTEN_KEEPALIVE void ck_keyboard_key(const char* name) {
     g_shell->activity = true;
 }
 
-// Test hook: {"keyboard":K,"question":"id","answer":"text","editing":"text"} as JSON: the
-// ck::Keyboard wanted, the open visit's current question and its answer, and the text of the
-// field being edited ("" for a passphrase: it is never handed out).
+// Test hook: {"keyboard":K,"font":F,"question":"id","answer":"text","editing":"text"} as JSON:
+// the ck::Keyboard wanted, the text's height in CSS px, the open visit's current question and
+// its answer, and the text of the field being edited ("" for a passphrase: never handed out).
 extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_touch_state() {
     static std::string text;
     text = "{}";
@@ -363,7 +363,9 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_touch_state() {
         const ck::Value& v = session->answer(at.question, at.instance);
         if (v.isAnswered()) answer = v.toString();
     }
-    text = "{\"keyboard\":" + std::to_string(static_cast<int>(keyboard)) + ",\"question\":" + quoted(question) +
+    char font[32];  // the text's height in CSS px, as last drawn
+    std::snprintf(font, sizeof font, "%.1f", g->FontSize / g_shell->contentScale);
+    text = "{\"keyboard\":" + std::to_string(static_cast<int>(keyboard)) + ",\"font\":" + font + ",\"question\":" + quoted(question) +
            ",\"answer\":" + quoted(answer) + ",\"editing\":" + quoted(editing) + "}";
     return text.c_str();
 }

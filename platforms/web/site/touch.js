@@ -131,14 +131,22 @@
   }
   input.addEventListener("compositionstart", function () { composed = ""; });
   input.addEventListener("compositionupdate", function (event) { compose(event.data || ""); });
+  var committed = null;  // the word an IME just committed, in case an input event repeats it
   input.addEventListener("compositionend", function (event) {
     compose(event.data || "");
     composed = "";
+    committed = event.data || "";
+    setTimeout(function () { committed = null; }, 0);
     input.value = "";
   });
   input.addEventListener("input", function (event) {
     if (event.isComposing || event.inputType === "insertCompositionText") return;  // compose() has it
     var t = event.inputType;
+    if (t === "insertFromComposition" || (committed !== null && event.data === committed)) {
+      committed = null;  // the commit compose() already sent
+      input.value = "";
+      return;
+    }
     if (t === "deleteContentBackward" || t === "deleteWordBackward") sendKey("Backspace");
     else if (t === "deleteContentForward") sendKey("Delete");
     else if (t === "insertLineBreak" || t === "insertParagraph") sendKey("Enter");

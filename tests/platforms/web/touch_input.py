@@ -162,6 +162,10 @@ def main():
         store = browser.evaluate("[%s.width, %s.height]" % (CANVAS, CANVAS))
         if store != [round(ff.VIEW_W * ff.DPR), round(ff.VIEW_H * ff.DPR)]:
             ff.fail("the canvas' backing store is %r, expected the phone's 1082x2402 device pixels" % store)
+        font = state(browser).get("font", 0)
+        if font < 16:
+            ff.fail("text is %.1f CSS px high: too small to read on a phone" % font)
+        print("text %.1f CSS px high" % font)
         first_run = ["new_passphrase", "confirm_passphrase", "create"] + [n for n in LANGUAGES if has(browser, n)]
         check_portrait(browser, "first run", first_run, ["create"] + LANGUAGES)
         fr.screenshot(browser, os.path.join(artifacts, "web-touch-first-run-412x915.png"))
