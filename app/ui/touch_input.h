@@ -8,7 +8,8 @@
 //     release there (one frame each), as a mouse click: buttons, fields and choices work.
 //   - a drag: the finger moves further. ImGui sees no press at all (so the button or choice it
 //     started on is never pressed); the nearest scrollable window under the finger scrolls
-//     with it, the content following the finger pixel for pixel.
+//     with it, the content following the finger pixel for pixel. A finger that lifts while
+//     still moving flings the list on: it glides and slows down (a new touch stops it).
 //
 // While the finger is down ImGui sees it hover (the row under it lights up); once it lifts,
 // nothing is hovered (a finger leaves no pointer behind). A mouse is left alone: the platform
@@ -33,7 +34,7 @@ public:
 
     // True while a gesture is not over (a finger is down, or a tap's release is still due):
     // the platform keeps building frames until it is false.
-    bool busy() const { return m_phase != Phase::Idle; }
+    bool busy() const { return m_phase != Phase::Idle || m_fling.x != 0 || m_fling.y != 0; }
 
     // True while a finger is down and has not moved past the slop: it may still tap or drag.
     bool pending() const { return m_phase == Phase::Pending; }
@@ -44,6 +45,9 @@ public:
 private:
     enum class Phase { Idle, Pending, Scrolling, Releasing };
     void scrollWithFinger(const ImVec2& finger);
+    void noteFinger(const ImVec2& finger, double now);
+    ImVec2 fingerVelocity(double now) const;
+    void glide(float dt);
 
     float m_slop;
     Phase m_phase = Phase::Idle;
@@ -51,6 +55,15 @@ private:
     ImVec2 m_start;               // where the finger landed
     ImGuiID m_window = 0;         // the window being scrolled (0: none under the finger)
     ImVec2 m_scrollStart;         // its scroll when the drag began
+    // Where the finger was over the last frames (time, place): its speed when it lifts.
+    struct Sample {
+        double time = -1;
+        ImVec2 at;
+    };
+    Sample m_samples[8];
+    int m_nextSample = 0;
+    double m_time = 0;  // seconds, summed from io.DeltaTime
+    ImVec2 m_fling;     // the speed a fling glides on (pixels per second; 0: none)
 };
 
 }  // namespace ck

@@ -41,10 +41,13 @@ struct Finger {
         if (!r) throw std::runtime_error("no widget '" + name + "' was drawn in the last frame");
         tap(r->centerX(), r->centerY());
     }
-    // Lands at (x, y), moves by (dx, dy) over `steps` frames, lifts there.
-    void drag(float x, float y, float dx, float dy, int steps) {
+    // Lands at (x, y), moves by (dx, dy) over `steps` frames, stops there for a moment (so it
+    // does not fling) and lifts; with `fling`, lifts while still moving.
+    void drag(float x, float y, float dx, float dy, int steps, bool fling = false) {
         frame(x, y, true);
         for (int i = 1; i <= steps; ++i) frame(x + dx * float(i) / float(steps), y + dy * float(i) / float(steps), true);
+        if (!fling)
+            for (int i = 0; i < 10; ++i) frame(x + dx, y + dy, true);  // 1/6 s at 60 frames a second
         frame(x + dx, y + dy, false);
         frame(x + dx, y + dy, false);
     }
@@ -142,6 +145,39 @@ TEST_CASE("a finger dragged on the visits list scrolls it with the finger and op
         CHECK(list->Scroll.y == 0);
         finger.tapItem(std::string("start_") + kFlagshipId);
         CHECK(model.session());  // the same button, tapped
+    }
+    SECTION("a finger that lifts while moving flings the list on, slower and slower, until it stops") {
+        finger.drag(before.centerX(), before.centerY(), 0, -150, 6, /*fling=*/true);  // 900 px/s
+        const float atLift = list->Scroll.y;
+        CHECK(atLift >= 150);  // the drag, and the glide has begun
+        CHECK(atLift < 200);
+        CHECK(finger.touch.busy());  // gliding: the platform keeps drawing
+        finger.frame(0, 0, false);
+        const float step1 = list->Scroll.y - atLift;
+        for (int i = 0; i < 20; ++i) finger.frame(0, 0, false);
+        const float later = list->Scroll.y;
+        finger.frame(0, 0, false);
+        const float step2 = list->Scroll.y - later;
+        CHECK(step1 > 5);
+        CHECK(step2 > 0);
+        CHECK(step2 < step1 / 2);  // slowing down
+        for (int i = 0; i < 300 && finger.touch.busy(); ++i) finger.frame(0, 0, false);
+        CHECK_FALSE(finger.touch.busy());
+        const float stopped = list->Scroll.y;
+        CHECK(stopped > atLift + 100);  // it glided on, further than a few pixels
+        CHECK(stopped < list->ScrollMax.y);
+        CHECK_FALSE(model.session());
+        // A touch stops a fling where it is, and is not a tap on what is under it.
+        finger.drag(before.centerX(), before.centerY(), 0, 150, 6, /*fling=*/true);
+        finger.frame(0, 0, false);
+        finger.frame(before.centerX(), before.centerY(), true);
+        const float caught = list->Scroll.y;
+        finger.frame(before.centerX(), before.centerY(), true);
+        finger.frame(before.centerX(), before.centerY(), true);
+        CHECK(list->Scroll.y == caught);
+        finger.frame(before.centerX(), before.centerY(), false);  // lifted: that was a tap
+        finger.frame(before.centerX(), before.centerY(), false);
+        CHECK(model.session());
     }
     SECTION("a mouse is left alone: it presses at once and hovers after its release") {
         ImGuiIO& io = ImGui::GetIO();

@@ -120,7 +120,7 @@ def drag(browser, x, y, dx, dy, steps=12):
         browser.call("Input.dispatchTouchEvent", type="touchMove",
                      touchPoints=[{"x": x + dx * i / steps, "y": y + dy * i / steps}])
         time.sleep(0.04)
-    time.sleep(0.1)
+    time.sleep(0.25)  # the finger stops before it lifts: no fling (app/ui/touch_input.h)
     browser.call("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[])
     time.sleep(0.5)
 
