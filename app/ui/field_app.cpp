@@ -174,6 +174,8 @@ void FieldApp::drawFrame() {
     applyTheme(ui, model.settings().highContrast, model.settings().textScale);
     ui.itemRects.clear();
     ui.keyboardField = 0;
+    ui.displayShrank = ui.displayHeight > 0 && io.DisplaySize.y < ui.displayHeight - 0.5f;
+    ui.displayHeight = io.DisplaySize.y;
 
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(io.DisplaySize);

@@ -89,6 +89,7 @@ void askKeyboard(UiState& ui, Keyboard keyboard) {
     if (!ImGui::IsItemActive()) return;
     ui.keyboardField = ImGui::GetItemID();
     ui.keyboard = keyboard;
+    if (ui.displayShrank) ImGui::ScrollToItem(ImGuiScrollFlags_KeepVisibleEdgeY);
 }
 
 bool choiceRow(UiState& ui, std::string_view name, const std::string& label, bool selected, bool radio, float textScale) {

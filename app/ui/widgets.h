@@ -50,6 +50,8 @@ struct UiState {
     // The text field being edited in this frame that asked for a keyboard (askKeyboard).
     ImGuiID keyboardField = 0;
     Keyboard keyboard = Keyboard::Text;
+    float displayHeight = 0;     // the window's height in the last frame
+    bool displayShrank = false;  // it is shorter this frame (a phone's keyboard opened)
     FormImages* images = nullptr;  // the open template's images (FieldApp owns them)
 };
 
@@ -84,8 +86,9 @@ int flowLines(const std::vector<float>& widths, float avail);
 // kept as its label (a message's words, for the tests that check them).
 void recordItem(UiState& ui, std::string_view name, std::string_view text = {});
 // Call right after a text field: while it is being edited, a phone shows `keyboard` for it
-// (digits for numbers and dates, Password for a passphrase). A field that asks nothing gets
-// letters (Text).
+// (digits for numbers and dates, Password for a passphrase), and when that keyboard makes the
+// window shorter the field is scrolled back into view. A field that asks nothing gets letters
+// (Text) and is not scrolled.
 void askKeyboard(UiState& ui, Keyboard keyboard);
 // A full-width choice row at least touchHeight() tall, with a radio mark (select one) or a
 // check box (select multiple) drawn before it is chosen, so it looks selectable.

@@ -120,6 +120,7 @@ void drawTextAnswer(FormContext& f, const Question& q, Position at, const Value&
         ImGui::SetNextItemWidth(-1);
         changed = ImGui::InputText("##answer", &text);
     }
+    askKeyboard(f.ui, Keyboard::Text);
     recordItem(f.ui, "answer");
     if (changed) noteResult(f.ui, at, f.model.answer(at, text.empty() ? Value() : Value::text(text)));
 }

@@ -244,3 +244,37 @@ TEST_CASE("the keyboard a phone shows: letters, digits for numbers and dates, a 
     finger.tapItem("next");
     CHECK(app.keyboard() == Keyboard::None);
 }
+
+TEST_CASE("when the phone's keyboard makes the window shorter, the field being edited is scrolled into view",
+          "[ui][view][touch]") {
+    auto dir = scratchDir("touch-keyboard-opens");
+    FakeClock clock;
+    HeadlessImGui gui;
+    ImGui::GetIO().DisplaySize = ImVec2(720, 1280);
+    FieldApp app(makeConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    model.setToday(testToday());
+    REQUIRE(model.startVisit(kFlagshipId));
+    model.goTo(positionOf(model, "unit_name"));
+    Finger finger{gui, app};
+    finger.frame(0, 0, false);
+    gui.frames(app, 2);
+    finger.tapItem("answer");
+    REQUIRE(app.keyboard() == Keyboard::Text);
+    ImGuiWindow* pane = windowNamed("question");
+    REQUIRE(pane);
+    CHECK(pane->Scroll.y == 0);
+
+    // The keyboard takes the lower part of the screen: the page, and the app, get shorter.
+    const float shorter = GENERATE(470.0f, 440.0f);
+    ImGui::GetIO().DisplaySize = ImVec2(720, shorter);
+    gui.frames(app, 3);
+    INFO("window 720x" << shorter << ", question pane " << pane->Pos.y << " + " << pane->Size.y);
+    auto field = app.itemRect("answer");
+    REQUIRE(field);
+    CHECK(pane->Scroll.y > 0);  // the field was below the pane's new bottom: it scrolled
+    CHECK(field->y0 >= pane->Pos.y - 0.5f);
+    CHECK(field->y1 <= pane->Pos.y + pane->Size.y + 0.5f);
+    CHECK(app.keyboard() == Keyboard::Text);  // still being edited
+}
