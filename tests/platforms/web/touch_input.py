@@ -45,10 +45,23 @@ DRAG_CSS = 150
 CANVAS = "document.getElementById('canvas')"
 
 
+SHOT_ON_FAILURE = []  # (browser, path): a screenshot of the screen a check failed on
+
+
+def fail(why):
+    for browser, path in SHOT_ON_FAILURE:
+        try:
+            fr.screenshot(browser, path)
+            why += " (screenshot %s; console: %s; exceptions: %s)" % (path, browser.console[-6:], browser.exceptions[-3:])
+        except Exception:  # the failure itself is what matters
+            pass
+    ff.fail(why)
+
+
 def box(browser, name, limit_s=10):
     text = ff.wait_for(browser, "window.ckItemRect(%s)" % json.dumps(name), limit_s)
     if not text:
-        ff.fail("'%s' is not on screen" % name)
+        fail("'%s' is not on screen" % name)
     return tuple(float(v) for v in text.split())
 
 
@@ -70,7 +83,7 @@ def wait_state(browser, key, want, limit_s=5):
         if got == want:
             return got
         time.sleep(0.1)
-    ff.fail("app state '%s' is %r, expected %r" % (key, got, want))
+    fail("app state '%s' is %r, expected %r" % (key, got, want))
 
 
 def keyboard_element(browser):
@@ -87,7 +100,7 @@ def expect_keyboard(browser, what, typ, mode):
         if got == [True, typ, mode]:
             return
         time.sleep(0.1)
-    ff.fail("%s: the hidden input is %r, expected focused, type %s, inputmode %s" % (what, got, typ, mode))
+    fail("%s: the hidden input is %r, expected focused, type %s, inputmode %s" % (what, got, typ, mode))
 
 
 def expect_no_keyboard(browser, what):
@@ -97,7 +110,7 @@ def expect_no_keyboard(browser, what):
         if got and not got[0]:
             return
         time.sleep(0.1)
-    ff.fail("%s: the hidden input is still focused (the phone's keyboard would stay)" % what)
+    fail("%s: the hidden input is still focused (the phone's keyboard would stay)" % what)
 
 
 def backspace(browser):
@@ -111,6 +124,13 @@ def android_backspace(browser):
     """What an Android keyboard sends for Backspace in a field: no key code, an input event."""
     browser.evaluate("document.getElementById('ck-keyboard').dispatchEvent("
                      "new InputEvent('input', {inputType: 'deleteContentBackward', bubbles: true}))")
+
+
+def clear_field(browser):
+    """Empties the field being edited (a prefilled date, say) with Android-style Backspaces."""
+    for _ in range(len(state(browser).get("editing", ""))):
+        android_backspace(browser)
+    wait_state(browser, "editing", "")
 
 
 def drag(browser, x, y, dx, dy, steps=12):
@@ -130,10 +150,10 @@ def check_portrait(browser, screen, needed, buttons, width=ff.VIEW_W, height=ff.
     for name in needed:
         x0, y0, x1, y1 = box(browser, name)
         if not (-0.5 <= x0 < x1 <= width + 0.5 and -0.5 <= y0 < y1 <= height + 0.5):
-            ff.fail("%s: '%s' at %.1f,%.1f-%.1f,%.1f is not inside the %dx%d screen"
+            fail("%s: '%s' at %.1f,%.1f-%.1f,%.1f is not inside the %dx%d screen"
                     % (screen, name, x0, y0, x1, y1, width, height))
         if name in buttons and y1 - y0 < MIN_TOUCH_CSS:
-            ff.fail("%s: '%s' is %.1f CSS px tall, less than a 48 px touch target" % (screen, name, y1 - y0))
+            fail("%s: '%s' is %.1f CSS px tall, less than a 48 px touch target" % (screen, name, y1 - y0))
     print("%s: %d controls inside %dx%d, buttons at least 48 CSS px tall" % (screen, len(needed), width, height))
 
 
@@ -153,6 +173,7 @@ def main():
     profile = tempfile.mkdtemp(prefix="ck-web-chromium.")
     httpd = ff.serve(site, isolated=True)
     browser = ff.Browser(profile)
+    SHOT_ON_FAILURE.append((browser, os.path.join(artifacts, "web-touch-failed.png")))
     url = "http://127.0.0.1:%d/index.html" % httpd.server_address[1]
     try:
         browser.as_phone()
@@ -161,10 +182,10 @@ def main():
         # 1. Portrait: the backing store, the first-run screen.
         store = browser.evaluate("[%s.width, %s.height]" % (CANVAS, CANVAS))
         if store != [round(ff.VIEW_W * ff.DPR), round(ff.VIEW_H * ff.DPR)]:
-            ff.fail("the canvas' backing store is %r, expected the phone's 1082x2402 device pixels" % store)
+            fail("the canvas' backing store is %r, expected the phone's 1082x2402 device pixels" % store)
         font = state(browser).get("font", 0)
         if font < 16:
-            ff.fail("text is %.1f CSS px high: too small to read on a phone" % font)
+            fail("text is %.1f CSS px high: too small to read on a phone" % font)
         print("text %.1f CSS px high" % font)
         first_run = ["new_passphrase", "confirm_passphrase", "create"] + [n for n in LANGUAGES if has(browser, n)]
         check_portrait(browser, "first run", first_run, ["create"] + LANGUAGES)
@@ -177,7 +198,7 @@ def main():
         browser.call("Input.insertText", text=fr.PASSPHRASE)
         time.sleep(0.3)
         if state(browser).get("editing") != "":
-            ff.fail("the test hook handed out the passphrase being typed")
+            fail("the test hook handed out the passphrase being typed")
         fr.tap(browser, "confirm_passphrase")
         expect_keyboard(browser, "second passphrase field", "password", "text")
         browser.call("Input.insertText", text=fr.PASSPHRASE)
@@ -186,7 +207,7 @@ def main():
         started = time.time()
         if not ff.wait_for(browser, "window.ckItemRect('start_%s')" % FLAGSHIP, fr.CREATE_LIMIT_S):
             fr.screenshot(browser, os.path.join(artifacts, "web-touch-create-failed.png"))
-            ff.fail("no visits screen %d s after Create: the passphrases typed on the phone's keyboard "
+            fail("no visits screen %d s after Create: the passphrases typed on the phone's keyboard "
                     "did not reach the fields (console: %s)" % (fr.CREATE_LIMIT_S, browser.console[-5:]))
         print("store created %.1f s after Create, both passphrases typed with Input.insertText" % (time.time() - started))
 
@@ -206,7 +227,7 @@ def main():
         android_backspace(browser)
         wait_state(browser, "editing", "बिज")
         if keyboard_element(browser) != [True, "text", "text"]:
-            ff.fail("typing moved the focus away from the hidden input")
+            fail("typing moved the focus away from the hidden input")
         fr.tap(browser, "start_" + FLAGSHIP)
         expect_no_keyboard(browser, "after leaving the search field for a button")
         wait_state(browser, "question", "visit_date")
@@ -214,6 +235,7 @@ def main():
         # A date: digits.
         fr.tap(browser, "answer")
         expect_keyboard(browser, "date question", "text", "numeric")
+        clear_field(browser)
         browser.call("Input.insertText", text="2026-12-07")
         wait_state(browser, "editing", "2026-12-07")
         fr.tap(browser, "next")
@@ -223,6 +245,7 @@ def main():
         # A text question, typed through an IME that composes the word step by step.
         fr.tap(browser, "answer")
         expect_keyboard(browser, "text question", "text", "text")
+        clear_field(browser)
         for step in ["ब", "बि", "बिज", "बिजल", "बिजली"]:
             browser.call("Input.imeSetComposition", text=step, selectionStart=len(step), selectionEnd=len(step))
             time.sleep(0.15)
@@ -249,7 +272,7 @@ def main():
         x0, y0, x1, y1 = box(browser, "next")
         drag(browser, (x0 + x1) / 2, (y0 + y1) / 2, 0, -DRAG_CSS)
         if state(browser).get("question") != "officer_id":
-            ff.fail("a drag that started on Next pressed it (now at %s)" % state(browser).get("question"))
+            fail("a drag that started on Next pressed it (now at %s)" % state(browser).get("question"))
 
         # The sections menu: a list longer than its popup. A drag from a section's row scrolls
         # it with the finger and picks nothing.
@@ -259,16 +282,44 @@ def main():
         x0, y0, x1, y1 = box(browser, "section_sec_identity")
         drag(browser, (x0 + x1) / 2, (y0 + y1) / 2, 0, -DRAG_CSS)
         if not has(browser, "section_sec_consent"):
-            ff.fail("the drag closed the sections menu: it picked the section it started on")
+            fail("the drag closed the sections menu: it picked the section it started on")
         if state(browser).get("question") != "officer_id":
-            ff.fail("the drag picked a section (now at %s)" % state(browser).get("question"))
+            fail("the drag picked a section (now at %s)" % state(browser).get("question"))
         first_after = box(browser, "section_sec_consent")
         moved = first_before[1] - first_after[1]
         if abs(moved - DRAG_CSS) > 12:
-            ff.fail("the list moved %.1f CSS px for a %d px drag (rows: %r then %r)"
+            fail("the list moved %.1f CSS px for a %d px drag (rows: %r then %r)"
                     % (moved, DRAG_CSS, first_before, first_after))
         print("a %d CSS px drag on the sections list moved its rows %.1f CSS px; nothing picked" % (DRAG_CSS, moved))
         fr.screenshot(browser, os.path.join(artifacts, "web-touch-sections-dragged-412x915.png"))
+        # The other sections wait for consent: close the menu (a tap beside it, on the progress
+        # bar) and answer up to the consent question with taps and the keyboard.
+        x0, y0, x1, y1 = box(browser, "sections_menu")
+        browser.call("Input.dispatchTouchEvent", type="touchStart", touchPoints=[{"x": x0 + 8, "y": y0 - 20}])
+        time.sleep(0.1)
+        browser.call("Input.dispatchTouchEvent", type="touchEnd", touchPoints=[])
+        time.sleep(0.5)
+        if has(browser, "section_sec_consent"):
+            fail("a tap beside the sections menu did not close it")
+        for _ in range(10):
+            question = state(browser).get("question")
+            if question == "consent":
+                break
+            if question == "cluster":
+                fr.tap(browser, "choice_tiruppur_knitwear")
+            elif question in ("unit_name", "register_id", "cluster_other"):
+                fr.tap(browser, "answer")
+                expect_keyboard(browser, question, "text", "text")
+                browser.call("Input.insertText", text="Unit 7")
+                wait_state(browser, "answer", "Unit 7")
+            fr.tap(browser, "next")
+            deadline = time.time() + 5
+            while time.time() < deadline and state(browser).get("question") == question:
+                time.sleep(0.1)
+        wait_state(browser, "question", "consent")
+        fr.tap(browser, "choice_yes")
+        wait_state(browser, "answer", "yes")
+        fr.tap(browser, "sections_menu")
         fr.tap(browser, "section_sec_costs")
         wait_state(browser, "question", "costs_note")
         fr.tap(browser, "next")
@@ -277,19 +328,20 @@ def main():
         # A money question: decimal digits.
         fr.tap(browser, "answer")
         expect_keyboard(browser, "money question", "text", "decimal")
+        clear_field(browser)
         browser.call("Input.insertText", text="125000")
         deadline = time.time() + 5
         while time.time() < deadline and state(browser).get("answer") not in ("125000", "1,25,000"):
             time.sleep(0.1)
         answer = state(browser).get("answer")
         if answer not in ("125000", "1,25,000"):
-            ff.fail("the money typed on the keyboard is not the answer: %r" % answer)
+            fail("the money typed on the keyboard is not the answer: %r" % answer)
         backspace(browser)
         deadline = time.time() + 5
         while time.time() < deadline and state(browser).get("answer") not in ("12500", "12,500"):
             time.sleep(0.1)
         if state(browser).get("answer") not in ("12500", "12,500"):
-            ff.fail("Backspace in the money field: the answer is %r" % state(browser).get("answer"))
+            fail("Backspace in the money field: the answer is %r" % state(browser).get("answer"))
 
         # The visit screen in portrait, with the field being edited.
         visit = bar + ["sections_menu", "previous", "next", "review", "close_visit", "answer"]
@@ -302,19 +354,19 @@ def main():
         browser.call("Emulation.setDeviceMetricsOverride", width=ff.VIEW_H, height=ff.VIEW_W, deviceScaleFactor=ff.DPR,
                      mobile=True, screenOrientation={"type": "landscapePrimary", "angle": 90})
         want = [round(ff.VIEW_H * ff.DPR), round(ff.VIEW_W * ff.DPR)]
-        if ff.wait_for(browser, "JSON.stringify([%s.width, %s.height]) === %s" % (CANVAS, CANVAS, json.dumps(json.dumps(want))), 10) is None:
-            ff.fail("the canvas did not follow the turn to landscape")
+        if ff.wait_for(browser, "JSON.stringify([%s.width, %s.height]) === %s" % (CANVAS, CANVAS, json.dumps(json.dumps(want, separators=(",", ":")))), 10) is None:
+            fail("the canvas did not follow the turn to landscape")
         time.sleep(1)
         check_portrait(browser, "visit in landscape", ["lock", "previous", "next", "review", "close_visit"],
                        ["previous", "next"], width=ff.VIEW_H, height=ff.VIEW_W)
         fr.screenshot(browser, os.path.join(artifacts, "web-touch-visit-landscape.png"))
         browser.as_phone()
         if ff.wait_for(browser, "%s.width === %d" % (CANVAS, round(ff.VIEW_W * ff.DPR)), 10) is None:
-            ff.fail("the canvas did not follow the turn back to portrait")
+            fail("the canvas did not follow the turn back to portrait")
         time.sleep(1)
         check_portrait(browser, "visit after turning back", visit[:-1], visit[:-1])
         if browser.exceptions:
-            ff.fail("uncaught exception in the page: %s" % browser.exceptions[0])
+            fail("uncaught exception in the page: %s" % browser.exceptions[0])
     finally:
         browser.close()
         httpd.shutdown()
