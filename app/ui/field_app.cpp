@@ -173,6 +173,9 @@ void FieldApp::drawFrame() {
     if (!model.isUnlocked() || !model.session()) m_state->images.clear();
     applyTheme(ui, model.settings().highContrast, model.settings().textScale);
     ui.itemRects.clear();
+    ui.keyboardField = 0;
+    ui.displayShrank = ui.displayHeight > 0 && io.DisplaySize.y < ui.displayHeight - 0.5f;
+    ui.displayHeight = io.DisplaySize.y;
 
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(io.DisplaySize);
@@ -232,6 +235,15 @@ void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
 bool FieldApp::isAnimating() const { return m_state->model.busy() || m_state->model.syncing(); }
 
 double FieldApp::secondsUntilNextTimer() const { return m_state->model.secondsUntilIdleLock(); }
+
+Keyboard FieldApp::keyboard() const {
+    // ImGui 1.86 keeps the state of the one field being edited; its id is the active id.
+    const ImGuiContext* g = ImGui::GetCurrentContext();
+    if (!g || g->ActiveId == 0 || g->InputTextState.ID != g->ActiveId) return Keyboard::None;
+    // (Its flags are cleared after each frame: a passphrase field says so with askKeyboard.)
+    if (m_state->ui.keyboardField == g->ActiveId) return m_state->ui.keyboard;
+    return Keyboard::Text;
+}
 
 float FieldApp::textScale() const { return m_state->model.settings().textScale; }
 

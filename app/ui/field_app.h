@@ -55,6 +55,10 @@ struct ItemRect {
     float centerY() const { return (y0 + y1) / 2; }
 };
 
+// The on-screen keyboard a phone should show for the text field being edited (the platform
+// asks after each frame, FieldApp::keyboard()): None when no field is being edited.
+enum class Keyboard { None, Text, Decimal, Numeric, Password };
+
 // What the platform needs to know to pick fonts: the text-size setting (1.0 = normal).
 // The platform multiplies it by the monitor's content scale and rebuilds the font atlas when
 // fontGeneration() changes.
@@ -79,6 +83,9 @@ public:
     bool highContrast() const;
     // The officer's language ("en", "hi", ...): the platform shapes text for it.
     std::string languageCode() const;
+
+    // The keyboard for the text field being edited in the last frame (None: no field is).
+    Keyboard keyboard() const;
 
     // The window is being closed: flush the autosave, lock. Returns when it is safe to exit.
     void prepareToQuit();

@@ -16,8 +16,9 @@ void wipe(std::string& secret) {
 
 float touchHeight(float textScale) {
     // 48 px at normal text size; with the platform's content scale the font grows, and the
-    // target grows with it (2.6 font heights is about 48 px at a 18 px font).
-    return std::max({48.0f * textScale, ImGui::GetFontSize() * 2.6f, ImGui::GetFrameHeight()});
+    // target grows with it: 48/18 font heights is 48 px at the platforms' 18 px font, so a
+    // phone at devicePixelRatio 2.625 (font 47.25 px) gets 48 CSS px, not a little less.
+    return std::max({48.0f * textScale, ImGui::GetFontSize() * (48.0f / 18.0f), ImGui::GetFrameHeight()});
 }
 
 namespace {
@@ -82,6 +83,13 @@ void recordItem(UiState& ui, std::string_view name, std::string_view text) {
     ItemRect rect{a.x, a.y, b.x, b.y, std::string(text)};
     if (text.empty() && ImGui::GetItemID() == g_lastButtonId && g_lastButtonId != 0) rect.label = g_lastButtonLabel;
     ui.itemRects[std::string(name)] = std::move(rect);
+}
+
+void askKeyboard(UiState& ui, Keyboard keyboard) {
+    if (!ImGui::IsItemActive()) return;
+    ui.keyboardField = ImGui::GetItemID();
+    ui.keyboard = keyboard;
+    if (ui.displayShrank) ImGui::ScrollToItem(ImGuiScrollFlags_KeepVisibleEdgeY);
 }
 
 bool choiceRow(UiState& ui, std::string_view name, const std::string& label, bool selected, bool radio, float textScale) {

@@ -47,6 +47,11 @@ struct UiState {
     std::string appliedTheme;  // "", "normal" or "contrast": the theme ImGui's style holds now
     float textScale = 1.0f;
     std::map<std::string, ItemRect, std::less<>> itemRects;  // test hook, last frame
+    // The text field being edited in this frame that asked for a keyboard (askKeyboard).
+    ImGuiID keyboardField = 0;
+    Keyboard keyboard = Keyboard::Text;
+    float displayHeight = 0;     // the window's height in the last frame
+    bool displayShrank = false;  // it is shorter this frame (a phone's keyboard opened)
     FormImages* images = nullptr;  // the open template's images (FieldApp owns them)
 };
 
@@ -80,6 +85,11 @@ int flowLines(const std::vector<float>& widths, float avail);
 // Records the last item's rect under `name` for tests (itemRect()); `text`, when given, is
 // kept as its label (a message's words, for the tests that check them).
 void recordItem(UiState& ui, std::string_view name, std::string_view text = {});
+// Call right after a text field: while it is being edited, a phone shows `keyboard` for it
+// (digits for numbers and dates, Password for a passphrase), and when that keyboard makes the
+// window shorter the field is scrolled back into view. A field that asks nothing gets letters
+// (Text) and is not scrolled.
+void askKeyboard(UiState& ui, Keyboard keyboard);
 // A full-width choice row at least touchHeight() tall, with a radio mark (select one) or a
 // check box (select multiple) drawn before it is chosen, so it looks selectable.
 // The row's rect is recorded under `name`.

@@ -15,11 +15,19 @@
 // Test hooks, read by tests/platforms/web/first_frame.py: after the first rendered frame,
 // window.ckFirstFrame = { msSinceStart, msSinceNavigation } and a console line
 // "ck-web first-frame ..."; window.ckItemRect(name) returns the rect of a named widget
-// (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn.
+// (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn;
+// window.ckTouchState() what the touch tests check (ck_touch_state below).
+//
+// Touch and the on-screen keyboard (site/touch.js): a finger reaches GLFW as mouse events and
+// ck::TouchInput (app/ui/touch_input.h) turns it into taps and drag-scrolls; the page's hidden
+// <input> is focused while ImGui edits a field (FieldApp::keyboard() says which keyboard) and
+// what the phone's keyboard types reaches ImGui through ck_keyboard_text / ck_keyboard_key.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -30,8 +38,11 @@
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
+#include <imgui_internal.h>
 
+#include "app/ui/app_model.h"
 #include "app/ui/field_app.h"
+#include "app/ui/touch_input.h"
 #include "platforms/desktop/font_atlas.h"
 
 namespace {
@@ -49,6 +60,7 @@ constexpr double kBusyFrameInterval = 0.1;
 constexpr const char* kCanvas = "#canvas";
 constexpr const char* kDataDir = "/data";          // the officer's folder (MEMFS for now)
 constexpr const char* kAppFiles = "/app";          // packaged with --preload-file
+constexpr float kTapSlopCss = 10.0f;  // a finger that moves further (CSS px) drags, else taps
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -105,12 +117,61 @@ private:
     float m_applied = 1.0f;
 };
 
+// What the phone's keyboard typed (site/touch.js), handed to ImGui between frames in order. A
+// key is held down for one whole frame and released the next (ImGui reads keys once a frame);
+// text typed after a key waits until that key has acted, so "backspace, then letters" (an
+// IME replacing what it composed) edits the field in the order the keyboard meant.
+class KeyboardFeed {
+public:
+    void text(std::string utf8) { m_items.push_back({std::move(utf8), -1}); }
+    void key(int imguiKey) { m_items.push_back({{}, imguiKey}); }
+    bool pending() const { return !m_items.empty() || m_held >= 0; }
+
+    // Before ImGui::NewFrame().
+    void apply(ImGuiIO& io) {
+        int released = -1;
+        if (m_held >= 0) {
+            io.KeysDown[m_held] = false;
+            released = m_held;
+            m_held = -1;
+        }
+        bool typed = false;
+        while (!m_items.empty()) {
+            Item& item = m_items.front();
+            if (item.key < 0) {
+                io.AddInputCharactersUTF8(item.text.c_str());
+                typed = true;
+                m_items.pop_front();
+                continue;
+            }
+            const int index = io.KeyMap[item.key];
+            if (typed || index < 0 || index == released) break;  // next frame
+            io.KeysDown[index] = true;
+            m_held = index;
+            m_items.pop_front();
+            break;  // text after the key waits until the key has acted
+        }
+    }
+
+private:
+    struct Item {
+        std::string text;
+        int key;  // ImGuiKey_..., or -1 for text
+    };
+    std::deque<Item> m_items;
+    int m_held = -1;  // io.KeysDown index held since the last frame
+};
+
 struct Shell {
     Clock::time_point started = Clock::now();
     GLFWwindow* window = nullptr;
     std::unique_ptr<ck::FieldApp> app;
     std::unique_ptr<ck::desktop::FontAtlas> fonts;
     StyleScale styleScale;
+    ck::TouchInput touch;
+    bool finger = false;  // the pointer is a finger (site/touch.js says so)
+    KeyboardFeed keyboardFeed;
+    int keyboardAsked = -1;  // the ck::Keyboard last handed to the page (-1: ask again)
     float contentScale = 1.0f;
     int settle = kSettleFrames;
     bool activity = true;
@@ -162,10 +223,12 @@ void frame(void* arg) {
             s.activity = false;
             s.settle = kSettleFrames;
         }
-        const bool animating = s.app->isAnimating();
+        // A finger on the glass (a drag, a fling) or keys to feed: every animation frame.
+        const bool touching = s.touch.busy() || s.keyboardFeed.pending();
+        const bool animating = s.app->isAnimating() || touching;
         if (!animating && s.settle == 0 && s.app->secondsUntilNextTimer() > 0 && secondsSince(s.lastBuilt) < kMaxIdle)
             return;
-        if (animating && s.settle == 0 && secondsSince(s.lastBuilt) < kBusyFrameInterval) return;
+        if (animating && !touching && s.settle == 0 && secondsSince(s.lastBuilt) < kBusyFrameInterval) return;
         s.lastBuilt = Clock::now();
         const bool marking = !s.firstBuildMarked;  // the first frame's phases, once
         s.firstBuildMarked = true;
@@ -186,6 +249,11 @@ void frame(void* arg) {
         ImGui_ImplOpenGL3_NewFrame();  // the first one compiles the shaders
         ImGui_ImplGlfw_NewFrame();
         if (marking) mark("ck-shaders");
+        ImGuiIO& io = ImGui::GetIO();
+        if (io.DeltaTime <= 0.0f) io.DeltaTime = 1e-4f;  // a frame run from a touch handler, right after one
+        s.touch.setSlop(kTapSlopCss * s.contentScale);
+        s.touch.beforeNewFrame(s.finger);
+        s.keyboardFeed.apply(io);
         ImGui::NewFrame();
         s.app->drawFrame();
         s.styleScale.apply(s.contentScale);
@@ -193,6 +261,12 @@ void frame(void* arg) {
         s.fonts->uploadNewGlyphs();
         if (marking) mark("ck-ui");
         if (s.settle > 0) --s.settle;
+        // The phone's keyboard follows the field being edited: shown for it, hidden after it.
+        const int keyboard = static_cast<int>(s.app->keyboard());
+        if (keyboard != s.keyboardAsked) {
+            s.keyboardAsked = keyboard;
+            EM_ASM({ if (window.ckKeyboard) window.ckKeyboard.want($0); }, keyboard);
+        }
 
         ImDrawData* data = ImGui::GetDrawData();
         const uint64_t print = fingerprint(data);
@@ -242,6 +316,88 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_item_rect(const char* name) {
         std::snprintf(line, sizeof line, "%.1f %.1f %.1f %.1f", r->x0 / k, r->y0 / k, r->x1 / k, r->y1 / k);
         text = line;
     }
+    return text.c_str();
+}
+
+// The page's touch and keyboard code (site/touch.js) calls these.
+// A touch began (1) or a mouse moved or pressed (0): TouchInput handles only fingers.
+extern "C" EMSCRIPTEN_KEEPALIVE void ck_pointer_is_finger(int finger) {
+    if (g_shell) g_shell->finger = finger != 0;
+}
+
+// A finger lifted (its mouseup already given to GLFW). Builds the frame that takes the tap at
+// once, inside the page's touchend handler, so a field it activates gets the phone's keyboard:
+// a browser shows one only for a focus() made while handling the officer's touch. Returns the
+// ck::Keyboard now wanted, plus 256 when the touch was a tap (not a drag).
+extern "C" EMSCRIPTEN_KEEPALIVE int ck_touch_end() {
+    if (!g_shell || !g_shell->app) return 0;
+    Shell& s = *g_shell;
+    s.activity = true;
+    // A touch shorter than a frame: TouchInput has not seen it land yet; this frame lets it.
+    if (!s.touch.pending()) frame(&s);
+    const bool tap = s.touch.pending();
+    frame(&s);  // the tap's press (its release comes next frame), or the end of a drag
+    return static_cast<int>(s.app->keyboard()) | (tap ? 256 : 0);
+}
+
+// Text the phone's keyboard typed (UTF-8: a letter, a word an IME committed, a paste).
+extern "C" EMSCRIPTEN_KEEPALIVE void ck_keyboard_text(const char* utf8) {
+    if (!g_shell || !utf8 || !*utf8) return;
+    g_shell->keyboardFeed.text(utf8);
+    g_shell->activity = true;
+}
+
+// A key the phone's keyboard pressed without a key event GLFW could read ("Backspace",
+// "Delete", "Enter"): Android keyboards send most of them as input events only.
+extern "C" EMSCRIPTEN_KEEPALIVE void ck_keyboard_key(const char* name) {
+    if (!g_shell || !name) return;
+    int key = -1;
+    if (std::strcmp(name, "Backspace") == 0) key = ImGuiKey_Backspace;
+    else if (std::strcmp(name, "Delete") == 0) key = ImGuiKey_Delete;
+    else if (std::strcmp(name, "Enter") == 0) key = ImGuiKey_Enter;
+    if (key < 0) return;
+    g_shell->keyboardFeed.key(key);
+    g_shell->activity = true;
+}
+
+// Test hook: {"keyboard":K,"font":F,"question":"id","answer":"text","editing":"text"} as JSON:
+// the ck::Keyboard wanted, the text's height in CSS px, the open visit's current question and
+// its answer, and the text of the field being edited ("" for a passphrase: never handed out).
+extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_touch_state() {
+    static std::string text;
+    text = "{}";
+    if (!g_shell || !g_shell->app) return text.c_str();
+    auto quoted = [](const std::string& v) {
+        std::string out = "\"";
+        for (unsigned char c : v) {
+            if (c == '"' || c == '\\') out += '\\';
+            if (c < 0x20) continue;
+            out += static_cast<char>(c);
+        }
+        return out + "\"";
+    };
+    const ck::Keyboard keyboard = g_shell->app->keyboard();
+    std::string editing;
+    const ImGuiContext* g = ImGui::GetCurrentContext();
+    if (keyboard != ck::Keyboard::None && keyboard != ck::Keyboard::Password) {
+        const ImVector<ImWchar>& w = g->InputTextState.TextW;
+        std::string utf8(static_cast<size_t>(g->InputTextState.CurLenW) * 4 + 1, '\0');
+        const int n = ImTextStrToUtf8(utf8.data(), static_cast<int>(utf8.size()), w.Data, w.Data + g->InputTextState.CurLenW);
+        utf8.resize(static_cast<size_t>(n));
+        editing = utf8;
+    }
+    std::string question, answer;
+    const ck::AppModel& model = g_shell->app->model();
+    if (const ck::FormSession* session = model.session(); session && model.position().valid()) {
+        const ck::Position at = model.position();
+        question = session->survey().questions[static_cast<size_t>(at.question)].id;
+        const ck::Value& v = session->answer(at.question, at.instance);
+        if (v.isAnswered()) answer = v.toString();
+    }
+    char font[32];  // the text's height in CSS px, as last drawn
+    std::snprintf(font, sizeof font, "%.1f", g->FontSize / g_shell->contentScale);
+    text = "{\"keyboard\":" + std::to_string(static_cast<int>(keyboard)) + ",\"font\":" + font + ",\"question\":" + quoted(question) +
+           ",\"answer\":" + quoted(answer) + ",\"editing\":" + quoted(editing) + "}";
     return text.c_str();
 }
 

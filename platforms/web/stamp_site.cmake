@@ -1,12 +1,12 @@
 # Run after the web app links (cmake -P, from platforms/web/CMakeLists.txt): copies the page's
 # files next to the app and writes the service worker with a version that changes whenever any
 # file it caches changes. Arguments: -DSRC=platforms/web/site -DICON=... -DSITE=<build>/web
-foreach(f index.html shell.js manifest.json)
+foreach(f index.html shell.js touch.js manifest.json)
   configure_file("${SRC}/${f}" "${SITE}/${f}" COPYONLY)
 endforeach()
 configure_file("${ICON}" "${SITE}/clusterkit.svg" COPYONLY)
 set(hashes "")
-foreach(f index.html shell.js manifest.json clusterkit.svg clusterkit.js clusterkit.wasm clusterkit.worker.js clusterkit.data)
+foreach(f index.html shell.js touch.js manifest.json clusterkit.svg clusterkit.js clusterkit.wasm clusterkit.worker.js clusterkit.data)
   file(SHA256 "${SITE}/${f}" h)
   string(APPEND hashes "${h}")
 endforeach()

@@ -10,12 +10,15 @@ void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
     ImGui::TextUnformatted(model.ui(Text::ChangePassphrase));
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##old", model.ui(Text::CurrentPassphrase), &ui.oldPassphrase, ImGuiInputTextFlags_Password);
+    askKeyboard(ui, Keyboard::Password);
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##new", model.ui(Text::NewPassphrase), &ui.newPassphrase, ImGuiInputTextFlags_Password);
+    askKeyboard(ui, Keyboard::Password);
     auto problem = AppModel::passphraseProblem(ui.newPassphrase);
     if (!ui.newPassphrase.empty() && problem) problemText(*problem);
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##confirm", model.ui(Text::NewPassphraseAgain), &ui.confirmPassphrase, ImGuiInputTextFlags_Password);
+    askKeyboard(ui, Keyboard::Password);
     bool same = ui.newPassphrase == ui.confirmPassphrase;
     if (!ui.confirmPassphrase.empty() && !same) problemText(model.ui(Text::NewEntriesDiffer));
     bool ready = !ui.oldPassphrase.empty() && !problem && same;

@@ -11,6 +11,7 @@ void drawFirstRunScreen(AppModel& model, UiState& ui) {
     ImGui::Spacing();
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##new", model.ui(Text::Passphrase), &ui.newPassphrase, ImGuiInputTextFlags_Password);
+    askKeyboard(ui, Keyboard::Password);
     recordItem(ui, "new_passphrase");
     // The reason a passphrase would be refused, live while typing.
     auto problem = AppModel::passphraseProblem(ui.newPassphrase);
@@ -23,6 +24,7 @@ void drawFirstRunScreen(AppModel& model, UiState& ui) {
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##confirm", model.ui(Text::SamePassphraseAgain), &ui.confirmPassphrase,
                              ImGuiInputTextFlags_Password);
+    askKeyboard(ui, Keyboard::Password);
     recordItem(ui, "confirm_passphrase");
     bool same = ui.newPassphrase == ui.confirmPassphrase;
     if (!ui.confirmPassphrase.empty() && !same) problemText(model.ui(Text::EntriesDiffer));

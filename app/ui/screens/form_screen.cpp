@@ -105,6 +105,7 @@ void drawSectionList(FormContext& f, int currentSection) {
                     break;
                 }
         }
+        recordItem(f.ui, "section_" + q.id);  // the list scrolls: tests drag it and tap a row
         if (!relevant) ImGui::EndDisabled();
         ImGui::PopID();
     }
@@ -119,6 +120,7 @@ void drawTextAnswer(FormContext& f, const Question& q, Position at, const Value&
         ImGui::SetNextItemWidth(-1);
         changed = ImGui::InputText("##answer", &text);
     }
+    askKeyboard(f.ui, Keyboard::Text);
     recordItem(f.ui, "answer");
     if (changed) noteResult(f.ui, at, f.model.answer(at, text.empty() ? Value() : Value::text(text)));
 }
@@ -186,6 +188,7 @@ void drawNumberAnswer(FormContext& f, const Question& q, Position at, const Valu
         }
     }
     if (ImGui::IsItemActivated() && !pending) f.ui.numberOfficerComma = false;
+    askKeyboard(f.ui, q.type == QuestionType::Integer ? Keyboard::Numeric : Keyboard::Decimal);
     recordItem(f.ui, "answer");
     if (q.type == QuestionType::Percent) {
         ImGui::SameLine();
@@ -224,6 +227,7 @@ void drawDateAnswer(FormContext& f, Position at, const Value& current) {
             noteInputError(f.ui, at, f.t(Text::DateFormatProblem));
         }
     }
+    askKeyboard(f.ui, Keyboard::Numeric);  // YYYY-MM-DD: digits and the dash
     recordItem(f.ui, "answer");
     const std::string today = f.label(Text::Today, "today");
     sameLineIfFits(bigButtonWidth(today.c_str(), f.s));
@@ -335,13 +339,16 @@ void drawGps(FormContext& f, Position at, const Value& current) {
     bool changed = false;
     ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::Latitude, "lat").c_str(), "11.1271", &ui.gpsLat);
+    askKeyboard(ui, Keyboard::Decimal);
     recordItem(ui, "gps_lat");
     ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::Longitude, "lon").c_str(), "77.3398", &ui.gpsLon);
+    askKeyboard(ui, Keyboard::Decimal);
     recordItem(ui, "gps_lon");
     ImGui::SetNextItemWidth(std::min(240 * f.s, ImGui::GetContentRegionAvail().x * 0.5f));
     changed |= ImGui::InputTextWithHint(f.label(Text::AccuracyMetres, "accuracy").c_str(), f.t(Text::AccuracyOptional),
                                         &ui.gpsAccuracy);
+    askKeyboard(ui, Keyboard::Decimal);
     recordItem(ui, "gps_accuracy");
     if (current.kind() == ValueKind::Geo) {
         // What is kept: the accuracy or "unknown", and the time of a captured fix.

@@ -11,6 +11,7 @@ void drawUnlockScreen(AppModel& model, UiState& ui) {
     ImGui::SetNextItemWidth(-1);
     bool enter = ImGui::InputTextWithHint("##unlock", model.ui(Text::Passphrase), &ui.unlockPassphrase,
                                           ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+    askKeyboard(ui, Keyboard::Password);
     recordItem(ui, "unlock_passphrase");
     bool press = bigButtonEnabled(model.ui(Text::Unlock, "unlock").c_str(), !ui.unlockPassphrase.empty(), s, -1);
     recordItem(ui, "unlock");

@@ -122,6 +122,7 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
 
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##search", uiText(Text::SearchByUnitName, lang), &ui.visitSearch);
+    askKeyboard(ui, Keyboard::Text);
     recordItem(ui, "search");
 
     const auto& rows = model.visits();

@@ -43,29 +43,7 @@ window.ckOffline = "serviceWorker" in navigator
   ? navigator.serviceWorker.register("sw.js").then(function () { return navigator.serviceWorker.ready; })
                                              .then(function () { return true; })
   : Promise.resolve(false);
-// Touch as a mouse. Emscripten 3.1.6's GLFW takes a touch for a mouse button at the pointer's
-// last position (its touch coordinates are read only for SDL), so a tap would land where the
-// previous one did. Each one-finger touch is turned into the mouse events it stands for, at
-// its own place, before GLFW sees it; Dear ImGui's GLFW backend keeps a press and release
-// that fall in one frame as a click. (Drag-scroll is not done yet.)
-(function () {
-  var canvas = document.getElementById("canvas");
-  var kinds = { touchstart: "mousedown", touchmove: "mousemove", touchend: "mouseup", touchcancel: "mouseup" };
-  function asMouse(event) {
-    if (event.target !== canvas) return;
-    var touch = event.changedTouches[0];
-    event.preventDefault();
-    event.stopPropagation();  // window, capture phase: GLFW's own canvas listener never sees it
-    if (!touch) return;
-    var type = kinds[event.type];
-    if (type === "mousedown") canvas.dispatchEvent(new MouseEvent("mousemove", mouseInit(touch, 0)));
-    canvas.dispatchEvent(new MouseEvent(type, mouseInit(touch, type === "mouseup" ? 0 : 1)));
-  }
-  function mouseInit(touch, buttons) {
-    return { bubbles: true, cancelable: true, clientX: touch.clientX, clientY: touch.clientY,
-             screenX: touch.screenX, screenY: touch.screenY, button: 0, buttons: buttons };
-  }
-  for (var type in kinds) window.addEventListener(type, asMouse, { capture: true, passive: false });
-})();
+// Touch and the on-screen keyboard: touch.js.
 // The test hook platforms/web/main.cpp documents.
 window.ckItemRect = function (name) { return Module.ccall("ck_item_rect", "string", ["string"], [name]); };
+window.ckTouchState = function () { return JSON.parse(Module.ccall("ck_touch_state", "string", [], [])); };
