@@ -1,7 +1,13 @@
 # Included by the top-level CMakeLists.txt in an emscripten build (`emcmake cmake`): points
 # find_package() and pkg-config at the WebAssembly sysroot made by platforms/web/build-deps, so
 # the project's own find calls and targets stay as they are on desktop.
-set(CK_WEB_SYSROOT "${PROJECT_SOURCE_DIR}/build/web-deps/sysroot"
+# CK_WEB_DEPS in the environment is the folder build-deps used (as platforms/web/build passes on).
+if(DEFINED ENV{CK_WEB_DEPS})
+  set(ck_web_sysroot_default "$ENV{CK_WEB_DEPS}/sysroot")
+else()
+  set(ck_web_sysroot_default "${PROJECT_SOURCE_DIR}/build/web-deps/sysroot")
+endif()
+set(CK_WEB_SYSROOT "${ck_web_sysroot_default}"
     CACHE PATH "The WebAssembly libraries made by platforms/web/build-deps")
 if(NOT EXISTS "${CK_WEB_SYSROOT}/lib/libsqlite3.a" OR NOT EXISTS "${CK_WEB_SYSROOT}/lib/libimgui.a")
   message(FATAL_ERROR "No WebAssembly libraries in ${CK_WEB_SYSROOT}: run scripts/install-deps --web "
