@@ -174,6 +174,9 @@ def main():
     if not os.path.exists(os.path.join(site, "clusterkit.wasm")):
         ff.skip("no web build in %s: build it with platforms/web/build (README there)" % site)
     os.makedirs(artifacts, exist_ok=True)
+    for old in os.listdir(artifacts):  # a screenshot of an earlier run must not pass for this one's
+        if old.endswith(".png"):
+            os.remove(os.path.join(artifacts, old))
     scratch = tempfile.mkdtemp(prefix="ck-web-sync.")
     log_path = os.path.join(artifacts, "aggregator-requests.log")
     open(log_path, "w").close()
