@@ -158,6 +158,7 @@ public:
     // at once (no source, busy); otherwise error() or notice() says how it went.
     bool captureLocation(Position at);
     bool canCaptureLocation() const { return m_config.location != nullptr; }
+    const std::string& defaultAggregatorAddress() const { return m_config.defaultAggregatorAddress; }
     // The last fix captured in this visit, with the question it answered (for its time).
     struct CapturedFix {
         Position at;

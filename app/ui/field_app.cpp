@@ -197,8 +197,14 @@ namespace {
 void drawScreen(AppModel& model, UiState& ui, ImGuiWindowFlags flags) {
     if (ImGui::Begin("ClusterKit", nullptr, flags)) {
         drawTopBar(model, ui);
-        if (!model.error().empty()) problemText(model.error());
-        if (!model.notice().empty()) ImGui::TextWrapped("%s", model.notice().c_str());
+        if (!model.error().empty()) {
+            problemText(model.error());
+            recordItem(ui, "error", model.error());  // for tests that read what the officer read
+        }
+        if (!model.notice().empty()) {
+            ImGui::TextWrapped("%s", model.notice().c_str());
+            recordItem(ui, "notice", model.notice());
+        }
         if (model.syncing() && model.screen() != Screen::Sync) {
             // The sync runs in the background: one line on every screen says how it goes
             // (the Sync screen has the progress bar and Cancel).

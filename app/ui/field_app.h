@@ -43,6 +43,9 @@ struct FieldAppConfig {
     std::chrono::milliseconds locationTimeout{15'000};
     // Makes the textures of a template's images (form_images.h); null: images are not drawn.
     std::shared_ptr<TextureMaker> textures;
+    // The aggregator address the enrolment screen offers until the officer types one: in a
+    // browser, the origin that served the page (the aggregator's own `serve --web-app`).
+    std::string defaultAggregatorAddress;
 };
 
 class AppModel;

@@ -16,6 +16,7 @@
 // window.ckFirstFrame = { msSinceStart, msSinceNavigation } and a console line
 // "ck-web first-frame ..."; window.ckItemRect(name) returns the rect of a named widget
 // (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn;
+// window.ckItemText(name) the words it showed (the "error" and "notice" lines included);
 // window.ckTouchState() what the touch tests check (ck_touch_state below).
 //
 // Touch and the on-screen keyboard (site/touch.js): a finger reaches GLFW as mouse events and
@@ -401,6 +402,16 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_touch_state() {
     return text.c_str();
 }
 
+// Test hook: the words a named widget showed (a button's label, the error or notice line),
+// or "" when it was not drawn.
+extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_item_text(const char* name) {
+    static std::string text;  // returned to JS, which copies it at once
+    text.clear();
+    if (!g_shell || !g_shell->app) return text.c_str();
+    if (auto r = g_shell->app->itemRect(name)) text = r->label;
+    return text.c_str();
+}
+
 int main() {
     mark("ck-main");
     auto* shell = new Shell;  // lives as long as the page: the browser's loop calls frame()
@@ -442,6 +453,11 @@ int main() {
         ck::FieldAppConfig config;
         config.dataDir = kDataDir;
         config.templatesDir = std::string(kAppFiles) + "/survey-templates";
+        // Sync goes to the aggregator that served the page unless the slip says otherwise.
+        // (EM_ASM, not emscripten_run_script_string: that is eval, which serve's CSP forbids.)
+        char origin[512] = {0};
+        EM_ASM({ stringToUTF8(location.origin, $0, $1); }, origin, sizeof origin);
+        config.defaultAggregatorAddress = origin;
         shell->app = std::make_unique<ck::FieldApp>(config);
         mark("ck-app");
         shell->fonts = std::make_unique<ck::desktop::FontAtlas>(std::string(kAppFiles) + "/assets/fonts");

@@ -446,6 +446,15 @@ struct Server::Impl {
                                 " name=" + ingest.options().aggregatorName + "\n",
                             "text/plain");
         });
+        s.Get("/v1/tls-key", [this](const httplib::Request&, httplib::Response& res) {
+            if (options.tlsPublicKey.empty()) {
+                t_note.errorCode = "no_tls_key";
+                return sendText(res, 404, "This aggregator serves plain HTTP: it has no TLS key to show.");
+            }
+            // The same bytes the pin hashes; anyone may ask, as anyone may open a TLS connection.
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(std::string(options.tlsPublicKey.begin(), options.tlsPublicKey.end()), "application/octet-stream");
+        });
         s.Get("/v1/report", [this](const httplib::Request& req, httplib::Response& res) { serveReport(req, res); });
         postFrame<proto::EnrolRequest>("/v1/enrol", MessageType::EnrolRequest,
                                        [this](const proto::EnrolRequest& r) { return ingest.enrol(r); });

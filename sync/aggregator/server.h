@@ -69,6 +69,10 @@ struct ServerOptions {
     // browser: CORS headers and preflight answers for /v1/. The app served from /app/ is the
     // server's own origin and needs none of this.
     std::vector<std::string> allowedOrigins;
+    // The TLS certificate's public key (DER SubjectPublicKeyInfo), answered at GET /v1/tls-key:
+    // the field app in a browser cannot see the certificate, so it fetches the key and checks
+    // it against the pin on the enrolment slip. Empty (plain HTTP): that route answers 404.
+    std::vector<uint8_t> tlsPublicKey;
 };
 
 class Server {

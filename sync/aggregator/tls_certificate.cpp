@@ -127,6 +127,7 @@ CertificateInfo infoFor(const fs::path& folder, EVP_PKEY* key) {
     info.keyFile = folder / kKeyName;
     info.publicKeyPin = proto::publicKeyPin(spki);
     info.fingerprint = hexGroups(hash);
+    info.publicKeyDer = std::move(spki);
     return info;
 }
 

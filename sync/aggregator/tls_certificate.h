@@ -15,6 +15,9 @@ struct CertificateInfo {
     // (libcurl's CURLOPT_PINNEDPUBLICKEY format).
     std::string publicKeyPin;
     std::string fingerprint;  // the same SHA-256 as hex groups, for people to compare
+    // The DER SubjectPublicKeyInfo itself: served at GET /v1/tls-key for browsers, which cannot
+    // see the certificate of the connection they make (platforms/web/sync_client_web.cpp).
+    std::vector<uint8_t> publicKeyDer;
 };
 
 // An ECDSA P-256 key and a self-signed certificate valid for 10 years, with subjectAltName

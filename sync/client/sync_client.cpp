@@ -1,95 +1,26 @@
+// SyncClient's protocol half, the same on every platform: frames built and signed afresh for
+// each attempt, the retry loop with backoff, batches, attachments in chunks, and what each
+// answer means (readAnswer). How the bytes travel is the platform's Transport (transport.h):
+// libcurl on desktop (curl_transport.cpp), XMLHttpRequest in the browser
+// (platforms/web/sync_client_web.cpp).
 #include "sync/client/sync_client.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 #include <random>
 #include <thread>
 
-#include <curl/curl.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include "sync/client/transport.h"
 
 namespace ck::sync {
 
-namespace {
+namespace detail {
 
-constexpr const char* kFrameType = "application/x-clusterkit-frame";
-// A reply is a frame; anything far larger is not one of ours and is cut off.
-constexpr size_t kMaxReplyBytes = proto::kMaxFrameBytes + 64 * 1024;
-
-void initCurlOnce() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
-
-struct CurlHandle {
-    CURL* h = nullptr;
-    CurlHandle() : h(curl_easy_init()) {}
-    ~CurlHandle() {
-        if (h) curl_easy_cleanup(h);
-    }
-    CurlHandle(const CurlHandle&) = delete;
-    CurlHandle& operator=(const CurlHandle&) = delete;
-};
-struct CurlHeaders {
-    curl_slist* list = nullptr;
-    ~CurlHeaders() { curl_slist_free_all(list); }
-    void add(const char* h) { list = curl_slist_append(list, h); }
-};
-
-// One HTTP exchange as the retry loop sees it.
-struct Attempt {
-    enum class Result { Reply, Retry, Fail } result = Result::Retry;
-    proto::Message reply;           // Result::Reply
-    SyncError error;                // Retry: the reason if it was the last; Fail: the answer
-    uint32_t retryAfterSeconds = 0; // from the Retry-After header or the ErrorReply
-};
-
-struct Transfer {
-    std::string body;
-    bool tooLarge = false;
-    uint32_t retryAfter = 0;
-    const std::atomic<bool>* cancelled = nullptr;
-};
-
-size_t onBody(char* data, size_t size, size_t count, void* user) {
-    auto* t = static_cast<Transfer*>(user);
-    size_t n = size * count;
-    if (t->body.size() + n > kMaxReplyBytes) {
-        t->tooLarge = true;
-        return 0;  // ends the transfer with CURLE_WRITE_ERROR
-    }
-    t->body.append(data, n);
-    return n;
-}
-
-size_t onHeader(char* data, size_t size, size_t count, void* user) {
-    auto* t = static_cast<Transfer*>(user);
-    size_t n = size * count;
-    std::string line(data, n);
-    constexpr std::string_view kName = "retry-after:";
-    if (line.size() > kName.size()) {
-        std::string lower = line.substr(0, kName.size());
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (lower == kName) {
-            unsigned long v = std::strtoul(line.c_str() + kName.size(), nullptr, 10);
-            t->retryAfter = static_cast<uint32_t>(std::min<unsigned long>(v, 24 * 3600));
-        }
-    }
-    return n;
-}
-
-int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    auto* t = static_cast<Transfer*>(user);
-    return t->cancelled->load() ? 1 : 0;
-}
-
-SyncError makeError(SyncErrorKind kind, std::string message, std::optional<proto::ErrorReply> reply = std::nullopt) {
+SyncError makeError(SyncErrorKind kind, std::string message, std::optional<proto::ErrorReply> reply) {
     SyncError e;
     e.kind = kind;
     e.message = std::move(message);
@@ -104,20 +35,74 @@ std::string hostOf(const std::string& url) {
     return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+std::string endpointUrl(const std::string& serverUrl, const std::string& path) {
+    std::string url = serverUrl;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url + path;
+}
+
+uint32_t retryAfterSeconds(std::string_view value) {
+    std::string text(value);
+    unsigned long v = std::strtoul(text.c_str(), nullptr, 10);
+    return static_cast<uint32_t>(std::min<unsigned long>(v, 24 * 3600));
+}
+
+Attempt readAnswer(long status, const uint8_t* body, size_t size, uint32_t retryAfter) {
+    Attempt a;
+    a.retryAfterSeconds = retryAfter;
+    auto decoded = proto::decodeFrame(body, size);
+    proto::Message* message = std::get_if<proto::Message>(&decoded);
+    const proto::ErrorReply* error = message ? std::get_if<proto::ErrorReply>(message) : nullptr;
+    if (error) a.retryAfterSeconds = std::max(a.retryAfterSeconds, error->retryAfterSeconds);
+
+    bool transient = status == 429 || status >= 500;
+    if (transient) {
+        a.result = Attempt::Result::Retry;
+        std::string why = error ? error->message : "the aggregator answered HTTP " + std::to_string(status);
+        a.error = makeError(status == 429 ? SyncErrorKind::Refused : SyncErrorKind::Unreachable, why,
+                            error ? std::optional<proto::ErrorReply>(*error) : std::nullopt);
+        return a;
+    }
+    if (!message) {
+        a.result = Attempt::Result::Fail;
+        a.error = makeError(SyncErrorKind::BadReply,
+                            "The aggregator's answer (HTTP " + std::to_string(status) +
+                                ") is not one this app understands: " + std::get<proto::FrameFailure>(decoded).message);
+        return a;
+    }
+    if (error || status != 200) {
+        a.result = Attempt::Result::Fail;
+        if (error)
+            a.error = makeError(SyncErrorKind::Refused, error->message, *error);
+        else
+            a.error = makeError(SyncErrorKind::BadReply, "The aggregator answered HTTP " + std::to_string(status) +
+                                                             " with no explanation.");
+        return a;
+    }
+    a.result = Attempt::Result::Reply;
+    a.reply = std::move(*message);
+    return a;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Attempt;
+using detail::makeError;
+
+int64_t unixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
 }  // namespace
 
 struct SyncClient::Impl {
-    ServerAddress server;
-    RetryPolicy retry;
+    detail::ClientState state;
+    std::unique_ptr<detail::Transport> transport;
     ProgressFn progress;
     std::mutex progressMutex;
-    std::atomic<bool> cancelled{false};
-    std::atomic<uint64_t> sent{0}, received{0}, delivered{0};
-    std::mutex curlMutex;  // one request at a time on the reused handle
-    CurlHandle curl;       // kept between requests: the TLS session and connection are reused
     std::mt19937_64 rng{std::random_device{}()};
-
-    bool isHttps() const { return server.url.rfind("https://", 0) == 0; }
+    RetryPolicy& retry = state.retry;
+    std::atomic<bool>& cancelled = state.cancelled;
 
     void report(SyncProgress p) {
         ProgressFn fn;
@@ -125,149 +110,12 @@ struct SyncClient::Impl {
             std::lock_guard lock(progressMutex);
             fn = progress;
         }
-        p.bytesSent = sent.load();
-        p.bytesReceived = received.load();
+        p.bytesSent = state.sent.load();
+        p.bytesReceived = state.received.load();
         if (fn) fn(p);
     }
 
-    // Settings every connection shares: the pin (https) and the timeouts.
-    std::optional<SyncError> configure(CURL* h, Transfer& t) {
-        curl_easy_reset(h);
-        if (isHttps()) {
-            if (server.publicKeyPin.rfind("sha256//", 0) != 0)
-                return makeError(SyncErrorKind::PinMismatch,
-                                 "No aggregator key is pinned for " + hostOf(server.url) +
-                                     ": enrol this device again to learn the aggregator's key.");
-            // The certificate is self-signed: the pinned key is the whole of the trust, so the
-            // CA chain and host name checks are off and the pin is checked on every handshake.
-            curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, server.publicKeyPin.c_str());
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-        } else if (server.url.rfind("http://", 0) != 0) {
-            return makeError(SyncErrorKind::Unreachable, "The aggregator address " + server.url +
-                                                             " must start with https:// or http://.");
-        }
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(retry.connectTimeout.count()));
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(retry.requestTimeout.count()));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onProgress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-        t.cancelled = &cancelled;
-        return std::nullopt;
-    }
-
-    // Protocol bytes: the frames in request and reply bodies. (CURLINFO_REQUEST_SIZE would add
-    // the headers, but it also counts a body sent along with them, so it is left out.)
-    void countBytes(CURL* h) {
-        curl_off_t up = 0, down = 0;
-        curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
-        curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &down);
-        sent += static_cast<uint64_t>(up);
-        received += static_cast<uint64_t>(down);
-    }
-
-    // A transport failure as the officer should read it; PinMismatch and Cancelled are final.
-    Attempt transportFailure(CURLcode code, const char* detail) {
-        Attempt a;
-        if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
-            a.result = Attempt::Result::Fail;
-            a.error = makeError(SyncErrorKind::PinMismatch,
-                                "The server at " + hostOf(server.url) +
-                                    " is not the aggregator this device enrolled with (its key does not match "
-                                    "the pinned one). Nothing was sent. Check the address, or ask the operator.");
-        } else if (code == CURLE_ABORTED_BY_CALLBACK && cancelled) {
-            a.result = Attempt::Result::Fail;
-            a.error = makeError(SyncErrorKind::Cancelled, "Sync was cancelled.");
-        } else {
-            a.result = Attempt::Result::Retry;
-            a.error = makeError(SyncErrorKind::Unreachable,
-                                "Cannot reach the aggregator at " + hostOf(server.url) + ": " +
-                                    (detail && *detail ? detail : curl_easy_strerror(code)) +
-                                    ". Check the network and try again later.");
-        }
-        return a;
-    }
-
-    Attempt postOnce(const std::string& path, const std::vector<uint8_t>& frame) {
-        std::lock_guard lock(curlMutex);
-        Transfer t;
-        CURL* h = curl.h;
-        if (!h) return transportFailure(CURLE_FAILED_INIT, "libcurl could not start");
-        if (auto bad = configure(h, t)) {
-            Attempt a;
-            a.result = Attempt::Result::Fail;
-            a.error = *bad;
-            return a;
-        }
-        std::string url = server.url;
-        while (!url.empty() && url.back() == '/') url.pop_back();
-        url += path;
-        CurlHeaders headers;
-        headers.add((std::string("Content-Type: ") + kFrameType).c_str());
-        headers.add("Expect:");  // no 100-continue round trip on slow links
-        char errorText[CURL_ERROR_SIZE] = {0};
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errorText);
-        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(frame.data()));
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(frame.size()));
-
-        CURLcode rc = curl_easy_perform(h);
-        countBytes(h);
-        curl_off_t bodySent = 0;
-        curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &bodySent);
-        if (!frame.empty() && bodySent >= static_cast<curl_off_t>(frame.size())) ++delivered;
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-        if (rc != CURLE_OK) {
-            if (t.tooLarge)
-                return transportFailure(rc, "the aggregator's answer is far larger than any reply frame");
-            return transportFailure(rc, errorText);
-        }
-        long status = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-
-        Attempt a;
-        a.retryAfterSeconds = t.retryAfter;
-        auto decoded = proto::decodeFrame(reinterpret_cast<const uint8_t*>(t.body.data()), t.body.size());
-        proto::Message* message = std::get_if<proto::Message>(&decoded);
-        const proto::ErrorReply* error = message ? std::get_if<proto::ErrorReply>(message) : nullptr;
-        if (error) a.retryAfterSeconds = std::max(a.retryAfterSeconds, error->retryAfterSeconds);
-
-        bool transient = status == 429 || status >= 500;
-        if (transient) {
-            a.result = Attempt::Result::Retry;
-            std::string why = error ? error->message : "the aggregator answered HTTP " + std::to_string(status);
-            a.error = makeError(status == 429 ? SyncErrorKind::Refused : SyncErrorKind::Unreachable, why,
-                                error ? std::optional<proto::ErrorReply>(*error) : std::nullopt);
-            return a;
-        }
-        if (!message) {
-            a.result = Attempt::Result::Fail;
-            a.error = makeError(SyncErrorKind::BadReply,
-                                "The aggregator's answer (HTTP " + std::to_string(status) +
-                                    ") is not one this app understands: " + std::get<proto::FrameFailure>(decoded).message);
-            return a;
-        }
-        if (error || status != 200) {
-            a.result = Attempt::Result::Fail;
-            if (error)
-                a.error = makeError(SyncErrorKind::Refused, error->message, *error);
-            else
-                a.error = makeError(SyncErrorKind::BadReply, "The aggregator answered HTTP " + std::to_string(status) +
-                                                                 " with no explanation.");
-            return a;
-        }
-        a.result = Attempt::Result::Reply;
-        a.reply = std::move(*message);
-        return a;
-    }
+    Attempt postOnce(const std::string& path, const std::vector<uint8_t>& frame) { return transport->post(path, frame); }
 
     // Sleeps `d`, waking early when cancelled. False when cancelled.
     bool pause(std::chrono::milliseconds d) {
@@ -328,9 +176,9 @@ struct SyncClient::Impl {
 };
 
 SyncClient::SyncClient(ServerAddress server, RetryPolicy retry) : m_impl(std::make_unique<Impl>()) {
-    initCurlOnce();
-    m_impl->server = std::move(server);
-    m_impl->retry = retry;
+    m_impl->state.server = std::move(server);
+    m_impl->state.retry = retry;
+    m_impl->transport = detail::makeTransport(m_impl->state);
 }
 
 SyncClient::~SyncClient() = default;
@@ -342,63 +190,13 @@ void SyncClient::setProgress(ProgressFn fn) {
 
 void SyncClient::cancel() { m_impl->cancelled = true; }
 
-uint64_t SyncClient::bytesSent() const { return m_impl->sent.load(); }
-uint64_t SyncClient::bytesReceived() const { return m_impl->received.load(); }
-uint64_t SyncClient::requestsDelivered() const { return m_impl->delivered.load(); }
+uint64_t SyncClient::bytesSent() const { return m_impl->state.sent.load(); }
+uint64_t SyncClient::bytesReceived() const { return m_impl->state.received.load(); }
+uint64_t SyncClient::requestsDelivered() const { return m_impl->state.delivered.load(); }
 
 SyncResult<std::string> SyncClient::fetchPublicKeyPin() {
-    Impl& d = *m_impl;
-    d.cancelled = false;
-    if (!d.isHttps()) return makeError(SyncErrorKind::BadReply, "The address " + d.server.url + " is not https://: there is no key to pin.");
-    std::lock_guard lock(d.curlMutex);
-    // A handle of its own: certificate details are read from a fresh handshake, never a reused one.
-    CurlHandle c;
-    if (!c.h) return makeError(SyncErrorKind::Unreachable, "libcurl could not start");
-    Transfer t;
-    t.cancelled = &d.cancelled;
-    std::string url = d.server.url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    url += "/v1/hello";
-    curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);  // not trusted yet: this is how we learn the key
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(c.h, CURLOPT_CERTINFO, 1L);
-    curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(d.retry.connectTimeout.count()));
-    curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, static_cast<long>(d.retry.connectTimeout.count()));
-    curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, onBody);
-    curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c.h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c.h, CURLOPT_XFERINFOFUNCTION, onProgress);
-    curl_easy_setopt(c.h, CURLOPT_XFERINFODATA, &t);
-    CURLcode rc = curl_easy_perform(c.h);
-    d.countBytes(c.h);
-    if (rc != CURLE_OK) return d.transportFailure(rc, nullptr).error;
-
-    curl_certinfo* info = nullptr;
-    if (curl_easy_getinfo(c.h, CURLINFO_CERTINFO, &info) != CURLE_OK || !info || info->num_of_certs < 1)
-        return makeError(SyncErrorKind::BadReply, "The server at " + hostOf(d.server.url) + " showed no certificate.");
-    // The first certificate is the server's own; libcurl lists its PEM as "Cert:...".
-    for (curl_slist* s = info->certinfo[0]; s; s = s->next) {
-        std::string_view entry = s->data;
-        if (entry.rfind("Cert:", 0) != 0) continue;
-        std::string pem(entry.substr(5));
-        BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-        X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
-        BIO_free(bio);
-        if (!cert) break;
-        std::vector<uint8_t> spki;
-        int n = i2d_PUBKEY(X509_get0_pubkey(cert), nullptr);
-        if (n > 0) {
-            spki.resize(static_cast<size_t>(n));
-            unsigned char* p = spki.data();
-            i2d_PUBKEY(X509_get0_pubkey(cert), &p);
-        }
-        X509_free(cert);
-        if (spki.empty()) break;
-        return proto::publicKeyPin(spki);
-    }
-    return makeError(SyncErrorKind::BadReply, "The server's certificate could not be read.");
+    m_impl->cancelled = false;
+    return m_impl->transport->fetchPublicKeyPin();
 }
 
 SyncResult<proto::EnrolReply> SyncClient::enrol(const std::string& code, const std::vector<uint8_t>& devicePublicKey,

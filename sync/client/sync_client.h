@@ -1,11 +1,14 @@
 #pragma once
-// SyncClient: speaks the protocol to an aggregator over HTTPS (libcurl). Used by the field
-// app and the headless field client. It takes sealed envelopes and returns one
-// acknowledgement per envelope; it knows nothing of the app's store.
+// SyncClient: speaks the protocol to an aggregator over HTTPS (libcurl on desktop, XMLHttpRequest
+// in the browser: transport.h). Used by the field app and the headless field client. It takes
+// sealed envelopes and returns one acknowledgement per envelope; it knows nothing of the app's
+// store.
 //
 // Trust: the aggregator's certificate is self-signed, so the client pins its public key
 // (ServerAddress::publicKeyPin, "sha256//..."): a connection to anything else fails with
-// PinMismatch before a byte of the request is sent.
+// PinMismatch before a byte of the request is sent. A browser cannot pin TLS: there the client
+// fetches the aggregator's key (GET /v1/tls-key) before its first request and checks it
+// against the same pin (platforms/web/sync_client_web.cpp says what that does and does not prove).
 // Faults: a request that fails in transport (refused, cut, timed out, 5xx, 429) is retried
 // with exponential backoff and jitter (RetryPolicy), honouring Retry-After; a refusal (4xx
 // with an ErrorReply) is returned at once: retrying would not help.

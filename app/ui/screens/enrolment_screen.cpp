@@ -18,6 +18,7 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     float s = model.settings().textScale;
     if (!ui.enrolAddressLoaded) {
         ui.enrolAddress = model.settings().aggregatorAddress;
+        if (ui.enrolAddress.empty()) ui.enrolAddress = model.defaultAggregatorAddress();
         ui.enrolAddressLoaded = true;
     }
     auto settings = model.syncSettings();
@@ -31,6 +32,15 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
                                                                  : std::string_view(settings->aggregatorName);
         ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::EnrolledAs), {name, settings->officer, settings->cluster}).c_str());
         ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::AggregatorIs), {settings->serverUrl}).c_str());
+        // Why the fingerprints matter, in the officer's words: the data key is what the visits
+        // are sealed to. (In a browser the app cannot pin TLS: the server key was checked
+        // against the slip's pin before enrolling, platforms/web/sync_client_web.cpp.)
+        ImGui::TextWrapped("%s", model.ui(Text::SealedToDataKey));
+        recordItem(ui, "sealed_to_data_key");
+        if (!settings->publicKeyPin.empty()) {
+            ImGui::TextWrapped("%s%s", model.ui(Text::ServerKeyChecked), settings->publicKeyPin.c_str());
+            recordItem(ui, "server_key_checked");
+        }
         ImGui::TextUnformatted(model.ui(Text::KeyFingerprints));
         if (auto fingerprint = model.aggregatorFingerprint()) {
             ImGui::Text("  %s%s", model.ui(Text::DataKey), fingerprint->c_str());
@@ -46,6 +56,7 @@ void drawEnrolmentScreen(AppModel& model, UiState& ui) {
     } else {
         ImGui::TextWrapped("%s", model.ui(Text::NotEnrolledYetIntro));
         ImGui::TextWrapped("%s", model.ui(Text::EnrolIntro));
+        hintText(model.ui(Text::EnrolChecksKey));
     }
     ImGui::Spacing();
 

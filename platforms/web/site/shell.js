@@ -47,3 +47,4 @@ window.ckOffline = "serviceWorker" in navigator
 // The test hook platforms/web/main.cpp documents.
 window.ckItemRect = function (name) { return Module.ccall("ck_item_rect", "string", ["string"], [name]); };
 window.ckTouchState = function () { return JSON.parse(Module.ccall("ck_touch_state", "string", [], [])); };
+window.ckItemText = function (name) { return Module.ccall("ck_item_text", "string", ["string"], [name]); };

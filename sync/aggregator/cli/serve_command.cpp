@@ -206,6 +206,7 @@ int runServe(const std::vector<std::string>& args) {
             CertificateInfo cert = readCertificate(folder.path);
             options.certificateFile = cert.certificateFile;
             options.keyFile = cert.keyFile;
+            options.tlsPublicKey = cert.publicKeyDer;
             pin = cert.publicKeyPin;
         }
         // The baseline report for GET /v1/report: built once here from every stored visit,

@@ -121,12 +121,12 @@ class AggregatorServer:
 class Browser:
     """One headless chromium and one page, over the DevTools protocol."""
 
-    def __init__(self, profile):
+    def __init__(self, profile, extra_args=()):
         self.proc = subprocess.Popen(
             ["chromium", "--headless=new", "--no-sandbox", "--no-first-run", "--no-default-browser-check",
              "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
              "--user-data-dir=" + profile, "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-             "--ignore-gpu-blocklist", "about:blank"],
+             "--ignore-gpu-blocklist"] + list(extra_args) + ["about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         port_file = os.path.join(profile, "DevToolsActivePort")
         deadline = time.time() + 30

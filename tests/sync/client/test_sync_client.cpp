@@ -49,6 +49,23 @@ int freedPort(LiveAggregator& agg) {
 
 }  // namespace
 
+// A browser cannot see the certificate of its connection: the web client asks for the key
+// instead and hashes it itself (platforms/web/sync_client_web.cpp). It must be the key the
+// pin on the slip was made from, the one the desktop client pins.
+TEST_CASE("the aggregator answers GET /v1/tls-key with the key its TLS pin hashes", "[sync][client][web]") {
+    LiveAggregator agg(kSuite);
+    agg.start();
+    std::string error;
+    std::string key = test::pinnedGet(agg.url() + "/v1/tls-key", agg.cert.publicKeyPin, &error);
+    INFO(error);
+    REQUIRE(!key.empty());
+    CHECK(proto::publicKeyPin(std::vector<uint8_t>(key.begin(), key.end())) == agg.cert.publicKeyPin);
+    sync::SyncClient client({agg.url(), agg.cert.publicKeyPin}, quickRetry());
+    auto pin = client.fetchPublicKeyPin();
+    REQUIRE(std::holds_alternative<std::string>(pin));
+    CHECK(std::get<std::string>(pin) == proto::publicKeyPin(std::vector<uint8_t>(key.begin(), key.end())));
+}
+
 TEST_CASE("SyncClient: enrol, upload 250 visits in batches, again as duplicates, a conflict", "[sync][client]") {
     LiveAggregator agg(kSuite);
     agg.start();

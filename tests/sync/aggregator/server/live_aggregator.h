@@ -126,6 +126,7 @@ struct LiveAggregator {
         o.tls = true;
         o.certificateFile = cert.certificateFile;
         o.keyFile = cert.keyFile;
+        o.tlsPublicKey = cert.publicKeyDer;
         o.threads = 4;
         o.clock = [this] { return agg::systemClock() + clockOffset.load(); };
         o.ratePerSecond = 1000;
