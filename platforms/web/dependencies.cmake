@@ -43,13 +43,3 @@ if(NOT CK_NODE_FINDS_ACORN EQUAL 0)
   set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
   set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
 endif()
-
-# stb_image, which core/template uses for the images a template carries: Debian's libstb is a
-# host library, so the one implementation needed is compiled here from Debian's own header
-# (libstb-dev), and core/template's find_library(CK_STB_LIBRARY) finds it already set.
-set(CK_WEB_STB_DIR "${CMAKE_BINARY_DIR}/web-stb")
-configure_file(/usr/include/stb/stb_image.h "${CK_WEB_STB_DIR}/stb/stb_image.h" COPYONLY)
-file(WRITE "${CK_WEB_STB_DIR}/stb_image.c" "#define STB_IMAGE_IMPLEMENTATION\n#include \"stb/stb_image.h\"\n")
-add_library(ck_web_stb STATIC "${CK_WEB_STB_DIR}/stb_image.c")
-target_include_directories(ck_web_stb PUBLIC "${CK_WEB_STB_DIR}")
-set(CK_STB_LIBRARY ck_web_stb CACHE STRING "stb_image for the web build (platforms/web/dependencies.cmake)" FORCE)
