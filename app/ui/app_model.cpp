@@ -114,7 +114,9 @@ std::string templateRejectionSentence(const TemplateRejection& t, std::string_vi
 
 // What a sync or a receipt did, in words for the officer: counts first, then every refusal
 // with its reason (they need action: a correction or a word with the coordinator).
-std::string describeSync(const SyncSummary& s, std::string_view lang) {
+// `unitOf` names a refused visit's unit for the officer (its record id when it has none).
+std::string describeSync(const SyncSummary& s, std::string_view lang,
+                         const std::function<std::string(const std::string&)>& unitOf) {
     std::string text = counted(s.stored, Text::SummaryStoredOne, Text::SummaryStoredMany, lang);
     if (s.duplicates) text += ", " + counted(s.duplicates, Text::SummaryDuplicatesOne, Text::SummaryDuplicatesMany, lang);
     if (s.refused) text += ", " + uiTextCount(Text::SummaryRefused, lang, s.refused);
@@ -131,7 +133,7 @@ std::string describeSync(const SyncSummary& s, std::string_view lang) {
         text += ".";
     }
     for (const auto& r : s.refusedVisits)
-        text += "\n" + std::string(uiText(Text::SummaryRefusedLine, lang)) + r.recordId + ": " +
+        text += "\n" + std::string(uiText(Text::SummaryRefusedLine, lang)) + unitOf(r.recordId) + ": " +
                 refusalSentence(r.code, r.message, lang);
     if (s.templatesRejected)
         text += "\n" + counted(s.templatesRejected, Text::SummaryTemplatesRejectedOne, Text::SummaryTemplatesRejectedMany, lang);
@@ -1334,7 +1336,7 @@ bool AppModel::syncNow() {
                 else if (stop.waiting) m_error += " " + filled(Text::SyncVisitsAnswered, lang, stop.answered, stop.waiting);
                 return;
             }
-            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result), m_settings.language);
+            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result), m_settings.language, unitNamer());
         };
     });
     return true;
@@ -1397,10 +1399,25 @@ bool AppModel::importReceipt(std::string path) {
                 m_error = ui(Text::ReceiptNotApplied) + technicalDetail(*why, m_settings.language);
                 return;
             }
-            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied), m_settings.language);
+            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied), m_settings.language, unitNamer());
         };
     });
     return true;
+}
+
+std::function<std::string(const std::string&)> AppModel::unitNamer() {
+    // The unit names as the visits list has them (read now: the sync just changed the list).
+    auto titles = std::make_shared<std::map<std::string, std::string>>();
+    {
+        auto held = storeLock();
+        if (m_store && m_unlocked)
+            for (const auto& v : m_store->listVisits()) (*titles)[v.id] = v.title;
+    }
+    return [titles, lang = m_settings.language](const std::string& recordId) {
+        auto it = titles->find(recordId);
+        if (it == titles->end()) return recordId;
+        return it->second.empty() ? std::string(uiText(Text::NoUnitNameYet, lang)) : "“" + it->second + "”";
+    };
 }
 
 std::string AppModel::defaultBundlePath() const {

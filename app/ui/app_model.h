@@ -280,6 +280,8 @@ private:
     void post(std::string label, std::function<TaskRunner::Apply()> job, bool holdStore = true);
     std::unique_lock<std::recursive_mutex> storeLock() const { return std::unique_lock(m_storeMutex); }
     void finishSync();  // cancels a running sync, waits for it and applies its result
+    // A refused visit's unit name for the sync summary ("“Kumar Dyeing”"), by record id.
+    std::function<std::string(const std::string&)> unitNamer();
 
     FieldAppConfig m_config;
     AppSettings m_settings;

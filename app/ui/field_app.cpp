@@ -109,10 +109,12 @@ void drawLanguageSwitch(AppModel& model, UiState& ui, const std::vector<std::pai
     // The combo's own rect (once its list is open, the last item is the list's window).
     ui.itemRects["language"] = ItemRect{at.x, at.y, at.x + width, at.y + frameHeight, preview};
     if (!open) return;
+    ImGui::PushStyleVar(ImGuiStyleVar_SelectableTextAlign, ImVec2(0.0f, 0.5f));  // names mid-row
     for (const auto& [code, label] : languages) {
         if (ImGui::Selectable(label.c_str(), code == current, 0, ImVec2(0, h)) && code != current) model.setLanguage(code);
         recordItem(ui, "lang_" + code, label.substr(0, label.find("###")));
     }
+    ImGui::PopStyleVar();
     ImGui::EndCombo();
 }
 

@@ -149,7 +149,8 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
                 std::string unit = row->visit.title.empty() ? uiText(Text::NoUnitNameYet, lang) : row->visit.title;
                 ImGui::TextWrapped("%s", unit.c_str());
                 recordText(ui, "outbox_unit_" + e.recordId, unit);
-                if (!row->visit.error.empty()) problemText(row->visit.error);
+                if (!row->visit.error.empty())
+                    problemText(std::string(model.ui(Text::StoredVisitDamaged)) + "\n" + technicalDetail(row->visit.error, lang));
                 ImGui::TableNextColumn();
                 ImGui::TextUnformatted(stateText(e, lang));
                 recordText(ui, "outbox_state_" + e.recordId, stateText(e, lang));

@@ -194,7 +194,7 @@ TEST_CASE("app sync: a refused visit shows its reason and the reviewer's comment
     model.waitForTasks();
     INFO(model.error());
     REQUIRE(model.error().empty());
-    CHECK_THAT(model.notice(), Catch::Contains("1 refused") && Catch::Contains("Refused: ") && Catch::Contains(id));
+    CHECK_THAT(model.notice(), Catch::Contains("1 refused") && Catch::Contains("Refused: “Kumar Dyeing”: "));
     auto entry = outboxOf(model, id);
     REQUIRE(entry);
     CHECK(entry->state == OutboxState::Refused);
@@ -252,6 +252,10 @@ TEST_CASE("app sync in Hindi: a refused visit's reason is a Hindi sentence, the 
     const std::string sentence = uiText(Text::VisitRefusedUnknownTemplate, "hi");
     CHECK_THAT(model.notice(), Catch::Contains(sentence) &&
                                    Catch::Contains(fillPlaceholders(uiText(Text::AggregatorWrote, "hi"), {entry->reason})));
+    // The refusal's line names the unit, not the record id, and holds no English.
+    const std::string line = std::string(uiText(Text::SummaryRefusedLine, "hi")) + "“कुमार डाइंग”: " + sentence;
+    CHECK_THAT(model.notice(), Catch::Contains(line));
+    CHECK(latinWordsNotAllowed(line).empty());
 
     agg.storage->addComment(agg::ReviewCommentRow{id, "Use the published diagnostic, please", 1'800'000'000},
                             model.syncSettings()->deviceId,

@@ -110,8 +110,13 @@ run_size() {
     ck_wait_item lang_bn 5
     inside lang_en lang_hi lang_ta lang_gu lang_mr lang_bn
     ck_shot "$tag-languages"
-    if [ "$lang" = en ]; then ck_click lang_hi; else ck_click lang_en; fi
+    local want=en
+    [ "$lang" = en ] && want=hi
+    ck_click "lang_$want"
     ck_wait_item_gone lang_bn 5
+    # The click switched the app's language: the setting it keeps says so.
+    python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["language"] != sys.argv[2])' \
+        "$DATA/settings.json" "$want" || ck_fail "choosing lang_$want in the drop-down did not switch the language"
     inside language lock
     ck_click lock
     ck_wait_item unlock 10
