@@ -57,7 +57,11 @@ StoreFailure failure(StoreError error, std::string message) { return StoreFailur
 StoreFailure fromVault(const VaultFailure& f) {
     switch (f.error) {
         case VaultError::PassphrasesDiffer: return failure(StoreError::PassphrasesDiffer, f.message);
-        case VaultError::WeakPassphrase: return failure(StoreError::WeakPassphrase, f.message);
+        case VaultError::WeakPassphrase: {
+            StoreFailure weak = failure(StoreError::WeakPassphrase, f.message);
+            weak.weakness = f.weakness;
+            return weak;
+        }
         case VaultError::WrongPassphrase: return failure(StoreError::WrongPassphrase, f.message);
         case VaultError::Corrupt: return failure(StoreError::VaultDamaged, f.message);
         case VaultError::OutOfMemory: break;
@@ -1057,8 +1061,18 @@ std::vector<OutboxEntry> Store::listOutbox() {
         e.contentHash = q->text(2);
         if (!q->isNull(3)) {
             auto reason = unseal(q->blob(3), schema::kKindOutboxReason, e.recordId, 1);
-            if (reason) e.reason = std::move(*reason);
-            else e.error = "outbox entry " + e.recordId + ": the refusal reason fails its integrity check";
+            if (reason) {
+                // {"refusal": code, "message": words}; an entry refused before codes were kept
+                // holds the words alone.
+                auto j = nlohmann::json::parse(*reason, nullptr, false);
+                if (j.is_object() && j.contains("refusal") && j["refusal"].is_string() && j.contains("message") &&
+                    j["message"].is_string()) {
+                    e.refusalCode = j["refusal"].get<std::string>();
+                    e.reason = j["message"].get<std::string>();
+                } else {
+                    e.reason = std::move(*reason);
+                }
+            } else e.error = "outbox entry " + e.recordId + ": the refusal reason fails its integrity check";
         }
         e.queuedAt = q->int64(4);
         e.updatedAt = q->int64(5);
@@ -1126,8 +1140,9 @@ StoreStatus Store::markAcknowledged(std::string_view recordId) {
     return moveOutbox(recordId, OutboxState::Acknowledged, {});
 }
 StoreStatus Store::markDuplicate(std::string_view recordId) { return moveOutbox(recordId, OutboxState::Duplicate, {}); }
-StoreStatus Store::markRefused(std::string_view recordId, std::string_view reason) {
-    return moveOutbox(recordId, OutboxState::Refused, reason);
+StoreStatus Store::markRefused(std::string_view recordId, std::string_view reason, std::string_view refusalCode) {
+    const std::string kept = nlohmann::json{{"refusal", refusalCode}, {"message", reason}}.dump();
+    return moveOutbox(recordId, OutboxState::Refused, kept);
 }
 
 int Store::purge(int64_t now) {

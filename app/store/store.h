@@ -67,6 +67,7 @@ struct StoreFailure {
     std::string message;                        // for the officer; never holds a secret
     std::vector<Problem> problems;              // VisitInvalid
     std::vector<TemplateError> templateErrors;  // TemplateInvalid
+    std::optional<PassphraseProblem> weakness;  // WeakPassphrase: why, for the app to word
 };
 
 // Either a value or the StoreFailure that prevented it.
@@ -136,7 +137,11 @@ struct OutboxEntry {
     std::string recordId;
     OutboxState state = OutboxState::Queued;
     std::string contentHash;
-    std::string reason;  // why the aggregator refused it (Refused only)
+    std::string reason;  // why the aggregator refused it, in its own (English) words (Refused only)
+    // The aggregator's refusal code ("conflict", "unknown_template", ...: sync/protocol's
+    // refusalReasonName), which the app words in the officer's language; "" when it sent none
+    // or the entry was refused before codes were kept.
+    std::string refusalCode;
     int64_t queuedAt = 0;
     int64_t updatedAt = 0;
     int64_t acknowledgedAt = 0;  // 0 until acknowledged or duplicate
@@ -330,7 +335,9 @@ public:
     // sent -> acknowledged | duplicate | refused. Repeating the same answer is not an error.
     [[nodiscard]] StoreStatus markAcknowledged(std::string_view recordId);
     [[nodiscard]] StoreStatus markDuplicate(std::string_view recordId);
-    [[nodiscard]] StoreStatus markRefused(std::string_view recordId, std::string_view reason);
+    // `refusalCode` is kept beside the aggregator's words (both sealed, in one blob).
+    [[nodiscard]] StoreStatus markRefused(std::string_view recordId, std::string_view reason,
+                                          std::string_view refusalCode = {});
     // Deletes finished records the aggregator acknowledged (or had already) more than
     // settings().purgeAfterDays before `now`, with their outbox entries and attachments.
     // Drafts, and records not yet acknowledged, are never purged. Returns how many went.

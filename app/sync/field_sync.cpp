@@ -59,10 +59,12 @@ void recordAck(Store& store, const std::string& recordId, const proto::RecordAck
             break;
         case proto::AckStatus::Refused: {
             std::string reason = refusalText(ack);
-            r = store.markRefused(recordId, reason);
+            const std::string code = proto::refusalReasonName(ack.reason);
+            r = store.markRefused(recordId, reason, code);
             if (r) {
                 ++summary.refused;
                 summary.refusals.push_back("visit " + recordId + ": " + reason);
+                summary.refusedVisits.push_back({recordId, code, reason});
             }
             break;
         }
@@ -113,6 +115,7 @@ void applyTemplate(Store& store, const SyncSettings& settings, const proto::Sign
         ++summary.templatesRejected;
         summary.templateProblems.push_back(name + ": its signature does not verify under the aggregator's template key; "
                                                   "it was not imported (tell the operator)");
+        summary.rejectedTemplates.push_back({t.templateId, t.version, TemplateRejection::Why::BadSignature, {}});
         return;
     }
     // The signature covers the id and version named beside the text; the text must be that template.
@@ -120,6 +123,7 @@ void applyTemplate(Store& store, const SyncSettings& settings, const proto::Sign
     if (!identity || identity->first != t.templateId || identity->second != t.version) {
         ++summary.templatesRejected;
         summary.templateProblems.push_back(name + ": the signed text is not that template; it was not imported");
+        summary.rejectedTemplates.push_back({t.templateId, t.version, TemplateRejection::Why::NotThatTemplate, {}});
         return;
     }
     for (const TemplateInfo& have : store.listTemplates())
@@ -129,6 +133,7 @@ void applyTemplate(Store& store, const SyncSettings& settings, const proto::Sign
             if (!again) {
                 ++summary.templatesRejected;
                 summary.templateProblems.push_back(name + ": " + again.message());
+                summary.rejectedTemplates.push_back({t.templateId, t.version, TemplateRejection::Why::Invalid, again.message()});
             }
             return;
         }
@@ -136,6 +141,7 @@ void applyTemplate(Store& store, const SyncSettings& settings, const proto::Sign
     if (!r) {
         ++summary.templatesRejected;
         summary.templateProblems.push_back(name + ": " + r.message());
+        summary.rejectedTemplates.push_back({t.templateId, t.version, TemplateRejection::Why::Invalid, r.message()});
         return;
     }
     ++summary.templatesAdded;

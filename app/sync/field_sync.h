@@ -28,11 +28,34 @@ struct EnrolmentDone {
     int sealedNow = 0;                   // finished visits that were waiting for the key
 };
 
+// A visit the aggregator refused: its code for the app to word, and its own words.
+struct VisitRefusal {
+    std::string recordId;
+    std::string code;     // proto::refusalReasonName ("conflict", ...); "" when it sent none
+    std::string message;  // the aggregator's words (English), or ours when it sent none
+};
+
+// A template from the aggregator that was not imported, and why.
+struct TemplateRejection {
+    enum class Why : uint8_t {
+        BadSignature,     // does not verify under the aggregator's template key
+        NotThatTemplate,  // the signed text is not the template its id and version name
+        Invalid,          // the store refused it (errors, or a conflict with one already here)
+    };
+    std::string templateId, version;
+    Why why = Why::Invalid;
+    std::string detail;  // Invalid: the store's own words (English), for the coordinator
+};
+
 struct SyncSummary {
     size_t stored = 0, duplicates = 0, refused = 0;
-    std::vector<std::string> refusals;  // "visit <id>: <reason>"
+    // English lines for ck-field and logs ("visit <id>: <reason>"); the app words
+    // refusedVisits and rejectedTemplates in the officer's language instead.
+    std::vector<std::string> refusals;
+    std::vector<VisitRefusal> refusedVisits;
     size_t templatesAdded = 0, templatesRejected = 0;  // rejected: bad signature or invalid
     std::vector<std::string> templateProblems;
+    std::vector<TemplateRejection> rejectedTemplates;
     size_t assignments = 0, comments = 0;
     size_t attachmentsSent = 0;
     uint64_t bytesSent = 0, bytesReceived = 0;

@@ -66,9 +66,57 @@ std::string counted(size_t n, Text one, Text many, std::string_view language) {
     return uiTextCount(n == 1 ? one : many, language, n);
 }
 
+std::string withDetail(std::string sentence, std::string_view detail, std::string_view language) {
+    if (detail.empty()) return sentence;
+    return sentence + "\n" + technicalDetail(detail, language);
+}
+
+// Why the store refused a command, in the officer's language; where the store's own words
+// help the coordinator (damage, an unexpected refusal) they follow, quoted.
+std::string storeSentence(const StoreFailure& f, std::string_view lang) {
+    switch (f.error) {
+        case StoreError::WrongPassphrase: return uiText(Text::WrongPassphrase, lang);
+        case StoreError::WeakPassphrase:
+            if (f.weakness) return passphraseProblemText(*f.weakness, lang);
+            break;
+        case StoreError::PassphrasesDiffer: return uiText(Text::PassphrasesDiffer, lang);
+        case StoreError::NoStore:
+        case StoreError::NotAStore:
+        case StoreError::Damaged:
+        case StoreError::VaultDamaged:
+        case StoreError::IntegrityFailure: return withDetail(uiText(Text::StoreDamaged, lang), f.message, lang);
+        case StoreError::NewerSchema: return withDetail(uiText(Text::StoreNewer, lang), f.message, lang);
+        case StoreError::VisitInvalid: return uiTextCount(Text::ProblemsBeforeFinalise, lang, f.problems.size());
+        default: break;
+    }
+    return withDetail(uiText(Text::StoreRefused, lang), f.message, lang);
+}
+
+// Why the aggregator refused a visit: a sentence per refusal code in the officer's language.
+// The aggregator's own words (English, naming the question or template at fault) follow,
+// quoted and attributed to it, when they say more than the code does.
+std::string refusalSentence(std::string_view code, std::string_view message, std::string_view lang) {
+    std::string sentence = visitRefusalWords(code, lang);
+    if (!message.empty()) sentence += "\n" + fillPlaceholders(uiText(Text::AggregatorWrote, lang), {message});
+    return sentence;
+}
+
+// A template from the aggregator that was not imported, and why, in the officer's language.
+std::string templateRejectionSentence(const TemplateRejection& t, std::string_view lang) {
+    const std::string name = t.templateId + " " + t.version;
+    switch (t.why) {
+        case TemplateRejection::Why::BadSignature: return fillPlaceholders(uiText(Text::TemplateSignatureBad, lang), {name});
+        case TemplateRejection::Why::NotThatTemplate: return fillPlaceholders(uiText(Text::TemplateNotThatOne, lang), {name});
+        case TemplateRejection::Why::Invalid: break;
+    }
+    return withDetail(fillPlaceholders(uiText(Text::TemplateNotInstalled, lang), {name}), t.detail, lang);
+}
+
 // What a sync or a receipt did, in words for the officer: counts first, then every refusal
 // with its reason (they need action: a correction or a word with the coordinator).
-std::string describeSync(const SyncSummary& s, std::string_view lang) {
+// `unitOf` names a refused visit's unit for the officer (its record id when it has none).
+std::string describeSync(const SyncSummary& s, std::string_view lang,
+                         const std::function<std::string(const std::string&)>& unitOf) {
     std::string text = counted(s.stored, Text::SummaryStoredOne, Text::SummaryStoredMany, lang);
     if (s.duplicates) text += ", " + counted(s.duplicates, Text::SummaryDuplicatesOne, Text::SummaryDuplicatesMany, lang);
     if (s.refused) text += ", " + uiTextCount(Text::SummaryRefused, lang, s.refused);
@@ -84,11 +132,16 @@ std::string describeSync(const SyncSummary& s, std::string_view lang) {
         for (size_t i = 0; i < updates.size(); ++i) text += (i ? ", " : " ") + updates[i];
         text += ".";
     }
-    for (const auto& r : s.refusals) text += "\n" + std::string(uiText(Text::SummaryRefusedLine, lang)) + r;
+    for (const auto& r : s.refusedVisits)
+        text += "\n" + std::string(uiText(Text::SummaryRefusedLine, lang)) + unitOf(r.recordId) + ": " +
+                refusalSentence(r.code, r.message, lang);
     if (s.templatesRejected)
         text += "\n" + counted(s.templatesRejected, Text::SummaryTemplatesRejectedOne, Text::SummaryTemplatesRejectedMany, lang);
-    for (const auto& t : s.templateProblems) text += "\n  " + t;
-    for (const auto& p : s.problems) text += "\n" + std::string(uiText(Text::SummaryProblem, lang)) + p;
+    for (const auto& t : s.rejectedTemplates) text += "\n  " + templateRejectionSentence(t, lang);
+    // What went wrong in the store or with an attachment: said in the store's own (English)
+    // words, quoted as a detail for the coordinator.
+    for (const auto& p : s.problems)
+        text += "\n" + std::string(uiText(Text::SummaryProblem, lang)) + technicalDetail(p, lang);
     return text;
 }
 
@@ -152,6 +205,20 @@ std::string enrolmentStringSentence(const proto::EnrolmentStringProblem& p, std:
 
 }  // namespace
 
+const char* visitRefusalWords(std::string_view refusalCode, std::string_view language) {
+    auto reason = proto::refusalReasonFromName(refusalCode);
+    if (!reason) return uiText(Text::VisitRefusedOther, language);
+    switch (*reason) {
+        case proto::RefusalReason::Conflict: return uiText(Text::VisitRefusedConflict, language);
+        case proto::RefusalReason::UnknownTemplate: return uiText(Text::VisitRefusedUnknownTemplate, language);
+        case proto::RefusalReason::BadSignature: return uiText(Text::VisitRefusedBadSignature, language);
+        case proto::RefusalReason::CannotOpen: return uiText(Text::VisitRefusedCannotOpen, language);
+        case proto::RefusalReason::BadContent: return uiText(Text::VisitRefusedBadContent, language);
+        case proto::RefusalReason::None: break;
+    }
+    return uiText(Text::VisitRefusedOther, language);
+}
+
 AppModel::AppModel(FieldAppConfig config) : m_config(std::move(config)) {
     if (!m_config.clock) {
         m_config.clock = [] {
@@ -198,7 +265,7 @@ void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job, b
             if (holdStore) held = storeLock();  // a sync may be running beside this job
             return job();
         } catch (const std::exception& e) {
-            return [this, what = std::string(e.what())] { m_error = ui(Text::StorageFailed) + what; };
+            return [this, what = std::string(e.what())] { m_error = ui(Text::StorageFailed) + technicalDetail(what, m_settings.language); };
         }
     });
 }
@@ -246,11 +313,12 @@ bool AppModel::ready(bool needSession) const {
 
 // --- passphrase and lock ---
 
-std::optional<std::string> AppModel::passphraseProblem(std::string_view passphrase) {
-    return checkPassphraseStrength(passphrase);
+std::optional<std::string> AppModel::passphraseProblem(std::string_view passphrase) const {
+    if (auto problem = ck::passphraseProblem(passphrase)) return passphraseProblemText(*problem, m_settings.language);
+    return std::nullopt;
 }
 
-void AppModel::importBundledTemplates(Store& store, std::string& notes) const {
+void AppModel::importBundledTemplates(Store& store, std::string& notes, const std::string& language) const {
     std::error_code ec;
     if (m_config.templatesDir.empty() || !std::filesystem::is_directory(m_config.templatesDir, ec)) return;
     std::vector<std::filesystem::path> files;
@@ -262,7 +330,12 @@ void AppModel::importBundledTemplates(Store& store, std::string& notes) const {
         std::stringstream text;
         text << in.rdbuf();
         auto r = store.importTemplate(text.str(), f.filename().string());
-        if (!r) notes += "Template " + f.filename().string() + " not imported: " + r.message() + "\n";
+        // The loader's own words name the file, the question and the offending text: they
+        // are for whoever fixes the template, so they follow the officer's sentence, quoted.
+        if (!r)
+            notes += withDetail(fillPlaceholders(uiText(Text::TemplateNotInstalled, language), {f.filename().string()}),
+                                r.message(), language) +
+                     "\n";
     }
 }
 
@@ -278,14 +351,14 @@ bool AppModel::createVault(std::string_view passphrase, std::string_view confirm
         return false;
     }
     auto pass = std::make_shared<SecretText>(passphrase);
-    post(ui(Text::CreatingStore), [this, pass]() -> TaskRunner::Apply {
+    post(ui(Text::CreatingStore), [this, pass, language = m_settings.language]() -> TaskRunner::Apply {
         auto created = std::make_shared<StoreResult<Store>>(
             Store::create(storeFile(), pass->text, pass->text, m_config.kdf));
         std::string notes;
-        if (created->ok()) importBundledTemplates(created->value(), notes);
+        if (created->ok()) importBundledTemplates(created->value(), notes, language);
         return [this, created, notes] {
             if (!created->ok()) {
-                m_error = created->message();
+                m_error = storeSentence(created->failure(), m_settings.language);
                 return;
             }
             m_store.emplace(std::move(*created).value());
@@ -305,20 +378,20 @@ bool AppModel::unlock(std::string_view passphrase) {
     if (!m_store) {
         auto opened = Store::open(storeFile());
         if (!opened) {
-            m_error = opened.message();
+            m_error = storeSentence(opened.failure(), m_settings.language);
             return false;
         }
         m_store.emplace(std::move(opened).value());
     }
     auto pass = std::make_shared<SecretText>(passphrase);
     Store* store = &*m_store;
-    post(ui(Text::Unlocking), [this, store, pass]() -> TaskRunner::Apply {
+    post(ui(Text::Unlocking), [this, store, pass, language = m_settings.language]() -> TaskRunner::Apply {
         auto status = store->unlock(pass->text);
         std::string notes;
-        if (status) importBundledTemplates(*store, notes);
+        if (status) importBundledTemplates(*store, notes, language);
         return [this, status, notes] {
             if (!status) {
-                m_error = status.message();
+                m_error = storeSentence(status.failure(), m_settings.language);
                 return;
             }
             m_unlocked = true;
@@ -376,7 +449,7 @@ bool AppModel::changePassphrase(std::string_view oldPassphrase, std::string_view
         auto status = store->changePassphrase(oldPass->text, newPass->text, newPass->text);
         return [this, status] {
             if (!status) {
-                m_error = status.message();
+                m_error = storeSentence(status.failure(), m_settings.language);
                 return;
             }
             m_notice = ui(Text::PassphraseChanged);
@@ -440,7 +513,7 @@ bool AppModel::startVisit(std::string_view templateId) {
     auto held = storeLock();
     auto started = m_store->newVisit(templateId);
     if (!started) {
-        m_error = started.message();
+        m_error = storeSentence(started.failure(), m_settings.language);
         return false;
     }
     openSession(std::move(started).value(), std::nullopt, false);
@@ -453,10 +526,15 @@ bool AppModel::resumeVisit(std::string_view visitId) {
     auto held = storeLock();
     auto resumed = m_store->resumeVisit(visitId);
     if (!resumed) {
-        m_error = resumed.message();
+        m_error = storeSentence(resumed.failure(), m_settings.language);
         return false;
     }
-    for (const auto& note : resumed.value().notes) m_notice += note + "\n";
+    // Answers this template version cannot take (it changed since the draft was saved): how
+    // many, then the session's own words for whoever looks into it.
+    if (!resumed.value().notes.empty()) {
+        m_notice = uiTextCount(Text::AnswersNotRestored, m_settings.language, resumed.value().notes.size());
+        for (const auto& note : resumed.value().notes) m_notice += "\n" + technicalDetail(note, m_settings.language);
+    }
     std::optional<Position> at;
     if (auto it = m_settings.positions.find(std::string(visitId)); it != m_settings.positions.end())
         at = resumed.value().session.find(it->second.questionId, it->second.instance);
@@ -535,7 +613,9 @@ const std::vector<AssignedUnit>& AppModel::assignedUnits() {
     for (const auto& e : entries) {
         AssignedUnit unit;
         unit.unitId = e.id;
-        unit.error = e.error;
+        // A stored assignment that fails its integrity check: said in the officer's words, the
+        // store's after them for the coordinator.
+        if (!e.error.empty()) unit.error = std::string(ui(Text::AssignmentUnreadable)) + "\n" + technicalDetail(e.error, m_settings.language);
         if (unit.error.empty()) {
             auto j = nlohmann::json::parse(e.json, nullptr, false);
             if (!j.is_object()) {
@@ -630,7 +710,7 @@ bool AppModel::startCorrection(std::string_view finishedVisitId) {
     auto held = storeLock();
     auto started = m_store->startCorrection(finishedVisitId);
     if (!started) {
-        m_error = started.message();
+        m_error = storeSentence(started.failure(), m_settings.language);
         return false;
     }
     openSession(std::move(started).value(), std::nullopt, true);
@@ -647,7 +727,7 @@ bool AppModel::discardDraft(std::string_view visitId) {
     auto held = storeLock();
     auto status = m_store->discardDraft(visitId);
     if (!status) {
-        m_error = status.message();
+        m_error = storeSentence(status.failure(), m_settings.language);
         return false;
     }
     m_settings.positions.erase(std::string(visitId));
@@ -727,10 +807,11 @@ void AppModel::autosave() {
             m_savedAt = std::time(nullptr);
             m_saveError.clear();
         } else {
-            m_saveError = status.message();
+            m_saveError = storeSentence(status.failure(), m_settings.language);
         }
     } catch (const std::exception& e) {
-        m_saveError = std::string("Not saved: ") + e.what();
+        // The storage itself failed (disk full, I/O): the form prefixes "not saved".
+        m_saveError = technicalDetail(e.what(), m_settings.language);
     }
     m_visitsStale = true;
 }
@@ -751,7 +832,7 @@ AnswerResult AppModel::answer(std::string_view questionId, Value value, int inst
 
 std::vector<AnswerProblem> AppModel::applyAnswers(const nlohmann::json& answers) {
     if (!ready(true)) return {{"", ui(Text::NoVisitOpen)}};
-    auto problems = applyAnswersJson(*m_session, answers);
+    auto problems = applyAnswersJson(*m_session, answers, m_settings.language);
     autosave();
     return problems;
 }
@@ -792,7 +873,7 @@ bool AppModel::attachPhoto(Position at, const std::string& path) {
         if (!in.good() && !in.eof()) return fail(uiText(Text::CannotReadFile, lang) + file);
         auto id = store->addAttachment(visitId, bytes, mediaTypeOf(file));
         sodium_memzero(bytes.data(), bytes.size());
-        if (!id) return fail(id.message());
+        if (!id) return fail(storeSentence(id.failure(), lang));
         return [this, visitId, at, attachment = id.value()] {
             // The visit stayed open (commands are refused while the task runs); check anyway.
             if (!m_session || m_session->recordId() != visitId) return;
@@ -821,7 +902,7 @@ bool AppModel::captureLocation(Position at) {
             if (!reading.fix) {
                 Text why = reading.problem == LocationProblem::NoFix ? Text::GpsNoFix : Text::GpsUnavailable;
                 m_error = ui(why);
-                if (!reading.detail.empty()) m_error += " (" + reading.detail + ")";
+                if (!reading.detail.empty()) m_error += "\n" + technicalDetail(reading.detail, m_settings.language);
                 return;
             }
             const LocationFix& f = *reading.fix;
@@ -979,7 +1060,7 @@ bool AppModel::finalise() {
         return [this, receipt] {
             m_visitsStale = true;
             if (!receipt) {
-                m_error = receipt.message();
+                m_error = storeSentence(receipt.failure(), m_settings.language);
                 return;
             }
             m_settings.positions.erase(receipt.value().recordId);
@@ -1133,7 +1214,8 @@ bool AppModel::enrol(std::string address, std::string pin, std::string code, std
             if (auto* why = std::get_if<std::string>(&result)) {
                 // The network's and the store's own words help nobody in the field; what did
                 // not come from the network (a store failure) is said as it is.
-                m_error = ui(Text::EnrolFailed) + (stop.why == SyncStop::Why::Other ? *why : stopSentence(stop, m_settings.language));
+                m_error = ui(Text::EnrolFailed) + (stop.why == SyncStop::Why::Other ? technicalDetail(*why, m_settings.language)
+                                                                                      : stopSentence(stop, m_settings.language));
                 return;
             }
             ++m_enrolments;
@@ -1238,7 +1320,7 @@ bool AppModel::syncNow() {
                     m_syncing = false;
                     m_syncClient.reset();
                     m_visitsStale = true;
-                    m_error = ui(Text::StorageFailed) + what;
+                    m_error = ui(Text::StorageFailed) + technicalDetail(what, m_settings.language);
                 };
             }
         }
@@ -1254,7 +1336,7 @@ bool AppModel::syncNow() {
                 else if (stop.waiting) m_error += " " + filled(Text::SyncVisitsAnswered, lang, stop.answered, stop.waiting);
                 return;
             }
-            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result), m_settings.language);
+            m_notice = ui(Text::SyncDone) + describeSync(std::get<SyncSummary>(result), m_settings.language, unitNamer());
         };
     });
     return true;
@@ -1286,7 +1368,7 @@ bool AppModel::exportBundle(std::string path) {
         return [this, written, file] {
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&written)) {
-                m_error = ui(Text::NoBundleWritten) + *why;
+                m_error = ui(Text::NoBundleWritten) + technicalDetail(*why, m_settings.language);
                 return;
             }
             size_t n = std::get<size_t>(written);
@@ -1314,13 +1396,28 @@ bool AppModel::importReceipt(std::string path) {
         return [this, applied] {
             m_visitsStale = true;
             if (auto* why = std::get_if<std::string>(&applied)) {
-                m_error = ui(Text::ReceiptNotApplied) + *why;
+                m_error = ui(Text::ReceiptNotApplied) + technicalDetail(*why, m_settings.language);
                 return;
             }
-            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied), m_settings.language);
+            m_notice = ui(Text::ReceiptApplied) + describeSync(std::get<SyncSummary>(applied), m_settings.language, unitNamer());
         };
     });
     return true;
+}
+
+std::function<std::string(const std::string&)> AppModel::unitNamer() {
+    // The unit names as the visits list has them (read now: the sync just changed the list).
+    auto titles = std::make_shared<std::map<std::string, std::string>>();
+    {
+        auto held = storeLock();
+        if (m_store && m_unlocked)
+            for (const auto& v : m_store->listVisits()) (*titles)[v.id] = v.title;
+    }
+    return [titles, lang = m_settings.language](const std::string& recordId) {
+        auto it = titles->find(recordId);
+        if (it == titles->end()) return recordId;
+        return it->second.empty() ? std::string(uiText(Text::NoUnitNameYet, lang)) : "“" + it->second + "”";
+    };
 }
 
 std::string AppModel::defaultBundlePath() const {

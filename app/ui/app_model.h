@@ -57,6 +57,11 @@ struct AssignedUnit {
     std::string error;  // the stored assignment is damaged or not JSON; the rest still lists
 };
 
+// Why the aggregator refused a visit, by the refusal code kept with it (OutboxEntry::
+// refusalCode), in `language`; a code this version does not know, or none, gets the general
+// sentence. The aggregator's own words are shown apart, quoted (they are English).
+const char* visitRefusalWords(std::string_view refusalCode, std::string_view language);
+
 class AppModel {
 public:
     explicit AppModel(FieldAppConfig config);
@@ -89,8 +94,9 @@ public:
 
     // --- passphrase and lock ---
     bool storeExists() const;
-    // Live feedback for the first-run screen: why this passphrase would be refused.
-    static std::optional<std::string> passphraseProblem(std::string_view passphrase);
+    // Live feedback for the first-run and change-passphrase screens: why this passphrase would
+    // be refused, in the officer's language (core/crypto's PassphraseProblem, worded).
+    std::optional<std::string> passphraseProblem(std::string_view passphrase) const;
     // First run, on the task thread (Argon2id): creates the store and imports the bundled
     // templates. Refuses a weak or mismatched passphrase at once (false, error() says why).
     bool createVault(std::string_view passphrase, std::string_view confirmation);
@@ -143,7 +149,8 @@ public:
 
     AnswerResult answer(Position at, Value value);
     AnswerResult answer(std::string_view questionId, Value value, int instance = 0);
-    // Fills answers from JSON (answers_json.h) and saves: tests and scripted entry.
+    // Fills answers from JSON (answers_json.h) and saves: tests and scripted entry. Each answer
+    // not taken is said in the officer's language.
     std::vector<AnswerProblem> applyAnswers(const nlohmann::json& answers);
     // Reads a photo file, stores it as an encrypted attachment and answers `at` with its id.
     // The read and the encryption run on the task thread (a 20 MB photo from a slow SD card
@@ -262,7 +269,9 @@ public:
 
 private:
     std::filesystem::path storeFile() const;
-    void importBundledTemplates(Store& store, std::string& notes) const;
+    // Imports the templates shipped beside the app; what was not imported is said in `notes`,
+    // in `language` (a copy: this runs on the task thread while the officer may switch).
+    void importBundledTemplates(Store& store, std::string& notes, const std::string& language) const;
     void openSession(FormSession session, std::optional<Position> at, bool stored);
     void autosave();
     void persistSettings();
@@ -272,6 +281,8 @@ private:
     void post(std::string label, std::function<TaskRunner::Apply()> job, bool holdStore = true);
     std::unique_lock<std::recursive_mutex> storeLock() const { return std::unique_lock(m_storeMutex); }
     void finishSync();  // cancels a running sync, waits for it and applies its result
+    // A refused visit's unit name for the sync summary ("“Kumar Dyeing”"), by record id.
+    std::function<std::string(const std::string&)> unitNamer();
 
     FieldAppConfig m_config;
     AppSettings m_settings;

@@ -76,10 +76,51 @@ Screen tabOf(Screen screen) {
     return screen;
 }
 
-// The bar on every screen: the screens, Lock, and the language at any moment, even
-// mid-question (answers stay in the session). When it does not fit on one line (a phone in
-// portrait, the largest text) the screens fold into a menu under the current screen's name,
-// so Lock and the languages always stay on screen.
+// The language switch's width: the widest offered name and the combo's arrow, so the bar does
+// not move when the language changes.
+float languageSwitchWidth(const std::vector<std::pair<std::string, std::string>>& languages, float s) {
+    float widest = 0;
+    for (const auto& [code, label] : languages) widest = std::max(widest, ImGui::CalcTextSize(label.c_str(), nullptr, true).x);
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float arrow = std::max(touchHeight(s), ImGui::GetFrameHeight());  // a square as tall as the combo
+    return widest + 2 * style.FramePadding.x + arrow;
+}
+
+// Language at any moment, even mid-question: answers stay in the session. One drop-down
+// showing the current language in its own script ("हिन्दी"); its list offers the open
+// template's languages (AppModel::offeredLanguages), each in its own script. Six languages as
+// a row of buttons folded the screens into a menu even at 1280 px; one control does not.
+// The combo is "language" and each entry "lang_<code>" for the tests (ids fixed whatever the
+// language shown).
+void drawLanguageSwitch(AppModel& model, UiState& ui, const std::vector<std::pair<std::string, std::string>>& languages,
+                        float width, float s) {
+    const std::string& current = model.languageCode();
+    const char* name = uiLanguageName(current);
+    const std::string preview = name ? name : current;
+    // As tall as every other control of the bar (a combo is one text line tall by itself).
+    const ImVec2 pad = ImGui::GetStyle().FramePadding;
+    const float h = touchHeight(s);
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(pad.x, std::max(pad.y, (h - ImGui::GetFontSize()) * 0.5f)));
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    const float frameHeight = ImGui::GetFrameHeight();
+    ImGui::SetNextItemWidth(width);
+    const bool open = ImGui::BeginCombo("###language", preview.c_str(), ImGuiComboFlags_HeightLargest);
+    ImGui::PopStyleVar();
+    // The combo's own rect (once its list is open, the last item is the list's window).
+    ui.itemRects["language"] = ItemRect{at.x, at.y, at.x + width, at.y + frameHeight, preview};
+    if (!open) return;
+    ImGui::PushStyleVar(ImGuiStyleVar_SelectableTextAlign, ImVec2(0.0f, 0.5f));  // names mid-row
+    for (const auto& [code, label] : languages) {
+        if (ImGui::Selectable(label.c_str(), code == current, 0, ImVec2(0, h)) && code != current) model.setLanguage(code);
+        recordItem(ui, "lang_" + code, label.substr(0, label.find("###")));
+    }
+    ImGui::PopStyleVar();
+    ImGui::EndCombo();
+}
+
+// The bar on every screen: the screens, Lock, and the language switch. When it does not fit
+// on one line (a phone in portrait, the largest text) the screens fold into a menu under the
+// current screen's name, so Lock and the language switch always stay on screen.
 void drawTopBar(AppModel& model, UiState& ui) {
     const float s = model.settings().textScale;
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
@@ -94,12 +135,13 @@ void drawTopBar(AppModel& model, UiState& ui) {
         }
     }
     const std::string lockLabel = model.ui(Text::NavLock, "lock");
-    float tail = 0;  // Lock and the languages
+    float tail = 0;  // Lock and the language switch
     if (withTabs) tail += bigButtonWidth(lockLabel.c_str(), s) + spacing;
     // Each language by its own name ("###lang_<code>" keeps its id whatever the name).
     std::vector<std::pair<std::string, std::string>> languages;  // code, label
     for (const std::string& code : model.offeredLanguages()) languages.emplace_back(code, uiLanguageLabel(code, "lang_"));
-    for (const auto& [code, label] : languages) tail += bigButtonWidth(label.c_str(), s) + spacing;
+    const float switchWidth = languageSwitchWidth(languages, s);
+    tail += switchWidth + spacing;
     float full = ImGui::CalcTextSize("ClusterKit").x + tail;
     for (const auto& w : words) full += bigButtonWidth(w.c_str(), s) + spacing;
     const bool fold = withTabs && full > ImGui::GetContentRegionAvail().x;
@@ -149,14 +191,9 @@ void drawTopBar(AppModel& model, UiState& ui) {
         if (bigButton(lockLabel.c_str(), s)) model.lock();
         recordItem(ui, "lock");
     }
-    // Language at any moment, even mid-question: answers stay in the session. The switch
-    // offers the open template's languages (AppModel::offeredLanguages), each in its own script;
-    // a name that would pass the window's edge starts the next line.
-    for (const auto& [code, label] : languages) {
-        sameLineIfFits(bigButtonWidth(label.c_str(), s));
-        if (bigButtonEnabled(label.c_str(), model.languageCode() != code, s)) model.setLanguage(code);
-        recordItem(ui, "lang_" + code);
-    }
+    // On the same line when it fits, else it starts the next one.
+    sameLineIfFits(switchWidth);
+    drawLanguageSwitch(model, ui, languages, switchWidth, s);
     ImGui::Separator();
 }
 
@@ -188,7 +225,7 @@ void FieldApp::drawFrame() {
         // close what the screen had open (windows, tables, ID and style stacks), show why,
         // and carry on; every earlier save is intact.
         ImGui::ErrorCheckEndFrameRecover(ignoreRecoveryNote);
-        model.reportFailure(model.ui(Text::StorageFailed) + std::string(e.what()));
+        model.reportFailure(model.ui(Text::StorageFailed) + technicalDetail(e.what(), model.languageCode()));
     }
 }
 

@@ -76,6 +76,13 @@ std::string uiTextCount(Text key, std::string_view language, size_t n, size_t to
     return text;
 }
 
+std::string technicalDetail(std::string_view detail, std::string_view language) {
+    std::string text = uiText(Text::TechnicalDetail, language);
+    const size_t at = text.find("{0}");
+    if (at != std::string::npos) text.replace(at, 3, detail);
+    return text;
+}
+
 const std::vector<UiLanguage>& uiLanguages() { return tables().languages; }
 
 const char* uiLanguageName(std::string_view code) {

@@ -63,7 +63,11 @@ namespace ck {
     X(OneTimeCode) X(OneTimeCodeHint) X(ServerKeyToo) X(PasteOrType) X(SyncProgressVisits) X(NoVisitsToSend) \
     X(SentReceived) X(CancelIsSafe) X(AggregatorOfficer) X(NotEnrolledSync) X(OutboxCounts) X(OutboxCountsWaiting) \
     X(SyncExplains) X(NoNetwork) X(BundlePathHint) X(ReceiptPathHint) X(ReasonPrefix) X(ReviewerSays) \
-    X(SectionDone) X(NotAsked) X(RowOf) X(SealedToDataKey) X(ServerKeyChecked) X(EnrolChecksKey)
+    X(SectionDone) X(NotAsked) X(RowOf) X(SealedToDataKey) X(ServerKeyChecked) X(EnrolChecksKey) \
+    X(TechnicalDetail) X(WrongPassphrase) X(StoreDamaged) \
+    X(StoreNewer) X(StoreRefused) X(TemplateNotInstalled) X(TemplateSignatureBad) X(TemplateNotThatOne) X(AnswersNotRestored) \
+    X(VisitRefusedConflict) X(VisitRefusedUnknownTemplate) X(VisitRefusedBadSignature) X(VisitRefusedCannotOpen) X(VisitRefusedBadContent) X(VisitRefusedOther) \
+    X(AggregatorWrote) X(OutboxEntryDamaged) X(CommentDamaged) X(StoredVisitDamaged)
 
 enum class Text : uint16_t {
 #define CK_UI_TEXT_ENUM(name) name,
@@ -82,6 +86,11 @@ std::string labelId(Text key, std::string_view language, std::string_view id);
 std::string uiTextCount(Text key, std::string_view language, size_t n);
 // uiText with every "{n}" and "{total}" replaced ("12 of 40 answered").
 std::string uiTextCount(Text key, std::string_view language, size_t n, size_t total);
+
+// A detail in the words of the store, the template loader, the network or the aggregator
+// (English, for the coordinator), quoted and marked as such ("details for the coordinator:
+// “...”") in `language`: never passed off as a sentence of the app's own.
+std::string technicalDetail(std::string_view detail, std::string_view language);
 
 // A language the app can show its words in: code and name in its own script ("தமிழ்").
 struct UiLanguage {

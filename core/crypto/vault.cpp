@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "core/crypto/wire_format.h"
+#include "core/messages/engine_messages.h"
 
 namespace ck {
 
@@ -172,7 +173,8 @@ std::variant<VaultRecord, VaultFailure> wrapUnder(std::string_view passphrase, c
 }
 
 std::optional<VaultFailure> checkNewPassphrase(std::string_view passphrase, std::string_view confirmation) {
-    if (auto why = checkPassphraseStrength(passphrase)) return VaultFailure{VaultError::WeakPassphrase, *why};
+    if (auto why = passphraseProblem(passphrase))
+        return VaultFailure{VaultError::WeakPassphrase, passphraseProblemText(*why, "en"), why};
     if (passphrase.size() != confirmation.size() ||
         sodium_memcmp(passphrase.data(), confirmation.data(), passphrase.size()) != 0) {
         return VaultFailure{VaultError::PassphrasesDiffer, kDifferMessage};
@@ -222,35 +224,44 @@ std::optional<VaultRecord> decodeVaultRecord(const std::vector<uint8_t>& bytes) 
     return record;
 }
 
-std::optional<std::string> checkPassphraseStrength(std::string_view passphrase) {
+std::optional<PassphraseProblem> passphraseProblem(std::string_view passphrase) {
     const std::vector<uint32_t> chars = codePoints(passphrase);
-    if (chars.size() < 10) {
-        return "The passphrase is too short: use at least 10 characters. A few words you will remember are "
-               "easiest.";
-    }
-    if (std::all_of(chars.begin(), chars.end(), [&](uint32_t c) { return c == chars.front(); })) {
-        return "The passphrase is one character repeated, which is among the first things a guesser tries.";
-    }
+    if (chars.size() < kMinPassphraseCharacters) return PassphraseProblem::TooShort;
+    if (std::all_of(chars.begin(), chars.end(), [&](uint32_t c) { return c == chars.front(); }))
+        return PassphraseProblem::OneCharacterRepeated;
     const LoweredPassphrase lowered(passphrase);
-    if (isCommonPassword(lowered.view())) {
-        return "The passphrase is one of the most common passwords, which are the first ones a guesser tries.";
-    }
+    if (isCommonPassword(lowered.view())) return PassphraseProblem::CommonPassword;
     std::string_view stem = lowered.view();
     while (!stem.empty() && !isAsciiLetter(static_cast<uint8_t>(stem.back())) &&
            static_cast<uint8_t>(stem.back()) < 0x80) {
         stem.remove_suffix(1);
     }
-    if (stem.size() != lowered.view().size() && !stem.empty() && isCommonPassword(stem)) {
-        return "The passphrase is a common password with digits or symbols added at the end, which guessers "
-               "try early.";
-    }
+    if (stem.size() != lowered.view().size() && !stem.empty() && isCommonPassword(stem))
+        return PassphraseProblem::CommonPasswordWithSuffix;
     const bool letters = std::any_of(chars.begin(), chars.end(), isLetter);
     const bool digits = std::any_of(chars.begin(), chars.end(), isDigit);
     const bool others = std::any_of(chars.begin(), chars.end(), [](uint32_t c) { return !isLetter(c) && !isDigit(c); });
-    if (int(letters) + int(digits) + int(others) < 2 && chars.size() < 16) {
-        return "The passphrase uses only one kind of character: mix letters with digits or symbols, or make it "
-               "16 characters or longer.";
+    if (int(letters) + int(digits) + int(others) < 2 && chars.size() < kOneKindPassphraseCharacters)
+        return PassphraseProblem::OneKindOfCharacter;
+    return std::nullopt;
+}
+
+std::string passphraseProblemText(PassphraseProblem problem, std::string_view language) {
+    switch (problem) {
+        case PassphraseProblem::TooShort:
+            return engineText(EngineText::PassphraseTooShort, language, {std::to_string(kMinPassphraseCharacters)});
+        case PassphraseProblem::OneCharacterRepeated: return engineText(EngineText::PassphraseRepeated, language);
+        case PassphraseProblem::CommonPassword: return engineText(EngineText::PassphraseCommon, language);
+        case PassphraseProblem::CommonPasswordWithSuffix: return engineText(EngineText::PassphraseCommonWithSuffix, language);
+        case PassphraseProblem::OneKindOfCharacter:
+            return engineText(EngineText::PassphraseOneKind, language, {std::to_string(kOneKindPassphraseCharacters)});
     }
+    assert(false && "passphraseProblemText: a PassphraseProblem without words");
+    return {};
+}
+
+std::optional<std::string> checkPassphraseStrength(std::string_view passphrase) {
+    if (auto problem = passphraseProblem(passphrase)) return passphraseProblemText(*problem, "en");
     return std::nullopt;
 }
 

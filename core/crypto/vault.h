@@ -71,9 +71,22 @@ enum class VaultError : uint8_t {
     Corrupt,            // the vault record is damaged (not a wrong passphrase)
     OutOfMemory,        // Argon2id could not get its memory
 };
+// Why a passphrase is too weak, as a code: the app words it in the officer's language
+// (passphraseProblemText), so no English sentence travels from here to a screen.
+enum class PassphraseProblem : uint8_t {
+    TooShort,                  // fewer than kMinPassphraseCharacters
+    OneCharacterRepeated,      // "zzzzzzzzzzzz"
+    CommonPassword,            // on the embedded list of the most common passwords
+    CommonPasswordWithSuffix,  // one of them with digits or symbols added ("Password@123")
+    OneKindOfCharacter,        // only letters, or only digits, under kOneKindPassphraseCharacters
+};
+inline constexpr size_t kMinPassphraseCharacters = 10;
+inline constexpr size_t kOneKindPassphraseCharacters = 16;
+
 struct VaultFailure {
     VaultError error;
-    std::string message;  // for the officer; never contains the passphrase
+    std::string message;  // in English, for logs and the command-line tools; never contains the passphrase
+    std::optional<PassphraseProblem> weakness;  // WeakPassphrase: why, for wording in any language
 };
 
 // Why a passphrase is too weak, or nullopt when it is acceptable: at least 10 characters,
@@ -82,7 +95,15 @@ struct VaultFailure {
 // and every non-ASCII character counts as a letter (Devanagari, Tamil... passphrases are
 // welcome). "Well-known" is a short embedded list of the most common passwords (and
 // "clusterkit"), compared case-insensitively, also with digits or symbols added at the end
-// ("Password@123"). The reason is an English sentence for the officer.
+// ("Password@123").
+std::optional<PassphraseProblem> passphraseProblem(std::string_view passphrase);
+
+// The problem as a sentence for the officer in `language` ("en", "hi", ...; English when the
+// app has no words in it), from the engine's word tables (core/messages): the limits above
+// are its placeholders, so a table can never state another minimum than the one enforced.
+std::string passphraseProblemText(PassphraseProblem problem, std::string_view language = "en");
+
+// passphraseProblem worded in English: what the command-line tools print.
 std::optional<std::string> checkPassphraseStrength(std::string_view passphrase);
 
 struct NewVault {

@@ -70,7 +70,7 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
     std::vector<AnswerProblem> problems;
     const Template& t = session.survey();
     if (!answers.is_object()) {
-        problems.push_back({"", "the answers must be a JSON object keyed by question id"});
+        problems.push_back({"", engineText(EngineText::AnswersNotObject, language)});
         return problems;
     }
     // Top-level answers first, then repeats, so that relevance inside a repeat already sees
@@ -82,7 +82,7 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
             return;
         }
         if (q->type == QuestionType::Repeat) {
-            problems.push_back({id, "'" + id + "': a repeat inside a repeat instance is not supported"});
+            problems.push_back({id, engineText(EngineText::AnswerRepeatInRepeat, language, {id})});
             return;
         }
         std::string error;
@@ -97,8 +97,8 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
         const Question* q = t.find(it.key());
         if (q && q->type == QuestionType::Repeat) continue;
         if (q && q->repeat >= 0) {
-            problems.push_back({it.key(), "'" + it.key() + "' belongs to repeat '" + t.questions[size_t(q->repeat)].id +
-                                              "': give it inside that repeat's instances"});
+            problems.push_back({it.key(), engineText(EngineText::AnswerBelongsToRepeat, language,
+                                                     {it.key(), t.questions[size_t(q->repeat)].id})});
             continue;
         }
         setOne(it.key(), *it, 0);
@@ -107,19 +107,19 @@ std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const json& an
         const Question* q = t.find(it.key());
         if (!q || q->type != QuestionType::Repeat) continue;
         if (!it->is_array()) {
-            problems.push_back({it.key(), "'" + it.key() + "' is a repeat: give a list of instances"});
+            problems.push_back({it.key(), engineText(EngineText::AnswerRepeatNeedsList, language, {it.key()})});
             continue;
         }
         for (const auto& inst : *it) {
             if (!inst.is_object()) {
-                problems.push_back({it.key(), "'" + it.key() + "': each instance must be an object keyed by question id"});
+                problems.push_back({it.key(), engineText(EngineText::AnswerInstanceNotObject, language, {it.key()})});
                 continue;
             }
             int i = session.addInstance(q->index);
             for (auto c = inst.begin(); c != inst.end(); ++c) {
                 const Question* child = t.find(c.key());
                 if (child && child->repeat != q->index) {
-                    problems.push_back({c.key(), "'" + c.key() + "' is not part of repeat '" + it.key() + "'"});
+                    problems.push_back({c.key(), engineText(EngineText::AnswerNotInRepeat, language, {c.key(), it.key()})});
                     continue;
                 }
                 setOne(c.key(), *c, i);

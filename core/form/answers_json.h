@@ -23,8 +23,8 @@ struct AnswerProblem {
 
 // Sets every answer in `answers` (an object keyed by question id; a repeat takes an array of
 // such objects, one per instance). Returns one message per answer that was not taken,
-// naming the question; all other answers are set. Refusals of an answer (wrong kind, not a
-// choice, out of range) are worded in `language`; mistakes in the file's structure in English.
+// naming the question; all other answers are set. Every message is worded in `language`
+// (refusals of an answer and mistakes in the file's structure alike).
 [[nodiscard]] std::vector<AnswerProblem> applyAnswersJson(FormSession& session, const nlohmann::json& answers,
                                                           std::string_view language = "en");
 

@@ -30,7 +30,12 @@ namespace ck {
     X(KindLocation) X(KindTrueFalse)                                                                                 \
     /* answers read from a JSON file (core/form/answers_json.h) */                                                 \
     X(ExpectedNumber) X(ExpectedDate) X(ExpectedChoiceList) X(ExpectedText) X(AccuracyNotNumber) X(GpsAnswerShape) \
-    X(ObjectAnswerShape) X(NoSuchQuestion)
+    X(ObjectAnswerShape) X(NoSuchQuestion)                                                                         \
+    /* mistakes in the shape of an answers file ({0}: a question id, {1}: its repeat) */                        \
+    X(AnswersNotObject) X(AnswerRepeatInRepeat) X(AnswerBelongsToRepeat) X(AnswerRepeatNeedsList)                  \
+    X(AnswerInstanceNotObject) X(AnswerNotInRepeat)                                                                \
+    /* why a passphrase is refused (core/crypto/vault.h; {0}: a number of characters) */                         \
+    X(PassphraseTooShort) X(PassphraseRepeated) X(PassphraseCommon) X(PassphraseCommonWithSuffix) X(PassphraseOneKind)
 
 enum class EngineText : uint16_t {
 #define CK_ENGINE_TEXT_ENUM(name) name,

@@ -730,6 +730,25 @@ const char* messageTypeName(MessageType type) {
     return "unknown";
 }
 
+const char* refusalReasonName(RefusalReason reason) {
+    switch (reason) {
+        case RefusalReason::Conflict: return "conflict";
+        case RefusalReason::UnknownTemplate: return "unknown_template";
+        case RefusalReason::BadSignature: return "bad_signature";
+        case RefusalReason::CannotOpen: return "cannot_open";
+        case RefusalReason::BadContent: return "bad_content";
+        case RefusalReason::None: break;
+    }
+    return "";
+}
+
+std::optional<RefusalReason> refusalReasonFromName(std::string_view name) {
+    for (RefusalReason r : {RefusalReason::Conflict, RefusalReason::UnknownTemplate, RefusalReason::BadSignature,
+                            RefusalReason::CannotOpen, RefusalReason::BadContent})
+        if (name == refusalReasonName(r)) return r;
+    return std::nullopt;
+}
+
 const char* errorCodeName(ErrorCode code) {
     switch (code) {
         case ErrorCode::WrongProtocolVersion: return "wrong_protocol_version";

@@ -162,6 +162,13 @@ enum class RefusalReason : uint8_t {
     CannotOpen,        // not sealed to this aggregator's ingest key (or damaged)
     BadContent,        // opens, but is not the record its header names
 };
+// A refusal reason's stable name ("conflict", "unknown_template", "bad_signature",
+// "cannot_open", "bad_content"; "" for None): what the field app keeps with a refused visit, so
+// it can word the reason in the officer's language long after the sync.
+const char* refusalReasonName(RefusalReason reason);
+// The reason a name stands for; nullopt for "" or a name this version does not know.
+std::optional<RefusalReason> refusalReasonFromName(std::string_view name);
+
 struct RecordAck {
     AckStatus status = AckStatus::Stored;
     RefusalReason reason = RefusalReason::None;

@@ -14,8 +14,11 @@ void drawChangePassphraseScreen(AppModel& model, UiState& ui) {
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##new", model.ui(Text::NewPassphrase), &ui.newPassphrase, ImGuiInputTextFlags_Password);
     askKeyboard(ui, Keyboard::Password);
-    auto problem = AppModel::passphraseProblem(ui.newPassphrase);
-    if (!ui.newPassphrase.empty() && problem) problemText(*problem);
+    auto problem = model.passphraseProblem(ui.newPassphrase);
+    if (!ui.newPassphrase.empty() && problem) {
+        problemText(*problem);
+        recordItem(ui, "passphrase_problem", *problem);
+    }
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##confirm", model.ui(Text::NewPassphraseAgain), &ui.confirmPassphrase, ImGuiInputTextFlags_Password);
     askKeyboard(ui, Keyboard::Password);

@@ -14,11 +14,12 @@ void drawFirstRunScreen(AppModel& model, UiState& ui) {
     askKeyboard(ui, Keyboard::Password);
     recordItem(ui, "new_passphrase");
     // The reason a passphrase would be refused, live while typing.
-    auto problem = AppModel::passphraseProblem(ui.newPassphrase);
+    auto problem = model.passphraseProblem(ui.newPassphrase);
     if (!ui.newPassphrase.empty()) {
-        if (problem)
+        if (problem) {
             problemText(*problem);
-        else
+            recordItem(ui, "passphrase_problem", *problem);  // the words, for the tests
+        } else
             ImGui::TextUnformatted(model.ui(Text::StrongEnough));
     }
     ImGui::SetNextItemWidth(-1);

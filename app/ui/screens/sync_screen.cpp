@@ -149,17 +149,37 @@ void drawSyncScreen(AppModel& model, UiState& ui) {
                 std::string unit = row->visit.title.empty() ? uiText(Text::NoUnitNameYet, lang) : row->visit.title;
                 ImGui::TextWrapped("%s", unit.c_str());
                 recordText(ui, "outbox_unit_" + e.recordId, unit);
-                if (!row->visit.error.empty()) problemText(row->visit.error);
+                if (!row->visit.error.empty())
+                    problemText(std::string(model.ui(Text::StoredVisitDamaged)) + "\n" + technicalDetail(row->visit.error, lang));
                 ImGui::TableNextColumn();
                 ImGui::TextUnformatted(stateText(e, lang));
                 recordText(ui, "outbox_state_" + e.recordId, stateText(e, lang));
                 if (e.state == OutboxState::Refused) recordItem(ui, "refused_" + e.recordId);
-                if (!e.reason.empty()) problemText(model.ui(Text::ReasonPrefix) + e.reason);
-                if (!e.error.empty()) problemText(e.error);
+                if (e.state == OutboxState::Refused) {
+                    // The reason in the officer's words, per the aggregator's refusal code; its
+                    // own (English) words after it, quoted and said to be its.
+                    const std::string why = model.ui(Text::ReasonPrefix) + std::string(visitRefusalWords(e.refusalCode, lang));
+                    problemText(why);
+                    recordText(ui, "outbox_reason_" + e.recordId, why);
+                    if (!e.reason.empty()) {
+                        const std::string wrote = fillPlaceholders(model.ui(Text::AggregatorWrote), {e.reason});
+                        hintText(wrote);
+                        recordText(ui, "outbox_aggregator_wrote_" + e.recordId, wrote);
+                    }
+                }
+                if (!e.error.empty()) problemText(std::string(model.ui(Text::OutboxEntryDamaged)) + "\n" + technicalDetail(e.error, lang));
                 if (auto it = comments.find(e.recordId); it != comments.end()) {
-                    for (const auto& c : it->second) {
-                        if (!c.error.empty()) problemText(c.error);
-                        else ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::ReviewerSays), {localTime(c.at), c.text}).c_str());
+                    // A reviewer's comment is their text, in whatever language they wrote it:
+                    // quoted and attributed, never dressed as a sentence of the app's own.
+                    for (size_t i = 0; i < it->second.size(); ++i) {
+                        const auto& c = it->second[i];
+                        if (!c.error.empty()) {
+                            problemText(std::string(model.ui(Text::CommentDamaged)) + "\n" + technicalDetail(c.error, lang));
+                            continue;
+                        }
+                        const std::string said = fillPlaceholders(model.ui(Text::ReviewerSays), {localTime(c.at), c.text});
+                        ImGui::TextWrapped("%s", said.c_str());
+                        recordText(ui, "comment_" + e.recordId + "_" + std::to_string(i), said);
                     }
                     recordItem(ui, "comments_" + e.recordId);
                 }

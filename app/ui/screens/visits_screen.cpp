@@ -151,8 +151,11 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
                 ImGui::TextWrapped("%s", row.visit.title.empty() ? uiText(Text::NoUnitNameYet, lang) : row.visit.title.c_str());
                 if (!narrow) ImGui::TableNextColumn();
                 ImGui::TextUnformatted(stateOf(row, lang).c_str());
-                if (row.outbox && !row.outbox->reason.empty()) problemText(row.outbox->reason);
-                if (!row.visit.error.empty()) problemText(row.visit.error);
+                // Why the aggregator refused it, in the officer's words (its own are on the sync screen).
+                if (row.outbox && row.outbox->state == OutboxState::Refused)
+                    problemText(visitRefusalWords(row.outbox->refusalCode, lang));
+                if (!row.visit.error.empty())
+                    problemText(std::string(model.ui(Text::StoredVisitDamaged)) + "\n" + technicalDetail(row.visit.error, lang));
                 if (!narrow) ImGui::TableNextColumn();
                 if (narrow) hintText(localTime(row.visit.updatedAt));
                 else ImGui::TextUnformatted(localTime(row.visit.updatedAt).c_str());

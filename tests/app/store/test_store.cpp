@@ -488,7 +488,7 @@ TEST_CASE("outbox: nothing leaves without an acknowledgement, and steps keep the
         REQUIRE(store.markSent(b).ok());
         REQUIRE(store.markDuplicate(b).ok());
         REQUIRE(store.markSent(c).ok());
-        REQUIRE(store.markRefused(c, "record id already used with different content").ok());
+        REQUIRE(store.markRefused(c, "record id already used with different content", "conflict").ok());
     }
     auto reopened = Store::open(dir / "officer.ckstore");
     REQUIRE(reopened.ok());
@@ -501,6 +501,9 @@ TEST_CASE("outbox: nothing leaves without an acknowledgement, and steps keep the
     CHECK(outboxEntry(outbox, b)->acknowledgedAt > 0);
     CHECK(outboxEntry(outbox, c)->state == OutboxState::Refused);
     CHECK(outboxEntry(outbox, c)->reason == "record id already used with different content");
+    // The aggregator's refusal code is kept beside its words (sealed with them), for the app
+    // to word the reason in the officer's language after a restart.
+    CHECK(outboxEntry(outbox, c)->refusalCode == "conflict");
     CHECK(outboxEntry(outbox, c)->acknowledgedAt == 0);
     // The envelope stays available for a refused record (the officer may show it to support).
     CHECK(reopened.value().envelope(c).ok());

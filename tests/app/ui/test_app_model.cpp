@@ -37,7 +37,7 @@ TEST_CASE("first run refuses a weak passphrase with its reason, then creates the
     CHECK(model.screen() == Screen::FirstRun);
     CHECK_FALSE(model.storeExists());
 
-    auto reason = AppModel::passphraseProblem("abc");
+    auto reason = model.passphraseProblem("abc");
     REQUIRE(reason);
     CHECK_FALSE(model.createVault("abc", "abc"));
     CHECK(model.error() == *reason);

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crypto/envelope.h"
+#include "core/messages/engine_messages.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/server.h"
 #include "sync/aggregator/tls_certificate.h"
@@ -193,7 +194,7 @@ TEST_CASE("app sync: a refused visit shows its reason and the reviewer's comment
     model.waitForTasks();
     INFO(model.error());
     REQUIRE(model.error().empty());
-    CHECK_THAT(model.notice(), Catch::Contains("1 refused") && Catch::Contains("Refused: ") && Catch::Contains(id));
+    CHECK_THAT(model.notice(), Catch::Contains("1 refused") && Catch::Contains("Refused: “Kumar Dyeing”: "));
     auto entry = outboxOf(model, id);
     REQUIRE(entry);
     CHECK(entry->state == OutboxState::Refused);
@@ -215,6 +216,73 @@ TEST_CASE("app sync: a refused visit shows its reason and the reviewer's comment
     CHECK(app.itemRect("refused_" + id));
     CHECK(app.itemRect("comments_" + id));
     CHECK(app.itemRect("sync_now"));
+}
+
+TEST_CASE("app sync in Hindi: a refused visit's reason is a Hindi sentence, the aggregator's and reviewer's words quoted apart",
+          "[ui][sync][view][language]") {
+    Aggregator agg("refused-hi");
+    auto dir = scratchDir("sync-refused-hi");
+    FakeClock clock;
+    HeadlessImGui gui;
+    FieldApp app(syncConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    enrolOk(model, agg);
+    gui.frames(app, 2);
+    gui.chooseLanguage(app, "hi");
+    REQUIRE(model.languageCode() == "hi");
+    REQUIRE(model.store()->importTemplate(miniTemplate("unpublished"), "unpublished.json").ok());
+    REQUIRE(model.startVisit("unpublished"));
+    REQUIRE(model.answer("unit_name", Value::text("कुमार डाइंग")).ok());
+    std::string id = model.session()->recordId();
+    REQUIRE(model.finalise());
+    model.waitForTasks();
+
+    REQUIRE(model.syncNow());
+    model.waitForTasks();
+    INFO(model.error());
+    REQUIRE(model.error().empty());
+    // The outbox keeps the aggregator's code beside its words.
+    auto entry = outboxOf(model, id);
+    REQUIRE(entry);
+    CHECK(entry->state == OutboxState::Refused);
+    CHECK(entry->refusalCode == "unknown_template");
+    CHECK_FALSE(entry->reason.empty());
+    // The summary: the Hindi sentence for the code, then the aggregator's words quoted.
+    const std::string sentence = uiText(Text::VisitRefusedUnknownTemplate, "hi");
+    CHECK_THAT(model.notice(), Catch::Contains(sentence) &&
+                                   Catch::Contains(fillPlaceholders(uiText(Text::AggregatorWrote, "hi"), {entry->reason})));
+    // The refusal's line names the unit, not the record id, and holds no English.
+    const std::string line = std::string(uiText(Text::SummaryRefusedLine, "hi")) + "“कुमार डाइंग”: " + sentence;
+    CHECK_THAT(model.notice(), Catch::Contains(line));
+    CHECK(latinWordsNotAllowed(line).empty());
+
+    agg.storage->addComment(agg::ReviewCommentRow{id, "Use the published diagnostic, please", 1'800'000'000},
+                            model.syncSettings()->deviceId,
+                            agg::AuditEvent{1'800'000'000, "comment", "operator", id, ""});
+    REQUIRE(model.syncNow());
+    model.waitForTasks();
+
+    model.show(Screen::Sync);
+    gui.frames(app, 2);
+    // The reason on the screen: Hindi words only.
+    auto reason = app.itemRect("outbox_reason_" + id);
+    REQUIRE(reason);
+    CHECK(reason->label == std::string(uiText(Text::ReasonPrefix, "hi")) + sentence);
+    INFO(reason->label);
+    CHECK(latinWordsNotAllowed(reason->label).empty());
+    // The aggregator's own (English) words: apart, quoted, and said to be its.
+    auto wrote = app.itemRect("outbox_aggregator_wrote_" + id);
+    REQUIRE(wrote);
+    CHECK(wrote->label == "एग्रीगेटर ने लिखा: “" + entry->reason + "”");
+    // The reviewer's comment: their text as they wrote it, quoted and attributed to them.
+    auto comment = app.itemRect("comment_" + id + "_0");
+    REQUIRE(comment);
+    CHECK_THAT(comment->label, Catch::StartsWith("समीक्षक ने लिखा (") && Catch::EndsWith("“Use the published diagnostic, please”"));
+    // The visits list says why too, in Hindi, without the aggregator's English.
+    model.show(Screen::Visits);
+    gui.frames(app, 2);
+    CHECK(latinWordsNotAllowed(visitRefusalWords(entry->refusalCode, "hi")).empty());
 }
 
 TEST_CASE("app sync: with the aggregator down the officer reads why, and the outbox keeps the visit", "[ui][sync]") {
@@ -456,10 +524,10 @@ TEST_CASE("app screens: enrol with the slip's enrolment string, a typo names its
     CHECK_FALSE(app.itemRect("enrol_string_target"));  // no address is offered from a wrong string
 
     // In Hindi the same refusal, in Hindi, and the text is still there to press Enrol again.
-    gui.clickItem(app, "lang_hi");
+    gui.chooseLanguage(app, "hi");
     gui.clickItem(app, "enrol");
     CHECK_THAT(model.error(), Catch::Contains("समूह " + std::to_string(groups)));
-    gui.clickItem(app, "lang_en");
+    gui.chooseLanguage(app, "en");
 
     // Fixed in place: the caret to the end of the field, three characters back, the right three.
     auto field = app.itemRect("enrol_string");
@@ -613,7 +681,7 @@ TEST_CASE("app screens: the outbox lists visits by unit name, 'sent' only for wh
     // The aggregator is down, and the officer reads Hindi: a sentence in Hindi, no network
     // library words, and the visit is still waiting, not "sent".
     agg.server->stop();
-    gui.clickItem(app, "lang_hi");
+    gui.chooseLanguage(app, "hi");
     REQUIRE(model.syncNow());
     model.waitForTasks();
     gui.frames(app, 2);

@@ -103,11 +103,11 @@ TEST_CASE("letters typed into a number field are refused at the field, the answe
     CHECK(model.session()->answer(year.question).asNumber() == 2009);
 
     // In Hindi, the reason is in Hindi.
-    gui.clickItem(app, "lang_hi");
+    gui.chooseLanguage(app, "hi");
     gui.frame(app);
     REQUIRE(app.itemRect("input_error"));
     CHECK(app.itemRect("input_error")->label == numberEntryMessage(NumberEntryProblem::Letters, QuestionType::Integer, "hi"));
-    gui.clickItem(app, "lang_en");
+    gui.chooseLanguage(app, "en");
 
     // "5 lakh" in a count is refused, never stored as 5.
     Position workers = openAt(app, gui, "working_owners");
@@ -427,7 +427,7 @@ TEST_CASE("every control of the form is at least 48 px high at the default text 
         CHECK(r->y1 - r->y0 >= 48.0f);
     };
     openAt(app, gui, "officer_id");  // text
-    for (const char* name : {"answer", "next", "previous", "review", "close_visit", "clear_answer", "lang_en", "lock"}) tall(name);
+    for (const char* name : {"answer", "next", "previous", "review", "close_visit", "clear_answer", "language", "lock"}) tall(name);
     openAt(app, gui, "visit_date");  // date
     tall("answer");
     openAt(app, gui, "turnover");  // money

@@ -110,7 +110,7 @@ TEST_CASE("end to end: unlock with Enter, start a visit, type an answer, it is s
         // Hindi at any moment: the text typed stays.
         gui.clickItem(app, "answer");
         gui.type(app, "Sri Velavan");
-        gui.clickItem(app, "lang_hi");
+        gui.chooseLanguage(app, "hi");
         CHECK(app.model().languageIndex() == 1);
         CHECK(app.model().session()->answer(t.indexOf("unit_name")).asText() == "Sri Velavan");
         gui.clickItem(app, "answer");

@@ -103,7 +103,7 @@ TEST_CASE("every screen keeps its controls inside the window at 720x1280, 800x12
     model.setTextScale(size.textScale);
     useAppFontSize(size.textScale);
     const std::string draft = model.session()->recordId();
-    const std::vector<std::string> bar = {"lang_en", "lang_hi", "lock"};
+    const std::vector<std::string> bar = {"language", "lock"};
 
     Position production = positionOf(model, "production_mode");
     REQUIRE(production.valid());
@@ -113,13 +113,14 @@ TEST_CASE("every screen keeps its controls inside the window at 720x1280, 800x12
     requireInside(app, size, bar);
     requireInside(app, size, {"previous", "next", "review", "close_visit"});
     requireApart(app, {"previous", "next", "review", "close_visit"});
-    requireApart(app, {"lang_en", "lang_hi", "lock"});
+    requireApart(app, {"language", "lock"});
     // Narrow: the sections are a menu above the question and the screens one in the bar.
     const bool narrow = size.width / (18.0f * size.textScale) < kNarrowLayoutEms;
     CHECK(bool(app.itemRect("sections_menu")) == narrow);
-    // The screens fold into a menu when narrow, and also whenever the bar's buttons do not fit
-    // one line (the flagship's six language names at 1280 px): either way, inside the window.
-    if (narrow) CHECK(bool(app.itemRect("screens_menu")));
+    // The screens fold into a menu when narrow, and only then: with the language switch one
+    // drop-down, the flagship's six languages no longer push the tabs into a menu at 1280 px.
+    CHECK(bool(app.itemRect("screens_menu")) == narrow);
+    if (!narrow) requireInside(app, size, {"tab_Visits", "tab_Form", "tab_Sync", "tab_Enrolment", "tab_Settings"});
     if (app.itemRect("screens_menu")) requireInside(app, size, {"screens_menu"});
     if (narrow) requireInside(app, size, {"sections_menu", "screens_menu"});
     // The product table's first row with its buttons: below the question, in the pane that
@@ -168,7 +169,20 @@ TEST_CASE("every screen keeps its controls inside the window at 720x1280, 800x12
     gui.clickItem(app, "lock");
     gui.frames(app, 2);
     REQUIRE(model.screen() == Screen::Unlock);
-    requireInside(app, size, {"lang_en", "lang_hi", "unlock_passphrase", "unlock"});
+    requireInside(app, size, {"language", "unlock_passphrase", "unlock"});
+
+    // The drop-down's list at this size: every one of the six languages inside the window,
+    // at least a touch target tall, and a click on one switches the app to it.
+    gui.clickItem(app, "language");
+    const std::vector<std::string> entries = {"lang_en", "lang_hi", "lang_ta", "lang_gu", "lang_mr", "lang_bn"};
+    requireInside(app, size, entries);
+    requireApart(app, entries);
+    for (const auto& e : entries) CHECK(app.itemRect(e)->y1 - app.itemRect(e)->y0 >= touchHeight(size.textScale) - 0.5f);
+    const std::string other = language == "en" ? "ta" : "en";
+    gui.clickItem(app, "lang_" + other);
+    CHECK(model.languageCode() == other);
+    CHECK_FALSE(app.itemRect("lang_en"));  // the list closed with the choice
+    CHECK(app.itemRect("language")->label == uiLanguageName(other));
 }
 
 TEST_CASE("narrow layout: the sections menu goes to the chosen section and closes", "[ui][view][layout]") {

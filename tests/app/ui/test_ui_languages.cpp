@@ -64,6 +64,20 @@ struct ShapedApp {
         frame(app);
         frame(app);
     }
+    // A click (mouse down one frame, up the next) on the widget recorded as `name`; the lines
+    // are those of the frame after it.
+    void click(FieldApp& app, const std::string& name) {
+        auto r = app.itemRect(name);
+        REQUIRE(r);
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = ImVec2(r->centerX(), r->centerY());
+        frame(app);
+        io.MouseDown[0] = true;
+        frame(app);
+        io.MouseDown[0] = false;
+        frame(app);
+        show(app);
+    }
     bool drew(const std::string& words) const {
         for (const auto& l : lines)
             if (l.find(words) != std::string::npos) return true;
@@ -114,11 +128,15 @@ TEST_CASE("languages: the main screens draw the app's words in en, hi, ta, gu, m
         gui.show(app);
         check("visits", {Text::NavVisits, Text::NavSync, Text::NavEnrolment, Text::NavSettings, Text::NavLock,
                          Text::SearchByUnitName, Text::NoVisitsYet});
-        // Every language the templates declare is offered by its own name.
+        // The top bar's drop-down shows the language chosen by its own name; opened (a click on
+        // it), its list offers every language the templates declare, each by its own name.
+        CHECK(gui.drew(uiLanguageName(lang)));
+        gui.click(app, "language");
         for (const char* name : {"English", "हिन्दी", "தமிழ்", "ગુજરાતી", "मराठी", "বাংলা"}) {
             INFO(name);
             CHECK(gui.drew(name));
         }
+        gui.click(app, "language");  // closes the list again
 
         model.show(Screen::Sync);
         gui.show(app);

@@ -85,7 +85,7 @@ TEST_CASE("switching to Hindi switches the screens' labels and keeps their ids",
     CHECK(app.itemRect("tab_Sync")->label == "Sync");
     CHECK(app.itemRect("lock")->label == "Lock");
 
-    gui.clickItem(app, "lang_hi");
+    gui.chooseLanguage(app, "hi");
     CHECK(model.languageCode() == "hi");
     REQUIRE(app.itemRect("resume_" + id));  // same id, new words
     CHECK(app.itemRect("resume_" + id)->label == "जारी रखें");
@@ -102,7 +102,7 @@ TEST_CASE("switching to Hindi switches the screens' labels and keeps their ids",
     CHECK(model.error().find("पूरा करने से पहले") != std::string::npos);
 
     // Back to English: the same widgets say English again; nothing typed was lost.
-    gui.clickItem(app, "lang_en");
+    gui.chooseLanguage(app, "en");
     CHECK(model.languageCode() == "en");
     CHECK(app.itemRect("next")->label == "Next >");
     CHECK_FALSE(model.finalise());

@@ -1,7 +1,9 @@
 #include "tests/app/ui/ui_test_support.h"
 
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -96,6 +98,40 @@ void HeadlessImGui::clickItem(FieldApp& app, const std::string& name) {
     auto rect = app.itemRect(name);
     if (!rect) throw std::runtime_error("no widget '" + name + "' was drawn in the last frame");
     click(app, rect->centerX(), rect->centerY());
+}
+
+std::vector<std::string> latinWordsNotAllowed(std::string_view text) {
+    static const std::set<std::string> allowed = [] {
+        auto j = nlohmann::json::parse(
+            readText(std::filesystem::path(CK_SOURCE_DIR) / "survey-templates" / "glossary" / "latin-allowed.json"));
+        std::set<std::string> words;
+        for (const auto& w : j.at("words")) words.insert(w.get<std::string>());
+        return words;
+    }();
+    auto isWordChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; };
+    std::vector<std::string> out;
+    for (size_t i = 0; i < text.size();) {
+        if (static_cast<unsigned char>(text[i]) >= 0x80 || !isWordChar(text[i])) {
+            ++i;
+            continue;
+        }
+        size_t end = i;
+        while (end < text.size() && static_cast<unsigned char>(text[end]) < 0x80 && isWordChar(text[end])) ++end;
+        std::string word(text.substr(i, end - i));
+        i = end;
+        bool letters = false, digits = false;
+        for (char c : word) {
+            letters |= std::isalpha(static_cast<unsigned char>(c)) != 0;
+            digits |= std::isdigit(static_cast<unsigned char>(c)) != 0;
+        }
+        if (letters && !digits && !allowed.count(word)) out.push_back(word);
+    }
+    return out;
+}
+
+void HeadlessImGui::chooseLanguage(FieldApp& app, const std::string& code) {
+    clickItem(app, "language");
+    clickItem(app, "lang_" + code);
 }
 
 void HeadlessImGui::type(FieldApp& app, const std::string& utf8) {

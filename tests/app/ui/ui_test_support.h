@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <imgui.h>
 #include <imgui_internal.h>
@@ -40,6 +42,12 @@ void unlockStore(AppModel& model, const std::string& passphrase = kPassphrase);
 // tests/data/answers/knitwear-complete.json (a complete, valid visit).
 void openCompleteFlagshipVisit(AppModel& model);
 
+// The words written in Latin letters in `text` that a translation may not keep: a run of
+// ASCII letters (with digits or hyphens) is allowed when it holds a digit (a code) or is on
+// survey-templates/glossary/latin-allowed.json (ClusterKit, GPS, JSON, ...), as in the
+// translation check. Empty: `text` holds no English.
+std::vector<std::string> latinWordsNotAllowed(std::string_view text);
+
 // One ImGui context with a built default font atlas and no renderer.
 class HeadlessImGui {
 public:
@@ -54,6 +62,9 @@ public:
     void click(FieldApp& app, float x, float y);
     // Clicks the widget the app recorded under `name` in the last frame (fails the test if absent).
     void clickItem(FieldApp& app, const std::string& name);
+    // Switches the language as the officer does: a click on the top bar's drop-down
+    // ("language"), then on the language's entry in its list ("lang_<code>").
+    void chooseLanguage(FieldApp& app, const std::string& code);
     void type(FieldApp& app, const std::string& utf8);
     void pressEnter(FieldApp& app);
     // Drags with the left button from (x, y) by (dx, dy) in `steps` frames.

@@ -103,6 +103,39 @@ TEST_CASE("passphrase strength: each rule refuses with its reason", "[core][cryp
     }
 }
 
+TEST_CASE("passphrase strength: a code per rule, worded in every shipped language with the code's limits", "[core][crypto]") {
+    CHECK(passphraseProblem("Ab1!xyz9") == PassphraseProblem::TooShort);
+    CHECK(passphraseProblem("1111111111") == PassphraseProblem::OneCharacterRepeated);
+    CHECK(passphraseProblem("QwertyUiop") == PassphraseProblem::CommonPassword);
+    CHECK(passphraseProblem("india@12345") == PassphraseProblem::CommonPasswordWithSuffix);
+    CHECK(passphraseProblem("9843012345") == PassphraseProblem::OneKindOfCharacter);
+    CHECK_FALSE(passphraseProblem("neem tree 42"));
+    const PassphraseProblem all[] = {PassphraseProblem::TooShort, PassphraseProblem::OneCharacterRepeated,
+                                     PassphraseProblem::CommonPassword, PassphraseProblem::CommonPasswordWithSuffix,
+                                     PassphraseProblem::OneKindOfCharacter};
+    for (const char* lang : {"en", "hi", "ta", "gu", "mr", "bn"}) {
+        INFO(lang);
+        for (PassphraseProblem p : all) {
+            const std::string words = passphraseProblemText(p, lang);
+            CHECK_FALSE(words.empty());
+            CHECK(words.find("{0}") == std::string::npos);  // the placeholder is filled
+            if (std::string_view(lang) != "en") CHECK(words != passphraseProblemText(p, "en"));
+        }
+        CHECK(passphraseProblemText(PassphraseProblem::TooShort, lang).find(std::to_string(kMinPassphraseCharacters)) !=
+              std::string::npos);
+        CHECK(passphraseProblemText(PassphraseProblem::OneKindOfCharacter, lang)
+                  .find(std::to_string(kOneKindPassphraseCharacters)) != std::string::npos);
+    }
+    // A language without a table says it in English; the CLI's English is the en table's.
+    CHECK(passphraseProblemText(PassphraseProblem::CommonPassword, "xx") ==
+          passphraseProblemText(PassphraseProblem::CommonPassword, "en"));
+    CHECK(checkPassphraseStrength("qwertyuiop") == passphraseProblemText(PassphraseProblem::CommonPassword, "en"));
+    // The vault's refusal carries the code, so a screen can word it in any language.
+    auto weak = createVault("abcdefghijkl", "abcdefghijkl", kFastKdf);
+    REQUIRE(std::holds_alternative<VaultFailure>(weak));
+    CHECK(std::get<VaultFailure>(weak).weakness == PassphraseProblem::OneKindOfCharacter);
+}
+
 TEST_CASE("creating a vault refuses a weak or unconfirmed passphrase", "[core][crypto]") {
     auto weak = createVault("abcdefghijkl", "abcdefghijkl", kFastKdf);
     REQUIRE(std::holds_alternative<VaultFailure>(weak));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/template/translation_check.h"
 
@@ -203,4 +204,54 @@ TEST_CASE("translation check: the shipped templates and the app's word tables pa
     TranslationRules rules = base;
     rules.languages = app.languages;
     for (const auto& f : errorsOf(checkTranslations(app.texts, rules))) FAIL_CHECK(f.toString());
+}
+
+TEST_CASE("translation check: a key taken out of one shipped table, or its placeholder dropped, fails the check", "[core][translations]") {
+    // The real tables, with one new word removed from a copy of the Hindi one: the check must
+    // name it (so no code can be added whose words some language lacks).
+    const std::filesystem::path root(CK_SOURCE_DIR);
+    std::vector<std::string> tables;
+    std::string hindi;
+    for (const auto& e : std::filesystem::directory_iterator(root / "assets" / "text")) {
+        if (e.path().filename() == "hi.json") hindi = readFile(e.path());
+        else tables.push_back(readFile(e.path()));
+    }
+    REQUIRE_FALSE(hindi.empty());
+    TranslationRules rules = rulesFor({"bn", "en", "gu", "hi", "mr", "ta"});
+    auto errorsWith = [&](const std::string& hi) {
+        std::vector<std::string> all = tables;
+        all.push_back(hi);
+        TranslationSource src = wordTableTranslations(all);
+        REQUIRE(src.error.empty());
+        std::vector<std::string> out;
+        for (const auto& f : errorsOf(checkTranslations(src.texts, rules))) out.push_back(f.toString());
+        return out;
+    };
+    // As shipped: no error in Hindi for the new keys.
+    for (const auto& e : errorsWith(hindi)) CHECK(e.find("PassphraseTooShort") == std::string::npos);
+
+    auto j = nlohmann::json::parse(hindi);
+    REQUIRE(j["engine"].contains("PassphraseTooShort"));
+    REQUIRE(j["app"].contains("VisitRefusedConflict"));
+    auto missing = j;
+    missing["engine"].erase("PassphraseTooShort");
+    missing["app"].erase("VisitRefusedConflict");
+    auto errors = errorsWith(missing.dump());
+    INFO(Catch::Detail::stringify(errors));
+    auto named = [&](const std::string& start) {
+        return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return e.rfind(start, 0) == 0; });
+    };
+    CHECK(named("engine: PassphraseTooShort [hi]: no text in this language"));
+    CHECK(named("app: VisitRefusedConflict [hi]: no text in this language"));
+
+    // The minimum length's placeholder dropped from the Hindi words: an error too.
+    auto dropped = j;
+    dropped["engine"]["PassphraseTooShort"] = "पासफ़्रेज़ बहुत छोटा है।";
+    errors = errorsWith(dropped.dump());
+    CHECK(named("engine: PassphraseTooShort [hi]: placeholders differ from en: missing {0}"));
+    // And English left in place of a translation.
+    auto english = j;
+    english["app"]["VisitRefusedOther"] = "The aggregator refused the visit.";
+    errors = errorsWith(english.dump());
+    CHECK(named("app: VisitRefusedOther [hi]"));
 }

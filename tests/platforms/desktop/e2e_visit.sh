@@ -20,7 +20,7 @@ DATA="$WORK/data"
 LOG="$CK_ARTIFACTS/e2e-app.log"
 : >"$LOG"
 export CK_TEST_LAYOUT_FILE="$WORK/layout.txt"
-export CK_TEST_LAYOUT_NAMES="new_passphrase,confirm_passphrase,create,unlock_passphrase,unlock,start_field-mini,answer,next,previous,review,finalise,first_problem,lock,lang_hi"
+export CK_TEST_LAYOUT_NAMES="new_passphrase,confirm_passphrase,create,unlock_passphrase,unlock,start_field-mini,answer,next,previous,review,finalise,first_problem,lock,lang_hi,language"
 PASS='Brass lamps 7 Moradabad!'
 export CK_PASSPHRASE="$PASS"
 
@@ -96,7 +96,7 @@ ck_click previous
 sleep 0.5
 ck_shot e2e-10-q2-still-there
 # Switch to Hindi mid-visit: labels change, the answers stay (the rest runs in Hindi).
-ck_click lang_hi
+ck_choose_language hi
 sleep 0.5
 ck_shot e2e-10b-hindi
 ck_click next

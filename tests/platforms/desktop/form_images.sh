@@ -18,7 +18,7 @@ DATA="$WORK/data"
 LOG="$CK_ARTIFACTS/images-app.log"
 : >"$LOG"
 export CK_TEST_LAYOUT_FILE="$WORK/layout.txt"
-export CK_TEST_LAYOUT_NAMES="new_passphrase,confirm_passphrase,create,start_pics,question_image,answer,lang_hi,lang_en"
+export CK_TEST_LAYOUT_NAMES="new_passphrase,confirm_passphrase,create,start_pics,question_image,answer,lang_hi,lang_en,language"
 PASS='Brass lamps 7 Moradabad!'
 
 # 1. The author's side: a template, its media folder, packed.
@@ -74,7 +74,7 @@ ck_log "English: $n of $total pixels in the image's rect are #FF00FF"
 read -r _ ay0 _ _ <<<"$(ck_item_rect answer)"
 [ "$ay0" -ge "$y1" ] || ck_fail "the answer field ($ay0) is drawn over the image (ends at $y1)"
 
-ck_click lang_hi
+ck_choose_language hi
 sleep 1
 ck_shot images-02-hindi
 read -r n total <<<"$(count_colour question_image 00FFFF "$CK_ARTIFACTS/images-02-hindi.png")"

@@ -34,7 +34,7 @@ DONE=$("$CK_FIELD" new-visit "$DATA" cluster-diagnostic "$ANSWERS" --today 2026-
 VISIT=$("$CK_FIELD" new-visit "$DATA" cluster-diagnostic "$ANSWERS" --today 2026-11-23 2>/dev/null | tail -1)
 [ -n "$VISIT" ] || ck_fail "ck-field new-visit"
 
-BAR="lang_en,lang_hi,lock,screens_menu,tab_Visits,tab_Form,tab_Sync,tab_Enrolment,tab_Settings"
+BAR="language,lang_en,lang_hi,lang_ta,lang_gu,lang_mr,lang_bn,lock,screens_menu,tab_Visits,tab_Form,tab_Sync,tab_Enrolment,tab_Settings"
 export CK_TEST_LAYOUT_NAMES="$BAR,unlock_passphrase,unlock,start_cluster-diagnostic,search,resume_$VISIT,previous,next,review,close_visit,sections_menu,edit_row_product_lines_0,back_to_form,finalise,go_enrol,sync_now,export_bundle,enrol,enrol_string,text_size_small,text_size_normal,text_size_largest,high_contrast"
 
 inside() { for n in "$@"; do ck_require_inside "$n"; done; }
@@ -60,7 +60,7 @@ run_size() {
     ck_wait_item unlock 20
     local w="${size%x*}" h="${size#*x}"
     [ "$(ck_item_rect window)" = "0 0 $w $h" ] || ck_fail "the window is $(ck_item_rect window), not the ${size} screen"
-    inside lang_en lang_hi unlock_passphrase unlock
+    inside language unlock_passphrase unlock
     ck_shot "$tag-unlock"
     ck_click unlock_passphrase
     ck_type "$PASS"
@@ -68,14 +68,14 @@ run_size() {
 
     ck_wait_item "resume_$VISIT" 30
     sleep 0.5
-    inside lang_en lang_hi lock search start_cluster-diagnostic
+    inside language lock search start_cluster-diagnostic
     ck_require_within_width "resume_$VISIT"   # in the list, which scrolls
     ck_shot "$tag-visits"
 
     ck_click "resume_$VISIT"
     ck_wait_item next 20
     sleep 0.5
-    inside lang_en lang_hi lock previous next review close_visit
+    inside language lock previous next review close_visit
     ck_require_within_width edit_row_product_lines_0   # the table below the question scrolls
     ck_shot "$tag-form"
     # Next is pressed and moves on (the question changes; Previous comes back to it).
@@ -85,31 +85,42 @@ run_size() {
 
     ck_click review
     ck_wait_item finalise 10
-    inside lang_en lang_hi lock back_to_form finalise
+    inside language lock back_to_form finalise
     ck_shot "$tag-review"
 
     go Sync
     ck_wait_item sync_now 10
-    inside lang_en lang_hi lock go_enrol sync_now
+    inside language lock go_enrol sync_now
     ck_require_within_width export_bundle
     ck_shot "$tag-sync"
 
     go Enrolment
     ck_wait_item enrol 10
-    inside lang_en lang_hi lock enrol enrol_string
+    inside language lock enrol enrol_string
     ck_shot "$tag-enrolment"
 
     go Settings
     ck_wait_item text_size_normal 10
-    inside lang_en lang_hi lock text_size_small text_size_normal text_size_largest high_contrast
+    inside language lock text_size_small text_size_normal text_size_largest high_contrast
     ck_shot "$tag-settings"
 
-    # The language switch works from here, and Lock leads back to the unlock screen.
-    if [ "$lang" = en ]; then ck_click lang_hi; else ck_click lang_en; fi
-    inside lang_en lang_hi lock
+    # The language switch works from here: its list opens inside the window with all six
+    # languages, a click on one switches (the list closes), and Lock leads back to unlock.
+    ck_click language
+    ck_wait_item lang_bn 5
+    inside lang_en lang_hi lang_ta lang_gu lang_mr lang_bn
+    ck_shot "$tag-languages"
+    local want=en
+    [ "$lang" = en ] && want=hi
+    ck_click "lang_$want"
+    ck_wait_item_gone lang_bn 5
+    # The click switched the app's language: the setting it keeps says so.
+    python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["language"] != sys.argv[2])' \
+        "$DATA/settings.json" "$want" || ck_fail "choosing lang_$want in the drop-down did not switch the language"
+    inside language lock
     ck_click lock
     ck_wait_item unlock 10
-    inside lang_en lang_hi unlock
+    inside language unlock
     kill "$CK_APP_PID"; ck_wait_app_exit 20
     ck_stop_xvfb
     # The next size starts from a fresh X screen; its window fits that screen (no saved size).

@@ -185,6 +185,15 @@ ck_click() {
     sleep 0.3
 }
 
+# Switches the app's language with real clicks, as an officer does: the top bar's drop-down
+# ("language"), then the language's entry in its list ("lang_<code>"); the list closes with
+# the choice. Both names must be in CK_TEST_LAYOUT_NAMES.
+ck_choose_language() {
+    ck_click language
+    ck_click "lang_$1"
+    ck_wait_item_gone "lang_$1" 5
+}
+
 # Real key presses: ck_type TEXT, ck_key KEY...
 ck_type() { xdotool type --delay 40 -- "$1"; sleep 0.3; }
 ck_key() { xdotool key --delay 80 "$@"; sleep 0.3; }
