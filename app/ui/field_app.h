@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "app/ui/location.h"
+#include "app/ui/store_durability.h"
 #include "core/crypto/vault.h"
 #include "sync/client/sync_client.h"
 
@@ -43,6 +44,9 @@ struct FieldAppConfig {
     std::chrono::milliseconds locationTimeout{15'000};
     // Makes the textures of a template's images (form_images.h); null: images are not drawn.
     std::shared_ptr<TextureMaker> textures;
+    // Makes commits durable after they return (a browser's storage, store_durability.h); null:
+    // a commit is durable when SQLite returns (desktop), and "saved" is shown at once.
+    std::shared_ptr<StoreDurability> durability;
 };
 
 class AppModel;

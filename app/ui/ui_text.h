@@ -63,7 +63,8 @@ namespace ck {
     X(OneTimeCode) X(OneTimeCodeHint) X(ServerKeyToo) X(PasteOrType) X(SyncProgressVisits) X(NoVisitsToSend) \
     X(SentReceived) X(CancelIsSafe) X(AggregatorOfficer) X(NotEnrolledSync) X(OutboxCounts) X(OutboxCountsWaiting) \
     X(SyncExplains) X(NoNetwork) X(BundlePathHint) X(ReceiptPathHint) X(ReasonPrefix) X(ReviewerSays) \
-    X(SectionDone) X(NotAsked) X(RowOf)
+    X(SectionDone) X(NotAsked) X(RowOf) \
+    X(Saving) X(BrowserStorageFailed) X(StorageMayBeCleared) X(StoragePersistent) X(StorageUsage)
 
 enum class Text : uint16_t {
 #define CK_UI_TEXT_ENUM(name) name,
