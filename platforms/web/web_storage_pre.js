@@ -54,7 +54,9 @@ var CKStore = {
         console.error("ck-web storage: could not read the stored data: " + CKStore.loadError);
       }
       IDBFS.getDB(CKStore.dir, function (dbErr, db) {
-        if (!dbErr) CKStore.db = db;
+        // Nothing is written after a failed load: a store made now must not replace the one
+        // the browser still holds.
+        if (!dbErr && !err) CKStore.db = db;
         CKStore.keys = {};
         CKStore.each(function (path, node) {
           CKStore.keys[path] = true;
