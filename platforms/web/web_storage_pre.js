@@ -175,11 +175,22 @@ var CKStore = {
     if (CKStore.requested > ticket && !why) CKStore.copy();
   },
 
-  // navigator.storage: ask to be kept (once, after the first run) or only look; then estimate.
+  // navigator.storage: ask to be kept (after the first run) or look; then estimate.
   checkPersistence: function (ask) {
     var storage = navigator.storage;
     if (!storage || !storage.persisted) { CKStore.persisted = false; return; }
-    var asking = ask && storage.persist ? storage.persist() : storage.persisted();
+    // Later starts ask again only when the browser already grants it without a prompt (the
+    // app was installed to the home screen since): Chromium decides by itself, Firefox asks
+    // the officer, which should happen once.
+    var granted = navigator.permissions && navigator.permissions.query
+      ? navigator.permissions.query({ name: "persistent-storage" }).then(function (p) { return p.state === "granted"; },
+                                                                          function () { return false; })
+      : Promise.resolve(false);
+    var asking = storage.persisted().then(function (kept) {
+      if (kept || !storage.persist) return kept;
+      if (ask) return storage.persist();
+      return granted.then(function (yes) { return yes ? storage.persist() : false; });
+    });
     asking.then(function (kept) {
       CKStore.persisted = !!kept;
       console.log("ck-web storage: persistent " + CKStore.persisted + (ask ? " (asked)" : ""));
