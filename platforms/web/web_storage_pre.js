@@ -1,74 +1,118 @@
 // The officer's folder in the browser: /data, kept in IndexedDB (emscripten --pre-js: this
-// runs in the module's scope, beside FS, MEMFS and IDBFS; platforms/web/web_storage.cpp is
-// its C++ side, README.md "Storage" says why it is built this way).
+// runs in the module's scope, beside FS and MEMFS; platforms/web/web_storage.cpp is its C++
+// side; README.md, "Storage", says why it is built this way).
 //
 // The app's files live in memory (emscripten's MEMFS, where SQLite reads and writes them) and
 // are copied to IndexedDB after each change:
-//  - at start, before main() opens the store: /data is an IDBFS mount and FS.syncfs(true)
-//    fills it from IndexedDB (emscripten's own loader, the same database layout);
+//  - at start, before main() opens the store (a run dependency of preRun), every file is read
+//    back from the IndexedDB database "clusterkit-data" into /data;
 //  - after each commit (CKStore.request, called by the app right after its autosave) and
 //    after any frame that changed a file (CKStore.flushIfChanged): one copy. A copy takes
 //    what changed in ONE synchronous pass on the main thread (worker threads' file calls are
 //    proxied to this thread, so none lands in the middle) and writes it in ONE IndexedDB
-//    transaction with durability "strict" (flushed to the disk before it completes): the
-//    store file and its write-ahead log always arrive together, or not at all;
+//    transaction with durability "strict" (on the disk before it completes): the store file
+//    and its write-ahead log always arrive together, or not at all;
 //  - a ticket is durable when the copy that began after it completes; the app shows "saved"
 //    only then. One copy at a time; requests meanwhile are served by the next copy.
 //
-// Why not FS.syncfs(false) for the copies: IDBFS lists the changed files, waits for
-// IndexedDB, then reads them (app writes can land in between: a log and a store file from two
-// different moments), it tells a change by the file's mtime in milliseconds (two writes in one
-// millisecond look like one), and it writes with the browser's default durability.
-// What changed is told here by the node itself: after each copy, each copied file's timestamp
-// is set to a value no write can give it (a half millisecond: MEMFS stamps writes with
-// Date.now(), a whole number); a file whose timestamp is not that value, or a new node at the
-// same path, has changed since.
-// SQLite's shared-memory index (*-shm) is not kept: SQLite builds it again from the log.
+// Files are kept in pieces of 64 KiB (key "<path>\0<n>", a Uint8Array) beside one entry per
+// file (key "<path>": mode, size, piece size, mtime) or directory; a copy writes only the
+// pieces whose bytes differ from what the last copy wrote (kept here as the pieces
+// themselves). An autosave appends a few pages to SQLite's log: a copy is then one or two
+// pieces, whatever the size of the store. (emscripten's IDBFS writes whole files: the store
+// and its log, megabytes, at every keystroke; README.md, Storage.)
+// What changed is told by the node itself: after each copy, each copied file's timestamp is
+// set to a value no write can give it (a half millisecond: MEMFS stamps writes and truncations
+// with Date.now(), a whole number); a file whose timestamp is not that value, or a new node at
+// the same path, has changed since. SQLite's shared-memory index (*-shm) is not kept: SQLite
+// builds it again from the log.
 var CKStore = {
   dir: "/data",
-  storeName: "FILE_DATA",  // IDBFS's object store: its loader reads what is written here
-  db: null,                // the IDBFS database, opened by the load
-  kept: {},                // path -> { node, mark }: what the last completed copy holds
-  keys: {},                // paths held in IndexedDB
+  dbName: "clusterkit-data",
+  storeName: "files",
+  piece: 65536,
+  db: null,                // the IndexedDB database, opened by the load
+  kept: {},                // path -> { node, mark, pieces }: what IndexedDB holds
+  orphans: [],             // keys a failed copy was to delete: deleted by the next one
   requested: 0,            // the newest ticket handed out
   durable: 0,              // the newest ticket whose copy completed
   inFlight: false,
   failure: "",             // why the last copy failed ("" when it did not)
+  retryAt: 0,              // after a failed copy, changes wait until then (performance.now())
   asked: new Map(),        // ticket -> performance.now() when it was requested (figures)
   latencies: [],           // ms from a request to its copy's completion (tests, benches)
   copies: 0, bytesCopied: 0,
-  retryAt: 0,              // after a failed copy, changes wait until then (performance.now())
   loaded: false, loadError: "",
   persisted: null,         // navigator.storage.persisted(): null until known
   usage: -1, quota: -1,    // navigator.storage.estimate()
 
-  // preRun: mount and fill /data before main() runs.
+  // preRun: fill /data before main() runs.
   load: function () {
     FS.mkdir(CKStore.dir);
-    FS.mount(IDBFS, {}, CKStore.dir);
     addRunDependency("ck-store-load");
-    FS.syncfs(true, function (err) {
-      if (err) {
-        // The app still starts (its folder is then empty and in memory only); the page says so.
-        CKStore.loadError = String(err && (err.name || err.message) || err);
-        console.error("ck-web storage: could not read the stored data: " + CKStore.loadError);
+    var done = function (why) {
+      if (why) {
+        // The app still starts, with an empty folder in memory only; nothing is ever written
+        // (no db): a store made now must not replace the one the browser still holds.
+        CKStore.db = null;
+        CKStore.loadError = why;
+        console.error("ck-web storage: could not read the stored data: " + why);
       }
-      IDBFS.getDB(CKStore.dir, function (dbErr, db) {
-        // Nothing is written after a failed load: a store made now must not replace the one
-        // the browser still holds.
-        if (!dbErr && !err) CKStore.db = db;
-        CKStore.keys = {};
-        CKStore.each(function (path, node) {
-          CKStore.keys[path] = true;
-          CKStore.kept[path] = { node: node, mark: CKStore.markOf(node) };
-        });
-        CKStore.loaded = true;
-        removeRunDependency("ck-store-load");
-      });
-    });
+      CKStore.loaded = true;
+      removeRunDependency("ck-store-load");
+    };
+    var req;
+    try {
+      req = indexedDB.open(CKStore.dbName, 1);
+    } catch (e) {
+      return done(String(e && e.name || e));
+    }
+    req.onupgradeneeded = function () { req.result.createObjectStore(CKStore.storeName); };
+    req.onerror = function (e) { e.preventDefault(); done(String(req.error && req.error.name || "IndexedDB refused")); };
+    req.onsuccess = function () {
+      var db = req.result, files = {}, pieces = {};
+      var tx = db.transaction([CKStore.storeName], "readonly");
+      var cursor = tx.objectStore(CKStore.storeName).openCursor();
+      cursor.onerror = function (e) { e.preventDefault(); done(String(cursor.error && cursor.error.name)); };
+      cursor.onsuccess = function () {
+        var c = cursor.result;
+        if (c) {
+          var key = String(c.key), cut = key.indexOf("\u0000");
+          if (cut < 0) files[key] = c.value;
+          else (pieces[key.slice(0, cut)] = pieces[key.slice(0, cut)] || [])[Number(key.slice(cut + 1))] = c.value;
+          c.continue();
+          return;
+        }
+        try {
+          Object.keys(files).sort().forEach(function (path) {  // a directory before its files
+            var f = files[path];
+            if (f.dir) {
+              FS.mkdirTree(path, f.mode);
+              return;
+            }
+            var data = new Uint8Array(f.size), own = pieces[path] || [];
+            for (var i = 0; i * f.piece < f.size; i++) {
+              if (!own[i]) throw new Error("piece " + i + " of " + path + " is missing");
+              data.set(own[i], i * f.piece);
+            }
+            FS.writeFile(path, data);
+            FS.chmod(path, f.mode);
+          });
+          CKStore.db = db;
+          CKStore.each(function (path, node) {
+            // The pieces as the browser holds them (a piece size of another build is rewritten).
+            var f = files[path], same = f && (f.dir || f.piece === CKStore.piece);
+            CKStore.kept[path] = { node: node, mark: CKStore.markOf(node), pieces: same && !f.dir ? pieces[path] : null };
+          });
+          done("");
+        } catch (e) {
+          done(String(e && e.message || e));
+        }
+      };
+    };
   },
 
-  // Every node under /data (directories first), as IDBFS stores them: absolute path -> node.
+  // Every node under /data (directories before their files): absolute path -> node.
   each: function (visit) {
     var walk = function (path, dir) {
       Object.keys(dir.contents).sort().forEach(function (name) {
@@ -88,6 +132,18 @@ var CKStore = {
     return node.timestamp;
   },
 
+  same: function (a, b) {
+    if (!b || a.length !== b.length) return false;
+    var n = a.length;
+    if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && n % 4 === 0) {
+      var x = new Int32Array(a.buffer, a.byteOffset, n / 4), y = new Int32Array(b.buffer, b.byteOffset, n / 4);
+      for (var i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+      return true;
+    }
+    for (var j = 0; j < n; j++) if (a[j] !== b[j]) return false;
+    return true;
+  },
+
   changed: function () {
     var seen = 0, dirty = false;
     CKStore.each(function (path, node) {
@@ -95,7 +151,7 @@ var CKStore = {
       var k = CKStore.kept[path];
       if (!k || k.node !== node || node.timestamp !== k.mark) dirty = true;
     });
-    return dirty || seen !== Object.keys(CKStore.kept).length;
+    return dirty || seen !== Object.keys(CKStore.kept).length || CKStore.orphans.length > 0;
   },
 
   request: function () {
@@ -113,27 +169,49 @@ var CKStore = {
   // One copy of what changed, for every ticket handed out so far.
   copy: function () {
     var ticket = CKStore.requested;
-    if (!CKStore.db) return CKStore.settle(ticket, "IndexedDB is not available in this browser");
-    var puts = [], now = {}, marks = {};
+    if (!CKStore.db) return CKStore.settle(ticket, CKStore.loadError || "IndexedDB is not available in this browser");
+    var puts = [], dels = CKStore.orphans, now = {}, next = {}, size = CKStore.piece;
+    CKStore.orphans = [];
     CKStore.each(function (path, node) {
       now[path] = true;
       var k = CKStore.kept[path];
       if (k && k.node === node && node.timestamp === k.mark) return;
-      var entry = { timestamp: new Date(Math.floor(node.timestamp)), mode: node.mode };
-      // An exact copy: MEMFS's buffer is larger than the file, and IndexedDB would keep all of it.
-      if (FS.isFile(node.mode)) entry.contents = node.contents ? node.contents.slice(0, node.usedBytes) : new Uint8Array(0);
-      puts.push([path, entry]);
-      marks[path] = { node: node, mark: CKStore.markOf(node) };
+      if (FS.isDir(node.mode)) {
+        puts.push([path, { dir: true, mode: node.mode }]);
+        next[path] = { node: node, mark: CKStore.markOf(node), pieces: null };
+        return;
+      }
+      var data = node.contents ? node.contents.subarray(0, node.usedBytes) : new Uint8Array(0);
+      var old = k && k.pieces || [], own = [];
+      for (var i = 0; i * size < data.length; i++) {
+        var part = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
+        if (CKStore.same(part, old[i])) {
+          own.push(old[i]);
+        } else {
+          own.push(part.slice());  // an exact copy: IndexedDB would keep all of MEMFS's buffer
+          puts.push([path + "\u0000" + i, own[i]]);
+        }
+      }
+      for (var j = own.length; j < old.length; j++) dels.push(path + "\u0000" + j);
+      puts.push([path, { mode: node.mode, size: data.length, piece: size, mtime: Math.floor(node.timestamp) }]);
+      next[path] = { node: node, mark: CKStore.markOf(node), pieces: own };
     });
-    var dels = Object.keys(CKStore.keys).filter(function (path) { return !now[path]; });
-    Object.keys(CKStore.kept).forEach(function (path) { if (!now[path]) delete CKStore.kept[path]; });
+    Object.keys(CKStore.kept).forEach(function (path) {
+      if (now[path]) return;
+      var gone = CKStore.kept[path];
+      dels.push(path);
+      for (var i = 0; gone.pieces && i < gone.pieces.length; i++) dels.push(path + "\u0000" + i);
+      delete CKStore.kept[path];
+    });
     if (!puts.length && !dels.length) return CKStore.settle(ticket, "");
     // Counted as kept now, so that a write from here on is a change; undone if the copy fails.
-    Object.assign(CKStore.kept, marks);
+    Object.assign(CKStore.kept, next);
     CKStore.inFlight = true;
     var bytes = 0;
     var failed = function (why) {
-      puts.forEach(function (p) { delete CKStore.kept[p[0]]; });  // copied again next time
+      // Everything this copy was to write is written again, whole, next time.
+      Object.keys(next).forEach(function (path) { delete CKStore.kept[path]; });
+      CKStore.orphans = CKStore.orphans.concat(dels);
       CKStore.settle(ticket, why || "the copy was aborted");
     };
     try {
@@ -141,12 +219,10 @@ var CKStore = {
       var store = tx.objectStore(CKStore.storeName);
       puts.forEach(function (p) {
         store.put(p[1], p[0]);
-        if (p[1].contents) bytes += p[1].contents.length;
+        if (p[1] instanceof Uint8Array) bytes += p[1].length;
       });
-      dels.forEach(function (path) { store.delete(path); });
+      dels.forEach(function (key) { store.delete(key); });
       tx.oncomplete = function () {
-        puts.forEach(function (p) { CKStore.keys[p[0]] = true; });
-        dels.forEach(function (path) { delete CKStore.keys[path]; });
         CKStore.copies++;
         CKStore.bytesCopied += bytes;
         CKStore.settle(ticket, "");
@@ -167,12 +243,12 @@ var CKStore = {
         CKStore.asked.delete(i);
       }
       CKStore.durable = ticket;
+      // Requests that came during this copy.
+      if (CKStore.requested > ticket) CKStore.copy();
     } else {
       CKStore.retryAt = performance.now() + 2000;  // not a copy per frame while the disk is full
       console.error("ck-web storage: copy to IndexedDB failed: " + why);
     }
-    // Requests that came during this copy, or changes the app made meanwhile.
-    if (CKStore.requested > ticket && !why) CKStore.copy();
   },
 
   // navigator.storage: ask to be kept (after the first run) or look; then estimate.
@@ -186,12 +262,11 @@ var CKStore = {
       ? navigator.permissions.query({ name: "persistent-storage" }).then(function (p) { return p.state === "granted"; },
                                                                           function () { return false; })
       : Promise.resolve(false);
-    var asking = storage.persisted().then(function (kept) {
+    storage.persisted().then(function (kept) {
       if (kept || !storage.persist) return kept;
       if (ask) return storage.persist();
       return granted.then(function (yes) { return yes ? storage.persist() : false; });
-    });
-    asking.then(function (kept) {
+    }).then(function (kept) {
       CKStore.persisted = !!kept;
       console.log("ck-web storage: persistent " + CKStore.persisted + (ask ? " (asked)" : ""));
     }, function () { CKStore.persisted = false; });

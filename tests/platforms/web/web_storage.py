@@ -29,6 +29,7 @@ Prints the figures: autosave to durable (median, p99, over the keystrokes of ste
 --saves more), copies and bytes, and memory after unlock with the visit open.
 Exit status as first_frame.py (77: skipped).
 """
+import base64
 import hashlib
 import json
 import os
@@ -71,26 +72,29 @@ def wait_settled(browser, limit_s=20):
         ff.fail("copies to IndexedDB did not settle within %d s" % limit_s)
 
 
-# Every IndexedDB entry of the app's folder, localStorage and sessionStorage, as base64 chunks.
+# Every IndexedDB entry of the app's folder (web_storage_pre.js: "<path>" describes a file,
+# "<path>\0<n>" is its n-th piece), localStorage and sessionStorage.
 READ_STORAGE = r"""
 new Promise(function (resolve, reject) {
   var out = { entries: {}, local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage) };
-  var req = indexedDB.open("/data");
+  var req = indexedDB.open("clusterkit-data");
   req.onerror = function () { reject(String(req.error)); };
   req.onsuccess = function () {
     var db = req.result;
-    var tx = db.transaction(["FILE_DATA"], "readonly");
-    var cursor = tx.objectStore("FILE_DATA").openCursor();
+    var tx = db.transaction(["files"], "readonly");
+    var cursor = tx.objectStore("files").openCursor();
     cursor.onsuccess = function () {
       var c = cursor.result;
       if (!c) { db.close(); resolve(JSON.stringify(out)); return; }
-      var v = c.value, b64 = "";
-      if (v.contents) {
-        var bytes = new Uint8Array(v.contents), s = "";
-        for (var i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-        b64 = btoa(s);
+      var v = c.value, text;
+      if (v instanceof Uint8Array) {
+        var s = "";
+        for (var i = 0; i < v.length; i += 8192) s += String.fromCharCode.apply(null, v.subarray(i, i + 8192));
+        text = "b64:" + btoa(s);
+      } else {
+        text = "json:" + JSON.stringify(v);
       }
-      out.entries[c.key] = b64;
+      out.entries[c.key] = text;
       c.continue();
     };
   };
@@ -99,17 +103,25 @@ new Promise(function (resolve, reject) {
 
 
 def read_storage(browser):
+    """{path: the file's bytes, pieces joined in order}, and the other storages' bytes (with the
+    files' descriptions)."""
     r = browser.call("Runtime.evaluate", expression=READ_STORAGE, awaitPromise=True, returnByValue=True)
     if "exceptionDetails" in r:
         ff.fail("could not read IndexedDB: %s" % r["exceptionDetails"])
-    import base64
     raw = json.loads(r["result"]["value"])
-    files = {k: base64.b64decode(v) for k, v in raw["entries"].items()}
-    return files, (raw["local"] + raw["session"]).encode()
+    pieces, other = {}, (raw["local"] + raw["session"]).encode()
+    for key, value in raw["entries"].items():
+        if value.startswith("b64:"):
+            path, n = key.split("\0")
+            pieces.setdefault(path, {})[int(n)] = base64.b64decode(value[4:])
+        else:
+            other += key.encode() + value.encode()
+    files = {path: b"".join(p[i] for i in sorted(p)) for path, p in pieces.items()}
+    return files, other
 
 
 def digest(files):
-    h = hashlib.sha256()
+    h = hashlib.sha256()  # of the files' bytes (the descriptions carry times)
     for k in sorted(files):
         h.update(k.encode() + b"\0" + files[k])
     return h.hexdigest()
@@ -190,7 +202,7 @@ def main():
         fr.rect(browser, "start_cluster-diagnostic", UNLOCK_LIMIT_S)
         wait_settled(browser)
         files, _ = read_storage(browser)
-        store = [k for k in files if k.endswith(".db") or files[k][:16] == b"SQLite format 3\0"]
+        store = [k for k in files if files[k][:16] == b"SQLite format 3\0"]
         if not store:
             ff.fail("after the first run IndexedDB holds no store file: %s" % sorted(files))
         if not ff.wait_for(browser, "ckStore.persisted !== null && 1", 10):
@@ -243,7 +255,7 @@ def main():
 
         # 3. Nothing typed is readable in browser storage.
         files, other = read_storage(browser)
-        blob = b"".join(files.values()) + other
+        blob = b"\0".join(files.values()) + other
         for secret, what in ((ANSWER, "the typed answer"), (PASSPHRASE, "the passphrase"),
                              ("Qzvyx", "part of the typed answer")):
             for form in (secret.encode("utf-8"), secret.encode("utf-16-le")):
