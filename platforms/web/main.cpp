@@ -18,6 +18,8 @@
 // window.ckFirstFrame = { msSinceStart, msSinceNavigation } and a console line
 // "ck-web first-frame ..."; window.ckItemRect(name) returns the rect of a named widget
 // (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn.
+// window.ckAppState(questionId) (web_storage_pre.js) returns ck_app_state's JSON (below), and
+// window.ckStore the storage's state and figures (tests/platforms/web/web_storage.py).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
