@@ -157,10 +157,14 @@ def reopen_tab(browser, profile, url):
     open_page(browser, url)
 
 
-def resume_draft(browser, visit_id, question):
+def resume_draft(browser, visit_id, what):
+    """After an unlock in a new page: the draft is listed; Resume opens it where it was left."""
+    wait_state(browser, lambda s: s.get("unlocked") and visit_id in [v["id"] for v in s.get("visits") or []],
+               UNLOCK_LIMIT_S, "the draft listed " + what)
+    fr.rect(browser, "resume_" + visit_id, 10)
     fr.tap(browser, "resume_" + visit_id)
     return wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, 15,
-                      "the draft reopened", question)
+                      "the draft reopened " + what, "officer_id")
 
 
 def percentile(values, p):
@@ -269,10 +273,7 @@ def main():
         # 4. Reload: the draft and its answers are there.
         open_page(browser, url)
         unlock(browser, PASSPHRASE)
-        s = wait_state(browser, lambda s: s.get("unlocked") and s.get("visits") is not None, UNLOCK_LIMIT_S,
-                       "unlocked after the reload")
-        s = wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, 10,
-                       "the visit reopened after the reload", "officer_id")
+        s = resume_draft(browser, visit_id, "after the reload")
         if s.get("answer") != ANSWER:
             ff.fail("after the reload the answer is %r, not %r" % (s.get("answer"), ANSWER))
         mem_reopened = browser.evaluate("JSON.stringify({heap: wasmMemory.buffer.byteLength, "
@@ -311,8 +312,7 @@ def main():
             ff.fail("a refused unlock changed what IndexedDB holds")
         fr.screenshot(browser, os.path.join(artifacts, "web-storage-wrong-passphrase.png"))
         unlock(browser, PASSPHRASE)  # the app wiped the field when it took the wrong one
-        s = wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, UNLOCK_LIMIT_S,
-                       "unlocked with the right passphrase", "officer_id")
+        s = resume_draft(browser, visit_id, "after a refused copy, a reload and a wrong passphrase")
         if s.get("answer") != ANSWER:
             ff.fail("after a refused copy and a reload the answer is %r, not the last saved %r"
                     % (s.get("answer"), ANSWER))
@@ -329,8 +329,7 @@ def main():
         browser.call("Page.navigate", url=url)
         open_page(browser, url)
         unlock(browser, PASSPHRASE)
-        s = wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, UNLOCK_LIMIT_S,
-                       "the visit reopened after a reload in the middle of a save", "officer_id")
+        s = resume_draft(browser, visit_id, "after a reload in the middle of a save")
         if s.get("answer") not in (ANSWER, ANSWER + "Z"):
             ff.fail("a reload in the middle of a save left the answer %r" % s.get("answer"))
         expected = s["answer"]
@@ -341,8 +340,7 @@ def main():
         wait_settled(browser)
         reopen_tab(browser, profile, url)
         unlock(browser, PASSPHRASE)
-        s = wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, UNLOCK_LIMIT_S,
-                       "the visit reopened in a new tab", "officer_id")
+        s = resume_draft(browser, visit_id, "in a new tab")
         if s.get("answer") != expected:
             ff.fail("in a new tab the answer is %r, not %r" % (s.get("answer"), expected))
         print("new tab on the same profile: the visit and its answer are there")
@@ -355,7 +353,6 @@ def main():
         wait_state(browser, lambda s: s.get("unlocked"), UNLOCK_LIMIT_S, "unlocked")
         if not ff.wait_for(browser, "ckStore.persisted === true && 1", 10):
             ff.fail("granted durableStorage, yet the page is not persisted")
-        fr.tap(browser, "close_visit")
         wait_state(browser, lambda s: s.get("screen") == VISITS, 10, "the visits screen")
         time.sleep(1)
         if browser.evaluate("window.ckItemRect('storage_warning')"):
