@@ -37,3 +37,15 @@ if(NOT CK_NODE_FINDS_ACORN EQUAL 0)
   set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
   set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
 endif()
+
+# stb_image (core/template/template_media.cpp reads a template's PNG and JPEG images): Debian's
+# libstb-dev header, its implementation compiled here, since Debian's libstb is native code.
+# (Without it the web configure stops at core/template's find_library.)
+if(NOT TARGET ck_web_stb)
+  set(CK_WEB_STB_DIR "${CMAKE_BINARY_DIR}/web-stb")
+  configure_file(/usr/include/stb/stb_image.h "${CK_WEB_STB_DIR}/stb/stb_image.h" COPYONLY)
+  file(WRITE "${CK_WEB_STB_DIR}/stb_image.c" "#define STB_IMAGE_IMPLEMENTATION\n#include \"stb/stb_image.h\"\n")
+  add_library(ck_web_stb STATIC "${CK_WEB_STB_DIR}/stb_image.c")
+  target_include_directories(ck_web_stb SYSTEM PUBLIC "${CK_WEB_STB_DIR}")
+  set(CK_STB_LIBRARY ck_web_stb CACHE STRING "stb_image for the web build (dependencies.cmake)" FORCE)
+endif()
