@@ -48,6 +48,7 @@ ANSWER = "Qzvyx Hosiery Works 7391"  # distinctive: its bytes must appear nowher
 LOST = " LOSTCHANGE"
 UNLOCK_LIMIT_S = 60
 VISITS, FORM, UNLOCK = 2, 3, 1  # ck::Screen values (app_model.h)
+ARTIFACTS = None  # where a failure's screenshot goes
 
 
 def state(browser, question=""):
@@ -63,6 +64,7 @@ def wait_state(browser, test, limit_s, what, question=""):
         if s and test(s):
             return s
         time.sleep(0.2)
+    ARTIFACTS and fr.screenshot(browser, os.path.join(ARTIFACTS, "web-storage-failed.png"))
     ff.fail("%s: not within %d s (app state %s; console %s)" % (what, limit_s, s, browser.console[-5:]))
 
 
@@ -183,6 +185,8 @@ def main():
         print(__doc__)
         sys.exit(2)
     site, artifacts = args
+    global ARTIFACTS
+    ARTIFACTS = artifacts
     if not shutil.which("chromium"):
         ff.skip("Debian chromium is not installed")
     if not os.path.exists(os.path.join(site, "clusterkit.wasm")):
@@ -205,10 +209,11 @@ def main():
         fr.tap(browser, "create")
         fr.rect(browser, "start_cluster-diagnostic", UNLOCK_LIMIT_S)
         wait_settled(browser)
-        files, _ = read_storage(browser)
-        store = [k for k in files if files[k][:16] == b"SQLite format 3\0"]
-        if not store:
-            ff.fail("after the first run IndexedDB holds no store file: %s" % sorted(files))
+        files, described = read_storage(browser)
+        # A new WAL store: its pages are in the log until a checkpoint (page 1 among them).
+        if b"/data/officer.ckstore{" not in described.replace(b"json:", b"") or \
+                not any(b"SQLite format 3\0" in v for v in files.values()):
+            ff.fail("after the first run IndexedDB holds no store: %s" % sorted(files))
         if not ff.wait_for(browser, "ckStore.persisted !== null && 1", 10):
             ff.fail("the app never learnt whether the browser keeps its data")
         persisted = browser.evaluate("ckStore.persisted")
@@ -217,6 +222,10 @@ def main():
             ff.fail("the browser refused persistent storage and the visits screen does not say so")
 
         # 2. A visit: a date, then the distinctive answer, key by key.
+        time.sleep(1)
+        fr.screenshot(browser, os.path.join(artifacts, "web-storage-visits-first-run.png"))
+        print("visits screen: start %r, warning %r" % (browser.evaluate("window.ckItemRect('start_cluster-diagnostic')"),
+                                                      browser.evaluate("window.ckItemRect('storage_warning')")))
         fr.tap(browser, "start_cluster-diagnostic")
         s = wait_state(browser, lambda s: s.get("screen") == FORM, 10, "the form")
         if s.get("question") != "visit_date":
