@@ -153,13 +153,16 @@ void followCanvasSize(Shell& s) {
     }
 }
 
-// After each frame the app built: what it changed goes to IndexedDB; once its store is open,
-// the browser is asked to keep the data (the first run) or looked at, and the screens get its
+// After each frame the app built: what it changed goes to IndexedDB; the browser is asked to
+// keep the data once the first run made the store, or looked at on a later start, and the
+// screens get its
 // answer and estimate (again whenever Settings is opened).
 void storageAfterFrame(Shell& s) {
     s.storage->flushIfChanged();
     ck::AppModel& model = s.app->model();
-    if (model.isUnlocked() && !s.persistenceChecked) {
+    // A later start looks at once, so the visits screen has its answer before it first shows
+    // (a warning appearing above the list after it is drawn would move rows under a finger).
+    if (!s.persistenceChecked && (model.isUnlocked() || !s.firstRun)) {
         s.persistenceChecked = true;
         s.storage->checkPersistence(s.firstRun);
     }

@@ -164,6 +164,8 @@ def resume_draft(browser, visit_id, what):
     wait_state(browser, lambda s: s.get("unlocked") and visit_id in [v["id"] for v in s.get("visits") or []],
                UNLOCK_LIMIT_S, "the draft listed " + what)
     fr.rect(browser, "resume_" + visit_id, 10)
+    ff.wait_for(browser, "ckStore.persisted !== null && 1", 10)  # the warning's line is settled
+    time.sleep(0.5)
     fr.tap(browser, "resume_" + visit_id)
     return wait_state(browser, lambda s: s.get("screen") == FORM and s.get("visit") == visit_id, 15,
                       "the draft reopened " + what, "officer_id")
