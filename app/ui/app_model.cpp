@@ -270,7 +270,19 @@ void AppModel::post(std::string label, std::function<TaskRunner::Apply()> job, b
     });
 }
 
+void AppModel::checkDurable() {
+    if (m_durableTicket == 0 || !m_config.durability) return;
+    if (m_config.durability->durableTicket() >= m_durableTicket) {
+        m_savedAt = m_committedAt;
+        m_durableTicket = 0;
+        m_saveError.clear();
+    } else if (std::string why = m_config.durability->failure(); !why.empty()) {
+        m_saveError = ui(Text::BrowserStorageFailed) + why;  // still pending: the next autosave asks for another copy
+    }
+}
+
 void AppModel::beginFrame() {
+    checkDurable();
     m_tasks.applyFinished();
     m_syncTasks.applyFinished();
     if (m_outboxChanged.exchange(false)) m_visitsStale = true;
@@ -503,6 +515,7 @@ void AppModel::openSession(FormSession session, std::optional<Position> at, bool
     if (!p.valid() || !m_session->isRelevant(p.question, p.instance)) p = m_session->first();
     m_visitsStale = true;
     m_savedAt = 0;
+    m_durableTicket = 0;  // another visit: its indicator starts afresh
     m_saveError.clear();
     goTo(p);
 }
@@ -803,7 +816,13 @@ void AppModel::autosave() {
                 persistSettings();
             }
         }
-        if (status) {
+        if (status && m_config.durability) {
+            // Saved in the store, which the platform still has to copy (a browser): "saved"
+            // waits for that copy (checkDurable, at the next frames).
+            m_durableTicket = m_config.durability->requestDurable();
+            m_committedAt = std::time(nullptr);
+            m_saveError.clear();
+        } else if (status) {
             m_savedAt = std::time(nullptr);
             m_saveError.clear();
         } else {

@@ -182,9 +182,16 @@ public:
     Position nextRefusedAt() const { return m_nextRefusedAt; }
     bool previous();         // false at the start
 
-    // The last autosave: when (local time, 0 = not yet) and why it failed ("" = it did not).
+    // The last autosave that is durable (local time, 0 = not yet) and why one failed ("" = it
+    // did not). With a StoreDurability (a browser) a commit counts as saved only once the
+    // platform reports its copy complete; meanwhile saving() is true.
     std::time_t savedAt() const { return m_savedAt; }
     const std::string& saveError() const { return m_saveError; }
+    bool saving() const { return m_durableTicket != 0; }
+
+    // What the platform says about its storage (a browser: persistent or not, the estimate).
+    void setStorageStatus(StorageStatus status) { m_storageStatus = status; }
+    const StorageStatus& storageStatus() const { return m_storageStatus; }
 
     // Text typed into a field that is not its answer (a refused number, a half-typed date):
     // kept with the open visit and shown in its field; it holds Next (the form) and is an
@@ -274,6 +281,7 @@ private:
     void importBundledTemplates(Store& store, std::string& notes, const std::string& language) const;
     void openSession(FormSession session, std::optional<Position> at, bool stored);
     void autosave();
+    void checkDurable();  // a pending autosave's copy completed or failed (see saving())
     void persistSettings();
     bool ready(bool needSession) const;  // unlocked, not busy (and a visit open)
     // Runs `job` on the task thread, holding the store for it unless `holdStore` is false (a
@@ -302,6 +310,9 @@ private:
     bool m_unlocked = false;
     std::string m_error, m_notice, m_saveError;
     std::time_t m_savedAt = 0;
+    uint64_t m_durableTicket = 0;   // the autosave waiting for its copy (0: none)
+    std::time_t m_committedAt = 0;  // when that autosave committed
+    StorageStatus m_storageStatus;
     double m_lastActivity = 0;
     int m_fontGeneration = 0;
     std::vector<VisitRow> m_visits;

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "app/ui/location.h"
+#include "app/ui/store_durability.h"
 #include "core/crypto/vault.h"
 #include "sync/client/sync_client.h"
 
@@ -46,6 +47,9 @@ struct FieldAppConfig {
     // The aggregator address the enrolment screen offers until the officer types one: in a
     // browser, the origin that served the page (the aggregator's own `serve --web-app`).
     std::string defaultAggregatorAddress;
+    // Makes commits durable after they return (a browser's storage, store_durability.h); null:
+    // a commit is durable when SQLite returns (desktop), and "saved" is shown at once.
+    std::shared_ptr<StoreDurability> durability;
 };
 
 class AppModel;

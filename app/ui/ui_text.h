@@ -67,7 +67,8 @@ namespace ck {
     X(TechnicalDetail) X(WrongPassphrase) X(StoreDamaged) \
     X(StoreNewer) X(StoreRefused) X(TemplateNotInstalled) X(TemplateSignatureBad) X(TemplateNotThatOne) X(AnswersNotRestored) \
     X(VisitRefusedConflict) X(VisitRefusedUnknownTemplate) X(VisitRefusedBadSignature) X(VisitRefusedCannotOpen) X(VisitRefusedBadContent) X(VisitRefusedOther) \
-    X(AggregatorWrote) X(OutboxEntryDamaged) X(CommentDamaged) X(StoredVisitDamaged)
+    X(AggregatorWrote) X(OutboxEntryDamaged) X(CommentDamaged) X(StoredVisitDamaged) \
+    X(Saving) X(BrowserStorageFailed) X(StorageMayBeCleared) X(StoragePersistent) X(StorageUsage)
 
 enum class Text : uint16_t {
 #define CK_UI_TEXT_ENUM(name) name,

@@ -9,15 +9,19 @@
 // devicePixelRatio, which is the content scale for fonts and style (as the monitor's is on
 // desktop).
 //
-// Storage: the officer's folder is /data in emscripten's in-memory file system for now: it does
-// not survive a reload (README.md, "Not done yet").
+// Storage: the officer's folder is /data in memory, loaded from IndexedDB before main() and
+// copied back after every change (web_storage_pre.js, web_storage.h); the app shows "saved"
+// only once the copy holding the change has completed. Leaving the page copies what is left
+// and, when the page is unloaded, locks the store (ck_store_leaving below).
 //
 // Test hooks, read by tests/platforms/web/first_frame.py: after the first rendered frame,
 // window.ckFirstFrame = { msSinceStart, msSinceNavigation } and a console line
 // "ck-web first-frame ..."; window.ckItemRect(name) returns the rect of a named widget
 // (FieldApp::itemRect) as "x0 y0 x1 y1" in CSS pixels, or "" when it was not drawn;
 // window.ckItemText(name) the words it showed (the "error" and "notice" lines included);
-// window.ckTouchState() what the touch tests check (ck_touch_state below).
+// window.ckTouchState() what the touch tests check (ck_touch_state below);
+// window.ckAppState(questionId) (web_storage_pre.js) returns ck_app_state's JSON (below), and
+// window.ckStore the storage's state and figures (tests/platforms/web/web_storage.py).
 //
 // Touch and the on-screen keyboard (site/touch.js): a finger reaches GLFW as mouse events and
 // ck::TouchInput (app/ui/touch_input.h) turns it into taps and drag-scrolls; the page's hidden
@@ -40,11 +44,14 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 #include <imgui_internal.h>
+#include <nlohmann/json.hpp>
 
 #include "app/ui/app_model.h"
 #include "app/ui/field_app.h"
 #include "app/ui/touch_input.h"
+#include "core/crypto/vault.h"
 #include "platforms/desktop/font_atlas.h"
+#include "platforms/web/web_storage.h"
 
 namespace {
 
@@ -59,7 +66,7 @@ constexpr double kMaxIdle = 0.5;    // an idle UI is still rebuilt this often
 // of them. At 60 frames a second a first run took 45-57 s in headless Chromium.
 constexpr double kBusyFrameInterval = 0.1;
 constexpr const char* kCanvas = "#canvas";
-constexpr const char* kDataDir = "/data";          // the officer's folder (MEMFS for now)
+constexpr const char* kDataDir = "/data";          // the officer's folder (web_storage_pre.js)
 constexpr const char* kAppFiles = "/app";          // packaged with --preload-file
 constexpr float kTapSlopCss = 10.0f;  // a finger that moves further (CSS px) drags, else taps
 
@@ -168,6 +175,11 @@ struct Shell {
     GLFWwindow* window = nullptr;
     std::unique_ptr<ck::FieldApp> app;
     std::unique_ptr<ck::desktop::FontAtlas> fonts;
+    std::shared_ptr<ck::web::WebStorage> storage = std::make_shared<ck::web::WebStorage>();
+    bool firstRun = false;            // no store when the page opened: ask to be kept once made
+    bool persistenceChecked = false;  // asked or looked once the store was open
+    uint64_t durableSeen = 0;         // a copy completing redraws the "saved" line
+    ck::Screen screenSeen = ck::Screen::FirstRun;
     StyleScale styleScale;
     ck::TouchInput touch;
     bool finger = false;  // the pointer is a finger (site/touch.js says so)
@@ -216,10 +228,34 @@ void followCanvasSize(Shell& s) {
     }
 }
 
+// After each frame the app built: what it changed goes to IndexedDB; the browser is asked to
+// keep the data once the first run made the store, or looked at on a later start, and the
+// screens get its
+// answer and estimate (again whenever Settings is opened).
+void storageAfterFrame(Shell& s) {
+    s.storage->flushIfChanged();
+    ck::AppModel& model = s.app->model();
+    // A later start looks at once, so the visits screen has its answer before it first shows
+    // (a warning appearing above the list after it is drawn would move rows under a finger).
+    if (!s.persistenceChecked && (model.isUnlocked() || !s.firstRun)) {
+        s.persistenceChecked = true;
+        s.storage->checkPersistence(s.firstRun);
+    }
+    if (model.screen() != s.screenSeen) {
+        s.screenSeen = model.screen();
+        if (s.screenSeen == ck::Screen::Settings) s.storage->estimate();
+    }
+    model.setStorageStatus(s.storage->status());
+}
+
 void frame(void* arg) {
     Shell& s = *static_cast<Shell*>(arg);
     try {
         followCanvasSize(s);
+        if (const uint64_t durable = s.storage->durableTicket(); durable != s.durableSeen) {
+            s.durableSeen = durable;
+            s.activity = true;
+        }
         if (s.activity) {
             s.activity = false;
             s.settle = kSettleFrames;
@@ -257,6 +293,7 @@ void frame(void* arg) {
         s.keyboardFeed.apply(io);
         ImGui::NewFrame();
         s.app->drawFrame();
+        storageAfterFrame(s);
         s.styleScale.apply(s.contentScale);
         ImGui::Render();
         s.fonts->uploadNewGlyphs();
@@ -412,6 +449,48 @@ extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_item_text(const char* name) {
     return text.c_str();
 }
 
+// Test hook (tests/platforms/web/web_storage.py): what the app holds, as JSON: the screen, the
+// save line's state ("saving": committed, copy pending; "saved": durable; "error"), the open
+// visit and the question shown, the answer to `questionId` in it as text, the visits listed.
+extern "C" EMSCRIPTEN_KEEPALIVE const char* ck_app_state(const char* questionId) {
+    static std::string text;  // returned to JS, which copies it at once
+    nlohmann::json j;
+    if (g_shell && g_shell->app) {
+        ck::AppModel& m = g_shell->app->model();
+        j["screen"] = int(m.screen());
+        j["unlocked"] = m.isUnlocked();
+        j["saving"] = m.saving();
+        j["saved"] = m.savedAt() != 0 && !m.saving() && m.saveError().empty();
+        j["saveError"] = m.saveError();
+        j["error"] = m.error();
+        if (const ck::FormSession* s = m.session()) {
+            j["visit"] = s->recordId();
+            if (m.position().valid()) j["question"] = s->survey().questions[size_t(m.position().question)].id;
+            int q = s->survey().indexOf(questionId ? questionId : "");
+            if (q >= 0 && s->answer(q).isAnswered()) j["answer"] = s->answer(q).toString();
+        }
+        if (m.isUnlocked() && !m.busy()) {
+            auto& visits = j["visits"] = nlohmann::json::array();
+            for (const auto& row : m.visits()) visits.push_back({{"id", row.visit.id}, {"title", row.visit.title}});
+        }
+    }
+    text = j.dump();
+    return text.c_str();
+}
+
+// The page is being left (web_storage_pre.js's listeners): `unloading` 0 when it is only
+// hidden (another app, the phone's lock), 1 on pagehide. Hidden: what is not yet in IndexedDB
+// is copied now (a hidden tab may be discarded without another event). Pagehide: the store is
+// locked first, as FieldApp::prepareToQuit does, without waiting for a running task (the
+// browser would not wait for it). Not locked when only hidden: the idle lock still applies on
+// return, and unlocking costs Argon2id again (README.md, Figures).
+extern "C" EMSCRIPTEN_KEEPALIVE void ck_store_leaving(int unloading) {
+    if (!g_shell || !g_shell->app) return;
+    ck::AppModel& model = g_shell->app->model();
+    if (unloading && !model.busy()) model.lock();
+    g_shell->storage->requestDurable();
+}
+
 int main() {
     mark("ck-main");
     auto* shell = new Shell;  // lives as long as the page: the browser's loop calls frame()
@@ -458,14 +537,30 @@ int main() {
         char origin[512] = {0};
         EM_ASM({ stringToUTF8(location.origin, $0, $1); }, origin, sizeof origin);
         config.defaultAggregatorAddress = origin;
+        config.durability = shell->storage;
+        if (ck::web::testKdfRequested()) {
+            // Automated tests on a loopback server only (web_storage.h); the default is untouched.
+            config.kdf = ck::kFastKdf;
+            std::fprintf(stderr, "clusterkit: TEST key derivation (?ck-test-kdf on a loopback host): not for real data\n");
+        }
         shell->app = std::make_unique<ck::FieldApp>(config);
         mark("ck-app");
+        shell->firstRun = !shell->app->model().storeExists();
+        if (std::string why = shell->storage->loadError(); !why.empty())
+            shell->app->model().reportFailure("IndexedDB: " + why);
         shell->fonts = std::make_unique<ck::desktop::FontAtlas>(std::string(kAppFiles) + "/assets/fonts");
         mark("ck-fonts");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "clusterkit: stopped: %s\n", e.what());
         return 1;
     }
+    EM_ASM({
+        document.addEventListener("visibilitychange", function() {
+            if (document.visibilityState === "hidden") Module["_ck_store_leaving"](0);
+        });
+        document.addEventListener("freeze", function() { Module["_ck_store_leaving"](0); });
+        window.addEventListener("pagehide", function() { Module["_ck_store_leaving"](1); });
+    });
     emscripten_set_main_loop_arg(frame, shell, 0, false);
     return 0;
 }

@@ -592,6 +592,8 @@ void drawRepeats(FormContext& f, int section) {
 
 std::string savedState(const AppModel& model) {
     if (!model.saveError().empty()) return model.ui(Text::NotSaved) + model.saveError();
+    // In a browser: committed, but its copy to the browser's storage has not completed yet.
+    if (model.saving()) return model.ui(Text::Saving);
     if (model.savedAt() == 0) return model.ui(Text::NoChangesYet);
     return model.ui(Text::Saved) + localTime(model.savedAt(), " %H:%M:%S");
 }

@@ -1,8 +1,10 @@
-// Settings: language, text size, the high-contrast theme, the idle lock, and the way to the
-// change-passphrase screen. All kept in dataDir/settings.json (nothing secret).
+// Settings: language, text size, the high-contrast theme, the idle lock, the way to the
+// change-passphrase screen, and in a browser what it says about keeping the store. The
+// settings are kept in dataDir/settings.json (nothing secret).
 #include "app/ui/screens/screens.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <iterator>
 #include <string>
 
@@ -57,6 +59,24 @@ void drawSettingsScreen(AppModel& model, UiState& ui) {
     ImGui::Spacing();
     if (bigButton(model.ui(Text::ChangePassphraseEllipsis, "change_passphrase").c_str(), s)) model.show(Screen::ChangePassphrase);
     recordItem(ui, "change_passphrase");
+
+    // Where the store is kept, when the platform knows (a browser: persistence and estimate).
+    const StorageStatus& storage = model.storageStatus();
+    if (storage.persistent) {
+        ImGui::Spacing();
+        if (*storage.persistent) ImGui::TextWrapped("%s", model.ui(Text::StoragePersistent));
+        else problemText(model.ui(Text::StorageMayBeCleared));
+        recordItem(ui, "storage_persistence");
+    }
+    if (storage.usageBytes >= 0 && storage.quotaBytes > 0) {
+        auto mb = [](int64_t bytes) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%.1f", double(bytes) / (1024.0 * 1024.0));
+            return std::string(text);
+        };
+        ImGui::TextWrapped("%s", fillPlaceholders(model.ui(Text::StorageUsage), {mb(storage.usageBytes), mb(storage.quotaBytes)}).c_str());
+        recordItem(ui, "storage_usage");
+    }
     dragToScroll();
     ImGui::EndChild();
 }

@@ -119,6 +119,12 @@ void drawVisitsScreen(AppModel& model, UiState& ui) {
         ImGui::PopID();
     }
     if (templates.empty()) problemText(uiText(Text::NoTemplate, lang));
+    // A browser that has not promised to keep the store may clear it (platforms/web): the
+    // officer is told here, where the visits that would go with it are listed.
+    if (model.storageStatus().persistent == false) {
+        problemText(uiText(Text::StorageMayBeCleared, lang));
+        recordItem(ui, "storage_warning");
+    }
 
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##search", uiText(Text::SearchByUnitName, lang), &ui.visitSearch);

@@ -168,6 +168,55 @@ TEST_CASE("every change is saved at once - a new app resumes the visit where it 
     CHECK(questionAt(model) == "register_id");
 }
 
+// A platform that copies the store after each commit (a browser: the page's memory to
+// IndexedDB, platforms/web/web_storage.cpp), played by the test: copies complete when it says.
+struct HeldCopies : StoreDurability {
+    uint64_t requested = 0, completed = 0;
+    std::string why;
+    uint64_t requestDurable() override { return ++requested; }
+    uint64_t durableTicket() const override { return completed; }
+    std::string failure() const override { return why; }
+};
+
+TEST_CASE("with a platform copy, saved is shown only once the copy holding the change completes", "[ui][model]") {
+    auto dir = scratchDir("durable");
+    FakeClock clock;
+    auto copies = std::make_shared<HeldCopies>();
+    FieldAppConfig config = makeConfig(dir, clock);
+    config.durability = copies;
+    AppModel model(config);
+    createStore(model);
+    REQUIRE(model.startVisit(kFlagshipId));
+    REQUIRE(model.answer("unit_name", Value::text("Sri Velavan Knit Fashions")).ok());
+    CHECK(copies->requested == 1);
+    CHECK(model.saving());
+    CHECK(model.savedAt() == 0);  // committed, not yet copied: not "saved"
+    model.beginFrame();
+    CHECK(model.savedAt() == 0);
+
+    // A second change before the first copy completes: the first copy does not cover it.
+    REQUIRE(model.answer("officer_id", Value::text("TUP-07")).ok());
+    CHECK(copies->requested == 2);
+    copies->completed = 1;
+    model.beginFrame();
+    CHECK(model.saving());
+    CHECK(model.savedAt() == 0);
+
+    // Failure path: the browser refuses the copy (quota): the form says so, still not saved.
+    copies->why = "QuotaExceededError";
+    model.beginFrame();
+    CHECK(model.savedAt() == 0);
+    CHECK_THAT(model.saveError(), Catch::Contains("QuotaExceededError"));
+
+    // The copy that holds the second change completes: saved, the error gone.
+    copies->why.clear();
+    copies->completed = 2;
+    model.beginFrame();
+    CHECK_FALSE(model.saving());
+    CHECK(model.savedAt() != 0);
+    CHECK(model.saveError().empty());
+}
+
 TEST_CASE("locking closes the visit - unlocking reopens it at the same question", "[ui][model]") {
     auto dir = scratchDir("lock-reopen");
     FakeClock clock;

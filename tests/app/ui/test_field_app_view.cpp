@@ -500,3 +500,34 @@ TEST_CASE("${field} in labels and hints shows the answers on the form and in rev
     text = drawnText(gui, app);
     CHECK_THAT(text, Catch::Contains(noSpaces("Workers at Velavan: At most 5 at Velavan")));
 }
+
+TEST_CASE("a browser that may clear the store: the visits screen and settings say so, with its estimate", "[ui][view]") {
+    auto dir = scratchDir("view-storage");
+    FakeClock clock;
+    HeadlessImGui gui;
+    FieldApp app(makeConfig(dir, clock));
+    AppModel& model = app.model();
+    createStore(model);
+    gui.frames(app, 2);
+    // Desktop: the platform says nothing, the screens say nothing.
+    CHECK_FALSE(app.itemRect("storage_warning"));
+
+    StorageStatus refused;
+    refused.persistent = false;
+    refused.usageBytes = 3 * 1024 * 1024;
+    refused.quotaBytes = 300 * 1024 * 1024;
+    model.setStorageStatus(refused);
+    gui.frames(app, 2);
+    CHECK(app.itemRect("storage_warning"));
+    model.show(Screen::Settings);
+    gui.frames(app, 2);
+    CHECK(app.itemRect("storage_persistence"));
+    CHECK(app.itemRect("storage_usage"));
+
+    StorageStatus kept = refused;
+    kept.persistent = true;
+    model.setStorageStatus(kept);
+    model.show(Screen::Visits);
+    gui.frames(app, 2);
+    CHECK_FALSE(app.itemRect("storage_warning"));
+}
