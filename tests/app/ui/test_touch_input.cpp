@@ -1,6 +1,7 @@
 // A finger on the field app, headless: TouchInput (app/ui/touch_input.h) between the input and
 // ImGui::NewFrame(), as platforms/web runs it. A tap presses, a drag scrolls the list under the
 // finger and presses nothing; and the keyboard a phone should show for each kind of field.
+#include <cmath>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -265,12 +266,20 @@ TEST_CASE("when the phone's keyboard makes the window shorter, the field being e
     ImGuiWindow* pane = windowNamed("question");
     REQUIRE(pane);
     CHECK(pane->Scroll.y == 0);
+    const auto before = app.itemRect("answer");
+    REQUIRE(before);
+    const float below = 1280.0f - (pane->Pos.y + pane->Size.y);  // what the screen keeps under the pane
 
-    // The keyboard takes the lower part of the screen: the page, and the app, get shorter.
-    const float shorter = GENERATE(470.0f, 440.0f);
+    // The keyboard takes the lower part of the screen: the page, and the app, get shorter, so
+    // much that the pane's new bottom cuts the field (by `cut` px) where it stood. Chosen from
+    // the field's place, not fixed, so the case holds whatever the layout above the field.
+    const float cut = GENERATE(30.0f, 60.0f);
+    const float shorter = std::floor(before->y1 + below - cut);
     ImGui::GetIO().DisplaySize = ImVec2(720, shorter);
     gui.frames(app, 3);
-    INFO("window 720x" << shorter << ", question pane " << pane->Pos.y << " + " << pane->Size.y);
+    INFO("window 720x" << shorter << ", question pane " << pane->Pos.y << " + " << pane->Size.y << ", field was at "
+                       << before->y0 << ".." << before->y1);
+    REQUIRE(before->y1 > pane->Pos.y + pane->Size.y + 0.5f);  // unscrolled, the field would be cut
     auto field = app.itemRect("answer");
     REQUIRE(field);
     CHECK(pane->Scroll.y > 0);  // the field was below the pane's new bottom: it scrolled
