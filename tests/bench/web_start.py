@@ -179,10 +179,7 @@ def first_runs(site, runs):
             # The store persists in IndexedDB (web_storage_pre.js): each run starts from none.
             browser.call("Storage.clearDataForOrigin", origin=origin, storageTypes="indexeddb")
             fr.open_first_run(browser, url)
-            fr.tap(browser, "new_passphrase")
-            fr.type_text(browser, fr.PASSPHRASE)
-            fr.tap(browser, "confirm_passphrase")
-            fr.type_text(browser, fr.PASSPHRASE)
+            fr.type_passphrases(browser, fr.PASSPHRASE)
             cpu0 = chromium_cpu_s(browser)
             fr.tap(browser, "create")
             started = time.time()

@@ -54,6 +54,14 @@ def type_text(browser, text):
         time.sleep(0.03)
 
 
+def type_passphrases(browser, passphrase, confirm=None):
+    """Types the first-run screen's passphrase and its confirmation (the same, unless given)."""
+    tap(browser, "new_passphrase")
+    type_text(browser, passphrase)
+    tap(browser, "confirm_passphrase")
+    type_text(browser, passphrase if confirm is None else confirm)
+
+
 def screenshot(browser, path):
     shot = browser.call("Page.captureScreenshot", format="png")
     with open(path, "wb") as f:
@@ -85,10 +93,7 @@ def main():
         browser.as_phone()
         # 1. Two different passphrases are refused.
         open_first_run(browser, url)
-        tap(browser, "new_passphrase")
-        type_text(browser, PASSPHRASE)
-        tap(browser, "confirm_passphrase")
-        type_text(browser, PASSPHRASE + "x")
+        type_passphrases(browser, PASSPHRASE, PASSPHRASE + "x")
         tap(browser, "create")
         if ff.wait_for(browser, "window.ckItemRect('start_cluster-diagnostic')", 5):
             ff.fail("two different passphrases made a store")
@@ -97,10 +102,7 @@ def main():
 
         # 2. The same passphrase twice makes the store and opens the visits screen.
         open_first_run(browser, url)
-        tap(browser, "new_passphrase")
-        type_text(browser, PASSPHRASE)
-        tap(browser, "confirm_passphrase")
-        type_text(browser, PASSPHRASE)
+        type_passphrases(browser, PASSPHRASE)
         tap(browser, "create")
         started = time.time()
         if not ff.wait_for(browser, "window.ckItemRect('start_cluster-diagnostic')", CREATE_LIMIT_S):

@@ -36,7 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import first_frame as ff  # noqa: E402  (skips when python3-websocket is missing)
-from first_run import PASSPHRASE, rect, screenshot, tap, type_text  # noqa: E402
+from first_run import PASSPHRASE, rect, screenshot, tap, type_passphrases, type_text  # noqa: E402
 
 ADMIN_PASSPHRASE = "web sync test aggregator 2026"
 CREATE_LIMIT_S = 180  # Argon2id 64 MiB x 3 passes in WebAssembly on a loaded shared machine
@@ -198,10 +198,7 @@ def main():
             ff.fail("no first frame from %s/app/ (console: %s)" % (url, browser.console[-5:]))
 
         # 1. First run.
-        tap(browser, "new_passphrase")
-        type_text(browser, PASSPHRASE)
-        tap(browser, "confirm_passphrase")
-        type_text(browser, PASSPHRASE)
+        type_passphrases(browser, PASSPHRASE)
         tap(browser, "create")
         if not ff.wait_for(browser, "window.ckItemRect('start_cluster-diagnostic')", CREATE_LIMIT_S):
             ff.fail("no visits screen %d s after Create" % CREATE_LIMIT_S)

@@ -204,10 +204,7 @@ def main():
         browser.as_phone()
         # 1. First run.
         fr.open_first_run(browser, url)
-        fr.tap(browser, "new_passphrase")
-        fr.type_text(browser, PASSPHRASE)
-        fr.tap(browser, "confirm_passphrase")
-        fr.type_text(browser, PASSPHRASE)
+        fr.type_passphrases(browser, PASSPHRASE)
         fr.tap(browser, "create")
         fr.rect(browser, "start_cluster-diagnostic", UNLOCK_LIMIT_S)
         wait_settled(browser)
