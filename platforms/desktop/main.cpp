@@ -42,6 +42,7 @@
 #include "app/ui/field_app.h"
 #include "platforms/desktop/desktop_options.h"
 #include "platforms/desktop/font_atlas.h"
+#include "platforms/desktop/frame_output.h"
 #include "platforms/desktop/gl_textures.h"
 #include "platforms/desktop/glfw_input.h"
 #include "platforms/desktop/gpsd_location.h"
@@ -60,28 +61,6 @@ std::atomic<bool> g_quitRequested{false};
 extern "C" void onTerminate(int) { g_quitRequested = true; }
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// A cheap fingerprint of what ImGui asked to draw: unchanged output need not be rendered again.
-uint64_t fingerprint(const ImDrawData* data) {
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](const void* p, size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-    };
-    mix(&data->DisplaySize, sizeof data->DisplaySize);
-    mix(&data->FramebufferScale, sizeof data->FramebufferScale);
-    for (int n = 0; n < data->CmdListsCount; ++n) {
-        const ImDrawList* list = data->CmdLists[n];
-        mix(list->VtxBuffer.Data, static_cast<size_t>(list->VtxBuffer.Size) * sizeof(ImDrawVert));
-        mix(list->IdxBuffer.Data, static_cast<size_t>(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
-        for (const ImDrawCmd& cmd : list->CmdBuffer) {
-            mix(&cmd.ClipRect, sizeof cmd.ClipRect);
-            mix(&cmd.TextureId, sizeof cmd.TextureId);
-            mix(&cmd.ElemCount, sizeof cmd.ElemCount);
-        }
-    }
-    return h;
-}
 
 class LayoutReport {
 public:
@@ -117,33 +96,6 @@ public:
 private:
     std::string m_file, m_last;
     std::vector<std::string> m_names;
-};
-
-// The app owns the style (theme, text size) and replaces it with fresh metrics when the officer
-// changes either; the platform multiplies those metrics by the monitor's content scale. A
-// change of metrics by the app is seen by comparing a few of them with what was last left.
-class StyleScale {
-public:
-    void apply(float contentScale) {
-        ImGuiStyle& style = ImGui::GetStyle();
-        if (!sameMetrics(style, m_left)) m_applied = 1.0f;  // the app set fresh, unscaled metrics
-        if (contentScale != m_applied) {
-            style.ScaleAllSizes(contentScale / m_applied);
-            m_applied = contentScale;
-        }
-        m_left = style;
-    }
-
-private:
-    static bool sameMetrics(const ImGuiStyle& a, const ImGuiStyle& b) {
-        auto eq = [](ImVec2 x, ImVec2 y) { return x.x == y.x && x.y == y.y; };
-        return eq(a.WindowPadding, b.WindowPadding) && eq(a.FramePadding, b.FramePadding) &&
-               eq(a.ItemSpacing, b.ItemSpacing) && a.ScrollbarSize == b.ScrollbarSize &&
-               a.GrabMinSize == b.GrabMinSize && a.IndentSpacing == b.IndentSpacing &&
-               a.FrameRounding == b.FrameRounding;
-    }
-    ImGuiStyle m_left;
-    float m_applied = 1.0f;
 };
 
 void glfwError(int code, const char* what) { std::fprintf(stderr, "clusterkit: GLFW error %d: %s\n", code, what); }
@@ -233,7 +185,7 @@ int run(const ck::desktop::DesktopOptions& options) {
         ck::desktop::FontAtlas fonts(ck::desktop::assetsDir() / "fonts");
         if (const char* glyphLog = std::getenv("CK_TEST_GLYPH_FILE")) fonts.startGlyphLog(glyphLog);
         LayoutReport layout;
-        StyleScale styleScale;
+        ck::desktop::StyleScale styleScale;
         int settle = kSettleFrames;
         uint64_t shown = 0;
         bool firstSwap = true;
@@ -279,7 +231,7 @@ int run(const ck::desktop::DesktopOptions& options) {
             if (settle > 0) --settle;
 
             ImDrawData* data = ImGui::GetDrawData();
-            const uint64_t print = fingerprint(data);
+            const uint64_t print = ck::desktop::drawFingerprint(data);
             const bool exposed = input.takeNeedsRepaint();
             if (print == shown && !exposed) continue;
             shown = print;

@@ -51,6 +51,7 @@
 #include "app/ui/touch_input.h"
 #include "core/crypto/vault.h"
 #include "platforms/desktop/font_atlas.h"
+#include "platforms/desktop/frame_output.h"
 #include "platforms/web/web_storage.h"
 
 namespace {
@@ -77,53 +78,6 @@ double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(
 void mark(const char* name) {
     EM_ASM({ performance.mark(UTF8ToString($0)); }, name);
 }
-
-// What ImGui asked to draw, hashed: unchanged output is not rendered again (desktop does the same).
-uint64_t fingerprint(const ImDrawData* data) {
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](const void* p, size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-    };
-    mix(&data->DisplaySize, sizeof data->DisplaySize);
-    for (int n = 0; n < data->CmdListsCount; ++n) {
-        const ImDrawList* list = data->CmdLists[n];
-        mix(list->VtxBuffer.Data, static_cast<size_t>(list->VtxBuffer.Size) * sizeof(ImDrawVert));
-        mix(list->IdxBuffer.Data, static_cast<size_t>(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
-        for (const ImDrawCmd& cmd : list->CmdBuffer) {
-            mix(&cmd.ClipRect, sizeof cmd.ClipRect);
-            mix(&cmd.TextureId, sizeof cmd.TextureId);
-            mix(&cmd.ElemCount, sizeof cmd.ElemCount);
-        }
-    }
-    return h;
-}
-
-// The app sets its theme with fresh, unscaled metrics; the platform multiplies them by the
-// content scale whenever they change (as platforms/desktop/main.cpp does).
-class StyleScale {
-public:
-    void apply(float contentScale) {
-        ImGuiStyle& style = ImGui::GetStyle();
-        if (!sameMetrics(style, m_left)) m_applied = 1.0f;
-        if (contentScale != m_applied) {
-            style.ScaleAllSizes(contentScale / m_applied);
-            m_applied = contentScale;
-        }
-        m_left = style;
-    }
-
-private:
-    static bool sameMetrics(const ImGuiStyle& a, const ImGuiStyle& b) {
-        auto eq = [](ImVec2 x, ImVec2 y) { return x.x == y.x && x.y == y.y; };
-        return eq(a.WindowPadding, b.WindowPadding) && eq(a.FramePadding, b.FramePadding) &&
-               eq(a.ItemSpacing, b.ItemSpacing) && a.ScrollbarSize == b.ScrollbarSize &&
-               a.GrabMinSize == b.GrabMinSize && a.IndentSpacing == b.IndentSpacing &&
-               a.FrameRounding == b.FrameRounding;
-    }
-    ImGuiStyle m_left;
-    float m_applied = 1.0f;
-};
 
 // What the phone's keyboard typed (site/touch.js), handed to ImGui between frames in order. A
 // key is held down for one whole frame and released the next (ImGui reads keys once a frame);
@@ -180,7 +134,7 @@ struct Shell {
     bool persistenceChecked = false;  // asked or looked once the store was open
     uint64_t durableSeen = 0;         // a copy completing redraws the "saved" line
     ck::Screen screenSeen = ck::Screen::FirstRun;
-    StyleScale styleScale;
+    ck::desktop::StyleScale styleScale;
     ck::TouchInput touch;
     bool finger = false;  // the pointer is a finger (site/touch.js says so)
     KeyboardFeed keyboardFeed;
@@ -307,7 +261,7 @@ void frame(void* arg) {
         }
 
         ImDrawData* data = ImGui::GetDrawData();
-        const uint64_t print = fingerprint(data);
+        const uint64_t print = ck::desktop::drawFingerprint(data);
         if (print == s.shown) return;
         s.shown = print;
         int w = 0, h = 0;
