@@ -255,17 +255,21 @@ AnswerResult FormSession::checkAnswer(const Question& q, Value& v) const {
     }
 }
 
-AnswerResult FormSession::setAnswer(int question, int instance, Value v) {
+AnswerResult FormSession::takeAnswer(int question, int instance, Value& v) const {
     if (question < 0 || size_t(question) >= m_t->questions.size())
         return fail(AnswerStatus::UnknownQuestion, "there is no question number " + std::to_string(question));
     const Question& q = m_t->questions[size_t(question)];
     if (q.repeat >= 0 ? (instance < 0 || instance >= m_instances[size_t(q.repeat)]) : instance != 0)
         return fail(AnswerStatus::NoSuchInstance, "'" + q.id + "' has no instance " + std::to_string(instance));
-    if (auto r = checkAnswer(q, v); !r.ok()) return r;
+    return checkAnswer(q, v);
+}
+
+AnswerResult FormSession::setAnswer(int question, int instance, Value v) {
+    if (auto r = takeAnswer(question, instance, v); !r.ok()) return r;
     NodeState& st = state(question, instance);
     if (st.answer == v) return {};
     st.answer = std::move(v);
-    if (!m_deferSettle) m_updatedAt = unixNow();  // restore() sets the record's own time
+    m_updatedAt = unixNow();
     markValue(question, instance);
     markCheck(question, instance);
     settle();
@@ -385,7 +389,6 @@ void FormSession::markDependentsOf(int question, int instance) {
 }
 
 void FormSession::settle() {
-    if (m_deferSettle) return;  // restore(): everything marked is settled once, at the end
     // Value state first, in evaluation order, so everything a question reads is final
     // before it is computed; checks read values only, so they come last.
     // Queued questions are found by walking the ranks between the lowest and the highest
@@ -530,8 +533,9 @@ void FormSession::computeEverything() {
     for (int q : m_t->evaluationOrder) {
         for (int i = 0; i < int(m_states[size_t(q)].size()); ++i) recomputeValue(q, i);
     }
-    // recomputeValue queued checks for changed relevance; every check is recomputed anyway.
-    for (int q : m_checkQueue) m_dirtyCheck[size_t(q)] = {};
+    // recomputeValue queued checks for changed relevance; every check is recomputed anyway
+    // (the queue's buffers are kept: restore() comes here once per visit).
+    for (int q : m_checkQueue) m_dirtyCheck[size_t(q)].clear();
     m_checkQueue.clear();
     for (size_t q = 0; q < m_states.size(); ++q)
         for (int i = 0; i < int(m_states[q].size()); ++i) recomputeChecks(int(q), i);
@@ -784,6 +788,14 @@ int FormSession::questionAfter(int previous, std::string_view id) const {
     return m_t->indexOf(id);
 }
 
+void FormSession::clearAnswers() {
+    for (size_t q = 0; q < m_states.size(); ++q) {
+        if (m_t->questions[q].repeat >= 0) m_states[q].clear();  // the buffer is kept for the next visit
+        else m_states[q][0].answer = Value();
+    }
+    std::fill(m_instances.begin(), m_instances.end(), 0);
+}
+
 std::vector<std::string> FormSession::restoreFrom(const Record& record, bool moveAnswers) {
     std::vector<std::string> problems;
     if (record.templateId != m_t->id)
@@ -791,12 +803,12 @@ std::vector<std::string> FormSession::restoreFrom(const Record& record, bool mov
     m_recordId = record.id;
     m_assignment = record.assignment;
     m_createdAt = record.createdAt;
-    // Answers are taken one by one but settled together: each question that depends on any
-    // of them is computed once, in evaluation order, not once per answer (the aggregator
-    // restores every visit it receives). The stored instances come back as they were;
-    // repeat counts apply once every answer is in.
-    m_deferSettle = true;
-    m_applyingCounts = true;
+    // A blank start: whatever this session held before is gone. The answers are then put in
+    // place without recomputing anything, and the visit is computed once, whole, in
+    // evaluation order, as a new session computes itself: the aggregator restores every visit
+    // it receives into one reused session, and nearly every question depends on some answer,
+    // so tracking what each answer dirties would cost more than computing it all.
+    clearAnswers();
     // `previous`: the question of the answer before, where the next one is looked for first.
     auto setOne = [&](const Answer& a, int instance, int& previous) {
         int q = questionAfter(previous, a.questionId);
@@ -808,9 +820,13 @@ std::vector<std::string> FormSession::restoreFrom(const Record& record, bool mov
         if (m_t->questions[size_t(q)].type == QuestionType::Calculate) return;  // recomputed here
         // Moved out of a record the caller gave up (restore(Record&&)): a text or a choice
         // list changes hands instead of being copied.
-        AnswerResult r = moveAnswers ? setAnswer(q, instance, std::move(const_cast<Value&>(a.value)))
-                                     : setAnswer(q, instance, a.value);
-        if (!r.ok()) problems.push_back(r.message);
+        Value value = moveAnswers ? std::move(const_cast<Value&>(a.value)) : a.value;
+        AnswerResult r = takeAnswer(q, instance, value);
+        if (!r.ok()) {
+            problems.push_back(r.message);
+            return;
+        }
+        state(q, instance).answer = std::move(value);
     };
     int previous = -1;
     for (const auto& a : record.answers) {
@@ -824,7 +840,9 @@ std::vector<std::string> FormSession::restoreFrom(const Record& record, bool mov
             continue;
         }
         for (const auto& inst : a.instances) {
-            int i = addInstance(rq);
+            int i = m_instances[size_t(rq)]++;
+            for (int child = rq + 1; size_t(child) < m_t->questions.size() && m_t->questions[size_t(child)].repeat == rq; ++child)
+                m_states[size_t(child)].emplace_back();
             int inside = rq;
             for (const auto& child : inst) setOne(child, i, inside);
         }
@@ -832,10 +850,8 @@ std::vector<std::string> FormSession::restoreFrom(const Record& record, bool mov
         previous = rq;
         while (size_t(previous + 1) < m_t->questions.size() && m_t->questions[size_t(previous + 1)].repeat == rq) ++previous;
     }
-    m_deferSettle = false;
-    settle();
-    m_applyingCounts = false;
-    applyRepeatCounts();
+    computeEverything();
+    applyRepeatCounts();  // the stored instances came back as they were; counts apply once every answer is in
     m_updatedAt = record.updatedAt;
     return problems;
 }

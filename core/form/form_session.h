@@ -123,8 +123,9 @@ public:
     // Every answer typed, relevant or not (calculations are left out and recomputed on
     // restore): what autosave keeps while the visit is open.
     Record toDraftRecord() const;
-    // Resumes a stored visit: sets its answers and instances. Returns one message per
-    // answer that could not be taken (unknown question, wrong type, ...); the rest are set.
+    // Resumes a stored visit from a blank start (whatever the session held before is
+    // cleared): sets its answers and instances. Returns one message per answer that could not
+    // be taken (unknown question, wrong type, ...); the rest are set.
     [[nodiscard]] std::vector<std::string> restore(const Record& record);
     // The same, taking the answers' values out of `record` instead of copying them (the
     // aggregator restores each visit it receives once and keeps only its header).
@@ -173,6 +174,10 @@ private:
     const NodeState& state(int question, int instance) const;
     NodeState& state(int question, int instance);
     AnswerResult checkAnswer(const Question& q, Value& value) const;
+    // Whether `value` may be the answer at (question, instance): the place exists and the
+    // value fits the question (a selection is put in list order).
+    AnswerResult takeAnswer(int question, int instance, Value& value) const;
+    void clearAnswers();  // no answer and no repeat instance; nothing recomputed
 
     void markValue(int question, int instance);  // instance -1: every instance
     void markCheck(int question, int instance);
@@ -210,7 +215,6 @@ private:
     bool m_applyingCounts = false;
     bool m_hasRepeatCounts = false;  // any repeat with a repeat_count: settle() applies counts only then
     mutable std::vector<Value> m_scratch;
-    bool m_deferSettle = false;  // inside restore(): settle once at its end
 };
 
 }  // namespace ck

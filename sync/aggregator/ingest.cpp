@@ -103,15 +103,16 @@ FormSession blankSession(std::shared_ptr<const Template> survey, Date today) {
 
 namespace {
 
-// The session that judged `record`, this thread's own: a copy of a blank session costs a
-// fraction of a new one (no expression is evaluated), and copying over the previous visit's
-// session reuses its buffers (answers' texts, repeat instances, dirty sets) instead of
-// allocating them again. Valid until this thread checks the next record.
+// The session that judged `record`, this thread's own: restore() starts every visit from a
+// blank state itself, so the session is reused as it is (its buffers with it) while the
+// template and visit day stay the same, and copied from the blank one only when they change.
+// The reused session holds its template, so the same address is the same template. Valid
+// until this thread checks the next record.
 // `record` is restored by copy, or, with `movable`, its answers are moved into the session.
 FormSession& judge(const FormSession& blank, const Record& record, RecordProblems& out, Record* movable = nullptr) {
     thread_local std::optional<FormSession> reused;
-    if (reused) *reused = blank;
-    else reused.emplace(blank);
+    if (!reused) reused.emplace(blank);
+    else if (&reused->survey() != &blank.survey() || reused->today() != blank.today()) *reused = blank;
     FormSession& session = *reused;
     out.notTaken = movable ? session.restore(std::move(*movable)) : session.restore(record);
     if (out.notTaken.empty()) out.open = session.validate();
@@ -407,13 +408,6 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
 
     std::vector<Checked> checked(batch.envelopes.size());
     auto checkRange = [&](size_t from, size_t to) {
-        // Register units named by assignment tokens, looked up once per batch and thread.
-        std::map<std::string, std::optional<RegisterUnit>> units;
-        auto unitFor = [&](const std::string& unitId) -> const std::optional<RegisterUnit>& {
-            auto it = units.find(unitId);
-            if (it == units.end()) it = units.emplace(unitId, m_storage.findUnit(unitId)).first;
-            return it->second;
-        };
         // Blank sessions per template and visit day: shared by every batch (making one
         // evaluates the whole template twice), looked up once per batch and thread.
         std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> blanks;
@@ -424,14 +418,27 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             if (it == blanks.end()) it = blanks.emplace(key, sharedBlank(survey, day)).first;
             return *it->second;
         };
-        for (size_t i = from; i < to; ++i) {
-            const proto::WireEnvelope& w = batch.envelopes[i];
+        // What the first pass keeps of a visit that passed it, for the second.
+        struct Opened {
+            std::optional<SealedEnvelope> env;  // empty: refused in the first pass
+            const TemplateUse* use = nullptr;
+            CheckedRecord judged;
+            std::string unitId;  // the assigned unit its token names ("" for none)
+        };
+        std::vector<Opened> passed(to - from);
+        auto refuser = [&](size_t i) {
             Checked& c = checked[i];
             c.ack.status = AckStatus::Refused;
-            auto refuse = [&](RefusalReason reason, std::string message) {
+            return [&c](RefusalReason reason, std::string message) {
                 c.ack.reason = reason;
                 c.ack.message = std::move(message);
             };
+        };
+        // First pass: everything a visit can be refused for without the register.
+        for (size_t i = from; i < to; ++i) {
+            const proto::WireEnvelope& w = batch.envelopes[i];
+            auto refuse = refuser(i);
+            Opened& kept = passed[i - from];
             // Ids become keys in both databases (PostgreSQL's text refuses NUL and broken
             // UTF-8) and names in exports: only what newRecordId() and a template id make.
             if (!plainId(w.recordId) || (!w.parentId.empty() && !plainId(w.parentId))) {
@@ -487,7 +494,6 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                                                       "; it cannot be accepted");
                 continue;
             }
-            const std::string& answeredStratum = judged.answeredStratum;
             // Reports group visits by the cluster the aggregator enrolled the device for, never
             // by what a device answers: an answer naming another cluster would move figures.
             if (const std::string& answered = judged.answeredCluster; !answered.empty() && answered != device.cluster) {
@@ -499,7 +505,6 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             }
             // The stratum the report weights by comes from the register, through the assignment
             // token this aggregator gave the device for the unit; never from the answers.
-            std::string registerStratum, review;
             if (!record.assignment.empty()) {
                 std::optional<AssignmentClaim> claim = openAssignmentToken(m_assignmentKey, record.assignment);
                 if (!claim) {
@@ -514,24 +519,47 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                            "only of the units assigned to it, or of units found in the field (no assignment)");
                     continue;
                 }
-                const std::optional<RegisterUnit>& unit = unitFor(claim->unitId);
-                if (!unit) {
+                kept.unitId = std::move(claim->unitId);
+            }
+            kept.env = std::move(env);
+            kept.use = &use;
+            kept.judged = std::move(judged);
+        }
+        // The register units the range names, in one read.
+        std::vector<std::string> unitIds;
+        for (const Opened& kept : passed)
+            if (kept.env && !kept.unitId.empty()) unitIds.push_back(kept.unitId);
+        const std::map<std::string, RegisterUnit> units = m_storage.findUnits(unitIds);
+        // Second pass: the register's say, and the row to store.
+        for (size_t i = from; i < to; ++i) {
+            Opened& kept = passed[i - from];
+            if (!kept.env) continue;
+            const proto::WireEnvelope& w = batch.envelopes[i];
+            Checked& c = checked[i];
+            auto refuse = refuser(i);
+            const std::string& answeredStratum = kept.judged.answeredStratum;
+            const std::optional<SealedEnvelope>& env = kept.env;
+            std::string registerStratum, review;
+            if (!kept.unitId.empty()) {
+                auto found = units.find(kept.unitId);
+                if (found == units.end()) {
                     refuse(RefusalReason::BadContent,
                            "visit " + w.recordId + " names an assigned unit that is no longer on the cluster register: "
                            "ask the survey coordinator");
                     continue;
                 }
-                if (unit->cluster != device.cluster) {
+                const RegisterUnit& unit = found->second;
+                if (unit.cluster != device.cluster) {
                     refuse(RefusalReason::BadContent,
-                           "visit " + w.recordId + " names a unit the register now places in cluster '" + unit->cluster +
+                           "visit " + w.recordId + " names a unit the register now places in cluster '" + unit.cluster +
                                "', but this device is enrolled for '" + device.cluster + "': ask the survey coordinator");
                     continue;
                 }
-                registerStratum = unit->stratum;
+                registerStratum = unit.stratum;
                 if (!answeredStratum.empty() && answeredStratum != registerStratum)
                     review = "its answers put the unit in size class '" + answeredStratum + "', the register in '" +
                              registerStratum + "' (counted in the register's)";
-            } else if (use.survey->report.stratum.present()) {
+            } else if (kept.use->survey->report.stratum.present()) {
                 review = "no assigned unit (found in the field): counted in the size class its answers give" +
                          (answeredStratum.empty() ? std::string() : " ('" + answeredStratum + "')");
             }
@@ -547,7 +575,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.cluster = device.cluster;
             c.visit.receivedAt = now;
             c.visit.envelope = encodeEnvelope(*env);
-            c.visit.record.assign(judged.bytes.begin(), judged.bytes.end());
+            c.visit.record.assign(kept.judged.bytes.begin(), kept.judged.bytes.end());
             // The row digest for the audit entry, here on two threads rather than one by one
             // under the storage's write lock (it hashes both blobs, a few KB).
             c.visit.auditDetail = visitAuditDetail(c.visit);

@@ -21,6 +21,7 @@
 //    the transaction is rolled back.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -199,6 +200,10 @@ public:
     virtual void putRegister(const std::vector<RegisterUnit>& units, const AuditEvent& audit) = 0;
     virtual std::vector<RegisterUnit> listRegister() = 0;
     virtual std::optional<RegisterUnit> findUnit(std::string_view unitId) = 0;
+    // The units of these ids that are on the register, by id, in one read: ingest looks up
+    // the units a batch of visits names together (a read of its own per visit cost more than
+    // the lookup).
+    virtual std::map<std::string, RegisterUnit> findUnits(const std::vector<std::string>& unitIds) = 0;
     // A comment on `deviceId`'s visit comment.recordId; only that device is sent it.
     virtual void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) = 0;
     virtual std::vector<ReviewCommentRow> commentsFor(std::string_view deviceId, std::string_view recordId) = 0;

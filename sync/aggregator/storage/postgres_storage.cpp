@@ -410,6 +410,7 @@ public:
     void putRegister(const std::vector<RegisterUnit>& units, const AuditEvent& audit) override;
     std::vector<RegisterUnit> listRegister() override;
     std::optional<RegisterUnit> findUnit(std::string_view unitId) override;
+    std::map<std::string, RegisterUnit> findUnits(const std::vector<std::string>& unitIds) override;
     void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) override;
     std::vector<ReviewCommentRow> commentsFor(std::string_view deviceId, std::string_view recordId) override;
     std::vector<FeedItem> feedSince(uint64_t cursor, std::string_view cluster, std::string_view deviceId,
@@ -1168,6 +1169,22 @@ std::optional<RegisterUnit> PostgresStorage::findUnit(std::string_view unitId) {
                           Params().text(unitId));
         if (r.rows() == 0) return std::nullopt;
         return unitFrom(r, 0);
+    });
+}
+
+std::map<std::string, RegisterUnit> PostgresStorage::findUnits(const std::vector<std::string>& unitIds) {
+    if (unitIds.empty()) return {};
+    return run(Mode::ReadOnce, [&](Connection& c) {
+        Result r = c.exec("SELECT unit_id, name, cluster, district, state, stratum, sector FROM register_units "
+                          "WHERE unit_id = ANY($1)",
+                          Params().textArray(unitIds));
+        std::map<std::string, RegisterUnit> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            RegisterUnit unit = unitFrom(r, i);
+            std::string id = unit.unitId;
+            out.emplace(std::move(id), std::move(unit));
+        }
+        return out;
     });
 }
 

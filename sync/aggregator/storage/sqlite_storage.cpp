@@ -155,9 +155,11 @@ private:
 
 // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write inside cannot fail
 // half-way on a lock, and audit appends from several processes never fork the chain.
+// With `begin` "BEGIN" it is a read transaction: several reads see one snapshot, and pay for
+// opening one read (the WAL's lock and index header) once, not once per statement.
 class WriteTransaction {
 public:
-    explicit WriteTransaction(Connection& c) : m_c(c) { m_c.exec("BEGIN IMMEDIATE"); }
+    explicit WriteTransaction(Connection& c, const char* begin = "BEGIN IMMEDIATE") : m_c(c) { m_c.exec(begin); }
     ~WriteTransaction() {
         if (!m_done && m_c.inTransaction()) {
             try {
@@ -619,6 +621,17 @@ public:
     std::optional<RegisterUnit> findUnit(std::string_view unitId) override {
         std::lock_guard lock(m_mutex);
         return findUnitLocked(unitId);
+    }
+
+    std::map<std::string, RegisterUnit> findUnits(const std::vector<std::string>& unitIds) override {
+        std::lock_guard lock(m_mutex);
+        std::map<std::string, RegisterUnit> out;
+        if (unitIds.empty()) return out;
+        WriteTransaction read(m_c, "BEGIN");
+        for (const auto& id : unitIds)
+            if (auto unit = findUnitLocked(id)) out.emplace(id, std::move(*unit));
+        read.commit();
+        return out;
     }
 
     void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) override {

@@ -389,6 +389,49 @@ TEST_CASE("a record restores the same in any answer order, moved or copied", "[c
     CHECK_THAT(problems[0], Catch::Contains("bis"));
 }
 
+TEST_CASE("a session that held one visit restores the next as a new session would", "[core][form]") {
+    // The aggregator restores every visit it receives into one reused session: nothing of the
+    // visit before (answers, repeat instances, calculations, relevance) may carry over.
+    FormSession first(miniTemplate());
+    set(first, "consent", Value::text("yes"));
+    set(first, "workers", Value::number(40));
+    set(first, "women", Value::number(30));
+    set(first, "certs", Value::choices({"iso9001", "oeko_tex"}));
+    int lines = idx(first, "lines");
+    first.addInstance(lines);
+    first.addInstance(lines);
+    set(first, "line_sales", Value::number(700), 0);
+    set(first, "line_sales", Value::number(200), 1);
+
+    FormSession second(miniTemplate());
+    set(second, "consent", Value::text("yes"));
+    set(second, "workers", Value::number(12));
+    second.addInstance(lines);
+    set(second, "line_sales", Value::number(50), 0);
+    const Record r2 = second.toRecord();
+
+    FormSession reused(miniTemplate());
+    REQUIRE(reused.restore(first.toRecord()).empty());
+    REQUIRE(reused.instanceCount(lines) == 2);
+    REQUIRE(reused.value(idx(reused, "total_sales")) == Value::number(900));
+    CHECK(reused.restore(r2).empty());
+    CHECK(reused.toRecord() == r2);
+    CHECK(reused.instanceCount(lines) == 1);
+    CHECK(reused.answer(idx(reused, "women")).isEmpty());
+    CHECK(reused.answer(idx(reused, "certs")).isEmpty());
+    CHECK(reused.value(idx(reused, "total_sales")) == Value::number(50));
+    CHECK(reused.toRecordBytes("", true) == second.toRecordBytes("", true));
+
+    // A visit whose consent hides the unit section: what the visit before answered there is
+    // neither kept nor relevant.
+    FormSession refused(miniTemplate());
+    set(refused, "consent", Value::text("no"));
+    CHECK(reused.restore(refused.toRecord()).empty());
+    CHECK(reused.toRecord() == refused.toRecord());
+    CHECK_FALSE(reused.isRelevant(idx(reused, "workers")));
+    CHECK(reused.instanceCount(lines) == 0);
+}
+
 TEST_CASE("restoring a record of another template reports what it could not take", "[core][form]") {
     Record r;
     r.id = "r1";

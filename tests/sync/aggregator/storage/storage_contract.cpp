@@ -403,6 +403,14 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(u1->stratum == "small");
         CHECK(u1->sector == "bicycle parts");
         CHECK_FALSE(s.findUnit("u9"));
+        // Several at once (ingest's batch read): the ones on the register, an id asked twice
+        // once, an unknown one left out, none asked none found.
+        auto some = s.findUnits({"u3", "u9", "u1", "u3"});
+        REQUIRE(some.size() == 2);
+        CHECK(some.at("u1").name == "Kumar Cycle Works");
+        CHECK(some.at("u3") == unit("u3", "A", "Avon"));
+        CHECK(s.findUnits({}).empty());
+        CHECK(s.findUnits({"u9"}).empty());
         auto later = s.feedSince(first[0].seq, "A", "", 100);
         REQUIRE(later.size() == 2);
         CHECK(later[0].key == "u1");
