@@ -340,7 +340,7 @@ bool verifyEnvelope(const SealedEnvelope& envelope) {
 std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
                                                          const SecretBytes& aggregatorSecretKey,
-                                                         std::string_view dictionary) {
+                                                         std::string_view dictionary, std::string* mainBytesOut) {
     // Hashes left out on the wire are what the device signed: fill them from the record, then
     // verify. A wrong fill simply fails the signature.
     const bool fillHashes = envelope.mainHash.empty();
@@ -361,8 +361,12 @@ std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelop
     }
     const bool hashOk = plainHash == envelope.mainHash &&
                         (!envelope.sealedPersonal.empty() || envelope.contentHash == envelope.mainHash);
-    wipe(plain);
-    if (!hashOk) return EnvelopeError::HashMismatch;
+    if (!hashOk) {
+        wipe(plain);
+        return EnvelopeError::HashMismatch;
+    }
+    if (mainBytesOut) *mainBytesOut = std::move(plain);
+    else wipe(plain);
     return OpenedEnvelope{std::move(std::get<Record>(part))};
 }
 

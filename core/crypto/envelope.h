@@ -104,10 +104,14 @@ bool verifyEnvelope(const SealedEnvelope& envelope);
 // An envelope that came over the wire without its hashes (mainHash empty; contentHash empty
 // meaning "same as mainHash", see sync/protocol) has them filled in from the opened record
 // first, and is then verified: the signature covers them all the same.
+// `mainBytesOut`, when given, receives the opened main part as it was sealed (serialised, no
+// personal answers), whose hash is mainHash: the aggregator compares its own serialisation of
+// the record with it to know that hash without hashing again. The caller wipes it.
 std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
                                                          const SecretBytes& aggregatorSecretKey,
-                                                         std::string_view dictionary = {});
+                                                         std::string_view dictionary = {},
+                                                         std::string* mainBytesOut = nullptr);
 inline std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
                                                                 const std::vector<uint8_t>& aggregatorPublicKey,
                                                                 const SecretBytes& aggregatorSecretKey,

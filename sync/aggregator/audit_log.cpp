@@ -74,11 +74,12 @@ std::string auditHash(const AuditEntry& e) {
     return std::string(hex.data(), 64);
 }
 
-std::string visitAuditDetail(const StoredVisit& v) {
-    static constexpr char kDomain[] = "clusterkit/visit-row/v1";
-    crypto_generichash_state st;
+namespace {
+
+// The row's fields before its two blobs, the same in every version of the digest.
+void absorbRowFields(crypto_generichash_state& st, const char* domain, size_t domainSize, const StoredVisit& v) {
     crypto_generichash_init(&st, nullptr, 0, 32);
-    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain), sizeof kDomain);
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(domain), domainSize);
     absorbText(st, v.deviceId);
     absorbText(st, v.recordId);
     absorbText(st, v.contentHash);
@@ -88,7 +89,9 @@ std::string visitAuditDetail(const StoredVisit& v) {
     absorbText(st, v.cluster);
     absorbU64(st, static_cast<uint64_t>(v.receivedAt));
     absorbBytes(st, v.envelope);
-    absorbBytes(st, v.record);
+}
+
+void absorbAssignment(crypto_generichash_state& st, const StoredVisit& v) {
     // Added with schema 3; absorbed only when set, so rows stored before keep their digests.
     if (!v.registerStratum.empty() || !v.review.empty()) {
         static constexpr char kAssigned[] = "assignment";
@@ -96,7 +99,30 @@ std::string visitAuditDetail(const StoredVisit& v) {
         absorbText(st, v.registerStratum);
         absorbText(st, v.review);
     }
+}
+
+}  // namespace
+
+std::string visitAuditDetailV1(const StoredVisit& v) {
+    static constexpr char kDomain[] = "clusterkit/visit-row/v1";
+    crypto_generichash_state st;
+    absorbRowFields(st, kDomain, sizeof kDomain, v);
+    absorbBytes(st, v.record);
+    absorbAssignment(st, v);
     return v.contentHash + " row " + hexDigest(st);
+}
+
+std::string visitAuditDetail(const StoredVisit& v, std::string_view recordHash) {
+    static constexpr char kDomain[] = "clusterkit/visit-row/v2";
+    crypto_generichash_state st;
+    absorbRowFields(st, kDomain, sizeof kDomain, v);
+    absorbText(st, recordHash);
+    absorbAssignment(st, v);
+    return v.contentHash + " row2 " + hexDigest(st);
+}
+
+std::string visitAuditDetail(const StoredVisit& v) {
+    return visitAuditDetail(v, contentHash(std::string_view(reinterpret_cast<const char*>(v.record.data()), v.record.size())));
 }
 
 AuditEntry chainEntry(const AuditEntry* previous, const AuditEvent& event) {
@@ -304,8 +330,11 @@ AuditReport verifyAuditChain(AggregatorStorage& storage, std::string_view expect
         }
         it->second.seen = true;
         const std::string& detail = it->second.detail;
-        // Entries written before row digests existed name the content hash alone.
-        bool matches = detail.find(' ') == std::string::npos ? detail == v.contentHash : detail == visitAuditDetail(v);
+        // Entries written before row digests existed name the content hash alone; those
+        // written before version 2 hash the record's bytes into the digest themselves.
+        bool matches = detail.find(' ') == std::string::npos         ? detail == v.contentHash
+                       : detail.find(" row2 ") != std::string::npos ? detail == visitAuditDetail(v)
+                                                                     : detail == visitAuditDetailV1(v);
         if (!matches)
             problem(it->second.seq, "visit " + v.recordId + " of " + v.deviceId +
                                         " is not the visit entry " + std::to_string(it->second.seq) +

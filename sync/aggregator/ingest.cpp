@@ -424,6 +424,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             const TemplateUse* use = nullptr;
             CheckedRecord judged;
             std::string unitId;  // the assigned unit its token names ("" for none)
+            std::string recordHash;  // contentHash() of judged.bytes
         };
         std::vector<Opened> passed(to - from);
         auto refuser = [&](size_t i) {
@@ -462,7 +463,8 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                            ", which was never published on this aggregator: ask the survey coordinator");
                 continue;
             }
-            auto opened = openEnvelope(*env, m_keys.ingestPublicKey, m_keys.ingestSecretKey, use.dictionary);
+            std::string sealedBytes;  // the record as the device sealed it; wiped once compared
+            auto opened = openEnvelope(*env, m_keys.ingestPublicKey, m_keys.ingestSecretKey, use.dictionary, &sealedBytes);
             if (auto* e = std::get_if<EnvelopeError>(&opened)) {
                 switch (*e) {
                     case EnvelopeError::BadSignature:
@@ -488,6 +490,10 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             // the session; only the record's header is read below.
             CheckedRecord judged =
                 checkRecordForStorage(blankFor(use.survey, record), std::move(record), !env->sealedPersonal.empty());
+            // Stored as sealed (calculations agree, nothing personal left in): the hash the
+            // device signed is the stored record's, and the audit digest need not hash it again.
+            kept.recordHash = judged.bytes == sealedBytes ? env->mainHash : contentHash(judged.bytes);
+            sodium_memzero(sealedBytes.data(), sealedBytes.size());
             if (!judged.problem.empty()) {
                 refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +
                                                       " version " + w.templateVersion + ": " + judged.problem +
@@ -578,7 +584,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.record.assign(kept.judged.bytes.begin(), kept.judged.bytes.end());
             // The row digest for the audit entry, here on two threads rather than one by one
             // under the storage's write lock (it hashes both blobs, a few KB).
-            c.visit.auditDetail = visitAuditDetail(c.visit);
+            c.visit.auditDetail = visitAuditDetail(c.visit, kept.recordHash);
         }
     };
     // Signature checks and unsealing dominate: a big batch is shared with a second thread.

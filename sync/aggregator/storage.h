@@ -235,10 +235,16 @@ public:
 };
 
 // What a "stored" audit entry says of a visit: its content hash, then a digest of the row as
-// stored (device, ids, template, cluster, arrival, envelope and record bytes, and the register
-// stratum and review note when set), so `audit verify` notices a stored visit rewritten behind
-// the log's back. "HASH row DIGEST".
-std::string visitAuditDetail(const StoredVisit& visit);
+// stored (device, ids, template, cluster, arrival, envelope bytes, the record bytes' hash, and
+// the register stratum and review note when set), so `audit verify` notices a stored visit
+// rewritten behind the log's back. "HASH row2 DIGEST".
+// The record enters by its hash (contentHash() of its bytes), which ingest nearly always knows
+// without hashing: the record it stores is the one the device sealed, whose hash it signed.
+std::string visitAuditDetail(const StoredVisit& visit, std::string_view recordHash);
+std::string visitAuditDetail(const StoredVisit& visit);  // hashes visit.record itself
+// The digest entries carried before version 2 ("HASH row DIGEST": the record's bytes hashed in
+// the digest itself), which `audit verify` still checks them by.
+std::string visitAuditDetailV1(const StoredVisit& visit);
 
 // "postgresql://..." or "postgres://..." -> PostgresStorage; "sqlite:PATH", or a plain path
 // -> SqliteStorage on the folder PATH (aggregator.db inside it, created when missing).

@@ -18,7 +18,12 @@
 //              one stored and held for review, the slower path; what this bench measured alone
 //              before 2026-12-07). PostgreSQL: the assigned visits.
 //
-//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]
+//   --custodian: devices seal personal answers apart, to a custodian key (a project with a
+//              custodian, as DESIGN.md has it), so the aggregator stores the record as sealed;
+//              without it (the default, and every figure before 2026-12-07) the record holds
+//              them and the aggregator leaves them out of what it stores.
+//
+//   bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned] [--custodian]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -82,6 +87,9 @@ struct Device {
     Device() { crypto_sign_keypair(publicKey.data(), secretKey.data()); }
 };
 
+// The custodian's public key when devices seal personal answers apart (--custodian).
+std::vector<uint8_t> g_custodianKey;
+
 // `count` finished visits of `survey` with the answers in `answersFile`, each its own record,
 // sealed and signed as a device would.
 std::vector<SealedEnvelope> sealVisits(const std::shared_ptr<const Template>& survey, const fs::path& answersFile,
@@ -106,6 +114,7 @@ std::vector<SealedEnvelope> sealVisits(const std::shared_ptr<const Template>& su
         in.record = &record;
         in.personalFields = pii;
         in.aggregatorPublicKey = ingestKey;
+        in.custodianPublicKey = g_custodianKey;
         in.signingSecretKey = &device.secretKey;
         in.signingPublicKey = device.publicKey;
         in.dictionary = dictionary;
@@ -353,20 +362,24 @@ WireFigures syncThrough(const char* name, int visits, const test::LinkOptions& l
 
 int main(int argc, char** argv) {
     int batches = 20;
-    bool postgres = true, slowLink = true, noToken = true, assigned = true;
+    bool postgres = true, slowLink = true, noToken = true, assigned = true, custodian = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--skip-postgres")) postgres = false;
         else if (!std::strcmp(argv[i], "--skip-slow-link")) slowLink = false;
         else if (!std::strcmp(argv[i], "--skip-no-token")) noToken = false;
         else if (!std::strcmp(argv[i], "--skip-assigned")) assigned = false;
+        else if (!std::strcmp(argv[i], "--custodian")) custodian = true;
         else {
-            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] [--skip-assigned]\n");
+            std::fprintf(stderr, "usage: bench_sync [--batches N] [--skip-postgres] [--skip-slow-link] [--skip-no-token] "
+                                 "[--skip-assigned] [--custodian]\n");
             return 2;
         }
     }
     if (sodium_init() < 0) return 2;
-    std::printf("bench_sync on %u cores\n", std::thread::hardware_concurrency());
+    std::printf("bench_sync on %u cores%s\n", std::thread::hardware_concurrency(),
+                custodian ? ", personal answers sealed apart to a custodian key" : "");
+    if (custodian) g_custodianKey = newBoxKeyPair().publicKey;
 
     if (assigned) benchIngest("sqlite", "", batches, true);
     if (noToken) benchIngest("sqlite-no-token", "", batches, false);

@@ -374,6 +374,25 @@ TEST_CASE("upload: stored once, resend is a duplicate, personal answers only in 
     REQUIRE(std::holds_alternative<Record>(personal));
     CHECK(std::get<Record>(personal).find("unit_name")->value == Value::text("Lakshmi Processors"));
 
+    // Each "stored" entry holds the digest of its row as stored. b's personal answers were
+    // sealed apart, so its record is stored exactly as sealed and ingest took the record's hash
+    // from the envelope; a's record had them left out, so ingest hashed what it stored.
+    auto sealedMain = [&](const StoredVisit& v) {
+        SealedEnvelope e = *decodeEnvelope(v.envelope);
+        std::string bytes;
+        REQUIRE(std::holds_alternative<OpenedEnvelope>(
+            openEnvelope(e, agg.keys.ingestPublicKey, agg.keys.ingestSecretKey, agg.dictionary, &bytes)));
+        return std::vector<uint8_t>(bytes.begin(), bytes.end());
+    };
+    CHECK(sealedMain(*storedB) == storedB->record);
+    CHECK(sealedMain(*stored) != stored->record);
+    std::map<std::string, std::string> storedDetail;
+    for (const AuditEntry& e : agg.audit())
+        if (e.action == "stored") storedDetail[e.subject] = e.detail;
+    CHECK(storedDetail.at(a.id) == visitAuditDetail(*stored));
+    CHECK(storedDetail.at(b.id) == visitAuditDetail(*storedB));
+    CHECK(storedDetail.at(b.id).rfind(storedB->contentHash + " row2 ", 0) == 0);
+
     // The same batch again (a lost reply): both duplicates, nothing stored twice.
     agg.now += 30;
     auto resend = agg.upload(tab.batch({ea, eb}, agg.now));

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/crypto/sealed_box.h"
 #include "sync/aggregator/audit_log.h"
 
 using namespace ck::agg;
@@ -225,7 +226,7 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(entries[0].action == "stored");
         CHECK(entries[0].subject == "rec-a");
         CHECK(entries[0].detail == visitAuditDetail(a));
-        CHECK(entries[0].detail.rfind(a.contentHash + " row ", 0) == 0);
+        CHECK(entries[0].detail.rfind(a.contentHash + " row2 ", 0) == 0);
         CHECK(entries[0].actor == a.deviceId);
         CHECK(entries[1].action == "stored");
         CHECK(entries[2].action == "duplicate");
@@ -264,6 +265,27 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         CHECK(visitAuditDetail(rewritten) != visitAuditDetail(held));
         CHECK(auditEntries(s)[1].detail == visitAuditDetail(held));
         requireIntact(s);
+    }
+
+    SECTION("visits: an entry from before row digests version 2 still proves its row, and a rewrite of it") {
+        // Entries written before version 2 hashed the record's bytes into the digest itself.
+        StoredVisit old = visit("rec-v1", 1, 1000);
+        old.auditDetail = visitAuditDetailV1(old);
+        REQUIRE(old.auditDetail.rfind(old.contentHash + " row ", 0) == 0);
+        REQUIRE(old.auditDetail != visitAuditDetail(old));
+        StoredVisit now = visit("rec-v2", 2, 1001);
+        REQUIRE(s.putVisits({old, now}) == std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Stored});
+        CHECK(auditEntries(s)[0].detail == old.auditDetail);
+        requireIntact(s);
+        // The version-2 digest takes the record by its hash: given that hash, the same digest.
+        std::string recordHash = ck::contentHash(std::string_view(reinterpret_cast<const char*>(now.record.data()), now.record.size()));
+        CHECK(visitAuditDetail(now, recordHash) == visitAuditDetail(now));
+        CHECK(visitAuditDetail(now, ck::contentHash("another record")) != visitAuditDetail(now));
+        rawSql("UPDATE visits SET cluster = 'a-cluster-it-never-was' WHERE record_id = 'rec-v1'");
+        AuditReport r = verifyAuditChain(s);
+        REQUIRE(r.problems.size() == 1);
+        CHECK(mentions(r, "rec-v1"));
+        CHECK(mentions(r, "rewritten"));
     }
 
     SECTION("visits: one record id from two devices is two visits; neither device's upload touches the other's") {
