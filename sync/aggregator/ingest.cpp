@@ -424,7 +424,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             const TemplateUse* use = nullptr;
             CheckedRecord judged;
             std::string unitId;  // the assigned unit its token names ("" for none)
-            std::string recordHash;  // contentHash() of judged.bytes
+            bool storedAsSealed = false;  // judged.bytes are the main part the device sealed
         };
         std::vector<Opened> passed(to - from);
         auto refuser = [&](size_t i) {
@@ -490,9 +490,9 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             // the session; only the record's header is read below.
             CheckedRecord judged =
                 checkRecordForStorage(blankFor(use.survey, record), std::move(record), !env->sealedPersonal.empty());
-            // Stored as sealed (calculations agree, nothing personal left in): the hash the
-            // device signed is the stored record's, and the audit digest need not hash it again.
-            kept.recordHash = judged.bytes == sealedBytes ? env->mainHash : contentHash(judged.bytes);
+            // Stored as sealed (calculations agree, personal answers sealed apart): the envelope
+            // binds the record, and the audit digest need not hash it again.
+            kept.storedAsSealed = judged.bytes == sealedBytes;
             sodium_memzero(sealedBytes.data(), sealedBytes.size());
             if (!judged.problem.empty()) {
                 refuse(RefusalReason::BadContent, "visit " + w.recordId + " does not meet template " + w.templateId +
@@ -584,7 +584,7 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.record.assign(kept.judged.bytes.begin(), kept.judged.bytes.end());
             // The row digest for the audit entry, here on two threads rather than one by one
             // under the storage's write lock (it hashes both blobs, a few KB).
-            c.visit.auditDetail = visitAuditDetail(c.visit, kept.recordHash);
+            c.visit.auditDetail = visitAuditDetail(c.visit, kept.storedAsSealed);
         }
     };
     // Signature checks and unsealing dominate: a big batch is shared with a second thread.

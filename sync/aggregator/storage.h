@@ -235,15 +235,16 @@ public:
 };
 
 // What a "stored" audit entry says of a visit: its content hash, then a digest of the row as
-// stored (device, ids, template, cluster, arrival, envelope bytes, the record bytes' hash, and
-// the register stratum and review note when set), so `audit verify` notices a stored visit
-// rewritten behind the log's back. "HASH row2 DIGEST".
-// The record enters by its hash (contentHash() of its bytes), which ingest nearly always knows
-// without hashing: the record it stores is the one the device sealed, whose hash it signed.
-std::string visitAuditDetail(const StoredVisit& visit, std::string_view recordHash);
-std::string visitAuditDetail(const StoredVisit& visit);  // hashes visit.record itself
-// The digest entries carried before version 2 ("HASH row DIGEST": the record's bytes hashed in
-// the digest itself), which `audit verify` still checks them by.
+// stored (device, ids, template, cluster, arrival, envelope and record bytes, and the register
+// stratum and review note when set), so `audit verify` notices a stored visit rewritten behind
+// the log's back. "HASH row2 DIGEST" (SHA-256).
+// `storedAsSealed`: the stored record is byte for byte the main part the device sealed (its
+// personal answers sealed apart, its calculations as recomputed here), so the envelope, which
+// names that part's hash, binds it and the digest leaves its bytes out ("HASH row2-as-sealed
+// DIGEST"); `audit verify` then checks the record against the envelope's hash.
+std::string visitAuditDetail(const StoredVisit& visit, bool storedAsSealed = false);
+// The digest entries carried before version 2 ("HASH row DIGEST": BLAKE2b, the record's bytes
+// in the digest itself), which `audit verify` still checks them by.
 std::string visitAuditDetailV1(const StoredVisit& visit);
 
 // "postgresql://..." or "postgres://..." -> PostgresStorage; "sqlite:PATH", or a plain path

@@ -3,6 +3,7 @@
 // nothing and is logged.
 #include <catch2/catch.hpp>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <cmath>
@@ -26,6 +27,7 @@
 #include "core/template/template_loader.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/ingest.h"
+#include "sync/aggregator/storage/sqlite_storage.h"
 #include "sync/aggregator/project_keys.h"
 
 using namespace ck;
@@ -375,8 +377,8 @@ TEST_CASE("upload: stored once, resend is a duplicate, personal answers only in 
     CHECK(std::get<Record>(personal).find("unit_name")->value == Value::text("Lakshmi Processors"));
 
     // Each "stored" entry holds the digest of its row as stored. b's personal answers were
-    // sealed apart, so its record is stored exactly as sealed and ingest took the record's hash
-    // from the envelope; a's record had them left out, so ingest hashed what it stored.
+    // sealed apart, so its record is stored exactly as sealed and its envelope binds it; a's
+    // record had them left out, so the digest hashes its bytes.
     auto sealedMain = [&](const StoredVisit& v) {
         SealedEnvelope e = *decodeEnvelope(v.envelope);
         std::string bytes;
@@ -390,8 +392,9 @@ TEST_CASE("upload: stored once, resend is a duplicate, personal answers only in 
     for (const AuditEntry& e : agg.audit())
         if (e.action == "stored") storedDetail[e.subject] = e.detail;
     CHECK(storedDetail.at(a.id) == visitAuditDetail(*stored));
-    CHECK(storedDetail.at(b.id) == visitAuditDetail(*storedB));
-    CHECK(storedDetail.at(b.id).rfind(storedB->contentHash + " row2 ", 0) == 0);
+    CHECK(storedDetail.at(a.id).rfind(stored->contentHash + " row2 ", 0) == 0);
+    CHECK(storedDetail.at(b.id) == visitAuditDetail(*storedB, true));
+    CHECK(storedDetail.at(b.id).rfind(storedB->contentHash + " row2-as-sealed ", 0) == 0);
 
     // The same batch again (a lost reply): both duplicates, nothing stored twice.
     agg.now += 30;
@@ -400,6 +403,26 @@ TEST_CASE("upload: stored once, resend is a duplicate, personal answers only in 
     CHECK(resend.acks[1].status == proto::AckStatus::Duplicate);
     CHECK(agg.storage->countVisits() == 2);
     CHECK(verifyAuditChain(*agg.storage).problems.empty());
+
+    // Either record rewritten on disk is caught: a's by its bytes in the digest, b's (bound
+    // through its envelope) by the envelope's hash of it.
+    for (const std::string& victim : {a.id, b.id}) {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open((agg.dir / kSqliteFileName).c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        // a's record swapped for b's; b's for a few zero bytes.
+        const std::string sql = victim == a.id ? "UPDATE visits SET record = (SELECT record FROM visits WHERE record_id = '" +
+                                                     b.id + "') WHERE record_id = '" + victim + "'"
+                                               : "UPDATE visits SET record = zeroblob(16) WHERE record_id = '" + victim + "'";
+        REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+        AuditReport r = verifyAuditChain(*agg.storage);
+        REQUIRE_FALSE(r.problems.empty());
+        bool named = false;
+        for (const auto& p : r.problems)
+            named = named || (p.message.find(victim) != std::string::npos && p.message.find("rewritten") != std::string::npos);
+        CHECK(named);
+    }
 }
 
 TEST_CASE("upload: each bad record is refused with its reason, the rest stored, refusals logged", "[sync][agg][ingest]") {

@@ -452,7 +452,9 @@ TEST_CASE("attack: stored visits deleted or rewritten on disk, and a recomputed 
             storage.reset();
             tamper(d, sql);
             auto reopened = agg::openStorage(d.string());
-            REQUIRE(agg::verifyAuditChain(*reopened).problems.empty());  // the chain alone looks intact
+            agg::AuditReport alone = agg::verifyAuditChain(*reopened);
+            for (const auto& p : alone.problems) UNSCOPED_INFO(p.message);
+            REQUIRE(alone.problems.empty());  // the chain alone looks intact
         }
         auto run = verify(d);
         CHECK(run.status != 0);

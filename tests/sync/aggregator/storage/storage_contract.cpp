@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/crypto/sealed_box.h"
 #include "sync/aggregator/audit_log.h"
 
 using namespace ck::agg;
@@ -277,15 +276,26 @@ void runStorageContract(const FreshStorage& freshStorage, const RawSql& rawSql) 
         REQUIRE(s.putVisits({old, now}) == std::vector<PutOutcome>{PutOutcome::Stored, PutOutcome::Stored});
         CHECK(auditEntries(s)[0].detail == old.auditDetail);
         requireIntact(s);
-        // The version-2 digest takes the record by its hash: given that hash, the same digest.
-        std::string recordHash = ck::contentHash(std::string_view(reinterpret_cast<const char*>(now.record.data()), now.record.size()));
-        CHECK(visitAuditDetail(now, recordHash) == visitAuditDetail(now));
-        CHECK(visitAuditDetail(now, ck::contentHash("another record")) != visitAuditDetail(now));
+        // Version 2 hashes the record's bytes, unless it is stored as sealed: then its envelope
+        // must name its hash, and this made-up visit's envelope is no envelope at all.
+        CHECK(visitAuditDetail(now).rfind(now.contentHash + " row2 ", 0) == 0);
+        StoredVisit grown = now;
+        grown.record.push_back(0);
+        CHECK(visitAuditDetail(grown) != visitAuditDetail(now));
+        CHECK(visitAuditDetail(grown, true) == visitAuditDetail(now, true));
+        StoredVisit claimed = visit("rec-claimed", 3, 1002);
+        claimed.auditDetail = visitAuditDetail(claimed, true);
+        REQUIRE(claimed.auditDetail.rfind(claimed.contentHash + " row2-as-sealed ", 0) == 0);
+        REQUIRE(s.putVisits({claimed}) == std::vector<PutOutcome>{PutOutcome::Stored});
+        AuditReport unbound = verifyAuditChain(s);
+        REQUIRE(unbound.problems.size() == 1);
+        CHECK(mentions(unbound, "rec-claimed"));
         rawSql("UPDATE visits SET cluster = 'a-cluster-it-never-was' WHERE record_id = 'rec-v1'");
         AuditReport r = verifyAuditChain(s);
-        REQUIRE(r.problems.size() == 1);
+        REQUIRE(r.problems.size() == 2);
         CHECK(mentions(r, "rec-v1"));
         CHECK(mentions(r, "rewritten"));
+        CHECK(mentions(r, "rec-claimed"));
     }
 
     SECTION("visits: one record id from two devices is two visits; neither device's upload touches the other's") {
