@@ -213,7 +213,8 @@ bool headerMatches(const Record& r, const SealedEnvelope& e) {
 // hashes from the plaintext and verifies before trusting anything.
 std::variant<Record, EnvelopeError> openPart(const SealedEnvelope& envelope, const std::vector<uint8_t>& sealed,
                                              const std::vector<uint8_t>& publicKey, const SecretBytes& secretKey,
-                                             std::string_view dictionary, bool verifyAfter, std::string* plainOut) {
+                                             std::string_view dictionary, bool verifyAfter, std::string* plainOut,
+                                             bool answers = true) {
     if (!knownFormat(envelope.format)) return EnvelopeError::BadSignature;
     if (!verifyAfter && !verifyEnvelope(envelope)) return EnvelopeError::BadSignature;
     auto opened = openSealed(sealed, publicKey, secretKey);
@@ -227,13 +228,21 @@ std::variant<Record, EnvelopeError> openPart(const SealedEnvelope& envelope, con
     } else {
         plain = std::move(*opened);
     }
-    auto decoded = deserializeRecord(plain);
-    if (!decoded.record || !headerMatches(*decoded.record, envelope)) {
+    Record record;
+    std::string error;
+    if (answers) {
+        auto decoded = deserializeRecord(plain);
+        error = decoded.error;
+        if (decoded.record) record = std::move(*decoded.record);
+    } else {
+        error = readRecord(plain, record, nullptr);
+    }
+    if (!error.empty() || !headerMatches(record, envelope)) {
         wipe(plain);
         return EnvelopeError::BadContent;
     }
     *plainOut = std::move(plain);
-    return std::move(*decoded.record);
+    return record;
 }
 
 }  // namespace
@@ -374,13 +383,14 @@ bool verifyEnvelope(const SealedEnvelope& envelope) {
 std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
                                                          const SecretBytes& aggregatorSecretKey,
-                                                         std::string_view dictionary, std::string* mainBytesOut) {
+                                                         std::string_view dictionary, std::string* mainBytesOut,
+                                                         bool answers) {
     // Hashes left out on the wire are what the device signed: fill them from the record, then
     // verify. A wrong fill simply fails the signature.
     const bool fillHashes = envelope.mainHash.empty();
     std::string plain;
     auto part = openPart(envelope, envelope.sealedRecord, aggregatorPublicKey, aggregatorSecretKey, dictionary,
-                         fillHashes, &plain);
+                         fillHashes, &plain, answers || !mainBytesOut);
     if (auto* error = std::get_if<EnvelopeError>(&part)) return *error;
     // One hash of the plaintext serves both the fill and the check (a visit's record is a
     // few KB: hashing it twice cost as much as parsing it).

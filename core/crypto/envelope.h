@@ -105,13 +105,15 @@ bool verifyEnvelope(const SealedEnvelope& envelope);
 // meaning "same as mainHash", see sync/protocol) has them filled in from the opened record
 // first, and is then verified: the signature covers them all the same.
 // `mainBytesOut`, when given, receives the opened main part as it was sealed (serialised, no
-// personal answers), whose hash is mainHash: the aggregator compares its own serialisation of
-// the record with it to know that hash without hashing again. The caller wipes it.
+// personal answers), whose hash is mainHash; the caller wipes it. With it, `answers` false
+// leaves the record's answers unread (the record comes back with its header only): the
+// aggregator reads them from those bytes straight into the session that checks them, and
+// compares its own serialisation with them to know the stored record's hash.
 std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(SealedEnvelope& envelope,
                                                          const std::vector<uint8_t>& aggregatorPublicKey,
                                                          const SecretBytes& aggregatorSecretKey,
                                                          std::string_view dictionary = {},
-                                                         std::string* mainBytesOut = nullptr);
+                                                         std::string* mainBytesOut = nullptr, bool answers = true);
 inline std::variant<OpenedEnvelope, EnvelopeError> openEnvelope(const SealedEnvelope& envelope,
                                                                 const std::vector<uint8_t>& aggregatorPublicKey,
                                                                 const SecretBytes& aggregatorSecretKey,

@@ -796,64 +796,121 @@ void FormSession::clearAnswers() {
     std::fill(m_instances.begin(), m_instances.end(), 0);
 }
 
-std::vector<std::string> FormSession::restoreFrom(const Record& record, bool moveAnswers) {
+// Puts a record's answers into the session as restore() reads them: one at a time, in the
+// record's order, checked, nothing recomputed (restore() computes the visit once at its end).
+class FormSession::Restorer final : public RecordAnswerSink {
+public:
+    explicit Restorer(FormSession& s) : m_s(s) {}
+
+    void answer(std::string_view questionId, Value&& value) override {
+        if (m_skipping) return;  // the instances of a repeat this template does not have
+        int& previous = m_repeat >= 0 ? m_inside : m_previous;
+        int q = m_s.questionAfter(previous, questionId);
+        if (q < 0) {
+            problems.push_back("'" + std::string(questionId) + "' is not a question of this template version");
+            return;
+        }
+        previous = q;
+        if (m_s.m_t->questions[size_t(q)].type == QuestionType::Calculate) return;  // recomputed here
+        AnswerResult r = m_s.takeAnswer(q, m_repeat >= 0 ? m_instance : 0, value);
+        if (!r.ok()) {
+            problems.push_back(r.message);
+            return;
+        }
+        m_s.state(q, m_repeat >= 0 ? m_instance : 0).answer = std::move(value);
+    }
+    void beginRepeat(std::string_view questionId, size_t) override {
+        int rq = m_s.questionAfter(m_previous, questionId);
+        if (rq < 0 || m_s.m_t->questions[size_t(rq)].type != QuestionType::Repeat) {
+            problems.push_back("'" + std::string(questionId) + "' is not a repeat of this template version");
+            m_skipping = true;
+            return;
+        }
+        m_repeat = rq;
+    }
+    void beginInstance() override {
+        if (m_skipping) return;
+        const auto& questions = m_s.m_t->questions;
+        m_instance = m_s.m_instances[size_t(m_repeat)]++;
+        for (int child = m_repeat + 1; size_t(child) < questions.size() && questions[size_t(child)].repeat == m_repeat; ++child)
+            m_s.m_states[size_t(child)].emplace_back();
+        m_inside = m_repeat;
+    }
+    void endRepeat() override {
+        if (!m_skipping) {
+            // The repeat's children are passed over: what follows is looked for after the last one.
+            const auto& questions = m_s.m_t->questions;
+            m_previous = m_repeat;
+            while (size_t(m_previous + 1) < questions.size() && questions[size_t(m_previous + 1)].repeat == m_repeat)
+                ++m_previous;
+        }
+        m_skipping = false;
+        m_repeat = -1;
+    }
+
     std::vector<std::string> problems;
-    if (record.templateId != m_t->id)
-        problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
-    m_recordId = record.id;
-    m_assignment = record.assignment;
-    m_createdAt = record.createdAt;
+
+private:
+    FormSession& m_s;
+    int m_previous = -1;  // the question of the answer before, where the next is looked for first
+    int m_repeat = -1;    // the repeat whose instance is being read, -1 outside one
+    int m_instance = 0;
+    int m_inside = -1;    // m_previous inside the instance
+    bool m_skipping = false;
+};
+
+void FormSession::beginRestore(const Record& header) {
+    m_recordId = header.id;
+    m_assignment = header.assignment;
+    m_createdAt = header.createdAt;
     // A blank start: whatever this session held before is gone. The answers are then put in
     // place without recomputing anything, and the visit is computed once, whole, in
     // evaluation order, as a new session computes itself: the aggregator restores every visit
     // it receives into one reused session, and nearly every question depends on some answer,
     // so tracking what each answer dirties would cost more than computing it all.
     clearAnswers();
-    // `previous`: the question of the answer before, where the next one is looked for first.
-    auto setOne = [&](const Answer& a, int instance, int& previous) {
-        int q = questionAfter(previous, a.questionId);
-        if (q < 0) {
-            problems.push_back("'" + a.questionId + "' is not a question of this template version");
-            return;
-        }
-        previous = q;
-        if (m_t->questions[size_t(q)].type == QuestionType::Calculate) return;  // recomputed here
-        // Moved out of a record the caller gave up (restore(Record&&)): a text or a choice
-        // list changes hands instead of being copied.
-        Value value = moveAnswers ? std::move(const_cast<Value&>(a.value)) : a.value;
-        AnswerResult r = takeAnswer(q, instance, value);
-        if (!r.ok()) {
-            problems.push_back(r.message);
-            return;
-        }
-        state(q, instance).answer = std::move(value);
-    };
-    int previous = -1;
-    for (const auto& a : record.answers) {
-        if (!a.isRepeat) {
-            setOne(a, 0, previous);
-            continue;
-        }
-        int rq = questionAfter(previous, a.questionId);
-        if (rq < 0 || m_t->questions[size_t(rq)].type != QuestionType::Repeat) {
-            problems.push_back("'" + a.questionId + "' is not a repeat of this template version");
-            continue;
-        }
-        for (const auto& inst : a.instances) {
-            int i = m_instances[size_t(rq)]++;
-            for (int child = rq + 1; size_t(child) < m_t->questions.size() && m_t->questions[size_t(child)].repeat == rq; ++child)
-                m_states[size_t(child)].emplace_back();
-            int inside = rq;
-            for (const auto& child : inst) setOne(child, i, inside);
-        }
-        // The repeat's children are passed over: what follows is looked for after the last one.
-        previous = rq;
-        while (size_t(previous + 1) < m_t->questions.size() && m_t->questions[size_t(previous + 1)].repeat == rq) ++previous;
-    }
+}
+
+void FormSession::endRestore(const Record& header) {
     computeEverything();
     applyRepeatCounts();  // the stored instances came back as they were; counts apply once every answer is in
-    m_updatedAt = record.updatedAt;
-    return problems;
+    m_updatedAt = header.updatedAt;
+}
+
+std::vector<std::string> FormSession::restoreFrom(const Record& record, bool moveAnswers) {
+    Restorer restorer(*this);
+    if (record.templateId != m_t->id)
+        restorer.problems.push_back("the record is of template '" + record.templateId + "', not '" + m_t->id + "'");
+    beginRestore(record);
+    // Moved out of a record the caller gave up (restore(Record&&)): a text or a choice list
+    // changes hands instead of being copied.
+    auto take = [&](const Answer& a) { return moveAnswers ? std::move(const_cast<Value&>(a.value)) : Value(a.value); };
+    for (const auto& a : record.answers) {
+        if (!a.isRepeat) {
+            restorer.answer(a.questionId, take(a));
+            continue;
+        }
+        restorer.beginRepeat(a.questionId, a.instances.size());
+        for (const auto& inst : a.instances) {
+            restorer.beginInstance();
+            for (const auto& child : inst) restorer.answer(child.questionId, take(child));
+        }
+        restorer.endRepeat();
+    }
+    endRestore(record);
+    return std::move(restorer.problems);
+}
+
+std::vector<std::string> FormSession::restore(std::string_view recordBytes) {
+    Restorer restorer(*this);
+    Record header;
+    if (std::string error = readRecord(recordBytes, header, nullptr); !error.empty()) return {error};
+    if (header.templateId != m_t->id)
+        restorer.problems.push_back("the record is of template '" + header.templateId + "', not '" + m_t->id + "'");
+    beginRestore(header);
+    if (std::string error = readRecord(recordBytes, header, &restorer); !error.empty()) restorer.problems.push_back(error);
+    endRestore(header);
+    return std::move(restorer.problems);
 }
 
 }  // namespace ck

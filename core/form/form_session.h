@@ -130,6 +130,10 @@ public:
     // The same, taking the answers' values out of `record` instead of copying them (the
     // aggregator restores each visit it receives once and keeps only its header).
     [[nodiscard]] std::vector<std::string> restore(Record&& record);
+    // The same from a record's bytes (serializeRecord()), read straight into the session with
+    // no Record made (the aggregator restores every visit it receives). Bytes that are no
+    // record are one problem, saying why.
+    [[nodiscard]] std::vector<std::string> restore(std::string_view recordBytes);
 
     // The aggregator's opaque token for the assigned unit this visit is of ("" for a unit found
     // in the field): kept in drafts and the finished record, read back by restore().
@@ -194,7 +198,10 @@ private:
     void collectAnswers(int question, int instance, bool draft, std::vector<Answer>& out) const;
     void writeAnswers(int question, int instance, bool withoutPersonal, RecordWriter& out) const;
     Record makeRecord(bool draft) const;
+    class Restorer;
     std::vector<std::string> restoreFrom(const Record& record, bool moveAnswers);
+    void beginRestore(const Record& header);
+    void endRestore(const Record& header);
     int questionAfter(int previous, std::string_view id) const;  // the question with `id`, -1 when none
 
     std::shared_ptr<const Template> m_t;

@@ -192,19 +192,31 @@ public:
         }
         throw std::runtime_error("unknown value kind " + std::to_string(int(kind)));
     }
-    std::vector<Answer> answers(bool nested) {
-        std::vector<Answer> list(count(10));
-        for (auto& a : list) {
-            a.questionId = str();
-            a.value = value();
-            a.isRepeat = u8() != 0;
-            if (a.isRepeat) {
-                if (nested) throw std::runtime_error("a repeat inside a repeat");
-                a.instances.resize(count(8));
-                for (auto& inst : a.instances) inst = answers(true);
+    // The id is read in place: it stays valid while the bytes do.
+    std::string_view view() {
+        size_t n = count(1);
+        std::string_view s(m_p, n);
+        m_p += n;
+        return s;
+    }
+    void answers(RecordAnswerSink& sink, bool nested) {
+        size_t n = count(10);
+        for (size_t k = 0; k < n; ++k) {
+            std::string_view id = view();
+            Value v = value();
+            if (u8() == 0) {
+                sink.answer(id, std::move(v));
+                continue;
             }
+            if (nested) throw std::runtime_error("a repeat inside a repeat");
+            size_t instances = count(8);
+            sink.beginRepeat(id, instances);
+            for (size_t i = 0; i < instances; ++i) {
+                sink.beginInstance();
+                answers(sink, true);
+            }
+            sink.endRepeat();
         }
-        return list;
     }
     size_t remaining() const { return size_t(m_end - m_p); }
 
@@ -306,45 +318,67 @@ std::string serializeRecord(const Record& r) {
     return out;
 }
 
-RecordDecode deserializeRecord(std::string_view bytes) {
-    RecordDecode out;
-    if (bytes.size() > kMaxRecordBytes) {
-        out.error = "the record is " + std::to_string(bytes.size()) + " bytes; the limit is " + std::to_string(kMaxRecordBytes);
-        return out;
+namespace {
+
+// Builds Record::answers from readRecord()'s calls.
+class AnswerList final : public RecordAnswerSink {
+public:
+    explicit AnswerList(std::vector<Answer>& top) : m_top(top), m_current(&top) {}
+    void answer(std::string_view questionId, Value&& value) override {
+        m_current->push_back(Answer{std::string(questionId), std::move(value), false, {}});
     }
+    void beginRepeat(std::string_view questionId, size_t instances) override {
+        m_top.push_back(Answer{std::string(questionId), Value(), true, {}});
+        m_top.back().instances.reserve(instances);
+    }
+    void beginInstance() override { m_current = &m_top.back().instances.emplace_back(); }
+    void endRepeat() override { m_current = &m_top; }
+
+private:
+    std::vector<Answer>& m_top;
+    std::vector<Answer>* m_current;
+};
+
+}  // namespace
+
+std::string readRecord(std::string_view bytes, Record& r, RecordAnswerSink* sink) {
+    if (bytes.size() > kMaxRecordBytes)
+        return "the record is " + std::to_string(bytes.size()) + " bytes; the limit is " + std::to_string(kMaxRecordBytes);
     try {
         Reader rd(bytes);
-        if (rd.u32() != kMagic) {
-            out.error = "not a ClusterKit record";
-            return out;
-        }
+        if (rd.u32() != kMagic) return "not a ClusterKit record";
         uint32_t format = rd.u32();
         if (format != kRecordFormat && format != kRecordFormatWithAssignment) {
-            out.error = "record format " + std::to_string(format) + " is not known to this version (it reads formats " +
-                        std::to_string(kRecordFormat) + " and " + std::to_string(kRecordFormatWithAssignment) + ")";
-            return out;
+            return "record format " + std::to_string(format) + " is not known to this version (it reads formats " +
+                   std::to_string(kRecordFormat) + " and " + std::to_string(kRecordFormatWithAssignment) + ")";
         }
-        Record r;
         r.id = rd.str();
         r.templateId = rd.str();
         r.templateVersion = rd.str();
         r.createdAt = rd.i64();
         r.updatedAt = rd.i64();
         r.parentId = rd.str();
+        r.assignment.clear();
         if (format == kRecordFormatWithAssignment) {
             r.assignment = rd.str();
             // Written only when there is one: an empty token in format 2 is not what a writer makes.
             if (r.assignment.empty()) throw std::runtime_error("an empty assignment token");
         }
-        r.answers = rd.answers(false);
-        if (rd.remaining() != 0) {
-            out.error = "the record has " + std::to_string(rd.remaining()) + " unexpected bytes at its end";
-            return out;
-        }
-        out.record = std::move(r);
+        if (!sink) return "";
+        rd.answers(*sink, false);
+        if (rd.remaining() != 0) return "the record has " + std::to_string(rd.remaining()) + " unexpected bytes at its end";
     } catch (const std::exception& e) {
-        out.error = std::string("the record is truncated or corrupt: ") + e.what();
+        return std::string("the record is truncated or corrupt: ") + e.what();
     }
+    return "";
+}
+
+RecordDecode deserializeRecord(std::string_view bytes) {
+    RecordDecode out;
+    Record r;
+    AnswerList answers(r.answers);
+    out.error = readRecord(bytes, r, &answers);
+    if (out.error.empty()) out.record = std::move(r);
     return out;
 }
 

@@ -79,6 +79,22 @@ struct RecordDecode {
 // Never throws and never trusts the bytes: truncated, oversized or corrupt input is an error.
 RecordDecode deserializeRecord(std::string_view bytes);
 
+// Where readRecord() puts a record's answers, one at a time in the order they were written,
+// so a reader can take them without a Record being built (the aggregator restores every visit
+// it receives straight from its bytes). Calls mirror Record::answers, as RecordWriter's do.
+class RecordAnswerSink {
+public:
+    virtual ~RecordAnswerSink() = default;
+    virtual void answer(std::string_view questionId, Value&& value) = 0;
+    virtual void beginRepeat(std::string_view questionId, size_t instances) = 0;
+    virtual void beginInstance() = 0;
+    virtual void endRepeat() = 0;
+};
+// The header of `bytes` into `header` (its answers left as they are), then, with a `sink`, every
+// answer into it, checked as deserializeRecord() checks them; without one, the answers are not
+// read at all. Empty when the bytes read, else why not (the sink may have had some answers).
+std::string readRecord(std::string_view bytes, Record& header, RecordAnswerSink* sink);
+
 // Largest serialised record accepted (photos travel as attachments, not inside records).
 inline constexpr size_t kMaxRecordBytes = 16 * 1024 * 1024;
 

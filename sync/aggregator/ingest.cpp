@@ -108,13 +108,15 @@ namespace {
 // template and visit day stay the same, and copied from the blank one only when they change.
 // The reused session holds its template, so the same address is the same template. Valid
 // until this thread checks the next record.
-// `record` is restored by copy, or, with `movable`, its answers are moved into the session.
-FormSession& judge(const FormSession& blank, const Record& record, RecordProblems& out, Record* movable = nullptr) {
+// `restore` puts the visit into the session (a Record, or a record's bytes) and returns what it
+// could not take.
+template <typename Restore>
+FormSession& judge(const FormSession& blank, RecordProblems& out, Restore&& restore) {
     thread_local std::optional<FormSession> reused;
     if (!reused) reused.emplace(blank);
     else if (&reused->survey() != &blank.survey() || reused->today() != blank.today()) *reused = blank;
     FormSession& session = *reused;
-    out.notTaken = movable ? session.restore(std::move(*movable)) : session.restore(record);
+    out.notTaken = restore(session);
     if (out.notTaken.empty()) out.open = session.validate();
     return session;
 }
@@ -162,7 +164,7 @@ std::string answeredCluster(const FormSession& session) {
 RecordProblems recordProblems(const FormSession& blank, const Record& record, Record* recomputed,
                               std::string* answeredStratum) {
     RecordProblems out;
-    FormSession& session = judge(blank, record, out);
+    FormSession& session = judge(blank, out, [&](FormSession& s) { return s.restore(record); });
     if (!out.notTaken.empty()) return out;
     // Made even with problems open: the caller may excuse some (personal answers sealed apart).
     if (recomputed) *recomputed = session.toRecord();
@@ -183,27 +185,29 @@ std::string checkRecordAgainstTemplate(const FormSession& blank, const Record& r
 
 namespace {
 
-CheckedRecord checkForStorage(const FormSession& blank, const Record& record, Record* movable,
+template <typename Restore>
+CheckedRecord checkForStorage(const FormSession& blank, const Record& header, Restore&& restore,
                               bool personalSealedApart) {
     CheckedRecord out;
     RecordProblems found;
-    FormSession& session = judge(blank, record, found, movable);
+    FormSession& session = judge(blank, found, restore);
     out.problem = firstProblem(blank.survey(), found, personalSealedApart);
     if (!out.problem.empty()) return out;
     out.answeredCluster = answeredCluster(session);
     out.answeredStratum = stratumOf(session);
-    out.bytes = session.toRecordBytes(record.parentId, true);
+    out.bytes = session.toRecordBytes(header.parentId, true);
     return out;
 }
 
 }  // namespace
 
 CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart) {
-    return checkForStorage(blank, record, nullptr, personalSealedApart);
+    return checkForStorage(blank, record, [&](FormSession& s) { return s.restore(record); }, personalSealedApart);
 }
 
-CheckedRecord checkRecordForStorage(const FormSession& blank, Record&& record, bool personalSealedApart) {
-    return checkForStorage(blank, record, &record, personalSealedApart);
+CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& header, std::string_view bytes,
+                                    bool personalSealedApart) {
+    return checkForStorage(blank, header, [&](FormSession& s) { return s.restore(bytes); }, personalSealedApart);
 }
 
 IngestService::IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options, Clock clock)
@@ -463,8 +467,11 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                            ", which was never published on this aggregator: ask the survey coordinator");
                 continue;
             }
-            std::string sealedBytes;  // the record as the device sealed it; wiped once compared
-            auto opened = openEnvelope(*env, m_keys.ingestPublicKey, m_keys.ingestSecretKey, use.dictionary, &sealedBytes);
+            // The record as the device sealed it, its answers read from these bytes straight into
+            // the session below; wiped once compared with what is stored.
+            std::string sealedBytes;
+            auto opened =
+                openEnvelope(*env, m_keys.ingestPublicKey, m_keys.ingestSecretKey, use.dictionary, &sealedBytes, false);
             if (auto* e = std::get_if<EnvelopeError>(&opened)) {
                 switch (*e) {
                     case EnvelopeError::BadSignature:
@@ -484,12 +491,11 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
                 }
                 continue;
             }
-            Record& record = std::get<OpenedEnvelope>(opened).record;
+            const Record& record = std::get<OpenedEnvelope>(opened).record;  // its header only
             // Judged by the session the device runs; what is stored is written straight from it
-            // (calculations recomputed here, personal answers left out). The answers move into
-            // the session; only the record's header is read below.
+            // (calculations recomputed here, personal answers left out).
             CheckedRecord judged =
-                checkRecordForStorage(blankFor(use.survey, record), std::move(record), !env->sealedPersonal.empty());
+                checkRecordForStorage(blankFor(use.survey, record), record, sealedBytes, !env->sealedPersonal.empty());
             // Stored as sealed (calculations agree, personal answers sealed apart): the envelope
             // binds the record, and the audit digest need not hash it again.
             kept.storedAsSealed = judged.bytes == sealedBytes;

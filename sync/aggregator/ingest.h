@@ -96,8 +96,10 @@ struct CheckedRecord {
     std::string answeredCluster, answeredStratum;
 };
 CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& record, bool personalSealedApart);
-// The same, taking the answers out of `record` (its header stays: ingest reads it after).
-CheckedRecord checkRecordForStorage(const FormSession& blank, Record&& record, bool personalSealedApart);
+// The same for a record's bytes (serializeRecord()), whose header is `header` (as openEnvelope
+// gives it without its answers): the answers go from the bytes straight into the session.
+CheckedRecord checkRecordForStorage(const FormSession& blank, const Record& header, std::string_view bytes,
+                                    bool personalSealedApart);
 
 class IngestService {
 public:
