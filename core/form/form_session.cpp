@@ -765,9 +765,14 @@ std::string FormSession::toRecordBytes(const std::string& parentId, bool without
     header.updatedAt = m_updatedAt;
     header.parentId = parentId;
     header.assignment = m_assignment;
-    RecordWriter out(header);
+    // Room for a record as large as the last one this session wrote and a little more: the
+    // aggregator writes one per visit from one reused session, and visits of a template are
+    // of a size.
+    RecordWriter out(header, std::max<size_t>(4096, m_lastRecordBytes + m_lastRecordBytes / 8));
     for (int s : m_t->sections) writeAnswers(s, 0, withoutPersonal, out);
-    return out.finish();
+    std::string bytes = out.finish();
+    m_lastRecordBytes = bytes.size();
+    return bytes;
 }
 Record FormSession::toDraftRecord() const { return makeRecord(true); }
 

@@ -222,6 +222,7 @@ private:
     bool m_applyingCounts = false;
     bool m_hasRepeatCounts = false;  // any repeat with a repeat_count: settle() applies counts only then
     mutable std::vector<Value> m_scratch;
+    mutable size_t m_lastRecordBytes = 0;  // what toRecordBytes() wrote last
 };
 
 }  // namespace ck

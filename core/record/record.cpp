@@ -260,8 +260,8 @@ void writeHeader(Writer& w, const Record& r) {
 
 }  // namespace
 
-RecordWriter::RecordWriter(const Record& header) {
-    m_out.reserve(4096);
+RecordWriter::RecordWriter(const Record& header, size_t expectedBytes) {
+    m_out.reserve(expectedBytes);
     Writer w(m_out);
     writeHeader(w, header);
     m_topAt = m_out.size();

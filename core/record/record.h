@@ -56,7 +56,9 @@ std::string serializeRecord(const Record& record);
 // answer, or a repeat with its instances, each instance a list of answers.
 class RecordWriter {
 public:
-    explicit RecordWriter(const Record& header);  // every field but the answers
+    // `header`: every field but the answers; `expectedBytes`: room made at once (a writer that
+    // knows the size of records like this one saves growing the buffer on the way).
+    explicit RecordWriter(const Record& header, size_t expectedBytes = 4096);
     void answer(const std::string& questionId, const Value& value);
     void beginRepeat(const std::string& questionId, size_t instances);
     void beginInstance();
