@@ -589,7 +589,8 @@ Answer<proto::UploadReply> IngestService::uploadChecked(const proto::UploadBatch
             c.visit.envelope = encodeEnvelope(*env);
             c.visit.record.assign(kept.judged.bytes.begin(), kept.judged.bytes.end());
             // The row digest for the audit entry, here on two threads rather than one by one
-            // under the storage's write lock (it hashes both blobs, a few KB).
+            // under the storage's write lock (it hashes the envelope, and the record unless it
+            // is stored as sealed: a few KB).
             c.visit.auditDetail = visitAuditDetail(c.visit, kept.storedAsSealed);
         }
     };

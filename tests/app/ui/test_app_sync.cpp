@@ -81,6 +81,32 @@ std::string miniTemplate(const std::string& id) {
         {"id": "unit_name", "type": "text", "label": "Unit name"}]}]})";
 }
 
+// A visit of a template this device has but the aggregator never published, finalised and
+// synced (the aggregator refuses it); its record id.
+std::string syncUnpublishedVisit(AppModel& model, const std::string& unitName) {
+    REQUIRE(model.store()->importTemplate(miniTemplate("unpublished"), "unpublished.json").ok());
+    REQUIRE(model.startVisit("unpublished"));
+    REQUIRE(model.answer("unit_name", Value::text(unitName)).ok());
+    std::string id = model.session()->recordId();
+    REQUIRE(model.finalise());
+    model.waitForTasks();
+
+    REQUIRE(model.syncNow());
+    model.waitForTasks();
+    INFO(model.error());
+    REQUIRE(model.error().empty());
+    return id;
+}
+
+// A reviewer's comment on the device's visit `id`, then a sync that brings it.
+void syncReviewComment(AppModel& model, Aggregator& agg, const std::string& id) {
+    agg.storage->addComment(agg::ReviewCommentRow{id, "Use the published diagnostic, please", 1'800'000'000},
+                            model.syncSettings()->deviceId,
+                            agg::AuditEvent{1'800'000'000, "comment", "operator", id, ""});
+    REQUIRE(model.syncNow());
+    model.waitForTasks();
+}
+
 std::vector<uint8_t> readBytes(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -182,18 +208,7 @@ TEST_CASE("app sync: a refused visit shows its reason and the reviewer's comment
     AppModel& model = app.model();
     createStore(model);
     enrolOk(model, agg);
-    // A template this device has but the aggregator never published.
-    REQUIRE(model.store()->importTemplate(miniTemplate("unpublished"), "unpublished.json").ok());
-    REQUIRE(model.startVisit("unpublished"));
-    REQUIRE(model.answer("unit_name", Value::text("Kumar Dyeing")).ok());
-    std::string id = model.session()->recordId();
-    REQUIRE(model.finalise());
-    model.waitForTasks();
-
-    REQUIRE(model.syncNow());
-    model.waitForTasks();
-    INFO(model.error());
-    REQUIRE(model.error().empty());
+    std::string id = syncUnpublishedVisit(model, "Kumar Dyeing");
     CHECK_THAT(model.notice(), Catch::Contains("1 refused") && Catch::Contains("Refused: “Kumar Dyeing”: "));
     auto entry = outboxOf(model, id);
     REQUIRE(entry);
@@ -201,11 +216,7 @@ TEST_CASE("app sync: a refused visit shows its reason and the reviewer's comment
     CHECK_FALSE(entry->reason.empty());
     CHECK(agg.storage->countVisits() == 0);
 
-    agg.storage->addComment(agg::ReviewCommentRow{id, "Use the published diagnostic, please", 1'800'000'000},
-                            model.syncSettings()->deviceId,
-                            agg::AuditEvent{1'800'000'000, "comment", "operator", id, ""});
-    REQUIRE(model.syncNow());
-    model.waitForTasks();
+    syncReviewComment(model, agg, id);
     CHECK_THAT(model.notice(), Catch::Contains("1 review comment"));
     auto comments = model.reviewComments(id);
     REQUIRE(comments.size() == 1);
@@ -231,17 +242,7 @@ TEST_CASE("app sync in Hindi: a refused visit's reason is a Hindi sentence, the 
     gui.frames(app, 2);
     gui.chooseLanguage(app, "hi");
     REQUIRE(model.languageCode() == "hi");
-    REQUIRE(model.store()->importTemplate(miniTemplate("unpublished"), "unpublished.json").ok());
-    REQUIRE(model.startVisit("unpublished"));
-    REQUIRE(model.answer("unit_name", Value::text("कुमार डाइंग")).ok());
-    std::string id = model.session()->recordId();
-    REQUIRE(model.finalise());
-    model.waitForTasks();
-
-    REQUIRE(model.syncNow());
-    model.waitForTasks();
-    INFO(model.error());
-    REQUIRE(model.error().empty());
+    std::string id = syncUnpublishedVisit(model, "कुमार डाइंग");
     // The outbox keeps the aggregator's code beside its words.
     auto entry = outboxOf(model, id);
     REQUIRE(entry);
@@ -257,11 +258,7 @@ TEST_CASE("app sync in Hindi: a refused visit's reason is a Hindi sentence, the 
     CHECK_THAT(model.notice(), Catch::Contains(line));
     CHECK(latinWordsNotAllowed(line).empty());
 
-    agg.storage->addComment(agg::ReviewCommentRow{id, "Use the published diagnostic, please", 1'800'000'000},
-                            model.syncSettings()->deviceId,
-                            agg::AuditEvent{1'800'000'000, "comment", "operator", id, ""});
-    REQUIRE(model.syncNow());
-    model.waitForTasks();
+    syncReviewComment(model, agg, id);
 
     model.show(Screen::Sync);
     gui.frames(app, 2);
