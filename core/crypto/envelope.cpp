@@ -30,6 +30,13 @@ constexpr size_t kMaxSealedBytes = kMaxRecordBytes + crypto_box_SEALBYTES;
 
 using PersonalSet = std::unordered_set<std::string_view>;
 
+// What writeBody() writes, to size a writer once.
+size_t bodySize(const SealedEnvelope& e) {
+    return 4 + 4 * 9 + e.recordId.size() + e.parentId.size() + e.templateId.size() + e.templateVersion.size() +
+           e.contentHash.size() + e.mainHash.size() + e.sealedRecord.size() + e.sealedPersonal.size() +
+           e.devicePublicKey.size();
+}
+
 void writeBody(wire::Writer& w, const SealedEnvelope& e) {
     w.u32(e.format);
     w.text(e.recordId);
@@ -248,14 +255,14 @@ std::variant<Record, EnvelopeError> openPart(const SealedEnvelope& envelope, con
 }  // namespace
 
 std::vector<uint8_t> SealedEnvelope::signedBytes() const {
-    wire::Writer w;
+    wire::Writer w(kSignedDomain.size() + bodySize(*this));
     w.raw(kSignedDomain.data(), kSignedDomain.size());
     writeBody(w, *this);
     return std::move(w.out());
 }
 
 std::vector<uint8_t> encodeEnvelope(const SealedEnvelope& envelope) {
-    wire::Writer w;
+    wire::Writer w(sizeof kEnvelopeMagic + bodySize(envelope) + 4 + envelope.signature.size());
     w.raw(kEnvelopeMagic, sizeof kEnvelopeMagic);
     writeBody(w, envelope);
     w.bytes(envelope.signature);

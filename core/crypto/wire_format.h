@@ -12,16 +12,23 @@ namespace ck::wire {
 
 class Writer {
 public:
+    // `expectedBytes`: room made at once, for a writer that knows about how much it will write
+    // (an envelope is a few KB: growing to that a byte at a time cost more than writing it).
+    explicit Writer(size_t expectedBytes = 0) { m_out.reserve(expectedBytes); }
     void raw(const void* data, size_t size) {
         const auto* p = static_cast<const uint8_t*>(data);
         m_out.insert(m_out.end(), p, p + size);
     }
     void u8(uint8_t v) { m_out.push_back(v); }
     void u32(uint32_t v) {
-        for (int i = 0; i < 4; ++i) m_out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+        uint8_t b[4];
+        for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+        raw(b, sizeof b);
     }
     void u64(uint64_t v) {
-        for (int i = 0; i < 8; ++i) m_out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+        uint8_t b[8];
+        for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+        raw(b, sizeof b);
     }
     // u32 length, then the bytes.
     void bytes(const uint8_t* data, size_t size) {

@@ -105,6 +105,7 @@ class IngestService {
 public:
     IngestService(AggregatorStorage& storage, const ProjectKeys& keys, IngestOptions options = {},
                   Clock clock = systemClock);
+    ~IngestService();
 
     Answer<proto::EnrolReply> enrol(const proto::EnrolRequest& request);
     Answer<proto::UploadReply> upload(const proto::UploadBatch& batch);
@@ -158,6 +159,9 @@ private:
     SecretBytes m_assignmentKey;  // assignment_token.h
     std::mutex m_blanksMutex;
     std::map<std::pair<const Template*, int32_t>, std::shared_ptr<const FormSession>> m_blanks;
+    class Helper;  // the second thread a big batch's checks share (ingest.cpp)
+    std::once_flag m_helperStarted;
+    std::unique_ptr<Helper> m_helper;
 };
 
 }  // namespace ck::agg

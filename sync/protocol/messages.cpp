@@ -682,7 +682,34 @@ std::string toHexLower(const std::vector<uint8_t>& bytes) {
     return out;
 }
 
-void putEnvelope(wire::Writer& w, const WireEnvelope& e) {
+// Writes into a BLAKE2b state what wire::Writer would write into bytes: a batch's digest
+// covers its envelopes' layout without a copy of every envelope being made to hash it.
+class DigestWriter {
+public:
+    explicit DigestWriter(crypto_generichash_state& state) : m_state(state) {}
+    void raw(const void* data, size_t size) {
+        crypto_generichash_update(&m_state, static_cast<const unsigned char*>(data), size);
+    }
+    void u32(uint32_t v) {
+        uint8_t b[4];
+        for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+        raw(b, sizeof b);
+    }
+    void bytes(const std::vector<uint8_t>& v) {
+        u32(static_cast<uint32_t>(v.size()));
+        raw(v.data(), v.size());
+    }
+    void text(const std::string& s) {
+        u32(static_cast<uint32_t>(s.size()));
+        raw(s.data(), s.size());
+    }
+
+private:
+    crypto_generichash_state& m_state;
+};
+
+template <class Out>
+void putEnvelope(Out& w, const WireEnvelope& e) {
     w.u32(e.format);
     w.text(e.recordId);
     w.text(e.parentId);
@@ -955,11 +982,8 @@ std::vector<uint8_t> signingBytes(const UploadBatch& m) {
     ensureSodium();
     crypto_generichash_state state;
     crypto_generichash_init(&state, nullptr, 0, kHashBytes);
-    for (const auto& e : m.envelopes) {
-        wire::Writer one;
-        putEnvelope(one, e);
-        crypto_generichash_update(&state, one.out().data(), one.out().size());
-    }
+    DigestWriter digestOf(state);
+    for (const auto& e : m.envelopes) putEnvelope(digestOf, e);
     std::vector<uint8_t> digest(kHashBytes);
     crypto_generichash_final(&state, digest.data(), digest.size());
 
