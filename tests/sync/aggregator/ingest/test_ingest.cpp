@@ -14,6 +14,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,7 @@
 #include "core/report/indicator_evaluator.h"
 #include "core/synth/visit_generator.h"
 #include "core/template/template_loader.h"
+#include "sync/aggregator/assignment_token.h"
 #include "sync/aggregator/audit_log.h"
 #include "sync/aggregator/ingest.h"
 #include "sync/aggregator/storage/sqlite_storage.h"
@@ -1008,4 +1010,86 @@ TEST_CASE("server-side validation: the fast path finds exactly the problems a se
     CHECK(invalid >= 40);
     CHECK(notTaken >= 50);
     CHECK(storedCompared >= 2 * 100);
+}
+
+// Batches of 16 visits and more are checked on two threads: the second is one the service
+// keeps, or, while it works for another request, one started for the batch.
+TEST_CASE("big batches from several devices at once: every visit stored once and acknowledged to its own device",
+          "[sync][agg][ingest]") {
+    Aggregator agg("big-batches-at-once");
+    constexpr int kDevices = 3, kRounds = 4, kPerBatch = 20;
+    std::vector<Device> tabs(kDevices);
+    std::vector<std::vector<proto::UploadBatch>> batches(kDevices);
+    std::vector<std::vector<std::string>> ids(kDevices);
+    for (int d = 0; d < kDevices; ++d) {
+        agg.enrol(tabs[size_t(d)]);
+        for (int r = 0; r < kRounds; ++r) {
+            std::vector<SealedEnvelope> envs;
+            for (int i = 0; i < kPerBatch; ++i) {
+                Record rec = agg.record("Unit " + std::to_string(d) + "-" + std::to_string(r * kPerBatch + i), i + 1);
+                ids[size_t(d)].push_back(rec.id);
+                envs.push_back(agg.seal(rec, tabs[size_t(d)]));
+            }
+            batches[size_t(d)].push_back(tabs[size_t(d)].batch(envs, agg.now));
+        }
+    }
+    std::vector<std::vector<proto::UploadReply>> replies(kDevices);
+    std::vector<std::thread> senders;
+    for (int d = 0; d < kDevices; ++d)
+        senders.emplace_back([&, d] {
+            for (const auto& b : batches[size_t(d)]) {
+                auto answer = agg.ingest->upload(b);
+                if (auto* reply = std::get_if<proto::UploadReply>(&answer)) replies[size_t(d)].push_back(*reply);
+            }
+        });
+    for (auto& t : senders) t.join();
+    for (int d = 0; d < kDevices; ++d) {
+        REQUIRE(replies[size_t(d)].size() == size_t(kRounds));
+        for (const auto& reply : replies[size_t(d)]) {
+            REQUIRE(reply.acks.size() == size_t(kPerBatch));
+            for (const auto& ack : reply.acks) CHECK(ack.status == proto::AckStatus::Stored);
+        }
+        std::string deviceId = agg.storage->findDevice(tabs[size_t(d)].publicKey)->deviceId;
+        for (const auto& id : ids[size_t(d)]) CHECK(agg.storage->findDeviceVisit(deviceId, id));
+    }
+    CHECK(agg.storage->countVisits() == size_t(kDevices * kRounds * kPerBatch));
+    CHECK(verifyAuditChain(*agg.storage).problems.empty());
+}
+
+TEST_CASE("a storage failure while a big batch is checked reaches the caller, stores nothing, and the next batch goes in",
+          "[sync][agg][ingest]") {
+    Aggregator agg("big-batch-failure");
+    Device tab;
+    const std::string deviceId = agg.enrol(tab);
+    const SecretBytes tokenKey = assignmentTokenKey(agg.keys);
+    constexpr int kPerBatch = 20;
+    auto bigBatch = [&](bool assigned) {
+        std::vector<SealedEnvelope> envs;
+        for (int i = 0; i < kPerBatch; ++i) {
+            Record rec = agg.record("Unit " + std::to_string(i), i + 1);
+            // Visits of assigned units make both threads read the register.
+            if (assigned) rec.assignment = makeAssignmentToken(tokenKey, "TPR-" + std::to_string(i), deviceId);
+            envs.push_back(agg.seal(rec, tab));
+        }
+        return tab.batch(envs, agg.now);
+    };
+    // The register's table taken away underneath the service: both halves' reads fail.
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open((agg.dir / kSqliteFileName).c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        char* err = nullptr;
+        int rc = sqlite3_exec(db, "DROP TABLE register_units", nullptr, nullptr, &err);
+        INFO((err ? err : ""));
+        sqlite3_free(err);
+        sqlite3_close(db);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    CHECK_THROWS_AS(agg.ingest->upload(bigBatch(true)), StorageFailure);
+    CHECK(agg.storage->countVisits() == 0);
+    // The service's second thread is free again: a batch that needs no register is stored.
+    auto reply = agg.upload(bigBatch(false));
+    REQUIRE(reply.acks.size() == size_t(kPerBatch));
+    for (const auto& ack : reply.acks) CHECK(ack.status == proto::AckStatus::Stored);
+    CHECK(agg.storage->countVisits() == size_t(kPerBatch));
 }
