@@ -65,25 +65,27 @@ std::optional<AssignmentClaim> openAssignmentToken(const SecretBytes& key, std::
     if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) return std::nullopt;
     if (token.size() > kMaxTokenChars || token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
     token.remove_prefix(kPrefix.size());
-    std::vector<unsigned char> box(token.size());
+    // On the stack: ingest opens one token a visit, and the token is short (bounded above).
+    unsigned char box[kMaxTokenChars * 3 / 4 + 1];
     size_t size = 0;
-    if (sodium_base642bin(box.data(), box.size(), token.data(), token.size(), nullptr, &size, nullptr,
+    if (sodium_base642bin(box, sizeof box, token.data(), token.size(), nullptr, &size, nullptr,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
         return std::nullopt;
     constexpr size_t kOverhead = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
     if (size < kOverhead) return std::nullopt;
-    std::string plain(size - kOverhead, '\0');
+    char plain[sizeof box];
     unsigned long long got = 0;
-    const unsigned char* nonce = box.data();
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &got, nullptr,
-                                                   box.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+    const unsigned char* nonce = box;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain), &got, nullptr,
+                                                   box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
                                                    size - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
                                                    reinterpret_cast<const unsigned char*>(kAad), sizeof kAad, nonce,
                                                    key.data()) != 0)
         return std::nullopt;
-    auto nul = plain.find('\0');
-    if (nul == std::string::npos) return std::nullopt;
-    return AssignmentClaim{plain.substr(0, nul), plain.substr(nul + 1)};
+    const std::string_view opened(plain, size_t(got));
+    auto nul = opened.find('\0');
+    if (nul == std::string_view::npos) return std::nullopt;
+    return AssignmentClaim{std::string(opened.substr(0, nul)), std::string(opened.substr(nul + 1))};
 }
 
 }  // namespace ck::agg

@@ -1093,3 +1093,41 @@ TEST_CASE("a storage failure while a big batch is checked reaches the caller, st
     for (const auto& ack : reply.acks) CHECK(ack.status == proto::AckStatus::Stored);
     CHECK(agg.storage->countVisits() == size_t(kPerBatch));
 }
+
+TEST_CASE("assignment tokens: open to the unit and device they were made for, and to nothing else", "[sync][agg][ingest]") {
+    Aggregator agg("assignment-tokens");
+    const SecretBytes key = assignmentTokenKey(agg.keys);
+    const std::string token = makeAssignmentToken(key, "TPR-0001", "device-7");
+    auto claim = openAssignmentToken(key, token);
+    REQUIRE(claim);
+    CHECK(claim->unitId == "TPR-0001");
+    CHECK(claim->deviceId == "device-7");
+    CHECK(makeAssignmentToken(key, "TPR-0001", "device-7") == token);  // one unit and device, one token
+
+    // The longest ids a token carries (at most 1024 characters in all) still open.
+    const std::string longUnit(360, 'u'), longDevice(360, 'd');
+    const std::string longest = makeAssignmentToken(key, longUnit, longDevice);
+    REQUIRE(longest.size() <= 1024);
+    auto opened = openAssignmentToken(key, longest);
+    REQUIRE(opened);
+    CHECK(opened->unitId == longUnit);
+    CHECK(opened->deviceId == longDevice);
+    // One character more than a token may hold is refused unread.
+    CHECK_FALSE(openAssignmentToken(key, makeAssignmentToken(key, longUnit + std::string(30, 'u'), longDevice)));
+
+    // Altered anywhere, another project's key, no prefix, not base64, cut short, empty: nothing.
+    for (size_t at : {size_t(3), size_t(10), token.size() - 1}) {
+        std::string altered = token;
+        altered[at] = altered[at] == 'A' ? 'B' : 'A';
+        CHECK_FALSE(openAssignmentToken(key, altered));
+    }
+    Aggregator other("assignment-tokens-other");
+    CHECK_FALSE(openAssignmentToken(assignmentTokenKey(other.keys), token));
+    CHECK_FALSE(openAssignmentToken(key, token.substr(3)));
+    CHECK_FALSE(openAssignmentToken(key, "A1.not*base64!"));
+    CHECK_FALSE(openAssignmentToken(key, token.substr(0, 20)));
+    CHECK_FALSE(openAssignmentToken(key, "A1."));
+    CHECK_FALSE(openAssignmentToken(key, ""));
+    CHECK_FALSE(openAssignmentToken(key, "A1." + std::string(2000, 'A')));
+    CHECK_FALSE(openAssignmentToken(SecretBytes{}, token));  // keys with no signing half open none
+}
