@@ -30,14 +30,8 @@ constexpr size_t kMaxSealedBytes = kMaxRecordBytes + crypto_box_SEALBYTES;
 
 using PersonalSet = std::unordered_set<std::string_view>;
 
-// What writeBody() writes, to size a writer once.
-size_t bodySize(const SealedEnvelope& e) {
-    return 4 + 4 * 9 + e.recordId.size() + e.parentId.size() + e.templateId.size() + e.templateVersion.size() +
-           e.contentHash.size() + e.mainHash.size() + e.sealedRecord.size() + e.sealedPersonal.size() +
-           e.devicePublicKey.size();
-}
-
-void writeBody(wire::Writer& w, const SealedEnvelope& e) {
+template <typename Out>
+void writeBody(wire::LayoutWriter<Out>& w, const SealedEnvelope& e) {
     w.u32(e.format);
     w.text(e.recordId);
     w.text(e.parentId);
@@ -48,6 +42,13 @@ void writeBody(wire::Writer& w, const SealedEnvelope& e) {
     w.bytes(e.sealedRecord);
     w.bytes(e.sealedPersonal);
     w.bytes(e.devicePublicKey);
+}
+
+// What writeBody() writes, to size a writer once.
+size_t bodySize(const SealedEnvelope& e) {
+    wire::SizeCounter count;
+    writeBody(count, e);
+    return count.size();
 }
 
 bool isHashHex(const std::string& s) {

@@ -10,38 +10,58 @@
 
 namespace ck::wire {
 
-class Writer {
+// The layout, written to wherever `Out::raw` puts bytes: a buffer (Writer), a hash's state
+// (a batch's digest hashes its envelopes' fields where they are), or a count (a buffer's size
+// worked out before it is written).
+template <typename Out>
+class LayoutWriter {
 public:
-    // `expectedBytes`: room made at once, for a writer that knows about how much it will write
-    // (an envelope is a few KB: growing to that a byte at a time cost more than writing it).
+    void u8(uint8_t v) { out().raw(&v, 1); }
+    void u32(uint32_t v) {
+        uint8_t b[4];
+        for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+        out().raw(b, sizeof b);
+    }
+    void u64(uint64_t v) {
+        uint8_t b[8];
+        for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+        out().raw(b, sizeof b);
+    }
+    // u32 length, then the bytes.
+    void bytes(const uint8_t* data, size_t size) {
+        u32(static_cast<uint32_t>(size));
+        out().raw(data, size);
+    }
+    void bytes(const std::vector<uint8_t>& v) { bytes(v.data(), v.size()); }
+    void text(const std::string& s) { bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+
+private:
+    Out& out() { return static_cast<Out&>(*this); }
+};
+
+class Writer : public LayoutWriter<Writer> {
+public:
+    // `expectedBytes`: room made at once, for a writer that knows how much it will write (an
+    // envelope is a few KB: growing to that on the way cost more than writing it).
     explicit Writer(size_t expectedBytes = 0) { m_out.reserve(expectedBytes); }
     void raw(const void* data, size_t size) {
         const auto* p = static_cast<const uint8_t*>(data);
         m_out.insert(m_out.end(), p, p + size);
     }
-    void u8(uint8_t v) { m_out.push_back(v); }
-    void u32(uint32_t v) {
-        uint8_t b[4];
-        for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-        raw(b, sizeof b);
-    }
-    void u64(uint64_t v) {
-        uint8_t b[8];
-        for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-        raw(b, sizeof b);
-    }
-    // u32 length, then the bytes.
-    void bytes(const uint8_t* data, size_t size) {
-        u32(static_cast<uint32_t>(size));
-        raw(data, size);
-    }
-    void bytes(const std::vector<uint8_t>& v) { bytes(v.data(), v.size()); }
-    void text(const std::string& s) { bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
-
     std::vector<uint8_t>& out() { return m_out; }
 
 private:
     std::vector<uint8_t> m_out;
+};
+
+// Counts what a Writer would hold, writing nothing.
+class SizeCounter : public LayoutWriter<SizeCounter> {
+public:
+    void raw(const void*, size_t size) { m_size += size; }
+    size_t size() const { return m_size; }
+
+private:
+    size_t m_size = 0;
 };
 
 // Each read returns false (and leaves the output alone) when the input has too few bytes

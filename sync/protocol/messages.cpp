@@ -684,32 +684,19 @@ std::string toHexLower(const std::vector<uint8_t>& bytes) {
 
 // Writes into a BLAKE2b state what wire::Writer would write into bytes: a batch's digest
 // covers its envelopes' layout without a copy of every envelope being made to hash it.
-class DigestWriter {
+class DigestWriter : public wire::LayoutWriter<DigestWriter> {
 public:
     explicit DigestWriter(crypto_generichash_state& state) : m_state(state) {}
     void raw(const void* data, size_t size) {
         crypto_generichash_update(&m_state, static_cast<const unsigned char*>(data), size);
-    }
-    void u32(uint32_t v) {
-        uint8_t b[4];
-        for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-        raw(b, sizeof b);
-    }
-    void bytes(const std::vector<uint8_t>& v) {
-        u32(static_cast<uint32_t>(v.size()));
-        raw(v.data(), v.size());
-    }
-    void text(const std::string& s) {
-        u32(static_cast<uint32_t>(s.size()));
-        raw(s.data(), s.size());
     }
 
 private:
     crypto_generichash_state& m_state;
 };
 
-template <class Out>
-void putEnvelope(Out& w, const WireEnvelope& e) {
+template <typename Out>
+void putEnvelope(wire::LayoutWriter<Out>& w, const WireEnvelope& e) {
     w.u32(e.format);
     w.text(e.recordId);
     w.text(e.parentId);

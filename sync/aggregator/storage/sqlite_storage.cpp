@@ -153,14 +153,17 @@ private:
     std::map<const char*, std::unique_ptr<Statement>> m_cache;
 };
 
-// BEGIN IMMEDIATE takes the write lock up front, so a read-then-write inside cannot fail
-// half-way on a lock, and audit appends from several processes never fork the chain.
-// With `begin` "BEGIN" it is a read transaction: several reads see one snapshot, and pay for
+// A write transaction (BEGIN IMMEDIATE) takes the write lock up front, so a read-then-write
+// inside cannot fail half-way on a lock, and audit appends from several processes never fork
+// the chain. A read transaction (BEGIN) lets several reads see one snapshot and pay for
 // opening one read (the WAL's lock and index header) once, not once per statement.
-class WriteTransaction {
+class Transaction {
 public:
-    explicit WriteTransaction(Connection& c, const char* begin = "BEGIN IMMEDIATE") : m_c(c) { m_c.exec(begin); }
-    ~WriteTransaction() {
+    enum class Access { Write, Read };
+    explicit Transaction(Connection& c, Access access = Access::Write) : m_c(c) {
+        m_c.exec(access == Access::Write ? "BEGIN IMMEDIATE" : "BEGIN");
+    }
+    ~Transaction() {
         if (!m_done && m_c.inTransaction()) {
             try {
                 m_c.exec("ROLLBACK");
@@ -168,8 +171,8 @@ public:
             }
         }
     }
-    WriteTransaction(const WriteTransaction&) = delete;
-    WriteTransaction& operator=(const WriteTransaction&) = delete;
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
     void commit() {
         m_c.exec("COMMIT");
         m_done = true;
@@ -324,7 +327,7 @@ public:
     // --- enrolment and devices ---
     void addEnrolmentCode(const EnrolmentCodeRow& code, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         auto st = m_c.cached(
             "INSERT INTO enrolment_codes (code_hash, officer, cluster, issued_at, expires_at, used_at, used_by_device)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -338,7 +341,7 @@ public:
     RedeemOutcome redeemEnrolmentCode(std::string_view codeHash, const DeviceRow& newDevice, int64_t now,
                                       DeviceRow* device) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         std::string officer, cluster;
         {
             auto st = m_c.cached("SELECT officer, cluster, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?");
@@ -411,7 +414,7 @@ public:
 
     bool revokeDevice(std::string_view deviceId, int64_t now, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         auto st = m_c.cached("UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at = 0");
         st->bind(1, now).bind(2, deviceId).run();
         if (m_c.changes() == 0) return false;  // unknown, or revoked already
@@ -552,7 +555,7 @@ public:
     // --- templates, register, comments, feed ---
     bool putTemplate(const PublishedTemplate& t, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         auto st = m_c.cached(
             "INSERT OR IGNORE INTO templates (template_id, version, json_text, signature, published_at)"
             " VALUES (?, ?, ?, ?, ?)");
@@ -588,7 +591,7 @@ public:
 
     void putRegister(const std::vector<RegisterUnit>& units, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         for (const auto& u : units) {
             std::optional<RegisterUnit> old = findUnitLocked(u.unitId);
             if (old && old->name == u.name && old->cluster == u.cluster && old->district == u.district &&
@@ -627,7 +630,7 @@ public:
         std::lock_guard lock(m_mutex);
         std::map<std::string, RegisterUnit> out;
         if (unitIds.empty()) return out;
-        WriteTransaction read(m_c, "BEGIN");
+        Transaction read(m_c, Transaction::Access::Read);
         for (const auto& id : unitIds)
             if (auto unit = findUnitLocked(id)) out.emplace(id, std::move(*unit));
         read.commit();
@@ -636,7 +639,7 @@ public:
 
     void addComment(const ReviewCommentRow& comment, std::string_view deviceId, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         {
             auto st = m_c.cached("INSERT INTO comments (record_id, device_id, text, at) VALUES (?, ?, ?, ?)");
             st->bind(1, comment.recordId).bind(2, deviceId).bind(3, comment.text).bind(4, comment.at).run();
@@ -715,7 +718,7 @@ public:
 
     void putAttachment(const AttachmentRow& row, const AuditEvent& audit) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         auto st = m_c.cached(
             "INSERT OR IGNORE INTO attachments (attachment_id, record_id, device_id, media_type, total_bytes,"
             " chunk_hashes, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -755,7 +758,7 @@ public:
     // --- audit log ---
     void appendAudit(const AuditEvent& event) override {
         std::lock_guard lock(m_mutex);
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         Chain chain(m_c);
         chain.append(event);
         tx.commit();
@@ -843,7 +846,7 @@ private:
     void commitGroup(const std::vector<PendingBatch*>& group) {
         try {
             std::lock_guard lock(m_mutex);
-            WriteTransaction tx(m_c);
+            Transaction tx(m_c);
             Chain chain(m_c);
             for (PendingBatch* b : group) b->outcomes = putVisitsLocked(*b->visits, chain);
             tx.commit();
@@ -858,7 +861,7 @@ private:
         for (PendingBatch* b : group) {
             try {
                 std::lock_guard lock(m_mutex);
-                WriteTransaction tx(m_c);
+                Transaction tx(m_c);
                 Chain chain(m_c);
                 b->outcomes = putVisitsLocked(*b->visits, chain);
                 tx.commit();
@@ -1006,7 +1009,7 @@ private:
         // checkpointed every few batches. 8192 pages (32 MB) amortises them.
         m_c.exec("PRAGMA wal_autocheckpoint = 8192");
         if (ready && version == kSqliteSchemaVersion) return;
-        WriteTransaction tx(m_c);
+        Transaction tx(m_c);
         // Read again under the write lock: another process may have created or migrated it.
         if (!classify(tables())) {
             m_c.exec(kSchema);
